@@ -1,0 +1,129 @@
+"""A child's record while the model runs, and the reasons a child leaves the pathway."""
+
+from __future__ import annotations
+
+import math
+
+NAN = math.nan
+
+EXIT_REASONS = (
+    "assessed",
+    "rejected",
+    "information_not_returned",
+    "no_pathway",
+    "out_of_area",
+    "aged_out",
+    "withdrawn",
+    "discharged_dna",
+)
+"""Ways a child leaves the pathway before the horizon."""
+
+OPEN_REASONS = ("waiting", "in_assessment")
+"""Status of a child still in the pathway at the horizon (not yet started, or part way)."""
+
+MILESTONES = (
+    "first_referral_day",
+    "referral_day",
+    "triage_day",
+    "accepted_day",
+    "held_day",
+    "review_day",
+    "list_join_day",
+    "first_appointment_day",
+    "assessment_started_day",
+    "diagnosis_day",
+    "exit_day",
+)
+"""Milestone times recorded for every child, in days from the scenario start (NaN: not reached)."""
+
+
+class Child:
+    """Mutable state of one child during a run; turned into a table row at the end."""
+
+    __slots__ = (
+        "accepted_day",
+        "age_years",
+        "assessment_started_day",
+        "booking",
+        "bookings",
+        "decide_at",
+        "diagnosis_day",
+        "dna_count",
+        "earliest_day",
+        "epoch",
+        "exit_day",
+        "exit_reason",
+        "first_appointment_day",
+        "first_referral_day",
+        "from_backlog",
+        "held_day",
+        "hours_factor",
+        "id",
+        "list_join_day",
+        "locality",
+        "outcome",
+        "outsourced",
+        "pending",
+        "plan",
+        "priority",
+        "referral_day",
+        "referrals",
+        "review_day",
+        "source",
+        "staff_hours",
+        "started",
+        "started_day",
+        "step",
+        "team",
+        "token",
+        "transfers",
+        "triage_count",
+        "triage_day",
+        "withdraw_day",
+    )
+
+    def __init__(self, cid: int, age_years: float, source: int, locality: int, priority: int,
+                 hours_factor: float, referral_day: float, from_backlog: bool):
+        self.id = cid
+        self.age_years = age_years
+        self.source = source
+        self.locality = locality
+        self.priority = priority
+        self.hours_factor = hours_factor
+        self.from_backlog = from_backlog
+        self.first_referral_day = referral_day
+        self.referral_day = referral_day
+        self.referrals = 1
+        self.triage_count = 0
+        self.triage_day = NAN
+        self.accepted_day = NAN
+        self.held_day = NAN
+        self.review_day = NAN
+        self.team: str | None = None
+        self.list_join_day = NAN
+        self.first_appointment_day = NAN
+        self.assessment_started_day = NAN
+        self.diagnosis_day = NAN
+        self.outcome: str | None = None
+        self.exit_day = NAN
+        self.exit_reason: str | None = None
+        self.dna_count = 0
+        self.bookings = 0
+        self.staff_hours = 0.0
+        self.outsourced = False
+        self.transfers = 0
+        self.withdraw_day = NAN
+        self.token = 0       # validity of this child's waiting-list entry
+        self.epoch = 0       # validity of a scheduled withdrawal / age boundary
+        self.started = False
+        self.plan: tuple = ()
+        self.step = 0
+        self.decide_at = -1
+        self.booking: object | None = None
+        self.earliest_day = 0.0
+        self.pending = False
+        self.started_day = NAN
+
+    def age_at(self, day: float) -> float:
+        """Age in years on a day."""
+        return self.age_years + (day - self.first_referral_day) / 365.25

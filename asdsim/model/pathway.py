@@ -1,0 +1,368 @@
+"""The pathway of one replication: referral, triage, routing, waiting lists and assessment.
+
+``Pathway`` builds a SimPy environment from a scenario and runs it to the horizon. Children are
+created up front (new referrals from the demand process, then the starting backlog), each with
+its own pre-drawn uniforms for every activity, so the same child meets the same luck in every
+scenario run with the same seed. SimPy processes run the activities that happen on a clock
+(daily triage sessions, weekly booking, monthly outsourcing); a child's own events (a referral,
+an appointment, a withdrawal) are single timeouts with a callback.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from asdsim.demand import draw_children, referral_days
+from asdsim.distributions import sampler
+from asdsim.model.capacity import hours_available, slot_changes
+from asdsim.model.child import Child
+from asdsim.model.teams import CaseloadTeam, ClinicTeam, TeamRunner
+from asdsim.randomness import Streams
+from asdsim.scenario.schema import Scenario
+from asdsim.snapshot import generate_backlog
+
+TRIAGE_ATTEMPTS = 8
+BOOKINGS = 24
+DNAS = 8
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Each child's uniforms per activity, drawn in child order from the activity's stream."""
+
+    triage: np.ndarray
+    rereferral: np.ndarray
+    information: np.ndarray
+    withdrawal: np.ndarray
+    review: np.ndarray
+    dna: np.ndarray
+    rebook: np.ndarray
+    duration: np.ndarray
+    outcome: np.ndarray
+
+    @classmethod
+    def make(cls, streams: Streams, n: int) -> Draws:
+        """Draw every child's uniforms for every activity."""
+        return cls(
+            triage=streams["triage"].random((n, TRIAGE_ATTEMPTS)),
+            rereferral=streams["rereferral"].random((n, TRIAGE_ATTEMPTS, 2)),
+            information=streams["information"].random((n, TRIAGE_ATTEMPTS, 2)),
+            withdrawal=streams["withdrawal"].random(n),
+            review=streams["review"].random(n),
+            dna=streams["dna"].random((n, BOOKINGS)),
+            rebook=streams["rebook"].random((n, DNAS)),
+            duration=streams["duration"].random((n, BOOKINGS)),
+            outcome=streams["outcome"].random((n, 2)),
+        )
+
+
+class Pathway:
+    """One replication of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    seed
+        The run's seed.
+    replication
+        Replication number.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int):
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.horizon = scenario.horizon_days
+        self.streams = streams = Streams(seed, replication)
+        self.weeks = scenario.horizon_weeks
+        self.rereferral_days: list[float] = []
+        self.sources = list(scenario.demand.sources)
+        self.localities = list(scenario.demand.localities)
+        self.outsourced_cost_gbp = 0.0
+
+        arrivals = referral_days(scenario.demand, scenario.start_date, self.horizon,
+                                 streams["arrivals"])
+        kids = draw_children(scenario, len(arrivals), streams["children"])
+        backlog = generate_backlog(scenario, streams["backlog"])
+        n_new, n = len(arrivals), len(arrivals) + len(backlog)
+        self.draws = Draws.make(streams, n)
+        children = [
+            Child(i, float(kids.age_years[i]), int(kids.source[i]), int(kids.locality[i]),
+                  int(kids.priority[i]), float(kids.hours_factor[i]), float(arrivals[i]), False)
+            for i in range(n_new)
+        ]
+        order = np.argsort(backlog.referral_day, kind="stable")
+        for j in order:
+            children.append(Child(
+                len(children), float(backlog.age_years[j]), int(backlog.source[j]),
+                int(backlog.locality[j]), int(backlog.priority[j]),
+                float(backlog.hours_factor[j]), float(backlog.referral_day[j]), True,
+            ))
+        self.children = children
+
+        self.teams: dict[str, TeamRunner] = {}
+        for name, team in scenario.teams.items():
+            if team.capacity_mode == "caseload":
+                self.teams[name] = CaseloadTeam(self, name, team,
+                                                slot_changes(scenario, name, team))
+            else:
+                weeks = self.weeks + team.booking_horizon_weeks
+                self.teams[name] = ClinicTeam(self, name, team,
+                                              hours_available(scenario, name, weeks))
+        self._withdrawal_rate = {
+            name: team.waiting_list.withdrawal_per_year / 365.25
+            for name, team in scenario.teams.items()
+        }
+        self._review = {
+            name: (team.review.under_years, sampler(team.review.duration_days))
+            for name, team in scenario.teams.items() if team.review is not None
+        }
+
+        triage = scenario.triage
+        self._triage_outcomes = {
+            i: triage.outcomes_by_source.get(source, triage.outcomes)
+            for i, source in enumerate(self.sources)
+        }
+        self._rereferral_delay = sampler(triage.rereferral_delay_days)
+        self._information_wait = sampler(triage.information_wait_days)
+        self._triage_queue: deque[Child] = deque()
+
+        for k, j in enumerate(order):
+            child = children[n_new + k]
+            if backlog.stage[j] == 0:
+                self._triage_queue.append(child)
+            else:
+                child.triage_day = child.accepted_day = child.referral_day
+                child.list_join_day = child.referral_day  # keeps its place ahead of new joiners
+                self._route_backlog(child, backlog.team[j])
+        self.env.process(self._arrivals(children[:n_new]))
+        if triage.capacity_per_week is not None:
+            self.env.process(self._triage_sessions(triage.capacity_per_week / 7.0))
+        elif self._triage_queue:
+            for child in list(self._triage_queue):
+                self._triage(child)
+            self._triage_queue.clear()
+        for block in scenario.outsourcing:
+            self.env.process(self._outsourcing(block))
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the replication to the horizon."""
+        self.env.run(until=self.horizon)
+
+    def day(self, date: dt.date) -> float:
+        """Days from the start to a date."""
+        return float((date - self.scenario.start_date).days)
+
+    # -- referral and triage ---------------------------------------------------------------------
+
+    def _arrivals(self, children: list[Child]):
+        env = self.env
+        receive = self._receive
+        for child in children:
+            delay = child.referral_day - env.now
+            if delay > 0:
+                yield env.timeout(delay)
+            receive(child)
+
+    def _receive(self, child: Child) -> None:
+        if self.scenario.triage.capacity_per_week is None:
+            self._triage(child)
+        else:
+            self._triage_queue.append(child)
+
+    def _triage_sessions(self, per_day: float):
+        env = self.env
+        queue = self._triage_queue
+        credit = 0.0
+        while True:
+            credit = min(credit + per_day, max(per_day, 1.0) + len(queue))
+            while queue and credit >= 1.0:
+                credit -= 1.0
+                self._triage(queue.popleft())
+            if not queue:
+                credit = min(credit, per_day)
+            yield env.timeout(1.0)
+
+    def _triage(self, child: Child) -> None:
+        now = self.env.now
+        k = child.triage_count
+        child.triage_count += 1
+        child.triage_day = now
+        outcomes = self._triage_outcomes[child.source]
+        u = self._u(self.draws.triage, child.id, k, "triage")
+        if u < outcomes.accept:
+            child.accepted_day = now
+            self.route(child)
+        elif u < outcomes.accept + outcomes.reject:
+            triage = self.scenario.triage
+            if self._u2(self.draws.rereferral, child.id, k, 0, "rereferral") < (
+                triage.rereferral_probability
+            ):
+                delay = self._rereferral_delay(
+                    self._u2(self.draws.rereferral, child.id, k, 1, "rereferral"))
+                self._later(delay, self._rereferred, child)
+            else:
+                self.exit(child, "rejected", now)
+        else:
+            triage = self.scenario.triage
+            if self._u2(self.draws.information, child.id, k, 0, "information") < (
+                triage.information_return_probability
+            ):
+                delay = self._information_wait(
+                    self._u2(self.draws.information, child.id, k, 1, "information"))
+                self._later(delay, self._receive, child)
+            else:
+                self.exit(child, "information_not_returned", now)
+
+    def _rereferred(self, child: Child) -> None:
+        child.referral_day = self.env.now
+        child.referrals += 1
+        self.rereferral_days.append(self.env.now)
+        self._receive(child)
+
+    # -- routing ---------------------------------------------------------------------------------
+
+    def _route_backlog(self, child: Child, team: str | None) -> None:
+        if team is None:
+            self.route(child)
+        else:
+            self.join_list(child, team)
+
+    def route(self, child: Child) -> None:
+        """Send an accepted (or transferred, or held) child to the team for its age and place."""
+        now = self.env.now
+        age = child.age_at(now)
+        if age >= self.scenario.routing.age_out_years:
+            self.exit(child, "aged_out", now)
+            return
+        locality = self.localities[child.locality]
+        name = self.scenario.team_for(age, locality)
+        if name is None:
+            rule = self.scenario.uncovered_rule(locality)
+            if rule == "hold":
+                ages = [t.min_age_years for t in self.scenario.teams.values()
+                        if t.serves(locality) and t.min_age_years > age]
+                if ages:
+                    if math.isnan(child.held_day):
+                        child.held_day = now
+                    wait = (min(ages) - age) * 365.25 + 1e-6
+                    self._later(wait, self.route, child)
+                    return
+                rule = "no_pathway"
+            self.exit(child, rule, now)
+            return
+        review = self._review.get(name)
+        if review is not None and age < review[0] and math.isnan(child.review_day):
+            child.review_day = now
+            self._later(review[1](float(self.draws.review[child.id])),
+                        lambda c, n=name: self.join_list(c, n), child)
+            return
+        self.join_list(child, name)
+
+    def join_list(self, child: Child, name: str) -> None:
+        """Put a child on a team's waiting list, with its withdrawal and age boundary."""
+        now = self.env.now
+        scenario = self.scenario
+        if math.isnan(child.list_join_day):
+            child.list_join_day = now
+        if math.isnan(child.withdraw_day):
+            rate = self._withdrawal_rate[name]
+            u = float(self.draws.withdrawal[child.id])
+            child.withdraw_day = now - math.log1p(-u) / rate if rate > 0 else math.inf
+        child.team = name
+        team = scenario.teams[name]
+        born = child.first_referral_day - child.age_years * 365.25
+        age_out_day = born + scenario.routing.age_out_years * 365.25
+        boundary_day = born + team.max_age_years * 365.25 if (
+            team.on_age_boundary == "transfer") else math.inf
+        when, reason = min(
+            (child.withdraw_day, "withdrawn"), (age_out_day, "aged_out"),
+            (boundary_day, "transfer"),
+        )
+        if when <= now and reason != "withdrawn":
+            self.exit(child, "aged_out", now) if reason == "aged_out" else self.route(child)
+            return
+        if when < self.horizon:
+            epoch = child.epoch
+            event = self.env.timeout(max(when - now, 0.0))
+            event.callbacks.append(lambda _e: self._expire(child, epoch, reason))
+        self.teams[name].join(child)
+
+    def _expire(self, child: Child, epoch: int, reason: str) -> None:
+        if child.epoch != epoch:
+            return
+        self.teams[child.team].remove(child)
+        child.epoch += 1
+        if reason == "transfer":
+            child.transfers += 1
+            self.route(child)
+        else:
+            self.exit(child, reason, self.env.now)
+
+    # -- capacity outside the teams -------------------------------------------------------------
+
+    def _outsourcing(self, block):
+        env = self.env
+        team = self.teams[block.team]
+        date = block.start_date
+        while date <= block.end_date:
+            delay = self.day(date) - env.now
+            if delay > 0:
+                yield env.timeout(delay)
+            now = env.now
+            for child in team.take_longest_waiting(block.assessments_per_month):
+                self.started(child)
+                team.remove(child)
+                child.outsourced = True
+                child.first_appointment_day = now + block.first_appointment_after_days
+                child.assessment_started_day = child.first_appointment_day
+                done = now + block.turnaround_days
+                child.outcome = team.definite_outcome(float(self.draws.outcome[child.id, 1]))
+                child.diagnosis_day = done
+                self.outsourced_cost_gbp += block.price_gbp if now < self.horizon else 0.0
+                self.exit(child, "assessed", done)
+            date = _add_month(date)
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+
+    def started(self, child: Child) -> None:
+        """A child's assessment has begun: no more withdrawal or age-out."""
+        child.started = True
+        child.started_day = self.env.now
+        child.epoch += 1
+
+    def exit(self, child: Child, reason: str, day: float) -> None:
+        """A child leaves the pathway (``day`` may be later than now for a whole case)."""
+        child.exit_reason = reason
+        child.exit_day = day
+        child.epoch += 1
+        child.token += 1
+
+    def _later(self, delay: float, action, child: Child) -> None:
+        event = self.env.timeout(max(delay, 0.0))
+        event.callbacks.append(lambda _e: action(child))
+
+    def _u(self, table: np.ndarray, cid: int, k: int, activity: str) -> float:
+        if k < table.shape[1]:
+            return float(table[cid, k])
+        return float(self.streams[activity].random())
+
+    def _u2(self, table: np.ndarray, cid: int, k: int, j: int, activity: str) -> float:
+        if k < table.shape[1]:
+            return float(table[cid, k, j])
+        return float(self.streams[activity].random())
+
+
+def _add_month(date: dt.date) -> dt.date:
+    year, month0 = divmod(date.year * 12 + date.month, 12)  # month0: next month, 0-based
+    month = month0 + 1
+    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))

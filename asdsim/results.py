@@ -1,0 +1,209 @@
+"""Results of a run: tidy tables built once from the replications' arrays.
+
+``Results.patients`` has one row per child per replication, ``weekly`` one row per week per
+replication, ``teams_weekly`` and ``staff_weekly`` the same split by team and by staff group,
+and ``kpis`` one row per KPI with its 95% confidence interval across replications. Times are
+days from the scenario start; key milestones also come as calendar dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from asdsim.kpis import SNAPSHOT_WAITS_WEEKS, kpi_table, per_replication_kpis
+from asdsim.model.child import MILESTONES
+from asdsim.record import ReplicationRecord
+from asdsim.scenario.schema import Scenario
+
+DATED = ("referral_day", "first_appointment_day", "assessment_started_day", "diagnosis_day",
+         "exit_day")
+PATIENT_COLUMNS = (
+    "replication", "patient_id", "from_backlog", "age_at_referral_years", "source", "locality",
+    "priority", "team", "outsourced", "referrals", "transfers", "dna_count", "staff_hours",
+    *MILESTONES, "wait_first_appointment_days", "wait_assessment_started_days",
+    "wait_diagnosis_days", "outcome", "exit_reason",
+)
+
+
+def _dates(start: dt.date, days: np.ndarray) -> pd.Series:
+    whole = np.floor(days)
+    out = pd.to_datetime(np.datetime64(start, "D") + whole.astype("timedelta64[D]"))
+    return pd.Series(out).where(~np.isnan(days))
+
+
+def _between(start: np.ndarray, end: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """How many intervals [start, end) contain each time (NaN start: none; NaN end: open)."""
+    valid = ~np.isnan(start)
+    starts = np.sort(start[valid])
+    ends = np.sort(np.where(np.isnan(end[valid]), np.inf, end[valid]))
+    return np.searchsorted(starts, times, "right") - np.searchsorted(ends, times, "right")
+
+
+def _fmin(*arrays: np.ndarray) -> np.ndarray:
+    out = arrays[0]
+    for a in arrays[1:]:
+        out = np.fmin(out, a)
+    return out
+
+
+def _weekly(rec: ReplicationRecord, weeks: int) -> dict[str, np.ndarray]:
+    c = rec.columns
+    ends = 7.0 * np.arange(1, weeks + 1)
+    first, exit_day = c["first_referral_day"], c["exit_day"]
+    held = _fmin(c["held_day"], c["review_day"])
+    seen_or_gone = _fmin(c["started_day"], exit_day)
+    out = {
+        "referrals_in": np.bincount(
+            (np.concatenate([first[first >= 0], rec.rereferral_days]) // 7).astype(np.int64),
+            minlength=weeks)[:weeks].astype(float),
+        "open_referrals": _between(first, exit_day, ends),
+        "awaiting_triage": _between(first, _fmin(c["accepted_day"], exit_day), ends),
+        "held_or_review": _between(held, _fmin(c["list_join_day"], exit_day), ends),
+        "waiting_for_assessment": _between(c["list_join_day"], seen_or_gone, ends),
+        "in_assessment": _between(c["started_day"], exit_day, ends),
+    }
+    gone = np.where(np.isnan(seen_or_gone), np.inf, seen_or_gone)
+    referral = c["referral_day"]
+    for n in SNAPSHOT_WAITS_WEEKS:
+        out[f"waiting_over_{n}_weeks"] = np.array(
+            [np.count_nonzero((referral <= t - 7 * n) & (gone > t)) for t in ends], dtype=float)
+    for name, day in (("first_appointments", "first_appointment_day"),
+                      ("assessments_completed", "exit_day")):
+        days = c[day]
+        mask = ~np.isnan(days)
+        if name == "assessments_completed":
+            mask &= c["exit_reason"] == "assessed"
+        out[name] = np.bincount((days[mask] // 7).astype(np.int64),
+                                minlength=weeks)[:weeks].astype(float)
+    return out
+
+
+@dataclass
+class Results:
+    """The outcome of :func:`asdsim.simulate`.
+
+    Attributes
+    ----------
+    scenario
+        The scenario that was run.
+    provenance
+        Seed, replications, version, scenario hash, wall time and software versions.
+    records
+        Raw per-replication arrays (the tables are built from these on first use).
+    """
+
+    scenario: Scenario
+    provenance: dict[str, Any]
+    records: list[ReplicationRecord] = field(repr=False)
+
+    @cached_property
+    def patients(self) -> pd.DataFrame:
+        """One row per child per replication, every milestone in days (NaN: not reached)."""
+        frames = []
+        start = self.scenario.start_date
+        for rec in self.records:
+            c = rec.columns
+            n = len(c["referral_day"])
+            data: dict[str, Any] = {"replication": np.full(n, rec.replication),
+                                    "patient_id": np.arange(n)}
+            for col in PATIENT_COLUMNS[2:]:
+                if col in c:
+                    data[col] = c[col]
+            data["wait_first_appointment_days"] = c["first_appointment_day"] - c["referral_day"]
+            data["wait_assessment_started_days"] = c["assessment_started_day"] - c["referral_day"]
+            data["wait_diagnosis_days"] = c["diagnosis_day"] - c["referral_day"]
+            frame = pd.DataFrame(data, columns=list(PATIENT_COLUMNS))
+            for col in DATED:
+                frame[col.removesuffix("_day") + "_date"] = _dates(start, c[col]).to_numpy()
+            frames.append(frame)
+        out = pd.concat(frames, ignore_index=True)
+        for col in ("source", "locality", "priority", "team", "outcome", "exit_reason"):
+            out[col] = out[col].astype("category")
+        return out
+
+    @cached_property
+    def weekly(self) -> pd.DataFrame:
+        """One row per week per replication: referrals, open referrals by stage, long waits,
+        first appointments and assessments completed (counts at the end of each week)."""
+        weeks = self.scenario.horizon_weeks
+        starts = _dates(self.scenario.start_date, 7.0 * np.arange(weeks)).to_numpy()
+        frames = []
+        for rec in self.records:
+            data = {"replication": np.full(weeks, rec.replication), "week": np.arange(weeks),
+                    "week_start_date": starts}
+            data.update(_weekly(rec, weeks))
+            frames.append(pd.DataFrame(data))
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def teams_weekly(self) -> pd.DataFrame:
+        """One row per team per week per replication: children waiting and in assessment,
+        and caseload slots (caseload teams)."""
+        weeks = self.scenario.horizon_weeks
+        ends = 7.0 * np.arange(1, weeks + 1)
+        frames = []
+        for rec in self.records:
+            c = rec.columns
+            seen_or_gone = _fmin(c["started_day"], c["exit_day"])
+            for team in self.scenario.teams:
+                mine = c["team"] == team
+                slots, busy = rec.slots.get(team, (np.full(weeks, np.nan),) * 2)
+                frames.append(pd.DataFrame({
+                    "replication": rec.replication, "week": np.arange(weeks), "team": team,
+                    "waiting_for_assessment": _between(
+                        np.where(mine, c["list_join_day"], np.nan), seen_or_gone, ends),
+                    "in_assessment": _between(
+                        np.where(mine, c["started_day"], np.nan), c["exit_day"], ends),
+                    "slots_available": slots, "slots_busy": busy,
+                }))
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def staff_weekly(self) -> pd.DataFrame:
+        """One row per staff group per week per replication: hours available and used."""
+        weeks = self.scenario.horizon_weeks
+        frames = [
+            pd.DataFrame({"replication": rec.replication, "week": np.arange(weeks),
+                          "team": team, "group": group, "hours_available": available,
+                          "hours_used": used})
+            for rec in self.records
+            for (team, group), (available, used) in rec.staff.items()
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame:
+        """One row per KPI: ``kpi``, ``mean``, ``ci_low``, ``ci_high`` (95%), ``unit``, ``n``."""
+        return kpi_table(self.records, self.scenario)
+
+    @cached_property
+    def kpis_by_replication(self) -> pd.DataFrame:
+        """Every KPI for every replication (for paired comparisons)."""
+        return per_replication_kpis(self.records, self.scenario)
+
+    def kpi(self, name: str) -> float:
+        """The mean of one KPI."""
+        row = self.kpis.loc[self.kpis["kpi"] == name, "mean"]
+        if row.empty:
+            raise KeyError(f"no KPI {name!r}; see Results.kpis['kpi']")
+        return float(row.iloc[0])
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>{html.escape(self.scenario.name)}</b>: "
+                f"{self.provenance['replications']} replications, seed "
+                f"{self.provenance['seed']}</p>")
+        table = self.kpis.to_html(index=False, float_format=lambda x: f"{x:,.3g}",
+                                  na_rep="–", escape=True)
+        return head + table
+
+    def __repr__(self) -> str:
+        return (f"Results(scenario={self.scenario.name!r}, "
+                f"replications={self.provenance['replications']}, "
+                f"seed={self.provenance['seed']})")

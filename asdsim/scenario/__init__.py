@@ -1,0 +1,19 @@
+"""Scenario files: the format (``schema``) and reading it (``loading``)."""
+
+from asdsim.scenario.loading import (
+    load_scenario,
+    scenario_from_dict,
+    scenario_hash,
+    scenario_json_schema,
+    scenario_to_yaml,
+)
+from asdsim.scenario.schema import Scenario
+
+__all__ = [
+    "Scenario",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_hash",
+    "scenario_json_schema",
+    "scenario_to_yaml",
+]

@@ -1,0 +1,333 @@
+"""Reading scenario files: safe YAML, ``extends:`` inheritance, and errors people can act on.
+
+A scenario file may name a base file in ``extends:`` (a path relative to itself). The base is read
+first and the file's own keys are merged over it: mappings merge key by key, anything else
+(numbers, strings, lists) replaces the base value, and ``null`` removes a key. Every value keeps
+the file and line it came from, so an error points at the line to fix even when the bad value was
+inherited.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.schema import Scenario
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class _Origin:
+    file: str
+    line: int
+
+
+def _compose(path: Path) -> tuple[Any, dict[PathKey, _Origin]]:
+    """Parse one YAML file into plain data and a map from key path to file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), None, "", f"cannot read file: {exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(str(path), line, "", f"not valid YAML: {reason}")]) from None
+    origins: dict[PathKey, _Origin] = {}
+    problems: list[Problem] = []
+
+    def walk(n: yaml.Node, key: PathKey) -> None:
+        origins[key] = _Origin(str(path), n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in n.value:
+                name = k.value
+                if name in seen:
+                    problems.append(Problem(
+                        str(path), k.start_mark.line + 1, _dotted((*key, name)),
+                        "key given twice in the same mapping",
+                    ))
+                seen.add(name)
+                walk(v, (*key, name))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, (*key, i))
+
+    if node is not None:
+        walk(node, ())
+    if problems:
+        raise ScenarioError(problems)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(str(path), 1, "", "a scenario must be a YAML mapping")])
+    return data, origins
+
+
+def _merge(
+    base: dict[str, Any], over: dict[str, Any], base_origins: dict[PathKey, _Origin],
+    prefix: PathKey = (),
+) -> dict[str, Any]:
+    """Merge ``over`` onto ``base``, dropping the origins of base values it replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, base_origins, path)
+            continue
+        _drop(base_origins, path)
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def _drop(origins: dict[PathKey, _Origin], path: PathKey) -> None:
+    for key in [k for k in origins if k[: len(path)] == path]:
+        del origins[key]
+
+
+def _read(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[PathKey, _Origin]]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError([Problem(str(path), None, "extends", f"extends cycle: {cycle}")])
+    data, origins = _compose(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, origins
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(
+            str(path), origins.get(("extends",), _Origin(str(path), 0)).line or None, "extends",
+            f"expected the path of a base scenario file, got {parent!r}",
+        )])
+    base_path = path.parent / parent
+    if not base_path.exists():
+        line = origins[("extends",)].line
+        raise ScenarioError([Problem(
+            str(path), line, "extends", f"base file {parent!r} not found (looked for {base_path})"
+        )])
+    base, base_origins = _read(base_path, (*chain, path))
+    origins.pop(("extends",), None)
+    merged = _merge(base, data, base_origins)
+    return merged, {**base_origins, **origins}
+
+
+def _dotted(path: PathKey) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip ``Optional`` and ``Annotated`` from a type."""
+    while get_origin(tp) in (Union, UnionType, Annotated):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if get_origin(tp) is Annotated:
+            args = args[:1]
+        if len(args) != 1:
+            break
+        tp = args[0]
+    return tp
+
+
+def _model_at(path: PathKey) -> type[BaseModel] | None:
+    """The scenario model class whose fields live at ``path`` (for "did you mean")."""
+    tp: Any = Scenario
+    for key in path:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if key not in tp.model_fields:
+                return None
+            tp = tp.model_fields[key].annotation
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1]
+        elif get_origin(tp) is tuple:
+            tp = get_args(tp)[0]
+        else:
+            return None
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _expected(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    messages = {
+        "missing": "this field is required",
+        "extra_forbidden": "unknown key",
+        "float_parsing": "expected a number",
+        "float_type": "expected a number",
+        "int_parsing": "expected a whole number",
+        "int_type": "expected a whole number",
+        "int_from_float": "expected a whole number",
+        "bool_parsing": "expected true or false",
+        "bool_type": "expected true or false",
+        "string_type": "expected text",
+        "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+        "date_parsing": "expected a date as YYYY-MM-DD",
+        "date_type": "expected a date as YYYY-MM-DD",
+        "dict_type": "expected a mapping of names to values",
+        "tuple_type": "expected a list",
+        "list_type": "expected a list",
+        "model_type": "expected a mapping",
+        "model_attributes_type": "expected a mapping",
+    }
+    if kind in messages:
+        return messages[kind]
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+              "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"expected a number {op} {bound}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected', '')}"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "expected a number, or a mapping with 'dist' (fixed, exponential, uniform, " \
+               "lognormal, gamma, triangular)"
+    msg = str(error.get("msg", ""))
+    return msg.removeprefix("Value error, ")
+
+
+def _problems(exc: ValidationError, origins: dict[PathKey, _Origin], file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        loc: PathKey = tuple(
+            k for k in error["loc"]
+            if not (isinstance(k, str) and k in {"fixed", "exponential", "uniform", "lognormal",
+                                                 "gamma", "triangular"})
+        )
+        origin = None
+        for n in range(len(loc), -1, -1):
+            origin = origins.get(loc[:n])
+            if origin is not None:
+                break
+        where_file = origin.file if origin else file
+        line = origin.line if origin else None
+        field = _dotted(loc)
+        expected = _expected(error)
+        if error["type"] == "extra_forbidden":
+            model = _model_at(loc[:-1])
+            if model is not None:
+                close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+                if close:
+                    expected = f"unknown key; did you mean {close[0]!r}?"
+                else:
+                    expected = f"unknown key; expected one of: {', '.join(model.model_fields)}"
+            problems.append(Problem(where_file, line, field, expected))
+            continue
+        value = error.get("input")
+        shown = None
+        if error["type"] != "missing" and not isinstance(value, dict | list):
+            shown = repr(value)
+        if error["type"] == "value_error" and "\n" in expected:
+            for part in expected.split("\n"):
+                problems.append(Problem(where_file, line, field, part))
+            continue
+        problems.append(Problem(where_file, line, field, expected, shown))
+    return problems
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        A YAML scenario file, possibly naming a base file in ``extends:``.
+
+    Returns
+    -------
+    Scenario
+        The validated, immutable scenario. A CSV snapshot named in ``initial_state.csv`` is
+        resolved to an absolute path and checked row by row here.
+
+    Raises
+    ------
+    ScenarioError
+        With one :class:`~asdsim.errors.Problem` per error, each naming the file, line, field
+        path, value and what was expected.
+    """
+    path = Path(path)
+    data, origins = _read(path, ())
+    csv = (data.get("initial_state") or {}).get("csv") if isinstance(
+        data.get("initial_state"), dict) else None
+    if isinstance(csv, str):
+        origin = origins.get(("initial_state", "csv"))
+        base = Path(origin.file).parent if origin else path.resolve().parent
+        data["initial_state"] = {**data["initial_state"], "csv": str((base / csv).resolve())}
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, origins, str(path))) from None
+    if scenario.initial_state.kind == "csv":
+        from asdsim.snapshot import read_snapshot
+
+        read_snapshot(scenario)  # raises ScenarioError naming bad rows by line number
+    return scenario
+
+
+def scenario_from_dict(data: dict[str, Any], name: str = "<dict>") -> Scenario:
+    """Validate a scenario given as a plain mapping (as a parsed YAML file would be).
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`load_scenario`, with ``name`` in place of the file.
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, {}, name)) from None
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario format, for editors that check YAML as it is typed.
+
+    ``extends`` is allowed at the top level of a file; the schema describes a file after merging,
+    so it also lists ``extends``.
+    """
+    schema = Scenario.model_json_schema(mode="validation")
+    schema["properties"]["extends"] = {
+        "type": "string",
+        "description": "Path of a base scenario file, relative to this file, to merge over.",
+    }
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "asdsim scenario"
+    return schema
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A short stable hash of a scenario's content (and of its CSV snapshot, if any)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+    digest = hashlib.sha256(text.encode())
+    if scenario.initial_state.csv:
+        try:
+            digest.update(Path(scenario.initial_state.csv).read_bytes())
+        except OSError:
+            pass
+    return digest.hexdigest()[:16]
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The fully resolved scenario (after ``extends:``) as YAML."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,734 @@
+"""The scenario format: immutable, validated descriptions of a diagnostic pathway.
+
+A scenario is read from YAML once, at the edge, and checked here in full before any model is
+built. Every model is frozen and forbids unknown keys; every field has a docstring, which becomes
+its description in the JSON Schema. Units live in field names (``_per_week``, ``_days``,
+``_years``, ``_gbp``). Checks that involve more than one field (age bands that overlap, a step
+that needs a staff group its team lacks, a dated change outside the horizon) are made by the
+``model_validator`` of the smallest model that sees all the fields involved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+SUM_TOLERANCE = 1e-6
+
+
+class Model(BaseModel):
+    """Base of every scenario model: frozen, no unknown keys, docstrings as descriptions."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=True
+    )
+
+
+def _check_sums_to_one(values: dict[str, float], what: str) -> None:
+    total = math.fsum(values.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(f"{what} must sum to 1, but {shown} sum to {total:g}")
+
+
+# --------------------------------------------------------------------------------- distributions
+
+
+class Fixed(Model):
+    """Always the same value."""
+
+    dist: Literal["fixed"] = "fixed"
+    """Distribution name."""
+    value: NonNegative
+    """The value."""
+
+
+class Exponential(Model):
+    """Exponential with the given mean (memoryless; the M in M/M/c)."""
+
+    dist: Literal["exponential"]
+    """Distribution name."""
+    mean: Positive
+    """Mean of the distribution."""
+
+
+class Uniform(Model):
+    """Uniform between low and high."""
+
+    dist: Literal["uniform"]
+    """Distribution name."""
+    low: NonNegative
+    """Smallest value."""
+    high: NonNegative
+    """Largest value."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high:g}) must be at least low ({self.low:g})")
+        return self
+
+
+class Lognormal(Model):
+    """Lognormal given by the mean and standard deviation of the values themselves."""
+
+    dist: Literal["lognormal"]
+    """Distribution name."""
+    mean: Positive
+    """Mean of the values."""
+    sd: Positive
+    """Standard deviation of the values."""
+
+
+class Gamma(Model):
+    """Gamma given by its mean and standard deviation."""
+
+    dist: Literal["gamma"]
+    """Distribution name."""
+    mean: Positive
+    """Mean of the values."""
+    sd: Positive
+    """Standard deviation of the values."""
+
+
+class Triangular(Model):
+    """Triangular between low and high with the given mode."""
+
+    dist: Literal["triangular"]
+    """Distribution name."""
+    low: NonNegative
+    """Smallest value."""
+    mode: NonNegative
+    """Most likely value."""
+    high: NonNegative
+    """Largest value."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high or self.low == self.high:
+            raise ValueError(
+                f"need low <= mode <= high and low < high, got "
+                f"{self.low:g}, {self.mode:g}, {self.high:g}"
+            )
+        return self
+
+
+def _number_is_fixed(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    return value
+
+
+Distribution = Annotated[
+    Fixed | Exponential | Uniform | Lognormal | Gamma | Triangular,
+    BeforeValidator(_number_is_fixed),
+    Field(discriminator="dist"),
+]
+"""A non-negative random quantity: a plain number (fixed) or a mapping with a ``dist`` key."""
+
+
+# ---------------------------------------------------------------------------------------- demand
+
+
+class AgeBand(Model):
+    """A band of ages at referral, [min_years, max_years), and its share of referrals."""
+
+    min_years: NonNegative
+    """Youngest age in the band, in years (inclusive)."""
+    max_years: Positive
+    """Oldest age in the band, in years (exclusive)."""
+    weight: NonNegative
+    """Relative share of referrals in this band; weights are normalised to sum to 1."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.max_years <= self.min_years:
+            raise ValueError(
+                f"max_years ({self.max_years:g}) must be above min_years ({self.min_years:g})"
+            )
+        return self
+
+
+class StepChange(Model):
+    """A lasting change in the referral rate from a date (a new referral route, a campaign)."""
+
+    date: dt.date
+    """Date from which the factor applies."""
+    factor: NonNegative
+    """Multiplier on the referral rate from that date (1.2 is 20% more referrals)."""
+
+
+class Flag(Model):
+    """A characteristic some children have, which may carry priority or lengthen assessment."""
+
+    probability: Probability
+    """Share of referred children with this flag."""
+    priority: str | None = None
+    """Priority class given to children with this flag (a name in ``priority_classes``)."""
+    hours_factor: Positive = 1.0
+    """Multiplier on assessment hours for these children (co-occurring conditions > 1)."""
+
+
+class Demand(Model):
+    """Referrals: a non-homogeneous Poisson process and the children it brings."""
+
+    referrals_per_week: NonNegative
+    """Mean referrals a week at the scenario start, before seasonality."""
+    annual_growth: Annotated[float, Field(gt=-1.0)] = 0.0
+    """Compound growth of the referral rate a year (0.1 is 10% more each year)."""
+    monthly_factors: tuple[NonNegative, ...] = (1.0,) * 12
+    """Twelve multipliers on the rate, January to December (school-term seasonality)."""
+    step_changes: tuple[StepChange, ...] = ()
+    """Dated lasting changes in the rate; factors of changes in force multiply."""
+    age_bands: tuple[AgeBand, ...]
+    """Age at referral: contiguous bands, uniform within each band."""
+    sources: dict[str, Probability] = Field(default_factory=lambda: {"gp": 1.0})
+    """Share of referrals from each source (GP, school, health visitor, ...); sums to 1."""
+    localities: dict[str, Probability] = Field(default_factory=lambda: {"all": 1.0})
+    """Share of referrals from each locality of the area; sums to 1."""
+    flags: dict[str, Flag] = Field(default_factory=dict)
+    """Optional flags (looked-after child, safeguarding, co-occurring conditions)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Demand:
+        if len(self.monthly_factors) != 12:
+            raise ValueError(
+                f"monthly_factors needs 12 values (January to December), "
+                f"got {len(self.monthly_factors)}"
+            )
+        if not self.age_bands:
+            raise ValueError("age_bands needs at least one band")
+        bands = sorted(self.age_bands, key=lambda b: b.min_years)
+        for a, b in itertools.pairwise(bands):
+            if b.min_years < a.max_years:
+                raise ValueError(
+                    f"age_bands overlap: [{a.min_years:g}, {a.max_years:g}) and "
+                    f"[{b.min_years:g}, {b.max_years:g})"
+                )
+            if b.min_years > a.max_years:
+                raise ValueError(
+                    f"age_bands leave a gap between {a.max_years:g} and {b.min_years:g} years"
+                )
+        if sum(b.weight for b in bands) <= 0:
+            raise ValueError("age_bands weights must not all be zero")
+        _check_sums_to_one(self.sources, "demand.sources")
+        _check_sums_to_one(self.localities, "demand.localities")
+        return self
+
+
+# ---------------------------------------------------------------------------------------- triage
+
+
+class TriageOutcomes(Model):
+    """What triage decides about a referral."""
+
+    accept: Probability
+    """Share accepted onto a pathway."""
+    reject: Probability = 0.0
+    """Share rejected (some are re-referred later)."""
+    more_information: Probability = 0.0
+    """Share for which more information is requested before deciding."""
+
+    @model_validator(mode="after")
+    def _sums(self) -> TriageOutcomes:
+        _check_sums_to_one(
+            {"accept": self.accept, "reject": self.reject,
+             "more_information": self.more_information},
+            "triage outcomes",
+        )
+        return self
+
+
+class Triage(Model):
+    """Triage of new referrals: limited weekly capacity, then accept, reject or ask for more."""
+
+    capacity_per_week: Positive | None = None
+    """Referrals triaged a week, in referral order; empty means every referral on arrival."""
+    target_days: NonNegative = 14.0
+    """Target from referral to triage decision, for the triage KPI."""
+    outcomes: TriageOutcomes = TriageOutcomes(accept=1.0)
+    """Outcome shares for referrals from any source not listed in ``outcomes_by_source``."""
+    outcomes_by_source: dict[str, TriageOutcomes] = Field(default_factory=dict)
+    """Outcome shares for particular referral sources."""
+    rereferral_probability: Probability = 0.0
+    """Share of rejected referrals that are referred again later."""
+    rereferral_delay_days: Distribution = 90.0
+    """Time from rejection to the new referral."""
+    information_return_probability: Probability = 1.0
+    """Share of requests for more information that are answered (the rest close)."""
+    information_wait_days: Distribution = 28.0
+    """Time to answer a request for more information; the referral is then triaged again."""
+
+
+# ----------------------------------------------------------------------------------------- teams
+
+
+class StaffGroup(Model):
+    """A profession in a team and the clinic hours it gives to autism assessment."""
+
+    wte: NonNegative
+    """Whole-time equivalents in post."""
+    autism_share: Probability = 1.0
+    """Share of the job plan spent on autism assessment."""
+    hours_per_wte_week: Positive = 37.5
+    """Contracted hours per WTE per week (37.5 in the NHS)."""
+    weeks_lost_per_year: Annotated[float, Field(ge=0.0, lt=52.0)] = 0.0
+    """Weeks a year lost to leave, training and sickness, spread evenly."""
+    cost_per_hour_gbp: NonNegative = 0.0
+    """Cost of one hour of this group's time, for the cost KPIs."""
+
+    @property
+    def hours_per_week(self) -> float:
+        """Clinic hours a week available for autism assessment."""
+        return (
+            self.wte * self.autism_share * self.hours_per_wte_week
+            * (52.0 - self.weeks_lost_per_year) / 52.0
+        )
+
+
+class Step(Model):
+    """One step of an assessment: an appointment or a piece of non-contact work."""
+
+    name: str
+    """Name of the step (shown in outputs)."""
+    hours: dict[str, NonNegative]
+    """Hours needed from each staff group (names from the team's ``staff``)."""
+    joint: bool = False
+    """All groups must give their hours in the same week (an MDT observation or meeting)."""
+    contact: bool = True
+    """An appointment with the family; only contact steps can be missed (DNA)."""
+    dna_probability: Probability = 0.0
+    """Chance the family does not attend a booking of this step."""
+    min_gap_days: NonNegative = 0.0
+    """Least time after the previous step before this one can take place."""
+    duration_days: Distribution = 0.0
+    """Caseload mode: elapsed time the step takes while holding the case's slot."""
+    first_appointment: bool = False
+    """This step is the first attended care contact (ends the NHS England AWTS wait)."""
+    assessment_started: bool = False
+    """This step marks the assessment as started (NICE QS51's 3-month measure)."""
+    outcome: bool = False
+    """This step decides the outcome (the MDT meeting)."""
+
+
+class Outcomes(Model):
+    """Outcome of the MDT decision; "uncertain" adds further steps and then decides."""
+
+    autism: Probability
+    """Share diagnosed autistic."""
+    other_neurodevelopmental: Probability
+    """Share given another neurodevelopmental diagnosis."""
+    none: Probability
+    """Share with no diagnosis."""
+    uncertain: Probability = 0.0
+    """Share uncertain at first: further assessment or second opinion, then one of the above."""
+
+    @model_validator(mode="after")
+    def _sums(self) -> Outcomes:
+        _check_sums_to_one(
+            {"autism": self.autism, "other_neurodevelopmental": self.other_neurodevelopmental,
+             "none": self.none, "uncertain": self.uncertain},
+            "outcomes",
+        )
+        if self.autism + self.other_neurodevelopmental + self.none <= 0:
+            raise ValueError("outcomes need some chance of a definite outcome")
+        return self
+
+
+class YoungChild(Model):
+    """Diagnosis in very young children is more often uncertain."""
+
+    under_years: Positive
+    """Age at the outcome step below which the rule applies."""
+    uncertain_probability: Probability
+    """Chance of an uncertain first outcome for these children."""
+
+
+class Review(Model):
+    """Watchful waiting for very young children before they join the waiting list."""
+
+    under_years: Positive
+    """Children routed to the team younger than this are reviewed first."""
+    duration_days: Distribution
+    """Time under review before joining the waiting list."""
+
+
+class WaitingList(Model):
+    """How the team's list is ordered and how families leave it."""
+
+    discipline: Literal["fifo", "priority", "longest_wait"] = "fifo"
+    """fifo: by the day the child joined this list; priority: by priority class, then fifo;
+    longest_wait: by the date of referral (time already waited anywhere)."""
+    withdrawal_per_year: NonNegative = 0.0
+    """Hazard of a family leaving the list (going private, moving away), per year waited."""
+
+
+class DnaRules(Model):
+    """Did-not-attend: rebooking and discharge."""
+
+    discharge_after: Annotated[int, Field(ge=1)] = 2
+    """Discharge after this many DNAs in one assessment."""
+    rebook_after_days: Distribution = 14.0
+    """Time after a DNA before the step can be booked again."""
+
+
+class Caseload(Model):
+    """Caseload mode: each clinician holds at most K open cases."""
+
+    clinicians: NonNegative
+    """Clinicians holding cases."""
+    cases_per_clinician: Annotated[int, Field(ge=1)] = 1
+    """Open cases each clinician can hold (K)."""
+
+    @property
+    def slots(self) -> int:
+        """Cases the team can hold at once."""
+        return math.floor(self.clinicians * self.cases_per_clinician + 1e-9)
+
+
+class Team(Model):
+    """A team that assesses children of an age range in some localities."""
+
+    min_age_years: NonNegative = 0.0
+    """Youngest age the team accepts (inclusive)."""
+    max_age_years: Positive = 18.0
+    """Age at which children leave the team's range (exclusive)."""
+    localities: tuple[str, ...] | None = None
+    """Localities the team serves; empty means every locality."""
+    on_age_boundary: Literal["stay", "transfer"] = "stay"
+    """A waiting child who reaches max_age_years stays on this list, or transfers to the team
+    for the new age (keeping the referral date)."""
+    review: Review | None = None
+    """Watchful waiting for very young children before they join the list."""
+    waiting_list: WaitingList = WaitingList()
+    """Order of the list and withdrawal from it."""
+    capacity_mode: Literal["clinic_hours", "caseload"] = "clinic_hours"
+    """clinic_hours: steps booked into weekly staff hours; caseload: slots held for a duration."""
+    staff: dict[str, StaffGroup]
+    """Staff groups of the team by name (paediatrician, psychologist, slt, ...)."""
+    caseload: Caseload | None = None
+    """Caseload mode only: clinicians and cases each holds."""
+    booking_horizon_weeks: Annotated[int, Field(ge=1, le=104)] = 12
+    """Clinic-hours mode: how many weeks ahead appointments are booked."""
+    monthly_capacity_factors: tuple[NonNegative, ...] = (1.0,) * 12
+    """Twelve multipliers on clinic hours, January to December (an August dip)."""
+    steps: tuple[Step, ...]
+    """The assessment, in order."""
+    outcomes: Outcomes = Outcomes(autism=0.7, other_neurodevelopmental=0.19, none=0.11)
+    """Outcome shares at the outcome step."""
+    uncertain_steps: tuple[Step, ...] = ()
+    """Further steps after an uncertain outcome, before the outcome is decided."""
+    young_child: YoungChild | None = None
+    """Higher chance of an uncertain outcome for very young children."""
+    dna: DnaRules = DnaRules()
+    """Rebooking and discharge after missed appointments."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Team:
+        if self.max_age_years <= self.min_age_years:
+            raise ValueError(
+                f"max_age_years ({self.max_age_years:g}) must be above "
+                f"min_age_years ({self.min_age_years:g})"
+            )
+        if len(self.monthly_capacity_factors) != 12:
+            raise ValueError(
+                f"monthly_capacity_factors needs 12 values, got {len(self.monthly_capacity_factors)}"
+            )
+        if not self.steps:
+            raise ValueError("steps needs at least one step")
+        if self.capacity_mode == "caseload" and self.caseload is None:
+            raise ValueError("capacity_mode 'caseload' needs a 'caseload' section")
+        for where, steps in (("steps", self.steps), ("uncertain_steps", self.uncertain_steps)):
+            for i, step in enumerate(steps):
+                for group in step.hours:
+                    if group not in self.staff:
+                        raise ValueError(
+                            f"{where}[{i}] ({step.name!r}) needs staff group {group!r}, which "
+                            f"this team does not have (it has: {', '.join(sorted(self.staff))})"
+                        )
+                if self.capacity_mode == "clinic_hours" and not any(step.hours.values()):
+                    raise ValueError(
+                        f"{where}[{i}] ({step.name!r}) needs no staff hours; in clinic_hours "
+                        "mode every step must need some hours from a group"
+                    )
+        if sum(s.outcome for s in self.steps) != 1:
+            raise ValueError("exactly one step must have 'outcome: true' (the MDT decision)")
+        if any(s.outcome for s in self.uncertain_steps):
+            raise ValueError("uncertain_steps must not contain an outcome step")
+        if self.outcomes.uncertain > 0 and not self.uncertain_steps:
+            raise ValueError("outcomes.uncertain > 0 needs uncertain_steps")
+        for flag in ("first_appointment", "assessment_started"):
+            if sum(getattr(s, flag) for s in self.steps) > 1:
+                raise ValueError(f"at most one step may have '{flag}: true'")
+        return self
+
+    def serves(self, locality: str) -> bool:
+        """Whether the team serves a locality."""
+        return self.localities is None or locality in self.localities
+
+
+# -------------------------------------------------------------------------- changes and blocks
+
+
+class CapacityChange(Model):
+    """A dated change of capacity: recruitment, a vacancy, a new caseload."""
+
+    date: dt.date
+    """Date from which the new value applies."""
+    team: str
+    """Team whose capacity changes."""
+    group: str | None = None
+    """Staff group whose WTE changes (clinic-hours mode)."""
+    wte: NonNegative | None = None
+    """New WTE of the group from the date."""
+    clinicians: NonNegative | None = None
+    """New number of caseload clinicians from the date (caseload mode)."""
+
+    @model_validator(mode="after")
+    def _one_change(self) -> CapacityChange:
+        if (self.wte is None) == (self.clinicians is None):
+            raise ValueError("give exactly one of 'wte' (with 'group') or 'clinicians'")
+        if self.wte is not None and self.group is None:
+            raise ValueError("a change of 'wte' needs the staff 'group'")
+        return self
+
+
+class OutsourcedBlock(Model):
+    """A time-limited block of outsourced (or Right to Choose) assessments."""
+
+    team: str
+    """Team whose waiting list the block takes children from, longest waiting first."""
+    start_date: dt.date
+    """First day of the block."""
+    end_date: dt.date
+    """Last day of the block."""
+    assessments_per_month: Annotated[int, Field(ge=0)]
+    """Children taken off the list each month of the block."""
+    price_gbp: NonNegative = 0.0
+    """Price of one outsourced assessment."""
+    first_appointment_after_days: NonNegative = 14.0
+    """Time from being taken off the list to the provider's first appointment."""
+    turnaround_days: NonNegative = 56.0
+    """Time from being taken off the list to the outcome."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutsourcedBlock:
+        if self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        if self.turnaround_days < self.first_appointment_after_days:
+            raise ValueError("turnaround_days must be at least first_appointment_after_days")
+        return self
+
+
+# ------------------------------------------------------------------------- routing and state
+
+UncoveredRule = Literal["no_pathway", "hold", "out_of_area"]
+
+
+class Routing(Model):
+    """Where accepted children go, and what happens where no team covers them."""
+
+    uncovered: UncoveredRule = "no_pathway"
+    """A child no team covers (by age and locality): recorded as no pathway (unmet need), held
+    until old enough for a team, or referred out of area."""
+    uncovered_by_locality: dict[str, UncoveredRule] = Field(default_factory=dict)
+    """The same rule for particular localities."""
+    age_out_years: Positive = 18.0
+    """Children still waiting at this age leave for adult services (aged out)."""
+
+
+class BacklogGroup(Model):
+    """Children already waiting at the scenario start."""
+
+    stage: Literal["awaiting_triage", "awaiting_assessment"]
+    """Where they wait."""
+    count: Annotated[int, Field(ge=0)]
+    """How many."""
+    weeks_waited_min: NonNegative = 0.0
+    """Shortest time already waited since referral, in weeks."""
+    weeks_waited_max: NonNegative = 0.0
+    """Longest time already waited since referral, in weeks (uniform in between)."""
+    team: str | None = None
+    """For awaiting_assessment: the team whose list they are on; empty routes by age."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BacklogGroup:
+        if self.weeks_waited_max < self.weeks_waited_min:
+            raise ValueError("weeks_waited_max must be at least weeks_waited_min")
+        return self
+
+
+class InitialState(Model):
+    """Who is already in the pathway at the start."""
+
+    kind: Literal["empty", "generated", "csv"] = "empty"
+    """empty; generated from ``backlog``; or read from the CSV snapshot ``csv``."""
+    backlog: tuple[BacklogGroup, ...] = ()
+    """Generated backlog groups (kind: generated)."""
+    csv: str | None = None
+    """Path of a CSV snapshot, one row per child (kind: csv), relative to the scenario file.
+    Columns read: referral_date, age_years or date_of_birth, stage, priority, locality."""
+
+    @model_validator(mode="after")
+    def _matches_kind(self) -> InitialState:
+        if self.kind == "generated" and not self.backlog:
+            raise ValueError("kind 'generated' needs 'backlog' groups")
+        if self.kind == "csv" and not self.csv:
+            raise ValueError("kind 'csv' needs the path 'csv'")
+        if self.kind != "generated" and self.backlog:
+            raise ValueError(f"'backlog' is only read with kind 'generated', not {self.kind!r}")
+        return self
+
+
+class Reporting(Model):
+    """What the KPIs measure."""
+
+    snapshot_dates: tuple[dt.date, ...] = ()
+    """Dates at which open referrals and long waits are reported; empty means the horizon end."""
+    cohort_from_date: dt.date | None = None
+    """Wait KPIs count children referred from this date; empty means the scenario start."""
+
+
+# ------------------------------------------------------------------------------------ scenario
+
+
+class Scenario(Model):
+    """A whole pathway: demand, triage, routing, teams, capacity and the starting state."""
+
+    name: str
+    """Short name shown in charts and reports."""
+    description: str = ""
+    """A paragraph for the report: what this design is."""
+    assumptions: tuple[str, ...] = ()
+    """Assumptions the scenario states, listed in the report."""
+    start_date: dt.date
+    """Calendar date of day 0."""
+    horizon_weeks: Annotated[int, Field(ge=1, le=2600)]
+    """Length of the simulated period, in weeks."""
+    priority_classes: tuple[str, ...] = ("urgent", "routine")
+    """Priority classes, most urgent first; children without a priority flag get the last."""
+    demand: Demand
+    """Referrals."""
+    triage: Triage = Triage()
+    """Triage of referrals."""
+    routing: Routing = Routing()
+    """Routing of accepted referrals to teams."""
+    teams: dict[str, Team]
+    """Assessment teams by name."""
+    capacity_changes: tuple[CapacityChange, ...] = ()
+    """Dated changes of WTE or caseload clinicians."""
+    outsourcing: tuple[OutsourcedBlock, ...] = ()
+    """Time-limited blocks of outsourced assessments."""
+    initial_state: InitialState = InitialState()
+    """Children already waiting at the start."""
+    reporting: Reporting = Reporting()
+    """Dates the KPIs report on."""
+
+    @property
+    def horizon_days(self) -> float:
+        """Length of the simulated period in days."""
+        return 7.0 * self.horizon_weeks
+
+    @property
+    def end_date(self) -> dt.date:
+        """Calendar date of the horizon."""
+        return self.start_date + dt.timedelta(days=self.horizon_days)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems: list[str] = []
+        if not self.teams:
+            problems.append("teams: at least one team is needed")
+        if not self.priority_classes:
+            problems.append("priority_classes: at least one class is needed")
+        start, end = self.start_date, self.end_date
+
+        def check_date(where: str, day: dt.date) -> None:
+            if not start <= day <= end:
+                problems.append(f"{where}: {day} is outside the horizon {start} to {end}")
+
+        for name, flag in self.demand.flags.items():
+            if flag.priority is not None and flag.priority not in self.priority_classes:
+                problems.append(
+                    f"demand.flags.{name}.priority: {flag.priority!r} is not one of "
+                    f"priority_classes {list(self.priority_classes)}"
+                )
+        for i, change in enumerate(self.demand.step_changes):
+            check_date(f"demand.step_changes[{i}].date", change.date)
+        localities = set(self.demand.localities)
+        for source in self.triage.outcomes_by_source:
+            if source not in self.demand.sources:
+                problems.append(
+                    f"triage.outcomes_by_source.{source}: not a source in demand.sources "
+                    f"({', '.join(sorted(self.demand.sources))})"
+                )
+        for loc in self.routing.uncovered_by_locality:
+            if loc not in localities:
+                problems.append(
+                    f"routing.uncovered_by_locality.{loc}: not a locality in demand.localities"
+                )
+        for name, team in self.teams.items():
+            for loc in team.localities or ():
+                if loc not in localities:
+                    problems.append(
+                        f"teams.{name}.localities: {loc!r} is not a locality in "
+                        f"demand.localities ({', '.join(sorted(localities))})"
+                    )
+        names = sorted(self.teams)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                ta, tb = self.teams[a], self.teams[b]
+                shared = (
+                    localities if ta.localities is None else set(ta.localities)
+                ) & (localities if tb.localities is None else set(tb.localities))
+                if shared and ta.min_age_years < tb.max_age_years and (
+                    tb.min_age_years < ta.max_age_years
+                ):
+                    problems.append(
+                        f"teams.{a} and teams.{b}: age ranges overlap in "
+                        f"{', '.join(sorted(shared))}, so routing would be ambiguous"
+                    )
+        for i, change in enumerate(self.capacity_changes):
+            where = f"capacity_changes[{i}]"
+            check_date(f"{where}.date", change.date)
+            team = self.teams.get(change.team)
+            if team is None:
+                problems.append(f"{where}.team: no team {change.team!r}")
+            elif change.group is not None and change.group not in team.staff:
+                problems.append(f"{where}.group: team {change.team!r} has no group {change.group!r}")
+            elif change.clinicians is not None and team.caseload is None:
+                problems.append(f"{where}.clinicians: team {change.team!r} has no caseload")
+        for i, block in enumerate(self.outsourcing):
+            where = f"outsourcing[{i}]"
+            check_date(f"{where}.start_date", block.start_date)
+            check_date(f"{where}.end_date", block.end_date)
+            if block.team not in self.teams:
+                problems.append(f"{where}.team: no team {block.team!r}")
+        for i, group in enumerate(self.initial_state.backlog):
+            if group.team is not None and group.team not in self.teams:
+                problems.append(f"initial_state.backlog[{i}].team: no team {group.team!r}")
+        for i, day in enumerate(self.reporting.snapshot_dates):
+            check_date(f"reporting.snapshot_dates[{i}]", day)
+        if self.reporting.cohort_from_date is not None:
+            check_date("reporting.cohort_from_date", self.reporting.cohort_from_date)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def team_for(self, age_years: float, locality: str) -> str | None:
+        """Name of the team that covers a child of this age in this locality, if any."""
+        for name, team in self.teams.items():
+            if team.min_age_years <= age_years < team.max_age_years and team.serves(locality):
+                return name
+        return None
+
+    def uncovered_rule(self, locality: str) -> UncoveredRule:
+        """What happens to a child no team covers in a locality."""
+        return self.routing.uncovered_by_locality.get(locality, self.routing.uncovered)
