@@ -225,6 +225,7 @@ class Pathway:
 
     def _rereferred(self, child: Child) -> None:
         child.referral_day = self.env.now
+        child.triage_day = math.nan  # milestones belong to the current referral
         child.referrals += 1
         self.rereferral_days.append(self.env.now)
         self._receive(child)
@@ -282,14 +283,15 @@ class Pathway:
         team = scenario.teams[name]
         born = child.first_referral_day - child.age_years * 365.25
         age_out_day = born + scenario.routing.age_out_years * 365.25
-        boundary_day = born + team.max_age_years * 365.25 if (
+        # a hair past the boundary, so the age computed then is surely in the next range
+        boundary_day = born + team.max_age_years * 365.25 + 1e-6 if (
             team.on_age_boundary == "transfer") else math.inf
         when, reason = min(
             (child.withdraw_day, "withdrawn"), (age_out_day, "aged_out"),
             (boundary_day, "transfer"),
         )
-        if when <= now and reason != "withdrawn":
-            self.exit(child, "aged_out", now) if reason == "aged_out" else self.route(child)
+        if when <= now and reason == "aged_out":
+            self.exit(child, "aged_out", now)
             return
         if when < self.horizon:
             epoch = child.epoch

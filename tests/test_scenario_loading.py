@@ -1,0 +1,282 @@
+"""Reading scenario files: extends, JSON Schema, CSV snapshots, and clear errors."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+import asdsim
+from tests.conftest import BASE
+
+
+def write(path: Path, data) -> Path:
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_loads_a_valid_file_into_an_immutable_scenario(tmp_path):
+    scenario = asdsim.load_scenario(write(tmp_path / "s.yaml", BASE))
+    assert scenario.name == "test" and scenario.horizon_weeks == 104
+    with pytest.raises(Exception, match="frozen"):
+        scenario.name = "changed"
+    assert scenario.teams["mdt"].staff["paediatrician"].hours_per_wte_week == 37.5
+
+
+def test_extends_merges_mappings_replaces_lists_and_null_deletes(tmp_path):
+    base = dict(BASE, teams={**BASE["teams"], "extra": BASE["teams"]["mdt"]})
+    base["demand"] = {**BASE["demand"], "localities": {"north": 0.5, "south": 0.5}}
+    write(tmp_path / "base.yaml", base)
+    (tmp_path / "sub").mkdir()
+    child = write(tmp_path / "sub" / "child.yaml", textwrap.dedent("""\
+        extends: ../base.yaml
+        name: child
+        demand:
+          referrals_per_week: 99
+        teams:
+          extra: null
+          mdt:
+            staff:
+              psychologist: {wte: 4}
+    """))
+    scenario = asdsim.load_scenario(child)
+    assert scenario.name == "child"
+    assert scenario.demand.referrals_per_week == 99
+    assert scenario.demand.age_bands[0].max_years == 16  # inherited
+    assert set(scenario.teams) == {"mdt"}
+    assert scenario.teams["mdt"].staff["psychologist"].wte == 4
+    assert scenario.teams["mdt"].staff["psychologist"].autism_share == 0.4  # merged, inherited
+    assert scenario.teams["mdt"].staff["paediatrician"].wte == 1.0
+
+
+def test_error_in_base_file_points_at_the_base(tmp_path):
+    bad = dict(BASE, horizon_weeks="long")
+    write(tmp_path / "base.yaml", bad)
+    child = write(tmp_path / "child.yaml", "extends: base.yaml\nname: c\n")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(child)
+    problem = info.value.problems[0]
+    assert problem.file.endswith("base.yaml") and problem.field == "horizon_weeks"
+    assert problem.line == 3
+
+
+def test_extends_cycle_is_reported(tmp_path):
+    write(tmp_path / "a.yaml", "extends: b.yaml\n")
+    write(tmp_path / "b.yaml", "extends: a.yaml\n")
+    with pytest.raises(asdsim.ScenarioError, match="cycle"):
+        asdsim.load_scenario(tmp_path / "a.yaml")
+
+
+def test_json_schema_describes_every_field():
+    schema = asdsim.scenario_json_schema()
+    assert schema["title"] == "asdsim scenario"
+    assert "extends" in schema["properties"]
+    assert schema["additionalProperties"] is False
+
+    def walk(node):
+        if isinstance(node, dict):
+            for name, prop in node.get("properties", {}).items():
+                assert prop.get("description"), f"field {name} has no description"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert schema["$defs"]["StaffGroup"]["properties"]["wte"]["description"]
+
+
+def test_schema_validates_the_shipped_form_of_a_scenario():
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(BASE, asdsim.scenario_json_schema())
+
+
+# ------------------------------------------------------------------------- malformed scenarios
+
+BAD = {
+    "unknown key with a close match": (
+        {"demand": {"referals_per_week": 3}}, "demand.referals_per_week",
+        "did you mean 'referrals_per_week'"),
+    "unknown top-level key": ({"horizon": 10}, "horizon", "did you mean 'horizon_weeks'"),
+    "wrong type": ({"horizon_weeks": "ten"}, "horizon_weeks", "expected a whole number"),
+    "negative number": ({"demand": {"referrals_per_week": -4}}, "demand.referrals_per_week",
+                        ">= 0"),
+    "probability above one": (
+        {"teams": {"mdt": {"steps": [{"name": "a", "hours": {"paediatrician": 1},
+                                      "outcome": True, "dna_probability": 1.5}]}}},
+        "teams.mdt.steps[0].dna_probability", "<= 1"),
+    "probabilities not summing to one": (
+        {"triage": {"outcomes": {"accept": 0.7, "reject": 0.2}}}, "triage.outcomes",
+        "must sum to 1"),
+    "overlapping age bands": (
+        {"demand": {"age_bands": [{"min_years": 0, "max_years": 5, "weight": 1},
+                                  {"min_years": 4, "max_years": 18, "weight": 1}]}},
+        "demand", "age_bands overlap"),
+    "gap in age bands": (
+        {"demand": {"age_bands": [{"min_years": 0, "max_years": 5, "weight": 1},
+                                  {"min_years": 6, "max_years": 18, "weight": 1}]}},
+        "demand", "gap between 5 and 6"),
+    "step needs a missing staff group": (
+        {"teams": {"mdt": {"steps": [{"name": "obs", "hours": {"slt": 1}, "outcome": True}]}}},
+        "teams.mdt", "needs staff group 'slt'"),
+    "dated change outside the horizon": (
+        {"capacity_changes": [{"date": "2030-01-01", "team": "mdt", "group": "psychologist",
+                               "wte": 2}]},
+        "", "capacity_changes[0].date: 2030-01-01 is outside the horizon"),
+    "unknown distribution": (
+        {"triage": {"information_wait_days": {"dist": "weibull", "mean": 3}}},
+        "triage.information_wait_days", "unknown distribution 'weibull'"),
+    "bad date": ({"start_date": "2020-13-45"}, "start_date", "expected a date"),
+    "missing required field": ({"name": None}, "name", "this field is required"),
+    "bad enum value": (
+        {"teams": {"mdt": {"waiting_list": {"discipline": "random"}}}},
+        "teams.mdt.waiting_list.discipline", "expected one of 'fifo', 'priority'"),
+    "no outcome step": (
+        {"teams": {"mdt": {"steps": [{"name": "a", "hours": {"paediatrician": 1}}]}}},
+        "teams.mdt", "exactly one step must have 'outcome: true'"),
+    "team locality not in demand": (
+        {"teams": {"mdt": {"localities": ["east"]}}}, "",
+        "teams.mdt.localities: 'east' is not a locality"),
+    "overlapping teams": (
+        {"teams": {"other": {"max_age_years": 10, "staff": {"p": {"wte": 1}},
+                             "steps": [{"name": "a", "hours": {"p": 1}, "outcome": True}]}}},
+        "", "age ranges overlap"),
+    "monthly factors of the wrong length": (
+        {"demand": {"monthly_factors": [1, 1, 1]}}, "demand", "needs 12 values"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD), ids=lambda c: c.replace(" ", "-"))
+def test_malformed_scenario_gets_a_clear_error(tmp_path, case):
+    from tests.conftest import deep_update
+
+    over, field, expected = BAD[case]
+    data = deep_update(BASE, over)
+    data = {k: v for k, v in data.items() if v is not None}
+    path = write(tmp_path / "bad.yaml", data)
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    problems = info.value.problems
+    assert any(expected in p.message for p in problems), [str(p) for p in problems]
+    problem = next(p for p in problems if expected in p.message)
+    assert problem.field == field
+    assert problem.file == str(path)
+    assert problem.line is not None and problem.line >= 1
+    text = str(info.value)
+    assert f"{path}:{problem.line}" in text and "Traceback" not in text
+
+
+def test_error_shows_the_offending_value_and_its_line(tmp_path):
+    path = write(tmp_path / "s.yaml", textwrap.dedent("""\
+        name: x
+        start_date: 2020-01-06
+        horizon_weeks: 10
+        demand:
+          referrals_per_week: lots
+          age_bands: [{min_years: 0, max_years: 18, weight: 1}]
+        teams: {}
+    """))
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    text = str(info.value)
+    assert f"{path}:5: demand.referrals_per_week: got 'lots': expected a number" in text
+
+
+def test_cross_field_problems_are_all_listed(tmp_path):
+    data = dict(BASE, teams={}, priority_classes=[],
+                reporting={"snapshot_dates": ["2030-01-01"]})
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(write(tmp_path / "s.yaml", data))
+    messages = [p.message for p in info.value.problems]
+    assert "teams: at least one team is needed" in messages
+    assert "priority_classes: at least one class is needed" in messages
+    assert any("reporting.snapshot_dates[0]" in m for m in messages)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("name: [unclosed\n", "not valid YAML"),
+    ("- a\n- b\n", "must be a YAML mapping"),
+    ("name: a\nname: b\n", "key given twice"),
+])
+def test_unreadable_yaml_is_reported_with_its_line(tmp_path, content, message):
+    path = write(tmp_path / "s.yaml", content)
+    with pytest.raises(asdsim.ScenarioError, match=message) as info:
+        asdsim.load_scenario(path)
+    assert info.value.problems[0].line is not None
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(asdsim.ScenarioError, match="file not found"):
+        asdsim.load_scenario(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------------------------- snapshots
+
+def test_csv_snapshot_reads_only_its_columns_and_seeds_the_list(tmp_path):
+    write(tmp_path / "today.csv", textwrap.dedent("""\
+        nhs_number,referral_date,age_years,stage,priority,locality,notes
+        9990001,2019-06-01,5.5,awaiting_assessment,,north,secret A
+        9990002,2019-12-01,3.0,awaiting_assessment,urgent,south,secret B
+        9990003,2020-01-01,9.0,awaiting_triage,,north,secret C
+    """))
+    data = dict(BASE, initial_state={"kind": "csv", "csv": "today.csv"})
+    scenario = asdsim.load_scenario(write(tmp_path / "s.yaml", data))
+    results = asdsim.simulate(scenario, replications=1, seed=1)
+    p = results.patients
+    backlog = p[p.from_backlog]
+    assert len(backlog) == 3
+    assert sorted(backlog.referral_day) == [-219.0, -36.0, -5.0]
+    assert set(backlog.priority) == {"urgent", "routine"}
+    flat = [str(v) for v in p.to_numpy().ravel()]
+    assert not any("secret" in v or "999000" in v for v in flat)
+    assert "notes" not in p.columns and "nhs_number" not in p.columns
+
+
+def test_csv_snapshot_bad_rows_are_reported_by_line(tmp_path):
+    write(tmp_path / "today.csv", textwrap.dedent("""\
+        referral_date,date_of_birth,stage,locality
+        2019-06-01,2014-01-01,awaiting_assessment,north
+        2019-06-31,2014-01-01,awaiting_assessment,north
+        2019-06-01,2014-01-01,waiting,north
+        2019-06-01,2014-01-01,awaiting_assessment,west
+        2021-06-01,2014-01-01,awaiting_assessment,north
+    """))
+    data = dict(BASE, initial_state={"kind": "csv", "csv": "today.csv"})
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(write(tmp_path / "s.yaml", data))
+    by_line = {p.line: p for p in info.value.problems}
+    assert set(by_line) == {3, 4, 5, 6}
+    assert by_line[3].field == "referral_date" and "YYYY-MM-DD" in by_line[3].message
+    assert by_line[4].field == "stage" and by_line[5].field == "locality"
+    assert "after the scenario's start_date" in by_line[6].message
+
+
+def test_csv_snapshot_missing_column(tmp_path):
+    write(tmp_path / "today.csv", "referral_date,stage\n2019-01-01,awaiting_triage\n")
+    data = dict(BASE, initial_state={"kind": "csv", "csv": "today.csv"})
+    with pytest.raises(asdsim.ScenarioError, match="missing column"):
+        asdsim.load_scenario(write(tmp_path / "s.yaml", data))
+
+
+def test_generated_backlog_has_the_stated_counts_and_waits(make_scenario):
+    scenario = make_scenario(initial_state={"kind": "generated", "backlog": [
+        {"stage": "awaiting_assessment", "count": 120, "weeks_waited_min": 10,
+         "weeks_waited_max": 50},
+        {"stage": "awaiting_triage", "count": 30, "weeks_waited_max": 3}]})
+    p = asdsim.simulate(scenario, replications=1, seed=3).patients
+    backlog = p[p.from_backlog]
+    assert len(backlog) == 150
+    waited = -backlog.referral_day / 7
+    assert ((waited >= 0) & (waited <= 50)).all()
+    assert (waited >= 10).sum() == 120
+
+
+def test_round_trip_through_resolved_yaml(tmp_path, make_scenario):
+    scenario = make_scenario()
+    text = asdsim.scenario_to_yaml(scenario)
+    again = asdsim.load_scenario(write(tmp_path / "r.yaml", text))
+    assert again == scenario
+    assert asdsim.scenario_hash(again) == asdsim.scenario_hash(scenario)
