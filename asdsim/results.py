@@ -24,6 +24,7 @@ from asdsim.scenario.schema import Scenario
 
 DATED = ("referral_day", "first_appointment_day", "assessment_started_day", "diagnosis_day",
          "exit_day")
+CATEGORICAL = ("source", "locality", "priority", "team", "outcome", "exit_reason")
 PATIENT_COLUMNS = (
     "replication", "patient_id", "from_backlog", "age_at_referral_years", "source", "locality",
     "priority", "team", "outsourced", "referrals", "transfers", "dna_count", "staff_hours",
@@ -106,27 +107,32 @@ class Results:
     @cached_property
     def patients(self) -> pd.DataFrame:
         """One row per child per replication, every milestone in days (NaN: not reached)."""
-        frames = []
-        start = self.scenario.start_date
-        for rec in self.records:
-            c = rec.columns
-            n = len(c["referral_day"])
-            data: dict[str, Any] = {"replication": np.full(n, rec.replication),
-                                    "patient_id": np.arange(n)}
-            for col in PATIENT_COLUMNS[2:]:
-                if col in c:
-                    data[col] = c[col]
-            data["wait_first_appointment_days"] = c["first_appointment_day"] - c["referral_day"]
-            data["wait_assessment_started_days"] = c["assessment_started_day"] - c["referral_day"]
-            data["wait_diagnosis_days"] = c["diagnosis_day"] - c["referral_day"]
-            frame = pd.DataFrame(data, columns=list(PATIENT_COLUMNS))
-            for col in DATED:
-                frame[col.removesuffix("_day") + "_date"] = _dates(start, c[col]).to_numpy()
-            frames.append(frame)
-        out = pd.concat(frames, ignore_index=True)
-        for col in ("source", "locality", "priority", "team", "outcome", "exit_reason"):
-            out[col] = out[col].astype("category")
-        return out
+        records = self.records
+
+        def column(name: str) -> np.ndarray:
+            return np.concatenate([rec.columns[name] for rec in records])
+
+        sizes = [len(rec.columns["referral_day"]) for rec in records]
+        data: dict[str, Any] = {
+            "replication": np.repeat([rec.replication for rec in records], sizes),
+            "patient_id": np.concatenate([np.arange(n) for n in sizes]),
+        }
+        referral = column("referral_day")
+        for col in PATIENT_COLUMNS[2:]:
+            if col.startswith("wait_"):
+                continue
+            if col in CATEGORICAL:
+                data[col] = pd.Categorical(column(col))
+            else:
+                data[col] = column(col)
+        data["wait_first_appointment_days"] = data["first_appointment_day"] - referral
+        data["wait_assessment_started_days"] = data["assessment_started_day"] - referral
+        data["wait_diagnosis_days"] = data["diagnosis_day"] - referral
+        frame = pd.DataFrame({col: data[col] for col in PATIENT_COLUMNS}, copy=False)
+        for col in DATED:
+            frame[col.removesuffix("_day") + "_date"] = _dates(self.scenario.start_date,
+                                                               data[col]).to_numpy()
+        return frame
 
     @cached_property
     def weekly(self) -> pd.DataFrame:

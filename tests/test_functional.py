@@ -310,3 +310,47 @@ def test_capacity_change_raises_hours_from_its_date(make_scenario):
 def test_every_child_has_a_known_exit_reason(make_scenario):
     p = asdsim.simulate(make_scenario(), replications=1, seed=1).patients
     assert set(p.exit_reason.astype(str)) <= set(EXIT_REASONS) | set(OPEN_REASONS)
+
+
+def test_uncertain_outcome_adds_steps_and_is_likelier_in_very_young_children():
+    scenario = asdsim.scenario_from_dict({
+        "name": "uncertain", "start_date": "2020-01-06", "horizon_weeks": 104,
+        "demand": {"referrals_per_week": 20,
+                   "age_bands": [{"min_years": 1, "max_years": 2, "weight": 1},
+                                 {"min_years": 2, "max_years": 10, "weight": 1}]},
+        "teams": {"t": {
+            "capacity_mode": "caseload", "caseload": {"clinicians": 1000},
+            "staff": {"p": {"wte": 1}},
+            "steps": [{"name": "mdt", "hours": {"p": 2}, "outcome": True, "duration_days": 10}],
+            "outcomes": {"autism": 0.7, "other_neurodevelopmental": 0.1, "none": 0.1,
+                         "uncertain": 0.1},
+            "uncertain_steps": [{"name": "second opinion", "hours": {"p": 3},
+                                 "duration_days": 60}],
+            "young_child": {"under_years": 2.0, "uncertain_probability": 0.6},
+        }},
+    })
+    p = asdsim.simulate(scenario, replications=1, seed=3).patients
+    # referred early enough that even the uncertain branch ends before the horizon
+    done = p[(p.exit_reason == "assessed") & (p.referral_day < 728 - 75)]
+    took = (done.diagnosis_day - done.referral_day).round(6)
+    assert set(took) == {10.0, 70.0}
+    longer = took == 70.0
+    young = done.age_at_referral_years < 1.95  # still under 2 at the outcome, ten days on
+    older = done.age_at_referral_years >= 2
+    assert young.sum() > 500 and older.sum() > 500
+    assert longer[young].mean() == pytest.approx(0.6, abs=0.05)
+    assert longer[older].mean() == pytest.approx(0.1, abs=0.03)
+    assert set(done.outcome) <= {"autism", "other_neurodevelopmental", "none"}
+    np.testing.assert_allclose(done.staff_hours[longer], 5.0)
+
+
+def test_monthly_capacity_factor_dips_august(make_scenario):
+    factors = [1.0] * 7 + [0.5] + [1.0] * 4
+    scenario = make_scenario(teams={"mdt": {"monthly_capacity_factors": factors}})
+    staff = asdsim.simulate(scenario, replications=1, seed=1).staff_weekly
+    paed = staff[staff.group == "paediatrician"].set_index("week").hours_available
+    week_start = pd.Timestamp("2020-01-06") + pd.to_timedelta(7 * paed.index + 3, unit="D")
+    august = paed[week_start.month == 8]
+    assert len(august) >= 8
+    np.testing.assert_allclose(august, 0.5 * 15.0)
+    assert paed[week_start.month == 3].iloc[0] == pytest.approx(15.0)

@@ -464,6 +464,10 @@ class Team(Model):
             raise ValueError("uncertain_steps must not contain an outcome step")
         if self.outcomes.uncertain > 0 and not self.uncertain_steps:
             raise ValueError("outcomes.uncertain > 0 needs uncertain_steps")
+        if self.young_child is not None and self.young_child.uncertain_probability > 0 and (
+            not self.uncertain_steps
+        ):
+            raise ValueError("young_child.uncertain_probability > 0 needs uncertain_steps")
         for flag in ("first_appointment", "assessment_started"):
             if sum(getattr(s, flag) for s in self.steps) > 1:
                 raise ValueError(f"at most one step may have '{flag}: true'")

@@ -1,0 +1,117 @@
+"""Speed and memory of the core simulator, against a bare-SimPy M/M/c baseline.
+
+Prints, for the standard scenario (benchmarks/standard.yaml: 5 years, ~2,500 referrals a year,
+clinic-hours MDT pathway):
+
+* children simulated per second on one core (``jobs=1``), and the same for a bare SimPy M/M/c
+  loop over the same number of children (one process per child, a ``simpy.Resource``): the
+  ratio says how close the full pathway runs to SimPy's own ceiling;
+* wall time of 100 replications with ``jobs=2`` (target: at most 60 s on 2 cores);
+* peak memory of a run of about one million children, patient table built (target: < 1 GiB),
+  measured in a fresh process so nothing else is counted.
+
+Run: ``python benchmarks/bench_core.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+import asdsim
+
+HERE = Path(__file__).parent
+STANDARD = HERE / "standard.yaml"
+
+
+def bare_simpy_mmc(children: int, servers: int = 10, seed: int = 1) -> float:
+    """Seconds to run ``children`` through a bare SimPy M/M/c queue at utilisation 0.8."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.exponential(1.0, children)
+    services = rng.exponential(0.8 * servers, children)
+    env = simpy.Environment()
+    clinic = simpy.Resource(env, capacity=servers)
+    waits = np.empty(children)
+
+    def child(i: int):
+        arrived = env.now
+        with clinic.request() as request:
+            yield request
+            waits[i] = env.now - arrived
+            yield env.timeout(services[i])
+
+    def arrivals():
+        for i in range(children):
+            yield env.timeout(gaps[i])
+            env.process(child(i))
+
+    env.process(arrivals())
+    started = time.perf_counter()
+    env.run()
+    return time.perf_counter() - started
+
+
+def memory_child(replications: int) -> None:
+    """Run in a fresh process: simulate, build the patient table, print peak RSS."""
+    scenario = asdsim.load_scenario(STANDARD)
+    results = asdsim.simulate(scenario, replications=replications, seed=1, jobs=2)
+    rows = len(results.patients)
+    _ = results.weekly, results.kpis
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{rows} {own:.0f} {workers:.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer replications, no memory run")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+
+    scenario = asdsim.load_scenario(STANDARD)
+    reps = 4 if args.quick else 10
+    started = time.perf_counter()
+    results = asdsim.simulate(scenario, replications=reps, seed=1, jobs=1)
+    serial = time.perf_counter() - started
+    children = results.provenance["children_simulated"]
+    per_rep = children / reps
+    rate = children / serial
+    print(f"standard scenario: {per_rep:,.0f} children a replication")
+    print(f"asdsim, jobs=1:    {rate:,.0f} children/s on one core ({serial:.2f} s, {reps} reps)")
+
+    base_seconds = bare_simpy_mmc(children)
+    base_rate = children / base_seconds
+    print(f"bare SimPy M/M/c:  {base_rate:,.0f} children/s on one core ({base_seconds:.2f} s)")
+    print(f"ratio asdsim / bare SimPy: {rate / base_rate:.2f}")
+
+    hundred = 20 if args.quick else 100
+    started = time.perf_counter()
+    asdsim.simulate(scenario, replications=hundred, seed=1, jobs=2)
+    wall = time.perf_counter() - started
+    print(f"{hundred} replications, jobs=2: {wall:.1f} s wall "
+          f"({hundred * per_rep / wall:,.0f} children/s; target for 100: <= 60 s)")
+
+    if not args.quick:
+        reps_million = int(np.ceil(1_000_000 / per_rep))
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(reps_million)],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        rows, own, workers = int(out[0]), float(out[1]), float(out[2])
+        print(f"peak memory, {rows:,} children ({reps_million} reps, patient table built): "
+              f"{own:,.0f} MiB main process, {workers:,.0f} MiB largest worker "
+              f"(target: < 1024 MiB)")
+
+
+if __name__ == "__main__":
+    main()
