@@ -141,7 +141,10 @@ class Pathway:
             else:
                 child.triage_day = child.accepted_day = child.referral_day
                 child.list_join_day = child.referral_day  # keeps its place ahead of new joiners
-                self._route_backlog(child, backlog.team[j])
+                if backlog.team[j] is None:
+                    self.route(child)
+                else:
+                    self.join_list(child, backlog.team[j])
         self.env.process(self._arrivals(children[:n_new]))
         if triage.capacity_per_week is not None:
             self.env.process(self._triage_sessions(triage.capacity_per_week / 7.0))
@@ -182,14 +185,14 @@ class Pathway:
     def _triage_sessions(self, per_day: float):
         env = self.env
         queue = self._triage_queue
-        credit = 0.0
+        credit = 0.0  # fractional referrals a day add up across days
         while True:
-            credit = min(credit + per_day, max(per_day, 1.0) + len(queue))
+            credit += per_day
             while queue and credit >= 1.0:
                 credit -= 1.0
                 self._triage(queue.popleft())
             if not queue:
-                credit = min(credit, per_day)
+                credit = min(credit, per_day)  # idle capacity is not banked
             yield env.timeout(1.0)
 
     def _triage(self, child: Child) -> None:
@@ -198,27 +201,27 @@ class Pathway:
         child.triage_count += 1
         child.triage_day = now
         outcomes = self._triage_outcomes[child.source]
-        u = self._u(self.draws.triage, child.id, k, "triage")
+        u = self.uniform(self.draws.triage, child, k, "triage")
         if u < outcomes.accept:
             child.accepted_day = now
             self.route(child)
         elif u < outcomes.accept + outcomes.reject:
             triage = self.scenario.triage
-            if self._u2(self.draws.rereferral, child.id, k, 0, "rereferral") < (
+            if self.uniform(self.draws.rereferral, child, k, "rereferral") < (
                 triage.rereferral_probability
             ):
                 delay = self._rereferral_delay(
-                    self._u2(self.draws.rereferral, child.id, k, 1, "rereferral"))
+                    self.uniform(self.draws.rereferral, child, k, "rereferral", j=1))
                 self._later(delay, self._rereferred, child)
             else:
                 self.exit(child, "rejected", now)
         else:
             triage = self.scenario.triage
-            if self._u2(self.draws.information, child.id, k, 0, "information") < (
+            if self.uniform(self.draws.information, child, k, "information") < (
                 triage.information_return_probability
             ):
                 delay = self._information_wait(
-                    self._u2(self.draws.information, child.id, k, 1, "information"))
+                    self.uniform(self.draws.information, child, k, "information", j=1))
                 self._later(delay, self._receive, child)
             else:
                 self.exit(child, "information_not_returned", now)
@@ -231,12 +234,6 @@ class Pathway:
         self._receive(child)
 
     # -- routing ---------------------------------------------------------------------------------
-
-    def _route_backlog(self, child: Child, team: str | None) -> None:
-        if team is None:
-            self.route(child)
-        else:
-            self.join_list(child, team)
 
     def route(self, child: Child) -> None:
         """Send an accepted (or transferred, or held) child to the team for its age and place."""
@@ -323,7 +320,6 @@ class Pathway:
             now = env.now
             for child in team.take_longest_waiting(block.assessments_per_month):
                 self.started(child)
-                team.remove(child)
                 child.outsourced = True
                 child.first_appointment_day = now + block.first_appointment_after_days
                 child.assessment_started_day = child.first_appointment_day
@@ -353,14 +349,11 @@ class Pathway:
         event = self.env.timeout(max(delay, 0.0))
         event.callbacks.append(lambda _e: action(child))
 
-    def _u(self, table: np.ndarray, cid: int, k: int, activity: str) -> float:
+    def uniform(self, table: np.ndarray, child: Child, k: int, activity: str, j: int = 0) -> float:
+        """The child's k-th pre-drawn uniform of an activity (part ``j`` where a draw has
+        parts); past the pre-drawn ones, the activity's own stream."""
         if k < table.shape[1]:
-            return float(table[cid, k])
-        return float(self.streams[activity].random())
-
-    def _u2(self, table: np.ndarray, cid: int, k: int, j: int, activity: str) -> float:
-        if k < table.shape[1]:
-            return float(table[cid, k, j])
+            return float(table[child.id, k] if table.ndim == 2 else table[child.id, k, j])
         return float(self.streams[activity].random())
 
 

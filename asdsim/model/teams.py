@@ -147,12 +147,6 @@ class TeamRunner:
                 return name
         return DEFINITE_OUTCOMES[-1]
 
-    def draw(self, table: np.ndarray, child: Child, k: int, activity: str) -> float:
-        """Child's k-th pre-drawn uniform of an activity (its stream once those run out)."""
-        if k < table.shape[1]:
-            return float(table[child.id, k])
-        return float(self.pathway.streams[activity].random())
-
     def mark(self, child: Child, step: CompiledStep, day: float) -> None:
         """Record what an attended step means for the child's milestones and outcome."""
         child.staff_hours += step.hours * child.hours_factor
@@ -327,7 +321,7 @@ class ClinicTeam(TeamRunner):
         step = child.plan[child.step]
         k = child.bookings
         child.bookings += 1
-        if step.dna_probability > 0 and self.draw(self.u_dna, child, k, "dna") < (
+        if step.dna_probability > 0 and self.pathway.uniform(self.u_dna, child, k, "dna") < (
             step.dna_probability
         ):
             child.dna_count += 1
@@ -336,7 +330,7 @@ class ClinicTeam(TeamRunner):
                 child.booking = None
                 self.pathway.exit(child, "discharged_dna", now)
                 return
-            delay = self.rebook(self.draw(self.u_rebook, child, child.dna_count - 1, "rebook"))
+            delay = self.rebook(self.pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook"))
             self._rebook_rest(child, now + delay)
             return
         if not child.started:
@@ -404,17 +398,17 @@ class CaseloadTeam(TeamRunner):
             child.bookings += 1
             for g, h in step.needs:
                 self.hours_log.append((day, g, h * child.hours_factor))
-            if step.dna_probability > 0 and self.draw(self.u_dna, child, k, "dna") < (
+            if step.dna_probability > 0 and self.pathway.uniform(self.u_dna, child, k, "dna") < (
                 step.dna_probability
             ):
                 child.dna_count += 1
                 if child.dna_count >= self.discharge_after:
                     reason = "discharged_dna"
                     break
-                day += self.rebook(self.draw(self.u_rebook, child, child.dna_count - 1, "rebook"))
+                day += self.rebook(self.pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook"))
                 continue
             self.mark(child, step, day)
-            day += step.duration(self.draw(self.u_duration, child, k, "duration"))
+            day += step.duration(self.pathway.uniform(self.u_duration, child, k, "duration"))
             self.decide(child, child.step, day)
             child.step += 1
         self.pathway.exit(child, reason, day)
