@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 NAN = math.nan
 
@@ -119,7 +120,7 @@ class Child:
         self.plan: tuple = ()
         self.step = 0
         self.decide_at = -1
-        self.booking: object | None = None
+        self.booking: list[Any] | None = None  # clinic-hours bookings not yet attended
         self.earliest_day = 0.0
         self.pending = False
         self.started_day = NAN

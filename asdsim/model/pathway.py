@@ -297,7 +297,7 @@ class Pathway:
         self.teams[name].join(child)
 
     def _expire(self, child: Child, epoch: int, reason: str) -> None:
-        if child.epoch != epoch:
+        if child.epoch != epoch or child.team is None:
             return
         self.teams[child.team].remove(child)
         child.epoch += 1

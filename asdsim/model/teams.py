@@ -282,9 +282,11 @@ class ClinicTeam(TeamRunner):
         child.booking = bookings
         child.pending = False
         for booking in bookings:
-            event = self.env.timeout(booking.day - now)
-            event.callbacks.append(lambda _e, c=child, b=booking: self._attend(c, b))
+            self.env.timeout(booking.day - now).callbacks.append(self._attender(child, booking))
         return True
+
+    def _attender(self, child: Child, booking: Booking) -> Callable[[object], None]:
+        return lambda _event: self._attend(child, booking)
 
     def _give_back(self, bookings: list[Booking], current_week: int) -> None:
         remaining = self.remaining
@@ -366,8 +368,10 @@ class CaseloadTeam(TeamRunner):
         self.cases: list[tuple[float, float]] = []
         self.slot_changes = slot_changes
         for day, slots in slot_changes[1:]:
-            event = self.env.timeout(day)
-            event.callbacks.append(lambda _e, s=slots: self._resize(s))
+            self.env.timeout(day).callbacks.append(self._resizer(slots))
+
+    def _resizer(self, slots: int) -> Callable[[object], None]:
+        return lambda _event: self._resize(slots)
 
     def _resize(self, slots: int) -> None:
         self.slots = slots

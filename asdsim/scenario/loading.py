@@ -19,6 +19,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.schema import Scenario
@@ -167,7 +168,7 @@ def _model_at(path: PathKey) -> type[BaseModel] | None:
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
-def _expected(error: dict[str, Any]) -> str:
+def _expected(error: ErrorDetails) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     messages = {

@@ -259,11 +259,11 @@ class Triage(Model):
     """Outcome shares for particular referral sources."""
     rereferral_probability: Probability = 0.0
     """Share of rejected referrals that are referred again later."""
-    rereferral_delay_days: Distribution = 90.0
+    rereferral_delay_days: Distribution = Fixed(value=90.0)
     """Time from rejection to the new referral."""
     information_return_probability: Probability = 1.0
     """Share of requests for more information that are answered (the rest close)."""
-    information_wait_days: Distribution = 28.0
+    information_wait_days: Distribution = Fixed(value=28.0)
     """Time to answer a request for more information; the referral is then triaged again."""
 
 
@@ -308,7 +308,7 @@ class Step(Model):
     """Chance the family does not attend a booking of this step."""
     min_gap_days: NonNegative = 0.0
     """Least time after the previous step before this one can take place."""
-    duration_days: Distribution = 0.0
+    duration_days: Distribution = Fixed(value=0.0)
     """Caseload mode: elapsed time the step takes while holding the case's slot."""
     first_appointment: bool = False
     """This step is the first attended care contact (ends the NHS England AWTS wait)."""
@@ -375,7 +375,7 @@ class DnaRules(Model):
 
     discharge_after: Annotated[int, Field(ge=1)] = 2
     """Discharge after this many DNAs in one assessment."""
-    rebook_after_days: Distribution = 14.0
+    rebook_after_days: Distribution = Fixed(value=14.0)
     """Time after a DNA before the step can be booked again."""
 
 
@@ -699,16 +699,16 @@ class Scenario(Model):
                         f"teams.{a} and teams.{b}: age ranges overlap in "
                         f"{', '.join(sorted(shared))}, so routing would be ambiguous"
                     )
-        for i, change in enumerate(self.capacity_changes):
+        for i, cap in enumerate(self.capacity_changes):
             where = f"capacity_changes[{i}]"
-            check_date(f"{where}.date", change.date)
-            team = self.teams.get(change.team)
-            if team is None:
-                problems.append(f"{where}.team: no team {change.team!r}")
-            elif change.group is not None and change.group not in team.staff:
-                problems.append(f"{where}.group: team {change.team!r} has no group {change.group!r}")
-            elif change.clinicians is not None and team.caseload is None:
-                problems.append(f"{where}.clinicians: team {change.team!r} has no caseload")
+            check_date(f"{where}.date", cap.date)
+            changed = self.teams.get(cap.team)
+            if changed is None:
+                problems.append(f"{where}.team: no team {cap.team!r}")
+            elif cap.group is not None and cap.group not in changed.staff:
+                problems.append(f"{where}.group: team {cap.team!r} has no group {cap.group!r}")
+            elif cap.clinicians is not None and changed.caseload is None:
+                problems.append(f"{where}.clinicians: team {cap.team!r} has no caseload")
         for i, block in enumerate(self.outsourcing):
             where = f"outsourcing[{i}]"
             check_date(f"{where}.start_date", block.start_date)
