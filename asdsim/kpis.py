@@ -12,6 +12,10 @@ Definitions (all in ``docs`` of the README too):
 * **Median and 90th percentile waits** are Kaplan–Meier quantiles: children not yet seen are
   censored at the horizon (or when they left), so the quantile is NaN, "not reached", rather than
   biased, when too few have been seen.
+* **Backlog cleared** (``backlog_cleared_weeks``) is when the last child of the starting backlog
+  was seen or left, in weeks from the start; NaN where some were still waiting at the horizon.
+* A quantile or clearance time not reached in some replication is NaN for the whole run, not a
+  mean of the replications that reached it (which would be biased low).
 * **Open referrals** at a date are children referred and not yet exited; **waiting over N
   weeks** are open children not yet seen (no assessment step attended) whose referral is more
   than N weeks old.
@@ -34,6 +38,8 @@ from asdsim.stats import km_quantile, mean_ci
 WEEKS_13 = 13 * 7.0
 MONTHS_3 = 3 * 365.25 / 12.0
 SNAPSHOT_WAITS_WEEKS = (13, 52, 104)
+CENSORED = ("first_appointment_wait_", "diagnosis_wait_", "backlog_cleared_weeks")
+"""KPIs that may not be reached by the horizon: NaN unless reached in every replication."""
 
 
 def snapshot_days(scenario: Scenario) -> list[tuple[str, float]]:
@@ -93,6 +99,15 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
             value = km_quantile(duration[cohort], seen[cohort], q)
             yield f"{name}_{label}", "weeks", value / 7.0
 
+    backlog = c["from_backlog"]
+    if backlog.any():
+        # the last child of the starting backlog to be seen (or to leave); NaN if any still waits
+        seen_or_left = np.fmin(c["started_day"], c["exit_day"])[backlog]
+        cleared = float(np.max(seen_or_left)) / 7.0 if not np.isnan(seen_or_left).any() else math.nan
+    else:
+        cleared = math.nan
+    yield "backlog_cleared_weeks", "weeks", cleared
+
     for label, day in snapshot_days(scenario):
         for kpi, value in open_counts(c, day).items():
             yield f"{kpi}[{label}]", "children", value
@@ -141,7 +156,11 @@ def kpi_table(records: list[ReplicationRecord], scenario: Scenario) -> pd.DataFr
     per_rep = per_replication_kpis(records, scenario)
     rows = []
     for (kpi, unit), group in per_rep.groupby(["kpi", "unit"], sort=False):
-        mean, low, high, n = mean_ci(group["value"].to_numpy())
+        values = group["value"].to_numpy()
+        if kpi.startswith(CENSORED) and np.isnan(values).any():
+            # not reached in some replication: a mean of the others would be biased low
+            values = np.full_like(values, np.nan)
+        mean, low, high, n = mean_ci(values)
         # an interval never leaves the values the KPI can take
         low, high = max(low, 0.0), (min(high, 1.0) if unit == "share" else high)
         rows.append({"kpi": kpi, "mean": mean, "ci_low": low, "ci_high": high,

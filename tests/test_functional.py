@@ -354,3 +354,20 @@ def test_monthly_capacity_factor_dips_august(make_scenario):
     assert len(august) >= 8
     np.testing.assert_allclose(august, 0.5 * 15.0)
     assert paed[week_start.month == 3].iloc[0] == pytest.approx(15.0)
+
+
+def test_backlog_clearance_week_and_censoring(make_scenario):
+    fast = make_scenario(
+        initial_state={"kind": "generated", "backlog": [
+            {"stage": "awaiting_assessment", "count": 60, "weeks_waited_max": 20}]},
+        teams={"mdt": {"staff": {"paediatrician": {"wte": 3}, "psychologist": {"wte": 3}}}})
+    results = asdsim.simulate(fast, replications=2, seed=1)
+    p = results.patients
+    last = p[p.from_backlog].groupby("replication").apply(
+        lambda g: np.fmin(g.assessment_started_day, g.exit_day).max() / 7, include_groups=False)
+    assert results.kpi("backlog_cleared_weeks") == pytest.approx(last.mean())
+    assert 0 < last.max() < 52
+    slow = make_scenario(
+        initial_state={"kind": "generated", "backlog": [
+            {"stage": "awaiting_assessment", "count": 3000, "weeks_waited_max": 20}]})
+    assert np.isnan(asdsim.simulate(slow, replications=2, seed=1).kpi("backlog_cleared_weeks"))
