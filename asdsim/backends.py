@@ -1,0 +1,267 @@
+"""Where a sweep's work runs: this process, local worker processes, or a Dask cluster.
+
+Every backend offers the same two things: ``map_unordered(fn, items)``, which yields
+``(item, fn(item))`` pairs as they finish, in whatever order they finish, and ``close()``. The
+caller makes its results independent of that order (each item carries its own key), so a sweep
+gives the same table on any backend. At most a small window of items is in flight at a time, so a
+grid of thousands of points never sits in memory as submitted tasks, and a failure stops the
+sweep after little wasted work.
+
+There is no scheduler here: local processes are a :class:`concurrent.futures.ProcessPoolExecutor`
+and a cluster is a :class:`dask.distributed.Client`. Dask is an optional extra
+(``pip install asdsim[dask]``) and is imported only when a Dask backend is made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from itertools import islice
+from typing import Any, Generic, TypeVar
+
+from asdsim.errors import AsdsimError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+IN_FLIGHT_PER_WORKER = 2
+"""Items submitted ahead per worker: enough to keep a worker busy while a result travels back."""
+DASK_EXTRA = "pip install asdsim[dask]"
+
+
+class BackendError(AsdsimError):
+    """A backend cannot be used as asked (Dask not installed, no scheduler at the address)."""
+
+
+class TaskFailed(AsdsimError, Generic[T]):
+    """A work item raised; ``item`` is the item and the original error is the ``__cause__``."""
+
+    def __init__(self, item: T, error: BaseException):
+        self.item = item
+        super().__init__(f"{type(error).__name__}: {error}")
+
+
+class Backend:
+    """Runs one function over many items; subclasses say where.
+
+    Use as a context manager, or call :meth:`close` when done.
+    """
+
+    name = "serial"
+    workers = 1
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        """Yield ``(item, fn(item))`` for every item, in the order the results arrive.
+
+        Raises
+        ------
+        TaskFailed
+            When ``fn`` raises for an item; items still in flight are cancelled.
+        """
+        for item in items:
+            try:
+                result = fn(item)
+            except Exception as exc:
+                raise TaskFailed(item, exc) from exc
+            yield item, result
+
+    def close(self) -> None:
+        """Release the workers."""
+
+    def describe(self) -> str:
+        """A short description for provenance and the terminal."""
+        return f"{self.name}, {self.workers} worker{'s' if self.workers != 1 else ''}"
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProcessBackend(Backend):
+    """Local worker processes (:class:`~concurrent.futures.ProcessPoolExecutor`).
+
+    Parameters
+    ----------
+    jobs
+        Number of worker processes, at least 1.
+    """
+
+    name = "processes"
+
+    def __init__(self, jobs: int):
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
+        self.workers = jobs
+        self._pool = ProcessPoolExecutor(max_workers=jobs)
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        """Yield ``(item, fn(item))`` as worker processes finish them (see :class:`Backend`)."""
+        source = iter(items)
+        running: dict[Future[R], T] = {}
+
+        def submit(count: int) -> None:
+            for item in islice(source, count):
+                running[self._pool.submit(fn, item)] = item
+
+        submit(self.workers * IN_FLIGHT_PER_WORKER)
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    item = running.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        raise TaskFailed(item, error) from error
+                    yield item, future.result()
+                submit(len(done))
+        finally:
+            for future in running:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the worker processes (work not yet started is cancelled)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_version() -> str:
+    from asdsim import __version__
+
+    return __version__
+
+
+class DaskBackend(Backend):
+    """An existing Dask cluster, or a :class:`~dask.distributed.LocalCluster` started for the run.
+
+    Parameters
+    ----------
+    address
+        The scheduler's address (``tcp://host:8786``), or ``"local"`` to start a local cluster of
+        ``local_workers`` single-threaded worker processes, closed again by :meth:`close`.
+    local_workers
+        Workers of a local cluster; ignored for an existing cluster, which brings its own.
+    timeout_seconds
+        How long to wait for the scheduler to answer.
+
+    Raises
+    ------
+    BackendError
+        When Dask is not installed, the scheduler does not answer, the cluster has no workers, or
+        the workers cannot import the same version of asdsim as this process.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, local_workers: int = 2, timeout_seconds: float = 30.0):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise BackendError(
+                f"the Dask backend needs dask.distributed, which is not installed ({exc}); "
+                f"install it with: {DASK_EXTRA}"
+            ) from None
+        self._cluster: Any = None
+        self.address = address
+        try:
+            if address == "local":
+                if local_workers < 1:
+                    raise ValueError(f"local_workers must be at least 1, got {local_workers}")
+                self._cluster = LocalCluster(
+                    n_workers=local_workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None,
+                )
+                self._client = Client(self._cluster, timeout=timeout_seconds)
+            else:
+                self._client = Client(address, timeout=timeout_seconds)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise BackendError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        threads = self._client.nthreads()
+        if not threads:
+            self.close()
+            raise BackendError(f"the Dask cluster at {address} has no workers")
+        self.workers = sum(threads.values())
+        self._check_versions()
+
+    def _check_versions(self) -> None:
+        mine = _worker_version()
+        try:
+            versions = self._client.run(_worker_version)
+        except Exception as exc:
+            self.close()
+            raise BackendError(
+                f"the Dask workers at {self.address} cannot run asdsim ({type(exc).__name__}: {exc}); "
+                "install asdsim on every worker"
+            ) from None
+        other = {worker: v for worker, v in versions.items() if v != mine}
+        if other:
+            self.close()
+            shown = ", ".join(f"{w} has {v}" for w, v in sorted(other.items()))
+            raise BackendError(f"Dask workers run another asdsim version than this one ({mine}): {shown}")
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        """Yield ``(item, fn(item))`` as the cluster finishes them (see :class:`Backend`)."""
+        from dask.distributed import as_completed
+
+        source = iter(items)
+        running: dict[str, tuple[Any, T]] = {}
+        futures = as_completed()
+
+        def submit(count: int) -> None:
+            for item in islice(source, count):
+                future = self._client.submit(fn, item, pure=False)
+                running[future.key] = (future, item)
+                futures.add(future)
+
+        submit(self.workers * IN_FLIGHT_PER_WORKER)
+        try:
+            for future in futures:
+                _, item = running.pop(future.key)
+                try:
+                    result = future.result()
+                except Exception as exc:  # the task's own error, or a lost worker's
+                    raise TaskFailed(item, exc) from exc
+                future.release()
+                yield item, result
+                submit(1)
+        finally:
+            futures.clear()
+            for future, _ in running.values():
+                future.cancel()
+
+    def close(self) -> None:
+        """Disconnect from the cluster, and stop it if this backend started it."""
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def describe(self) -> str:
+        """A short description for provenance and the terminal."""
+        where = "local cluster" if self.address == "local" else self.address
+        return f"dask ({where}), {self.workers} worker{'s' if self.workers != 1 else ''}"
+
+
+def make_backend(jobs: int | None = None, dask: str | None = None) -> Backend:
+    """The backend the command line asks for.
+
+    Parameters
+    ----------
+    jobs
+        Local worker processes (default: one per CPU); 1 runs in this process. With
+        ``dask="local"`` it is the number of Dask workers; with a scheduler address it is ignored.
+    dask
+        ``None`` for local processes, ``"local"`` for a new local Dask cluster, or the address of
+        an existing scheduler (``tcp://host:8786``).
+    """
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    count = jobs if jobs is not None else (os.cpu_count() or 1)
+    if dask is not None:
+        return DaskBackend(dask, local_workers=count)
+    return Backend() if count == 1 else ProcessBackend(count)
