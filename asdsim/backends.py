@@ -163,6 +163,7 @@ class DaskBackend(Backend):
                 f"install it with: {DASK_EXTRA}"
             ) from None
         self._cluster: Any = None
+        self._client: Any = None
         self.address = address
         try:
             if address == "local":
@@ -175,9 +176,12 @@ class DaskBackend(Backend):
                 self._client = Client(self._cluster, timeout=timeout_seconds)
             else:
                 self._client = Client(address, timeout=timeout_seconds)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             raise BackendError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except RuntimeError as exc:  # a local cluster whose workers did not start
+            self.close()
+            raise BackendError(f"cannot start a local Dask cluster: {exc}") from None
         threads = self._client.nthreads()
         if not threads:
             self.close()
@@ -206,7 +210,7 @@ class DaskBackend(Backend):
         from dask.distributed import as_completed
 
         source = iter(items)
-        running: dict[str, tuple[Any, T]] = {}
+        running: dict[Any, tuple[Any, T]] = {}
         futures = as_completed()
 
         def submit(count: int) -> None:
@@ -233,9 +237,8 @@ class DaskBackend(Backend):
 
     def close(self) -> None:
         """Disconnect from the cluster, and stop it if this backend started it."""
-        client = getattr(self, "_client", None)
-        if client is not None:
-            client.close()
+        if self._client is not None:
+            self._client.close()
             self._client = None
         if self._cluster is not None:
             self._cluster.close()
