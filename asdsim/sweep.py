@@ -1,0 +1,457 @@
+"""Scenario sweeps: every point of a grid run, stored as it finishes, and gathered into one table.
+
+Each finished point is stored at once as ``DIR/points/<scenario hash>-s<seed>-r<replications>
+.parquet``: its KPI table, reduced from its replications in the worker, written under a temporary
+name and renamed, with the row count and a checksum of the content in the file's metadata. A stored
+file that cannot be read or does not match its metadata is computed again, never used; so an
+interrupted sweep resumes where it stopped and a repeated sweep reuses every point. The final
+table is built from the stored files in point order, so it is the same whichever backend ran the
+points and in whatever order they finished. The grid file format is described in
+:mod:`asdsim.grid`; where points run, in :mod:`asdsim.backends`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from asdsim.backends import Backend, BackendError, TaskFailed, make_backend
+from asdsim.errors import AsdsimError, ScenarioError
+from asdsim.grid import Grid, GridError, Point, load_grid, short_names
+from asdsim.kpis import kpi_table
+from asdsim.runner import run_replication
+from asdsim.scenario import Scenario, scenario_hash, scenario_to_yaml
+
+__all__ = ["Grid", "GridError", "PointStore", "SweepError", "add_parser", "load_grid", "run_sweep"]
+
+log = logging.getLogger(__name__)
+
+HEADLINE_KPI = "assessment_started_within_3_months"
+KPI_COLUMNS = ("kpi", "mean", "ci_low", "ci_high", "unit", "n")
+
+
+class SweepError(AsdsimError):
+    """A sweep could not finish: a point failed, or the output folder cannot be used."""
+
+
+# ------------------------------------------------------------------------------- the unit of work
+
+
+@dataclass(frozen=True)
+class PointTask:
+    """What a worker needs to run one point."""
+
+    key: str
+    scenario: Scenario
+    seed: int
+    replications: int
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """A finished point: its KPI table, reduced in the worker so only a few rows travel back."""
+
+    key: str
+    kpis: pd.DataFrame
+    seconds: float
+
+
+def run_point(task: PointTask) -> PointResult:
+    """Run every replication of one point and reduce them to the KPI table (in a worker)."""
+    started = time.perf_counter()
+    records = [run_replication(task.scenario, task.seed, r) for r in range(task.replications)]
+    table = kpi_table(records, task.scenario)
+    return PointResult(task.key, table, time.perf_counter() - started)
+
+
+# -------------------------------------------------------------------------------------- the store
+
+
+def _checksum(table: pd.DataFrame) -> str:
+    """Checksum of a table's columns and values (exact: floats by their shortest repr)."""
+    text = json.dumps({"columns": list(table.columns), "values": table.to_dict(orient="list")},
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file under a temporary name in the same folder, then rename it into place."""
+    temporary = path.with_name(f".tmp-{path.stem}-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        with open(temporary, "wb") as handle:
+            pq.write_table(table, handle, write_page_checksum=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class PointStore:
+    """Finished points, one Parquet file each, under ``root/points``.
+
+    A file holds a point's KPI table; its metadata holds the point's key, row count and a
+    checksum of the content, and the file's pages carry CRCs. :meth:`load` returns None for a file
+    that is missing, unreadable or inconsistent, so such a point is simply computed again.
+    """
+
+    META = b"asdsim.point"
+
+    def __init__(self, root: str | Path):
+        self.folder = Path(root) / "points"
+
+    @staticmethod
+    def key(scenario_hash: str, seed: int, replications: int) -> str:
+        """The name a point is stored under: what determines its result, and nothing else."""
+        return f"{scenario_hash}-s{seed}-r{replications}"
+
+    def path(self, key: str) -> Path:
+        """The file of a point."""
+        return self.folder / f"{key}.parquet"
+
+    def save(self, key: str, kpis: pd.DataFrame, provenance: dict[str, Any] | None = None) -> Path:
+        """Store a point's KPI table (atomically: a reader sees the old state or the whole file)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(kpis, preserve_index=False)
+        meta = {"key": key, "rows": len(kpis), "checksum": _checksum(kpis), **(provenance or {})}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               self.META: json.dumps(meta).encode()})
+        path = self.path(key)
+        _write_atomic(table, path)
+        return path
+
+    def load(self, key: str) -> pd.DataFrame | None:
+        """A stored point's KPI table, or None when it is missing or not intact."""
+        path = self.path(key)
+        if not path.exists():
+            return None
+        try:
+            table = pq.read_table(path, page_checksum_verification=True)
+            meta = json.loads((table.schema.metadata or {})[self.META])
+            kpis = table.to_pandas()
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+            log.warning("point file %s is unreadable (%s); it will be computed again", path, exc)
+            return None
+        reason = None
+        if meta.get("key") != key:
+            reason = f"it holds point {meta.get('key')!r}"
+        elif tuple(kpis.columns) != KPI_COLUMNS:
+            reason = f"its columns are {list(kpis.columns)}"
+        elif meta.get("rows") != len(kpis):
+            reason = f"it has {len(kpis)} rows, not {meta.get('rows')}"
+        elif meta.get("checksum") != _checksum(kpis):
+            reason = "its checksum does not match"
+        if reason:
+            log.warning("point file %s is not intact (%s); it will be computed again", path, reason)
+            return None
+        return kpis
+
+    def stored(self) -> list[Path]:
+        """The point files present (intact or not), without half-written temporary files."""
+        return sorted(self.folder.glob("[!.]*.parquet")) if self.folder.is_dir() else []
+
+    def clean_temporary(self) -> int:
+        """Remove half-written files left by an interrupted sweep; returns how many."""
+        if not self.folder.is_dir():
+            return 0
+        stale = list(self.folder.glob(".tmp-*"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+
+# -------------------------------------------------------------------------------------- the sweep
+
+
+@dataclass(frozen=True)
+class PointDone:
+    """Progress: one point is finished (computed now, or found already stored)."""
+
+    point: Point
+    done: int
+    """Points finished so far, this one included."""
+    total: int
+    reused: bool
+    """True when the point was already stored."""
+    seconds: float
+    """Time the worker took (0 for a stored point)."""
+
+
+Progress = Callable[[PointDone], None]
+
+
+@dataclass
+class SweepResult:
+    """What a sweep wrote, and how much of it was computed this time."""
+
+    table: pd.DataFrame
+    """One row per point per KPI: ``point``, the varied fields, ``kpi``, ``mean``, ``ci_low``,
+    ``ci_high``, ``unit``, ``n``, ``scenario_hash``."""
+    table_path: Path
+    chart_path: Path | None
+    provenance: dict[str, Any]
+    computed: int
+    reused: int
+    recomputed: int
+    """Points whose stored file was not intact, computed again."""
+
+
+def _param_column(values: list[Any]) -> pd.Series:
+    """A column of one field's values: numbers, text or booleans as such, anything else as JSON."""
+    column = pd.Series(values)
+    kinds = {type(v) for v in values}
+    if column.dtype == object and not (kinds <= {str} or kinds <= {bool}):
+        column = pd.Series([json.dumps(v, sort_keys=True) for v in values])
+    return column
+
+
+def _tasks(grid: Grid, pending: dict[str, Point]) -> Iterator[PointTask]:
+    """Tasks for the pending points, each scenario built only when the backend asks for it."""
+    for key, point in pending.items():
+        yield PointTask(key, grid.scenario(point), grid.spec.seed, grid.spec.replications)
+
+
+def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
+              progress: Progress | None = None, chart: bool = True) -> SweepResult:
+    """Run every point of a grid that is not already stored, then build the table and chart.
+
+    Parameters
+    ----------
+    grid
+        From :func:`load_grid`.
+    out_dir
+        Output folder: ``points/`` (one file per point, kept for resuming), ``sweep.parquet``,
+        ``summary.png``, ``sweep.json`` (provenance) and ``base_scenario.yaml``.
+    backend
+        Where points run (:func:`asdsim.backends.make_backend`); this process when None. The
+        caller closes it.
+    progress
+        Called with a :class:`PointDone` after each point.
+    chart
+        Draw ``summary.png``.
+
+    Raises
+    ------
+    SweepError
+        When a point fails (points finished before it stay stored).
+    """
+    from asdsim import __version__
+
+    started = time.perf_counter()
+    backend = backend or Backend()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} exists and is not a folder")
+    store = PointStore(out)
+    store.folder.mkdir(parents=True, exist_ok=True)
+    store.clean_temporary()
+    spec = grid.spec
+    total = len(grid.points)
+    by_key: dict[str, list[Point]] = {}
+    for point in grid.points:
+        by_key.setdefault(store.key(point.scenario_hash, spec.seed, spec.replications), []).append(point)
+
+    done = reused = recomputed = 0
+    pending: dict[str, Point] = {}
+    for key, points in by_key.items():
+        if store.load(key) is None:
+            recomputed += store.path(key).exists()
+            pending[key] = points[0]
+            continue
+        for point in points:
+            done += 1
+            reused += 1
+            if progress:
+                progress(PointDone(point, done, total, True, 0.0))
+
+    stamp = {"asdsim_version": __version__, "seed": spec.seed, "replications": spec.replications}
+    try:
+        for task, result in backend.map_unordered(run_point, _tasks(grid, pending)):
+            # no timings in the file: the same point always gives the same bytes
+            store.save(task.key, result.kpis, {**stamp, "scenario_hash": task.key.split("-")[0]})
+            for point in by_key[task.key]:
+                done += 1
+                if progress:
+                    progress(PointDone(point, done, total, False, result.seconds))
+    except TaskFailed as exc:
+        task = exc.item
+        point = by_key[task.key][0]
+        raise SweepError(f"point {point.index} ({point.label()}) failed: {exc}") from exc.__cause__
+
+    table = _assemble(grid, store)
+    table_path = out / "sweep.parquet"
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    meta = {"grid": grid.name, "fields": list(grid.fields), **stamp}
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
+                                           b"asdsim.sweep": json.dumps(meta).encode()})
+    _write_atomic(arrow, table_path)
+    (out / "base_scenario.yaml").write_text(scenario_to_yaml(grid.base), encoding="utf-8")
+    chart_path = None
+    if chart:
+        from asdsim.sweep_chart import summary_chart
+
+        chart_path = summary_chart(table, list(grid.fields), out / "summary.png", HEADLINE_KPI,
+                                   title=f"{grid.name}: {len(grid.points)} points, "
+                                         f"{spec.replications} replications each, seed {spec.seed}")
+    computed = len(pending)
+    provenance = {
+        "grid_file": str(grid.path.resolve()),
+        "grid_sha256": hashlib.sha256(grid.path.read_bytes()).hexdigest(),
+        "base_file": str(grid.base_path.resolve()),
+        "base_scenario": grid.base.name,
+        "base_scenario_hash": scenario_hash(grid.base),
+        "fields": {f: list(v) for f, v in zip(grid.fields, grid.values, strict=True)},
+        "points": total,
+        "headline_kpi": HEADLINE_KPI,
+        **stamp,
+        "backend": backend.describe(),
+        "computed": computed,
+        "reused": reused,
+        "recomputed_not_intact": recomputed,
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pa.__version__,
+    }
+    (out / "sweep.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
+    return SweepResult(table, table_path, chart_path, provenance, computed, reused, recomputed)
+
+
+def _assemble(grid: Grid, store: PointStore) -> pd.DataFrame:
+    """The sweep table, read back from the stored points in point order."""
+    spec = grid.spec
+    frames: list[pd.DataFrame] = []
+    for point in grid.points:
+        kpis = store.load(store.key(point.scenario_hash, spec.seed, spec.replications))
+        if kpis is None:
+            raise SweepError(f"the stored file of point {point.index} ({point.label()}) changed while the "
+                             f"sweep ran; run the sweep again")
+        frames.append(kpis)
+    counts = np.array([len(f) for f in frames])
+    kpis = pd.concat(frames, ignore_index=True)
+    columns: dict[str, Any] = {"point": np.repeat(np.array([p.index for p in grid.points], np.int64), counts)}
+    for name in grid.fields:
+        column = _param_column([p.params[name] for p in grid.points])
+        columns[name] = column.iloc[np.repeat(np.arange(len(grid.points)), counts)].reset_index(drop=True)
+    table = pd.concat([pd.DataFrame(columns), kpis], axis=1)
+    table["scenario_hash"] = pd.Series(np.repeat([p.scenario_hash for p in grid.points], counts),
+                                       dtype=kpis["kpi"].dtype)
+    return table
+
+
+# ---------------------------------------------------------------------------------- command line
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``asdsim sweep`` on an argparse subparsers object.
+
+    The handler is set as ``func`` (``args.func(args)`` returns the exit code: 0 ok, 1 invalid
+    grid or scenario or a failed point, 2 a usage problem, such as a backend that cannot be used).
+    """
+    parser = subparsers.add_parser(
+        "sweep", help="run every point of a scenario grid, resumably, into one table",
+        description="Run every point of a grid file (a base scenario and the fields to vary), each "
+                    "with the same replications and seed, into DIR/sweep.parquet and DIR/summary.png. "
+                    "Finished points are kept in DIR/points: run the same command again to resume.",
+    )
+    parser.add_argument("grid", type=Path, metavar="GRID.yaml", help="the grid file")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="local worker processes (default: one per CPU); with --dask local, "
+                             "the number of Dask workers")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
+                             "a local one; needs pip install asdsim[dask]")
+    parser.add_argument("--replications", type=int, metavar="N", help="replace the grid's replications")
+    parser.add_argument("--seed", type=int, help="replace the grid's seed")
+    parser.add_argument("--no-chart", action="store_true", help="skip summary.png")
+    parser.set_defaults(func=sweep_command)
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    """Run ``asdsim sweep`` from parsed arguments; returns the exit code."""
+    from rich.console import Console
+
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if args.jobs is not None and args.jobs < 1:
+        err.print(f"asdsim sweep: --jobs must be at least 1, got {args.jobs}")
+        return 2
+    if args.out.exists() and not args.out.is_dir():
+        err.print(f"asdsim sweep: --out {args.out} exists and is not a folder")
+        return 2
+    try:
+        grid = load_grid(args.grid, replications=args.replications, seed=args.seed)
+    except ScenarioError as exc:
+        err.print(str(exc), markup=False)
+        return 1
+    try:
+        backend = make_backend(args.jobs, args.dask)
+    except BackendError as exc:
+        err.print(f"asdsim sweep: {exc}", markup=False)
+        return 2
+    spec = grid.spec
+    out.print(f"sweep {grid.name}: {len(grid.points)} points x {spec.replications} replications, "
+              f"seed {spec.seed}, on {backend.describe()}", markup=False)
+    store = PointStore(args.out)
+    try:
+        with backend:
+            result = _run_with_progress(grid, args, backend, sys.stdout.isatty() and out.is_terminal)
+    except SweepError as exc:
+        err.print(f"asdsim sweep: {exc}", markup=False)
+        return 1
+    except KeyboardInterrupt:
+        stored = len(store.stored())
+        err.print(f"interrupted: {stored} points are stored in {store.folder}; run the same command "
+                  "again to resume", markup=False)
+        return 130
+    line = f"computed {result.computed}, reused {result.reused}"
+    if result.recomputed:
+        line += f" ({result.recomputed} stored files were not intact and were computed again)"
+    out.print(f"{line} in {result.provenance['wall_seconds']:.1f} s", markup=False)
+    out.print(f"table: {result.table_path}", markup=False)
+    if result.chart_path:
+        out.print(f"chart: {result.chart_path}", markup=False)
+    headline = result.table[result.table["kpi"] == HEADLINE_KPI].dropna(subset=["mean"])
+    if len(headline):
+        names = short_names(list(grid.fields))
+        ranked = headline.sort_values("mean", kind="stable")
+        for what, row in (("highest", ranked.iloc[-1]), ("lowest", ranked.iloc[0])):
+            point = grid.points[int(row["point"])]
+            out.print(f"{HEADLINE_KPI}: {what} {row['mean']:.1%} at {point.label(names)}", markup=False)
+    return 0
+
+
+def _run_with_progress(grid: Grid, args: argparse.Namespace, backend: Backend, tty: bool) -> SweepResult:
+    if not tty:
+        return run_sweep(grid, args.out, backend, chart=not args.no_chart)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    names = short_names(list(grid.fields))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn()) as bar:
+        task = bar.add_task("points", total=len(grid.points))
+
+        def advance(event: PointDone) -> None:
+            how = "stored" if event.reused else f"{event.seconds:.1f} s"
+            bar.update(task, completed=event.done,
+                       description=f"point {event.point.index} ({event.point.label(names)}; {how})")
+
+        return run_sweep(grid, args.out, backend, progress=advance, chart=not args.no_chart)
