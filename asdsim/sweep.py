@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 HEADLINE_KPI = "assessment_started_within_3_months"
 KPI_COLUMNS = ("kpi", "mean", "ci_low", "ci_high", "unit", "n")
+FINAL_OUTPUTS = ("sweep.parquet", "summary.png", "sweep.json", "base_scenario.yaml")
 
 
 class SweepError(AsdsimError):
@@ -99,6 +100,15 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
             pq.write_table(table, handle, write_page_checksum=True)
             handle.flush()
             os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -215,10 +225,12 @@ class SweepResult:
 
 def _param_column(values: list[Any]) -> pd.Series:
     """A column of one field's values: numbers, text or booleans as such, anything else as JSON."""
-    column = pd.Series(values)
     kinds = {type(v) for v in values}
+    if kinds <= {dt.date}:
+        return pd.Series([v.isoformat() for v in values], dtype="str")
+    column = pd.Series(values)
     if column.dtype == object and not (kinds <= {str} or kinds <= {bool}):
-        column = pd.Series([json.dumps(v, sort_keys=True) for v in values])
+        column = pd.Series([json.dumps(v, sort_keys=True, default=str) for v in values], dtype="str")
     return column
 
 
@@ -238,7 +250,8 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
         From :func:`load_grid`.
     out_dir
         Output folder: ``points/`` (one file per point, kept for resuming), ``sweep.parquet``,
-        ``summary.png``, ``sweep.json`` (provenance) and ``base_scenario.yaml``.
+        ``summary.png``, ``sweep.json`` (provenance) and ``base_scenario.yaml``. The last four
+        are removed at the start and written only when every point is done.
     backend
         Where points run (:func:`asdsim.backends.make_backend`); this process when None. The
         caller closes it.
@@ -262,6 +275,9 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     store = PointStore(out)
     store.folder.mkdir(parents=True, exist_ok=True)
     store.clean_temporary()
+    # a previous sweep's outputs would not describe this one until it finishes
+    for name in FINAL_OUTPUTS:
+        (out / name).unlink(missing_ok=True)
     spec = grid.spec
     total = len(grid.points)
     by_key: dict[str, list[Point]] = {}
@@ -302,14 +318,15 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
                                            b"asdsim.sweep": json.dumps(meta).encode()})
     _write_atomic(arrow, table_path)
-    (out / "base_scenario.yaml").write_text(scenario_to_yaml(grid.base), encoding="utf-8")
+    _write_text_atomic(out / "base_scenario.yaml", scenario_to_yaml(grid.base))
     chart_path = None
     if chart:
         from asdsim.sweep_chart import summary_chart
 
         chart_path = summary_chart(table, list(grid.fields), out / "summary.png", HEADLINE_KPI,
-                                   title=f"{grid.name}: {len(grid.points)} points, "
-                                         f"{spec.replications} replications each, seed {spec.seed}")
+                                   title=f"{grid.name}: {len(grid.points)} points, {spec.replications} "
+                                         f"replication{'s' if spec.replications != 1 else ''} each, "
+                                         f"seed {spec.seed}")
     computed = len(pending)
     provenance = {
         "grid_file": str(grid.path.resolve()),
@@ -330,7 +347,7 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
         "python": platform.python_version(),
         "numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pa.__version__,
     }
-    (out / "sweep.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
+    _write_text_atomic(out / "sweep.json", json.dumps(provenance, indent=2, default=str) + "\n")
     return SweepResult(table, table_path, chart_path, provenance, computed, reused, recomputed)
 
 

@@ -87,7 +87,9 @@ def _heatmap(ax: Axes, rows: pd.DataFrame, names: tuple[str, str], labels: tuple
     return image
 
 
-def _limits(values: np.ndarray) -> tuple[float, float]:
+def _limits(values: np.ndarray, percent: bool) -> tuple[float, float]:
+    if percent:  # one scale for every share, so charts of different sweeps compare
+        return 0.0, 100.0
     finite = values[np.isfinite(values)]
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
 
@@ -143,7 +145,8 @@ def summary_chart(table: pd.DataFrame, fields: list[str], path: str | Path, kpi:
     unit = str(rows["unit"].iloc[0])
     percent = unit == "share"
     scale = 100.0 if percent else 1.0
-    kpi_label = f"{kpi} ({'%' if percent else unit}), mean and 95% CI"
+    mean_label = f"{kpi} ({'%' if percent else unit}), mean"
+    kpi_label = f"{mean_label} and 95% CI"
     names = short_names(fields)
     if len(fields) == 1:
         fig = Figure(figsize=(8, 5), layout="constrained")
@@ -152,21 +155,21 @@ def summary_chart(table: pd.DataFrame, fields: list[str], path: str | Path, kpi:
         fig = Figure(figsize=(9, 6), layout="constrained")
         ax = fig.add_subplot()
         image = _heatmap(ax, rows, (fields[0], fields[1]), (names[fields[0]], names[fields[1]]), scale,
-                         percent, _limits(rows["mean"].to_numpy(float) * scale))
-        fig.colorbar(image, ax=ax, label=kpi_label)
+                         percent, _limits(rows["mean"].to_numpy(float) * scale, percent))
+        fig.colorbar(image, ax=ax, label=mean_label)
     elif len(fields) == 3 and rows[fields[2]].nunique() <= MAX_PANELS:
         # small multiples: one heatmap per value of the third field, on one colour scale
         panels = list(dict.fromkeys(rows[fields[2]]))
         fig = Figure(figsize=(3.6 * len(panels) + 1.5, 4.5), layout="constrained")
         axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-        limits = _limits(rows["mean"].to_numpy(float) * scale)
+        limits = _limits(rows["mean"].to_numpy(float) * scale, percent)
         for ax, value in zip(axes, panels, strict=True):
             image = _heatmap(ax, rows[rows[fields[2]] == value], (fields[0], fields[1]),
                              (names[fields[0]], names[fields[1]]), scale, percent, limits)
             ax.set_title(f"{names[fields[2]]} = {_text(value)}", fontsize=9)
             if ax is not axes[0]:
                 ax.set_ylabel("")
-        fig.colorbar(image, ax=list(axes), label=kpi_label)
+        fig.colorbar(image, ax=list(axes), label=mean_label)
     else:
         height = 5 if len(rows) > MAX_DOT_LABELS else max(4.0, 0.25 * len(rows) + 1.5)
         fig = Figure(figsize=(9, height), layout="constrained")

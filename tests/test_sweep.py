@@ -257,6 +257,18 @@ def test_a_point_equals_simulating_its_scenario(two_field_grid: Path, tmp_path: 
     assert by_wte.is_monotonic_increasing and by_wte.iloc[-1] > by_wte.iloc[0]
 
 
+def test_dates_and_text_values_become_plain_columns(tmp_path: Path) -> None:
+    vary = "vary:\n  outsourcing[0].end_date: [2021-04-30, 2021-05-31]\n" \
+           "  teams.mdt.waiting_list.discipline: [fifo, longest_wait]\n"
+    path = write_grid(tmp_path, vary, replications=1)
+    grid = load_grid(path)
+    assert grid.scenario(grid.points[3]).outsourcing[0].end_date.isoformat() == "2021-05-31"
+    table = run_sweep(grid, tmp_path / "out").table
+    assert table["outsourcing[0].end_date"].drop_duplicates().tolist() == ["2021-04-30", "2021-05-31"]
+    assert table["teams.mdt.waiting_list.discipline"].drop_duplicates().tolist() == ["fifo", "longest_wait"]
+    assert (tmp_path / "out" / "summary.png").exists()
+
+
 def test_progress_per_point_and_repeat_reuses_everything(two_field_grid: Path, tmp_path: Path) -> None:
     grid = load_grid(two_field_grid)
     events: list[sweep.PointDone] = []
