@@ -462,13 +462,15 @@ def _run_with_progress(grid: Grid, args: argparse.Namespace, backend: Backend, t
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     names = short_names(list(grid.fields))
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn()) as bar:
-        task = bar.add_task("points", total=len(grid.points))
+    with Progress(TextColumn("points"), BarColumn(bar_width=30), MofNCompleteColumn(),
+                  TimeRemainingColumn(), TextColumn("{task.fields[last]}")) as bar:
+        task = bar.add_task("points", total=len(grid.points), last="")
+        room = max(30, bar.console.width - 55)  # what the bar and counts leave on one line
 
         def advance(event: PointDone) -> None:
             how = "stored" if event.reused else f"{event.seconds:.1f} s"
-            bar.update(task, completed=event.done,
-                       description=f"point {event.point.index} ({event.point.label(names)}; {how})")
+            last = f"point {event.point.index}: {event.point.label(names)}"
+            last = (last if len(last) <= room - 10 else last[: room - 11] + "…") + f" ({how})"
+            bar.update(task, completed=event.done, last=last)
 
         return run_sweep(grid, args.out, backend, progress=advance, chart=not args.no_chart)

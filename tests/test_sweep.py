@@ -409,6 +409,17 @@ def test_cli_writes_table_chart_and_provenance(two_field_grid: Path, tmp_path: P
         provenance["base_scenario_hash"]
 
 
+def test_cli_progress_bar_on_a_terminal(two_field_grid: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    args = parse(["sweep", str(two_field_grid), "--out", str(tmp_path), "--no-chart"])
+    result = sweep._run_with_progress(load_grid(two_field_grid), args, Backend(), tty=True)
+    assert result.computed == 6
+    shown = capsys.readouterr().out
+    assert "6/6" in shown and "point 5: paediatrician.wte=1" in shown
+
+
 def test_cli_exit_codes(two_field_grid: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                         monkeypatch: pytest.MonkeyPatch) -> None:
     bad = write_grid(tmp_path, {"teams.mdt.staff.nurse.wte": [1]})
