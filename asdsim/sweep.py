@@ -117,15 +117,24 @@ def _write_text_atomic(path: Path, text: str) -> None:
 class PointStore:
     """Finished points, one Parquet file each, under ``root/points``.
 
-    A file holds a point's KPI table; its metadata holds the point's key, row count and a
-    checksum of the content, and the file's pages carry CRCs. :meth:`load` returns None for a file
-    that is missing, unreadable or inconsistent, so such a point is simply computed again.
+    A file holds a point's KPI table; its metadata holds the point's key, row count, a checksum
+    of the content and the asdsim version that made it, and the file's pages carry CRCs.
+    :meth:`load` returns None for a file that is missing, unreadable, inconsistent or (given
+    ``version``) made by another version of the model, so such a point is simply computed again.
+
+    Parameters
+    ----------
+    root
+        The sweep's output folder.
+    version
+        The asdsim version whose results are wanted; None accepts any.
     """
 
     META = b"asdsim.point"
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, version: str | None = None):
         self.folder = Path(root) / "points"
+        self.version = version
 
     @staticmethod
     def key(scenario_hash: str, seed: int, replications: int) -> str:
@@ -140,7 +149,8 @@ class PointStore:
         """Store a point's KPI table (atomically: a reader sees the old state or the whole file)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(kpis, preserve_index=False)
-        meta = {"key": key, "rows": len(kpis), "checksum": _checksum(kpis), **(provenance or {})}
+        meta = {**(provenance or {}), "key": key, "rows": len(kpis), "checksum": _checksum(kpis),
+                "asdsim_version": self.version}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                self.META: json.dumps(meta).encode()})
         path = self.path(key)
@@ -168,6 +178,8 @@ class PointStore:
             reason = f"it has {len(kpis)} rows, not {meta.get('rows')}"
         elif meta.get("checksum") != _checksum(kpis):
             reason = "its checksum does not match"
+        elif self.version is not None and meta.get("asdsim_version") != self.version:
+            reason = f"asdsim {meta.get('asdsim_version')} made it, not {self.version}"
         if reason:
             log.warning("point file %s is not intact (%s); it will be computed again", path, reason)
             return None
@@ -272,7 +284,7 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out} exists and is not a folder")
-    store = PointStore(out)
+    store = PointStore(out, version=__version__)
     store.folder.mkdir(parents=True, exist_ok=True)
     store.clean_temporary()
     # a previous sweep's outputs would not describe this one until it finishes

@@ -185,7 +185,7 @@ def small_table() -> pd.DataFrame:
 
 
 def test_store_round_trips_and_rejects_damaged_files(tmp_path: Path) -> None:
-    store = PointStore(tmp_path)
+    store = PointStore(tmp_path, version="1.0")
     key = store.key("0123456789abcdef", 7, 2)
     assert key == "0123456789abcdef-s7-r2"
     assert store.load(key) is None                                    # missing
@@ -214,6 +214,9 @@ def test_store_round_trips_and_rejects_damaged_files(tmp_path: Path) -> None:
     store.path(other).write_bytes(good)                               # right content, wrong name
     assert store.load(other) is None
     assert store.load(key) is not None
+
+    assert PointStore(tmp_path, version="0.0.0-other").load(key) is None   # another model's result
+    assert PointStore(tmp_path, version=None).load(key) is not None
 
     (store.folder / ".tmp-half-written.parquet").write_bytes(b"PAR1")
     assert store.clean_temporary() == 1
