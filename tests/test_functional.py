@@ -371,3 +371,21 @@ def test_backlog_clearance_week_and_censoring(make_scenario):
         initial_state={"kind": "generated", "backlog": [
             {"stage": "awaiting_assessment", "count": 3000, "weeks_waited_max": 20}]})
     assert np.isnan(asdsim.simulate(slow, replications=2, seed=1).kpi("backlog_cleared_weeks"))
+
+
+def test_assessment_longer_than_the_booking_horizon_is_booked_in_parts(make_scenario):
+    """Steps beyond the booking horizon are booked as it reaches them, not never."""
+    scenario = make_scenario(teams={"mdt": {
+        "booking_horizon_weeks": 4,
+        "staff": {"paediatrician": {"wte": 5}, "psychologist": {"wte": 5}},
+        "steps": [
+            {"name": "history", "hours": {"paediatrician": 2}},
+            {"name": "observation", "hours": {"psychologist": 2}, "min_gap_days": 42},
+            {"name": "mdt", "hours": {"paediatrician": 1, "psychologist": 1}, "joint": True,
+             "contact": False, "outcome": True, "min_gap_days": 42},
+        ]}})
+    p = asdsim.simulate(scenario, replications=1, seed=2).patients
+    done = p[p.exit_reason == "assessed"]
+    assert len(done) > 300
+    # with ample hours the gaps are kept exactly, though each spans past the 4-week horizon
+    np.testing.assert_allclose(done.diagnosis_day - done.first_appointment_day, 84.0, atol=1e-9)

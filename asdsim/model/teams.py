@@ -3,11 +3,13 @@
 Two kinds of team share the waiting list and the assessment logic (milestones, DNA, outcome):
 
 * ``ClinicTeam`` (clinic-hours mode) keeps a ledger of hours left per staff group per week. Once a
-  week it books children's assessments as packages into the weeks within the booking horizon
-  where every group each step needs has the hours: first children whose package must be
-  rebooked (after a DNA), then new starts in waiting-list order, stopping at the first child who
-  cannot be booked. A joint step needs all its groups in the same week; a non-joint step books
-  each group's part where it fits.
+  week it books children's assessments as whole packages, each step in the earliest week where
+  every group it needs has the hours: the first within the booking horizon, each later one
+  within the horizon from the day its gap allows. Children whose package must be rebooked (after
+  a DNA) go first, then new starts in waiting-list order, stopping at the first child who cannot
+  be booked; there are no new starts in a week in which a started assessment that is due could
+  not be booked. A joint step needs all its groups in the same week; a non-joint step books each
+  group's part where it fits.
 * ``CaseloadTeam`` (caseload mode) holds at most ``slots`` open cases; a case holds its slot for
   the elapsed time of its steps. With one exponential step this is an M/M/c queue.
 
@@ -206,10 +208,11 @@ class Booking:
 class ClinicTeam(TeamRunner):
     """Clinic-hours mode: assessments booked as packages into weekly hours per staff group.
 
-    A child starts only when every remaining step of its assessment can be booked within the
-    booking horizon, each step in the earliest week with the hours after the previous step's
-    day plus its minimum gap. A DNA (or an uncertain outcome, which adds steps) gives back the
-    rest of the package and books it again, ahead of new starts.
+    A child starts when its first step can be booked within the booking horizon and every later
+    step within the horizon from its own earliest day (the previous step's day plus its minimum
+    gap), each in the earliest week with the hours, so started children hold their hours. A DNA
+    (or an uncertain outcome, which adds steps) gives back the rest of the package and books it
+    again, ahead of new starts.
     """
 
     def __init__(self, pathway: Pathway, name: str, team: Team, available: np.ndarray):
@@ -234,28 +237,44 @@ class ClinicTeam(TeamRunner):
                 waiting, self.pending = self.pending, []
                 waiting.sort(key=lambda c: (c.earliest_day, c.id))
                 for child in waiting:
-                    if child.pending and not self._book(child, child.earliest_day, now):
-                        self.pending.append(child)
+                    if child.pending:
+                        child.pending = False
+                        if not self._book(child, child.earliest_day, now):
+                            self._queue(child, child.earliest_day)
+            # started assessments come first: no new starts while one that is due is unbooked
+            overdue = any(c.pending and c.earliest_day < now + 7.0 for c in self.pending)
             head = self.list.head
-            while (child := head()) is not None:
+            while not overdue and (child := head()) is not None:
                 if not self._book(child, now, now):
                     break
                 self.list.pop()
             yield env.timeout(7.0)
 
     def _book(self, child: Child, earliest: float, now: float) -> bool:
-        """Book the child's remaining steps as a package, or nothing."""
+        """Book the child's next unbooked step within the booking horizon, and each step after
+        it within the horizon from its own earliest day, all together or not at all.
+
+        Later steps that find no hours in their window wait in ``pending`` (booked ahead of new
+        starts). Returns whether anything was booked.
+        """
         remaining = self.remaining
-        last_week = min(int(now // 7.0) + self.horizon_weeks, self.weeks)
+        now_week = int(now // 7.0)
         factor = child.hours_factor
         plan = child.plan
+        held = child.booking or []
+        start = child.step + len(held)
         bookings: list[Booking] = []
+        deferred = math.nan
         day = earliest
-        for index in range(child.step, len(plan)):
+        for index in range(start, len(plan)):
             step = plan[index]
-            if index > child.step:
+            if index > start:
                 day += step.min_gap_days
-            first_week = max(int(now // 7.0), int(day // 7.0))
+            first_week = max(now_week, int(day // 7.0))
+            # the first step within the horizon from now; each later one within the horizon
+            # from its own earliest day, so a started assessment cannot be spread out forever
+            last_week = min((now_week if index == start else first_week) + self.horizon_weeks,
+                            self.weeks)
             parts: list[tuple[int, int, float]] = []
             if step.joint:
                 for w in range(first_week, last_week):
@@ -273,17 +292,30 @@ class ClinicTeam(TeamRunner):
                         parts = []
                         break
             if not parts:
-                self._give_back(bookings, -1)
-                return False
+                if index == start:
+                    self._give_back(bookings, -1)
+                    return False
+                deferred = day
+                break
             for g, w, h in parts:
                 remaining[g][w] -= h
             day = max(max(7.0 * w for _, w, _ in parts), day, now)
             bookings.append(Booking(index, parts, day))
-        child.booking = bookings
-        child.pending = False
+        child.booking = held + bookings
         for booking in bookings:
             self.env.timeout(booking.day - now).callbacks.append(self._attender(child, booking))
+        if math.isnan(deferred):
+            child.pending = False
+        else:
+            self._queue(child, deferred)
         return True
+
+    def _queue(self, child: Child, earliest: float) -> None:
+        """Wait for a weekly pass to book the child's next steps from ``earliest``."""
+        child.earliest_day = earliest
+        if not child.pending:
+            child.pending = True
+            self.pending.append(child)
 
     def _attender(self, child: Child, booking: Booking) -> Callable[[object], None]:
         return lambda _event: self._attend(child, booking)
@@ -310,9 +342,7 @@ class ClinicTeam(TeamRunner):
             self._give_back(child.booking, int(now // 7.0))
         child.booking = None
         if not self._book(child, earliest, now):
-            child.earliest_day = earliest
-            child.pending = True
-            self.pending.append(child)
+            self._queue(child, earliest)
 
     def _attend(self, child: Child, booking: Booking) -> None:
         bookings = child.booking
