@@ -17,8 +17,8 @@ Definitions (all in ``docs`` of the README too):
 * A quantile or clearance time not reached in some replication is NaN for the whole run, not a
   mean of the replications that reached it (which would be biased low).
 * **Open referrals** at a date are children referred and not yet exited; **waiting over N
-  weeks** are open children not yet seen (no assessment step attended) whose referral is more
-  than N weeks old.
+  weeks** are open referrals more than N weeks old, at any stage, as NHS England's Autism Waiting
+  Time Statistics count them.
 """
 
 from __future__ import annotations
@@ -51,14 +51,11 @@ def snapshot_days(scenario: Scenario) -> list[tuple[str, float]]:
 def open_counts(cols: dict[str, np.ndarray], day: float) -> dict[str, float]:
     """Open referrals and long waiters at the end of a day."""
     referred = cols["first_referral_day"] <= day
-    exit_day = cols["exit_day"]
-    is_open = referred & ~(exit_day <= day)
-    started = cols["started_day"] <= day
-    waiting = is_open & ~started
+    is_open = referred & ~(cols["exit_day"] <= day)
     age = day - cols["referral_day"]
     out = {"open_referrals": float(is_open.sum())}
     for weeks in SNAPSHOT_WAITS_WEEKS:
-        out[f"waiting_over_{weeks}_weeks"] = float((waiting & (age > 7 * weeks)).sum())
+        out[f"waiting_over_{weeks}_weeks"] = float((is_open & (age > 7 * weeks)).sum())
     return out
 
 

@@ -70,9 +70,9 @@ def _weekly(rec: ReplicationRecord, weeks: int) -> dict[str, np.ndarray]:
         "waiting_for_assessment": _between(c["list_join_day"], seen_or_gone, ends),
         "in_assessment": _between(c["started_day"], exit_day, ends),
     }
-    gone = np.where(np.isnan(seen_or_gone), np.inf, seen_or_gone)
+    gone = np.where(np.isnan(exit_day), np.inf, exit_day)
     referral = c["referral_day"]
-    for n in SNAPSHOT_WAITS_WEEKS:
+    for n in SNAPSHOT_WAITS_WEEKS:  # open referrals over n weeks old, at any stage (as AWTS)
         out[f"waiting_over_{n}_weeks"] = np.array(
             [np.count_nonzero((referral <= t - 7 * n) & (gone > t)) for t in ends], dtype=float)
     for name, day in (("first_appointments", "first_appointment_day"),
