@@ -154,7 +154,7 @@ def kpi_table(records: list[ReplicationRecord], scenario: Scenario) -> pd.DataFr
     rows = []
     for (kpi, unit), group in per_rep.groupby(["kpi", "unit"], sort=False):
         values = group["value"].to_numpy()
-        if kpi.startswith(CENSORED) and np.isnan(values).any():
+        if str(kpi).startswith(CENSORED) and np.isnan(values).any():
             # not reached in some replication: a mean of the others would be biased low
             values = np.full_like(values, np.nan)
         mean, low, high, n = mean_ci(values)
