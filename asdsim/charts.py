@@ -80,7 +80,8 @@ def first_appointment_13_weeks_by_quarter(results: Results | dict[str, Results],
     ax = fig.subplots()
     for i, (name, res) in enumerate(_runs(results).items()):
         share = _quarterly_share(res)
-        ax.plot(share.index.to_timestamp(), 100 * share.to_numpy(), label=name, **_style(i))
+        ax.plot(pd.PeriodIndex(share.index).to_timestamp(), 100 * share.to_numpy(), label=name,
+                **_style(i))
     ax.axhline(100 * reference, color="black", linewidth=1, linestyle=":",
                label=f"reference {reference:.0%}")
     ax.set(title="First appointment within 13 weeks of referral, by quarter of referral (%)",

@@ -42,13 +42,16 @@ def paired_table(results: dict[str, Results], baseline: str) -> pd.DataFrame:
     rows = []
     for name, res in results.items():
         per_rep = res.kpis_by_replication.set_index(["kpi", "replication"]).value
-        for row in res.kpis.itertuples(index=False):
-            diff = (per_rep.loc[row.kpi] - base.loc[row.kpi]).to_numpy() if (
-                row.kpi in base.index.get_level_values(0)) else []
-            d_mean, d_low, d_high, _ = mean_ci(diff) if len(diff) else (float("nan"),) * 3 + (0,)
+        for row in res.kpis.to_dict("records"):
+            kpi = row["kpi"]
             if name == baseline:
                 d_mean, d_low, d_high = 0.0, 0.0, 0.0
-            rows.append([name, row.kpi, row.unit, row.mean, row.ci_low, row.ci_high,
+            elif kpi in base.index.get_level_values(0):
+                diff = (per_rep.loc[kpi] - base.loc[kpi]).to_numpy(dtype=float)
+                d_mean, d_low, d_high, _ = mean_ci(diff)
+            else:
+                d_mean = d_low = d_high = float("nan")
+            rows.append([name, kpi, row["unit"], row["mean"], row["ci_low"], row["ci_high"],
                          d_mean, d_low, d_high])
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -52,14 +52,6 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 {{ seed }}. {% if baseline %}Differences are paired by replication (common random numbers) against
 <strong>{{ baseline }}</strong>.{% endif %}</p>
 
-<h2>Scenarios</h2>
-{% for s in scenarios %}
-<h3>{{ s.name }}</h3>
-<p>{{ s.description }}</p>
-{% if s.assumptions %}<p><strong>Assumptions stated by this scenario:</strong></p>
-<ul>{% for a in s.assumptions %}<li>{{ a }}</li>{% endfor %}</ul>{% endif %}
-{% endfor %}
-
 <h2>Headline KPIs</h2>
 <table id="kpi-table"><thead><tr><th>KPI</th><th>unit</th>
 {% for s in scenarios %}<th>{{ s.name }}</th>{% endfor %}</tr></thead><tbody>
@@ -80,6 +72,14 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 {% for chart in charts %}
 <figure id="chart-{{ chart.name }}"><img alt="{{ chart.title }}" src="data:image/png;base64,{{ chart.data }}">
 <figcaption>{{ chart.title }}</figcaption></figure>
+{% endfor %}
+
+<h2>Scenarios and their assumptions</h2>
+{% for s in scenarios %}
+<h3>{{ s.name }}</h3>
+<p>{{ s.description }}</p>
+{% if s.assumptions %}<p><strong>Assumptions stated by this scenario:</strong></p>
+<ul>{% for a in s.assumptions %}<li>{{ a }}</li>{% endfor %}</ul>{% endif %}
 {% endfor %}
 
 <h2>Provenance</h2>
@@ -136,15 +136,16 @@ def render_report(results: dict[str, Results], charts: dict[str, Path],
     first = next(iter(results.values()))
     diff_rows = []
     if comparison_table is not None and baseline is not None:
-        for r in comparison_table[(comparison_table.scenario != baseline)
-                                  & comparison_table.kpi.isin(HEADLINE_KPIS)].itertuples():
-            unit = "percentage points" if r.unit == "share" else r.unit
-            scale = 100.0 if r.unit == "share" else 1.0
+        chosen = comparison_table[(comparison_table.scenario != baseline)
+                                  & comparison_table.kpi.isin(HEADLINE_KPIS)]
+        for r in chosen.to_dict("records"):
+            unit = "percentage points" if r["unit"] == "share" else r["unit"]
+            scale = 100.0 if r["unit"] == "share" else 1.0
+            low, high = r["diff_ci_low"], r["diff_ci_high"]
             diff_rows.append({
-                "scenario": r.scenario, "kpi": r.kpi, "unit": unit,
-                "diff": "not reached" if pd.isna(r.diff_mean) else f"{scale * r.diff_mean:+,.1f}",
-                "ci": "–" if pd.isna(r.diff_ci_low) else
-                f"{scale * r.diff_ci_low:+,.1f} to {scale * r.diff_ci_high:+,.1f}",
+                "scenario": r["scenario"], "kpi": r["kpi"], "unit": unit,
+                "diff": "not reached" if pd.isna(r["diff_mean"]) else f"{scale * r['diff_mean']:+,.1f}",
+                "ci": "–" if pd.isna(low) else f"{scale * low:+,.1f} to {scale * high:+,.1f}",
             })
     provenance = {name: res.provenance for name, res in results.items()}
     if extra_provenance:

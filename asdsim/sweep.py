@@ -399,6 +399,8 @@ def add_parser(subparsers: Any) -> None:
         description="Run every point of a grid file (a base scenario and the fields to vary), each "
                     "with the same replications and seed, into DIR/sweep.parquet and DIR/summary.png. "
                     "Finished points are kept in DIR/points: run the same command again to resume.",
+        epilog="Example:\n  asdsim sweep scenarios/grids/example.yaml --out out/example-sweep --jobs 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("grid", type=Path, metavar="GRID.yaml", help="the grid file")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
