@@ -14,13 +14,14 @@ import calendar
 import datetime as dt
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
 from asdsim.demand import draw_children, referral_days
-from asdsim.distributions import sampler
+from asdsim.distributions import Sampler, sampler
 from asdsim.model.capacity import hours_available, slot_changes
 from asdsim.model.child import Child
 from asdsim.model.teams import CaseloadTeam, ClinicTeam, TeamRunner
@@ -206,25 +207,22 @@ class Pathway:
             child.accepted_day = now
             self.route(child)
         elif u < outcomes.accept + outcomes.reject:
-            triage = self.scenario.triage
-            if self.uniform(self.draws.rereferral, child, k, "rereferral") < (
-                triage.rereferral_probability
-            ):
-                delay = self._rereferral_delay(
-                    self.uniform(self.draws.rereferral, child, k, "rereferral", j=1))
-                self._later(delay, self._rereferred, child)
-            else:
-                self.exit(child, "rejected", now)
+            self._comes_back(child, k, self.draws.rereferral, "rereferral",
+                             self.scenario.triage.rereferral_probability, self._rereferral_delay,
+                             self._rereferred, "rejected")
         else:
-            triage = self.scenario.triage
-            if self.uniform(self.draws.information, child, k, "information") < (
-                triage.information_return_probability
-            ):
-                delay = self._information_wait(
-                    self.uniform(self.draws.information, child, k, "information", j=1))
-                self._later(delay, self._receive, child)
-            else:
-                self.exit(child, "information_not_returned", now)
+            self._comes_back(child, k, self.draws.information, "information",
+                             self.scenario.triage.information_return_probability,
+                             self._information_wait, self._receive, "information_not_returned")
+
+    def _comes_back(self, child: Child, k: int, table: np.ndarray, activity: str,
+                    probability: float, delay: Sampler, action: Callable[[Child], None],
+                    otherwise: str) -> None:
+        """With ``probability``, ``action`` the child after a drawn delay; else it exits."""
+        if self.uniform(table, child, k, activity) < probability:
+            self._later(delay(self.uniform(table, child, k, activity, j=1)), action, child)
+        else:
+            self.exit(child, otherwise, self.env.now)
 
     def _rereferred(self, child: Child) -> None:
         child.referral_day = self.env.now
@@ -345,7 +343,7 @@ class Pathway:
         child.epoch += 1
         child.token += 1
 
-    def _later(self, delay: float, action, child: Child) -> None:
+    def _later(self, delay: float, action: Callable[[Child], None], child: Child) -> None:
         event = self.env.timeout(max(delay, 0.0))
         event.callbacks.append(lambda _e: action(child))
 
