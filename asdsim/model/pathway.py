@@ -11,6 +11,7 @@ an appointment, a withdrawal) are single timeouts with a callback.
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import math
 from collections import deque
@@ -260,7 +261,7 @@ class Pathway:
         if review is not None and age < review[0] and math.isnan(child.review_day):
             child.review_day = now
             self._later(review[1](float(self.draws.review[child.id])),
-                        lambda c, n=name: self.join_list(c, n), child)
+                        functools.partial(self.join_list, name=name), child)
             return
         self.join_list(child, name)
 
