@@ -11,8 +11,8 @@ an appointment, a withdrawal) are single timeouts with a callback.
 from __future__ import annotations
 
 import calendar
-import functools
 import datetime as dt
+import functools
 import math
 from collections import deque
 from collections.abc import Callable
