@@ -1,0 +1,660 @@
+"""Verification of the simulator against queueing theory: ``asdsim verify``.
+
+Each check runs the model as shipped on a scenario whose answer is known in closed form, and
+compares the simulated mean (with its 95% confidence interval across replications) with theory:
+
+* **Erlang C.** Caseload mode with Poisson referrals and one exponential step is an M/M/c
+  queue: the mean wait for a slot and the chance of waiting at all follow Erlang's C formula.
+* **Cobham.** The same queue with two priority classes served without preemption: each class's
+  mean wait follows Cobham's formula.
+* **Little's law.** On a full pathway (triage, two teams, under-4 review, DNAs, withdrawals,
+  uncertain outcomes), the time-average number of open referrals equals throughput times the
+  mean time in the system.
+* **Fluid.** In clinic-hours mode with fixed hours per assessment, the waiting list grows or
+  clears at demand minus capacity, and a starting backlog clears when the fluid calculation says.
+
+A check passes when the simulated mean is within the stated tolerance of theory *and* its
+confidence interval is no wider than the tolerance, so that a pass is evidence rather than noise.
+Waits are measured after a warm-up (the queues start empty) and only for children referred long
+enough before the horizon to have been seen; a child not seen by then counts with the wait it had
+so far, so a broken model cannot hide behind missing values.
+
+Every replication runs in a worker process and sends back only a few numbers, so the whole suite
+needs little memory. The library returns a :class:`VerifyReport`; the command prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from asdsim.record import ReplicationRecord
+from asdsim.results import Results
+from asdsim.runner import run_replication
+from asdsim.scenario import Scenario, scenario_from_dict
+from asdsim.stats import mean_ci
+
+DEFAULT_SEED = 1
+"""Seed of every check. Tolerances are about 2.5 standard errors or more, so another ``--seed``
+passes too, but with a small chance (about 1% a quantity) of a false alarm."""
+
+Measure = Callable[[ReplicationRecord, Scenario], dict[str, float]]
+Evaluate = Callable[[dict[str, np.ndarray]], list["CheckResult"]]
+Progress = Callable[[int, int], None]
+
+
+# ------------------------------------------------------------------------------------ theory
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability that an arrival waits in an M/M/c queue (Erlang's C formula).
+
+    Parameters
+    ----------
+    servers
+        Number of servers ``c``.
+    offered
+        Offered load ``a = lambda / mu`` in Erlangs; must be below ``servers``.
+
+    Returns
+    -------
+    float
+        ``C(c, a)``, computed through the stable Erlang B recursion.
+    """
+    if not 0 <= offered < servers:
+        raise ValueError(f"need 0 <= offered load < servers, got {offered:g} and {servers}")
+    blocking = 1.0
+    for k in range(1, servers + 1):
+        blocking = offered * blocking / (k + offered * blocking)
+    return servers * blocking / (servers - offered * (1.0 - blocking))
+
+
+def mmc_mean_wait(servers: int, arrival_rate: float, service_rate: float) -> float:
+    """Mean wait in the queue of an M/M/c system: ``C(c, a) / (c mu - lambda)``."""
+    offered = arrival_rate / service_rate
+    return erlang_c(servers, offered) / (servers * service_rate - arrival_rate)
+
+
+def cobham_waits(servers: int, arrival_rates: Sequence[float], service_rate: float) -> list[float]:
+    """Mean wait of each class in an M/M/c queue with non-preemptive priorities (Cobham).
+
+    Parameters
+    ----------
+    servers
+        Number of servers ``c``.
+    arrival_rates
+        Arrival rate of each class, most urgent first.
+    service_rate
+        Service rate ``mu`` of every class.
+
+    Returns
+    -------
+    list of float
+        ``W_k = C(c, a) / (c mu) / ((1 - sigma_{k-1}) (1 - sigma_k))`` with
+        ``sigma_k = sum_{i <= k} lambda_i / (c mu)``.
+    """
+    capacity = servers * service_rate
+    base = erlang_c(servers, sum(arrival_rates) / service_rate) / capacity
+    waits, sigma = [], 0.0
+    for rate in arrival_rates:
+        before, sigma = sigma, sigma + rate / capacity
+        waits.append(base / ((1.0 - before) * (1.0 - sigma)))
+    return waits
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One compared quantity: theory against the simulated mean and its 95% CI."""
+
+    check: str
+    """The check (scenario and what it tests)."""
+    quantity: str
+    """What is compared, with its unit."""
+    theory: float
+    """The analytic value."""
+    mean: float
+    """Mean across replications."""
+    ci_low: float
+    """Lower end of the 95% confidence interval of the mean."""
+    ci_high: float
+    """Upper end of the 95% confidence interval of the mean."""
+    replications: int
+    """Replications with a value."""
+    tolerance: float
+    """Largest accepted ``|mean - theory|``, in the quantity's unit."""
+    tolerance_text: str
+    """The tolerance as stated (``±5%``, ``±0.02``, ``±4 weeks``)."""
+
+    @property
+    def half_width(self) -> float:
+        """Half-width of the confidence interval."""
+        return (self.ci_high - self.ci_low) / 2.0
+
+    @property
+    def passed(self) -> bool:
+        """Within tolerance, with a confidence interval no wider than the tolerance."""
+        return bool(abs(self.mean - self.theory) <= self.tolerance
+                    and self.half_width <= self.tolerance)
+
+    @property
+    def verdict(self) -> str:
+        """``pass``, ``FAIL``, or ``FAIL (CI wider than tolerance)``."""
+        if self.passed:
+            return "pass"
+        if abs(self.mean - self.theory) <= self.tolerance:
+            return "FAIL (CI wider than tolerance)"
+        return "FAIL"
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of :func:`run_checks`."""
+
+    results: list[CheckResult]
+    seed: int
+    jobs: int
+    wall_seconds: float
+    checks: list[str] = field(default_factory=list)
+    """Ids of the checks that ran."""
+
+    @property
+    def passed(self) -> bool:
+        """Whether every compared quantity passed."""
+        return all(r.passed for r in self.results)
+
+    def table(self) -> pd.DataFrame:
+        """One row per compared quantity, with ``passed`` and ``verdict`` columns."""
+        rows = [{"check": r.check, "quantity": r.quantity, "theory": r.theory, "mean": r.mean,
+                 "ci_low": r.ci_low, "ci_high": r.ci_high, "replications": r.replications,
+                 "tolerance": r.tolerance_text, "passed": r.passed, "verdict": r.verdict}
+                for r in self.results]
+        return pd.DataFrame(rows, columns=["check", "quantity", "theory", "mean", "ci_low", "ci_high",
+                                           "replications", "tolerance", "passed", "verdict"])
+
+
+def _result(check: str, quantity: str, theory: float, values: np.ndarray, *, relative: float = 0.0,
+            absolute: float = 0.0, text: str | None = None) -> CheckResult:
+    mean, low, high, n = mean_ci(values)
+    tolerance = max(relative * abs(theory), absolute)
+    if text is None:
+        text = f"±{relative:.0%}" if relative else f"±{absolute:g}"
+    return CheckResult(check, quantity, float(theory), mean, low, high, n, tolerance, text)
+
+
+# --------------------------------------------------------------------------- measurements
+# Module-level functions (bound with functools.partial) so worker processes can unpickle them.
+
+
+def _censored_waits(rec: ReplicationRecord, scenario: Scenario, warm_days: float,
+                    tail_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """Waits for a slot of children referred in [warm, horizon - tail), and their mask."""
+    c = rec.columns
+    referral = c["referral_day"]
+    window = (referral >= warm_days) & (referral < scenario.horizon_days - tail_days)
+    started = c["assessment_started_day"]
+    seen_by = np.where(np.isnan(started), scenario.horizon_days, started)  # not seen: wait so far
+    return (seen_by - c["list_join_day"])[window], window
+
+
+def measure_waits(rec: ReplicationRecord, scenario: Scenario, warm_days: float,
+                  tail_days: float) -> dict[str, float]:
+    """Mean wait for a slot, share who waited, and the mean wait of each priority class."""
+    waits, window = _censored_waits(rec, scenario, warm_days, tail_days)
+    out = {"mean_wait": float(waits.mean()), "prob_wait": float((waits > 1e-9).mean()),
+           "children": float(len(waits))}
+    priority = rec.columns["priority"][window]
+    for name in scenario.priority_classes:
+        mine = priority == name
+        out[f"wait[{name}]"] = float(waits[mine].mean()) if mine.any() else math.nan
+    return out
+
+
+def measure_little(rec: ReplicationRecord, scenario: Scenario, warm_days: float) -> dict[str, float]:
+    """Time-average open referrals over [warm, horizon], and throughput x mean time in system.
+
+    The time average integrates each child's open interval (first referral to exit) exactly over
+    the window. Throughput counts the children who left during the window, and their time in the
+    system is known in full (no censoring at the horizon); what they spent before the window,
+    and what those still open spend after it, are the two edge terms Little's law lets cancel.
+    """
+    c = rec.columns
+    entry, leave = c["first_referral_day"], c["exit_day"]
+    start, end = warm_days, scenario.horizon_days
+    span = end - start
+    stay_end = np.where(np.isnan(leave), end, np.minimum(leave, end))
+    overlap = np.clip(stay_end - np.maximum(entry, start), 0.0, None)
+    left = ~np.isnan(leave) & (leave >= start) & (leave <= end)
+    return {"open": float(overlap.sum() / span),
+            "throughput_x_time": float(left.sum() / span * (leave[left] - entry[left]).mean()),
+            "throughput": float(left.sum() / span * 7.0),
+            "time_in_system": float((leave[left] - entry[left]).mean() / 7.0)}
+
+
+def measure_list(rec: ReplicationRecord, scenario: Scenario, fit_weeks: tuple[int, int],
+                 clear_below: float) -> dict[str, float]:
+    """Slope of the waiting list over ``fit_weeks``, the first week end with fewer than
+    ``clear_below`` waiting, and the backlog-cleared KPI, from the model's own tables."""
+    results = Results(scenario=scenario, provenance={"replications": 1, "seed": 0}, records=[rec])
+    waiting = results.weekly["waiting_for_assessment"].to_numpy()
+    weeks = np.arange(*fit_weeks)
+    slope = float(np.polyfit(weeks, waiting[weeks], 1)[0])
+    below = np.nonzero(waiting < clear_below)[0]
+    cleared = float(below[0] + 1) if len(below) else math.nan  # week index w ends at w + 1 weeks
+    return {"slope": slope, "list_cleared_weeks": cleared,
+            "backlog_cleared_weeks": results.kpi("backlog_cleared_weeks")}
+
+
+# ---------------------------------------------------------------------------------- scenarios
+
+
+def mmc_scenario(arrivals_per_day: float, servers: int, mean_days: float, weeks: int,
+                 urgent_share: float = 0.0) -> Scenario:
+    """An M/M/c caseload team: Poisson referrals triaged at once, one exponential step a case.
+
+    With ``urgent_share`` > 0, that share of children is urgent and the list is in priority
+    order (urgent first, then first come first served), without preemption.
+    """
+    demand: dict[str, Any] = {"referrals_per_week": 7.0 * arrivals_per_day,
+                              "age_bands": [{"min_years": 0, "max_years": 1, "weight": 1}]}
+    team: dict[str, Any] = {
+        "capacity_mode": "caseload",
+        "caseload": {"clinicians": servers, "cases_per_clinician": 1},
+        "staff": {"clinician": {"wte": servers}},
+        "steps": [{"name": "case", "hours": {"clinician": 1}, "outcome": True,
+                   "duration_days": {"dist": "exponential", "mean": mean_days}}],
+    }
+    if urgent_share > 0:
+        demand["flags"] = {"urgent": {"probability": urgent_share, "priority": "urgent"}}
+        team["waiting_list"] = {"discipline": "priority"}
+    return scenario_from_dict({"name": f"mmc-{servers}", "start_date": "2020-01-06",
+                               "horizon_weeks": weeks, "demand": demand, "teams": {"team": team}})
+
+
+def fluid_scenario(referrals_per_week: float, hours_per_week: float, hours_per_assessment: float,
+                   weeks: int, backlog: int = 0) -> Scenario:
+    """One clinic-hours team, one fixed-hours step, no DNA or withdrawal: a fluid queue."""
+    data: dict[str, Any] = {
+        "name": "fluid", "start_date": "2020-01-06", "horizon_weeks": weeks,
+        "demand": {"referrals_per_week": referrals_per_week,
+                   "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
+        "teams": {"team": {"staff": {"clinician": {"wte": 1, "hours_per_wte_week": hours_per_week}},
+                           "steps": [{"name": "assessment", "outcome": True,
+                                      "hours": {"clinician": hours_per_assessment}}]}},
+    }
+    if backlog:
+        data["initial_state"] = {"kind": "generated", "backlog": [
+            {"stage": "awaiting_assessment", "count": backlog, "weeks_waited_min": 0,
+             "weeks_waited_max": 52}]}
+    return scenario_from_dict(data)
+
+
+def full_pathway_scenario(weeks: int) -> Scenario:
+    """A stable pathway with most of the model switched on, for Little's law.
+
+    Triage with limited capacity, rejections and re-referrals, requests for more information;
+    a pre-school team in one locality (with review of the under-2s, uncertain outcomes for the
+    very young and transfer at 4) and out-of-area referral of under-4s in the other; a
+    school-age team with priority order, DNAs and withdrawals; seasonal demand and an August
+    capacity dip. Capacity exceeds demand, so the pathway settles to a steady state.
+    """
+    step = {"dna_probability": 0.08}
+    return scenario_from_dict({
+        "name": "full pathway", "start_date": "2020-01-06", "horizon_weeks": weeks,
+        "demand": {
+            "referrals_per_week": 14,
+            "monthly_factors": [1.1, 1.1, 1.1, 1, 1, 1, 0.8, 0.7, 1, 1.1, 1.1, 0.9],
+            "age_bands": [{"min_years": 1, "max_years": 4, "weight": 1},
+                          {"min_years": 4, "max_years": 16, "weight": 3}],
+            "sources": {"gp": 0.5, "school": 0.5},
+            "localities": {"north": 0.5, "south": 0.5},
+            "flags": {"looked_after": {"probability": 0.1, "priority": "urgent"},
+                      "complex": {"probability": 0.2, "hours_factor": 1.3}},
+        },
+        "triage": {"capacity_per_week": 16,
+                   "outcomes": {"accept": 0.8, "reject": 0.1, "more_information": 0.1},
+                   "rereferral_probability": 0.3, "rereferral_delay_days": 60,
+                   "information_return_probability": 0.8,
+                   "information_wait_days": {"dist": "uniform", "low": 7, "high": 35}},
+        "routing": {"uncovered_by_locality": {"south": "out_of_area"}},
+        "teams": {
+            "preschool": {
+                "min_age_years": 0, "max_age_years": 4, "localities": ["north"],
+                "on_age_boundary": "transfer",
+                "review": {"under_years": 2, "duration_days": {"dist": "uniform", "low": 30,
+                                                               "high": 90}},
+                "staff": {"paediatrician": {"wte": 0.3}, "slt": {"wte": 0.3}},
+                "steps": [{"name": "history", "hours": {"paediatrician": 2}, **step},
+                          {"name": "observation", "hours": {"paediatrician": 1, "slt": 2},
+                           "joint": True, "min_gap_days": 7, "outcome": True, **step}],
+                "uncertain_steps": [{"name": "second look", "hours": {"slt": 2},
+                                     "min_gap_days": 28}],
+                "young_child": {"under_years": 3, "uncertain_probability": 0.3},
+            },
+            "school": {
+                "min_age_years": 4, "max_age_years": 18,
+                "waiting_list": {"discipline": "priority", "withdrawal_per_year": 0.1},
+                "staff": {"paediatrician": {"wte": 1.2, "weeks_lost_per_year": 6},
+                          "psychologist": {"wte": 1.2, "weeks_lost_per_year": 6}},
+                "monthly_capacity_factors": [1, 1, 1, 1, 1, 1, 1, 0.7, 1, 1, 1, 1],
+                "steps": [{"name": "history", "hours": {"paediatrician": 2}, **step},
+                          {"name": "observation", "hours": {"psychologist": 2}, "min_gap_days": 7,
+                           **step},
+                          {"name": "mdt", "hours": {"paediatrician": 1, "psychologist": 1},
+                           "joint": True, "contact": False, "outcome": True, "min_gap_days": 7}],
+                "outcomes": {"autism": 0.6, "other_neurodevelopmental": 0.15, "none": 0.1,
+                             "uncertain": 0.15},
+                "uncertain_steps": [{"name": "second opinion", "hours": {"psychologist": 2},
+                                     "min_gap_days": 14}],
+            },
+        },
+    })
+
+
+# ------------------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Check:
+    """A scenario, how many replications to run, what to measure and how to judge it."""
+
+    id: str
+    """Short name for ``--only``."""
+    scenario: Scenario
+    replications: int
+    measure: Measure
+    """Applied to each replication's record in the worker; returns a few numbers."""
+    evaluate: Evaluate
+    """Turns each measured number's values across replications into compared quantities."""
+
+    @property
+    def cost(self) -> float:
+        """Rough relative run time (children simulated), to start the longest checks first."""
+        return self.scenario.demand.referrals_per_week * self.scenario.horizon_weeks * self.replications
+
+
+def _erlang_check(rho: float, servers: int, weeks: int, replications: int, warm_days: float,
+                  wait_tolerance: float, prob_tolerance: float) -> Check:
+    mean_days = 0.5
+    rate = rho * servers / mean_days
+    name = f"Erlang C: M/M/{servers}, rho {rho:.2f}"
+    wait = mmc_mean_wait(servers, rate, 1.0 / mean_days)
+    prob = erlang_c(servers, rate * mean_days)
+
+    def evaluate(values: dict[str, np.ndarray]) -> list[CheckResult]:
+        return [
+            _result(name, "mean wait (days)", wait, values["mean_wait"], relative=wait_tolerance),
+            _result(name, "probability of waiting", prob, values["prob_wait"],
+                    absolute=prob_tolerance),
+        ]
+
+    return Check(f"erlang-c-{servers}", mmc_scenario(rate, servers, mean_days, weeks), replications,
+                 partial(measure_waits, warm_days=warm_days, tail_days=30.0), evaluate)
+
+
+def _cobham_check(rho: float, servers: int, urgent_share: float, weeks: int,
+                  replications: int) -> Check:
+    mean_days = 0.5
+    rate = rho * servers / mean_days
+    urgent, routine = cobham_waits(servers, [urgent_share * rate, (1 - urgent_share) * rate],
+                                   1.0 / mean_days)
+    name = f"Cobham: M/M/{servers}, rho {rho:.2f}, {urgent_share:.0%} urgent"
+
+    def evaluate(values: dict[str, np.ndarray]) -> list[CheckResult]:
+        return [
+            _result(name, "mean wait, urgent (days)", urgent, values["wait[urgent]"], relative=0.06),
+            _result(name, "mean wait, routine (days)", routine, values["wait[routine]"],
+                    relative=0.06),
+        ]
+
+    return Check("cobham", mmc_scenario(rate, servers, mean_days, weeks, urgent_share), replications,
+                 partial(measure_waits, warm_days=60.0, tail_days=60.0), evaluate)
+
+
+def _little_check(weeks: int, warm_weeks: int, replications: int) -> Check:
+    name = "Little's law: full pathway"
+
+    def evaluate(values: dict[str, np.ndarray]) -> list[CheckResult]:
+        # a ratio within each replication: the level of open referrals varies between
+        # replications far more than the law's two sides differ within one
+        ratio = values["open"] / values["throughput_x_time"]
+        quantity = (f"open referrals / (throughput x time in system) = {values['open'].mean():.1f}"
+                    f" / ({values['throughput'].mean():.1f} a week x "
+                    f"{values['time_in_system'].mean():.2f} weeks)")
+        return [_result(name, quantity, 1.0, ratio, absolute=0.02, text="±2%")]
+
+    return Check("little", full_pathway_scenario(weeks), replications,
+                 partial(measure_little, warm_days=7.0 * warm_weeks), evaluate)
+
+
+def _growth_check(referrals: float, hours: float, per: float, weeks: int, replications: int) -> Check:
+    capacity = hours / per
+    name = f"Fluid: demand {referrals:g} > capacity {capacity:g} a week"
+
+    def evaluate(values: dict[str, np.ndarray]) -> list[CheckResult]:
+        return [_result(name, "list growth (children/week)", referrals - capacity, values["slope"],
+                        relative=0.03)]
+
+    return Check("fluid-growth", fluid_scenario(referrals, hours, per, weeks), replications,
+                 partial(measure_list, fit_weeks=(15, weeks), clear_below=0.0), evaluate)
+
+
+def _clearance_check(referrals: float, hours: float, per: float, backlog: int, weeks: int,
+                     replications: int) -> Check:
+    capacity = hours / per
+    name = f"Fluid: backlog {backlog}, demand {referrals:g} < capacity {capacity:g} a week"
+    list_clears = backlog / (capacity - referrals)
+    fit = (5, int(0.8 * list_clears))
+
+    def evaluate(values: dict[str, np.ndarray]) -> list[CheckResult]:
+        return [
+            _result(name, "list clearance (children/week)", referrals - capacity, values["slope"],
+                    relative=0.03),
+            # weekly booking: the list empties at a week start, up to ~2 weeks before the line
+            _result(name, "list empty (weeks)", list_clears, values["list_cleared_weeks"],
+                    absolute=4.0, text="±4 weeks"),
+            # first come first served: the backlog goes first, at capacity; it is seen in weekly
+            # batches at week starts, so the last batch starts a week before the fluid time
+            _result(name, "backlog cleared (weeks)", backlog / capacity,
+                    values["backlog_cleared_weeks"], absolute=1.0, text="±1 week"),
+        ]
+
+    return Check("fluid-clearance", fluid_scenario(referrals, hours, per, weeks, backlog), replications,
+                 partial(measure_list, fit_weeks=fit, clear_below=referrals), evaluate)
+
+
+def default_checks() -> list[Check]:
+    """The shipped suite, sized to run in about a minute on two cores.
+
+    Replications are sized from measured scatter (the mean wait of one replication at rho 0.95
+    scatters by about 15%), so each confidence interval is narrower than its tolerance.
+    """
+    return [
+        _erlang_check(0.50, 1, weeks=400, replications=40, warm_days=30, wait_tolerance=0.05,
+                      prob_tolerance=0.015),
+        _erlang_check(0.80, 2, weeks=300, replications=60, warm_days=50, wait_tolerance=0.05,
+                      prob_tolerance=0.015),
+        _erlang_check(0.90, 5, weeks=150, replications=80, warm_days=100, wait_tolerance=0.08,
+                      prob_tolerance=0.02),
+        _erlang_check(0.95, 10, weeks=150, replications=80, warm_days=200, wait_tolerance=0.10,
+                      prob_tolerance=0.02),
+        _cobham_check(0.80, 2, urgent_share=0.3, weeks=300, replications=40),
+        _little_check(weeks=312, warm_weeks=52, replications=10),
+        _growth_check(60, 90, 3, weeks=200, replications=10),
+        _clearance_check(60, 360, 3, backlog=5000, weeks=100, replications=10),
+    ]
+
+
+# ------------------------------------------------------------------------------------ running
+
+
+def _run_one(check_id: str, scenario: Scenario, measure: Measure, seed: int,
+             replication: int) -> tuple[str, int, dict[str, float]]:
+    record = run_replication(scenario, seed, replication)
+    return check_id, replication, measure(record, scenario)
+
+
+def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None = None,
+               seed: int = DEFAULT_SEED, jobs: int = 1, progress: Progress | None = None) -> VerifyReport:
+    """Run verification checks and compare each with theory.
+
+    Parameters
+    ----------
+    checks
+        The checks to run (default: :func:`default_checks`).
+    only
+        Ids of the checks to keep (``erlang-c-5``, ``cobham``, ``little``, ...).
+    seed
+        Seed of every check's replications.
+    jobs
+        Worker processes; the results do not depend on it.
+    progress
+        Called as ``progress(done, total)`` after each replication.
+
+    Returns
+    -------
+    VerifyReport
+        One :class:`CheckResult` per compared quantity, in the order of the checks.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    suite = list(default_checks() if checks is None else checks)
+    if only:
+        known = {c.id for c in suite}
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            raise ValueError(f"no check {', '.join(map(repr, unknown))}; the checks are: "
+                             f"{', '.join(c.id for c in suite)}")
+        suite = [c for c in suite if c.id in set(only)]
+    started = time.perf_counter()
+    tasks = [(c, r) for c in sorted(suite, key=lambda c: -c.cost) for r in range(c.replications)]
+    measured: dict[str, list[tuple[int, dict[str, float]]]] = {c.id: [] for c in suite}
+    if jobs == 1:
+        for done, (check, r) in enumerate(tasks, start=1):
+            _, _, values = _run_one(check.id, check.scenario, check.measure, seed, r)
+            measured[check.id].append((r, values))
+            if progress:
+                progress(done, len(tasks))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_run_one, c.id, c.scenario, c.measure, seed, r) for c, r in tasks]
+            for done, future in enumerate(as_completed(futures), start=1):
+                check_id, r, values = future.result()
+                measured[check_id].append((r, values))
+                if progress:
+                    progress(done, len(tasks))
+    results: list[CheckResult] = []
+    for check in suite:
+        rows = [values for _, values in sorted(measured[check.id], key=lambda item: item[0])]
+        columns = {key: np.array([row[key] for row in rows], dtype=float) for key in rows[0]}
+        results.extend(check.evaluate(columns))
+    return VerifyReport(results=results, seed=seed, jobs=jobs,
+                        wall_seconds=time.perf_counter() - started, checks=[c.id for c in suite])
+
+
+# ------------------------------------------------------------------------------- command line
+
+
+def _number(value: float) -> str:
+    return "–" if value != value else f"{value:.4g}"
+
+
+def render_table(report: VerifyReport) -> Any:
+    """The report as a ``rich`` table (check, theory, simulated mean with 95% CI, result)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=None, show_lines=False)
+    for header, justify in (("check", "left"), ("quantity", "left"), ("theory", "right"),
+                            ("simulated mean [95% CI]", "right"), ("tolerance", "right"),
+                            ("n", "right"), ("result", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    previous = None
+    for r in report.results:
+        style = None if r.passed else "bold red"
+        table.add_row(Text("" if r.check == previous else r.check), Text(r.quantity), _number(r.theory),
+                      f"{_number(r.mean)} [{_number(r.ci_low)}, {_number(r.ci_high)}]",
+                      r.tolerance_text, str(r.replications), r.verdict, style=style)
+        previous = r.check
+    return table
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console: colour on a terminal; plain and wide enough for a table in CI logs."""
+    from rich.console import Console
+
+    probe = Console(stderr=stderr)
+    if probe.is_terminal:
+        return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, width=max(probe.width, 240), no_color=True,
+                   force_terminal=False)
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``asdsim verify`` on an argparse subparsers object (handler in ``func``)."""
+    parser = subparsers.add_parser(
+        "verify", help="check the simulator against queueing theory (about a minute)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the model as installed on scenarios with known answers (Erlang C, "
+                    "Cobham's priority formula, Little's law, fluid backlog clearance) and print "
+                    "theory against the simulated mean with its 95% CI. Exit 1 if any fails.",
+        epilog="Example:\n  asdsim verify --jobs 2")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
+                        help="worker processes (default: one per CPU)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help=f"seed of every check (default {DEFAULT_SEED})")
+    parser.add_argument("--only", nargs="+", metavar="ID",
+                        help="run only these checks (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the checks and exit")
+    parser.set_defaults(func=verify_command)
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    """Run ``asdsim verify`` from parsed arguments; returns the exit code."""
+    out, err = console(), console(stderr=True)
+    if args.list:
+        for check in default_checks():
+            out.print(f"{check.id:16} {check.replications:3} replications x "
+                      f"{check.scenario.horizon_weeks} weeks", markup=False)
+        return 0
+    if args.jobs < 1:
+        err.print(f"asdsim verify: --jobs must be at least 1, got {args.jobs}", markup=False)
+        return 2
+    try:
+        if out.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            with Progress("replications", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          transient=True, console=out) as bar:
+                task = bar.add_task("verify", total=None)
+                report = run_checks(only=args.only, seed=args.seed, jobs=args.jobs,
+                                    progress=lambda done, total: bar.update(task, completed=done,
+                                                                            total=total))
+        else:
+            report = run_checks(only=args.only, seed=args.seed, jobs=args.jobs)
+    except ValueError as exc:
+        err.print(f"asdsim verify: {exc}", markup=False)
+        return 2
+    table = render_table(report)
+    if not out.is_terminal:
+        from rich import box
+
+        table.box = box.ASCII
+    out.print(table)
+    failed = sum(not r.passed for r in report.results)
+    summary = (f"{len(report.results) - failed} of {len(report.results)} passed in "
+               f"{report.wall_seconds:.0f} s (seed {report.seed}, {report.jobs} jobs)")
+    out.print(summary if not failed else f"{summary}: {failed} FAILED", markup=False)
+    return 0 if report.passed else 1
