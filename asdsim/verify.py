@@ -31,7 +31,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -137,6 +137,8 @@ class CheckResult:
     """Largest accepted ``|mean - theory|``, in the quantity's unit."""
     tolerance_text: str
     """The tolerance as stated (``±5%``, ``±0.02``, ``±4 weeks``)."""
+    check_id: str = ""
+    """Id of the check that produced it (``erlang-c-5``)."""
 
     @property
     def half_width(self) -> float:
@@ -177,11 +179,11 @@ class VerifyReport:
 
     def table(self) -> pd.DataFrame:
         """One row per compared quantity, with ``passed`` and ``verdict`` columns."""
-        rows = [{"check": r.check, "quantity": r.quantity, "theory": r.theory, "mean": r.mean,
-                 "ci_low": r.ci_low, "ci_high": r.ci_high, "replications": r.replications,
+        rows = [{"id": r.check_id, "check": r.check, "quantity": r.quantity, "theory": r.theory,
+                 "mean": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high, "replications": r.replications,
                  "tolerance": r.tolerance_text, "passed": r.passed, "verdict": r.verdict}
                 for r in self.results]
-        return pd.DataFrame(rows, columns=["check", "quantity", "theory", "mean", "ci_low", "ci_high",
+        return pd.DataFrame(rows, columns=["id", "check", "quantity", "theory", "mean", "ci_low", "ci_high",
                                            "replications", "tolerance", "passed", "verdict"])
 
 
@@ -559,7 +561,7 @@ def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None
     for check in suite:
         rows = [values for _, values in sorted(measured[check.id], key=lambda item: item[0])]
         columns = {key: np.array([row[key] for row in rows], dtype=float) for key in rows[0]}
-        results.extend(check.evaluate(columns))
+        results.extend(replace(r, check_id=check.id) for r in check.evaluate(columns))
     return VerifyReport(results=results, seed=seed, jobs=jobs,
                         wall_seconds=time.perf_counter() - started, checks=[c.id for c in suite])
 

@@ -1,0 +1,113 @@
+"""asdsim verify: the queueing formulas, the pass rule, the shipped suite and the command."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import asdsim.model.pathway
+import asdsim.record
+from asdsim.cli import main
+from asdsim.model import capacity
+from asdsim.verify import (
+    CheckResult,
+    cobham_waits,
+    default_checks,
+    erlang_c,
+    mmc_mean_wait,
+    run_checks,
+)
+
+
+def erlang_c_textbook(servers: int, offered: float) -> float:
+    top = offered**servers / math.factorial(servers) * servers / (servers - offered)
+    return top / (sum(offered**k / math.factorial(k) for k in range(servers)) + top)
+
+
+@pytest.mark.parametrize(("servers", "offered"), [(1, 0.5), (2, 1.6), (5, 4.5), (10, 9.5), (30, 27.0)])
+def test_erlang_c_matches_the_textbook_formula(servers, offered):
+    assert erlang_c(servers, offered) == pytest.approx(erlang_c_textbook(servers, offered), rel=1e-12)
+
+
+def test_erlang_c_known_values():
+    assert erlang_c(1, 0.7) == pytest.approx(0.7)  # M/M/1: the chance of waiting is rho
+    assert mmc_mean_wait(1, 0.5, 1.0) == pytest.approx(1.0)  # rho / (mu - lambda)
+    with pytest.raises(ValueError, match="offered load"):
+        erlang_c(2, 2.0)
+
+
+def test_cobham_reduces_to_fcfs_and_conserves_work():
+    # one class: the FCFS mean wait
+    assert cobham_waits(3, [2.0], 1.0)[0] == pytest.approx(mmc_mean_wait(3, 2.0, 1.0))
+    # equal service times: the rate-weighted mean over classes equals the FCFS mean wait
+    rates = [0.6, 1.0, 0.8]
+    waits = cobham_waits(3, rates, 1.0)
+    assert np.dot(rates, waits) / sum(rates) == pytest.approx(mmc_mean_wait(3, sum(rates), 1.0))
+    assert waits[0] < waits[1] < waits[2]
+
+
+def result(mean: float, half: float, theory: float = 1.0, tolerance: float = 0.05) -> CheckResult:
+    return CheckResult("c", "q", theory, mean, mean - half, mean + half, 10, tolerance, "±5%")
+
+
+def test_a_pass_needs_the_mean_within_tolerance_and_a_ci_no_wider():
+    assert result(1.03, 0.01).verdict == "pass"
+    assert result(1.08, 0.01).verdict == "FAIL"
+    assert result(1.01, 0.09).verdict == "FAIL (CI wider than tolerance)"
+    assert not result(math.nan, math.nan).passed  # a quantity never reached fails
+
+
+@pytest.fixture(scope="module")
+def shipped_report():
+    """The shipped suite, run once (about 25 s on two idle cores)."""
+    return run_checks(jobs=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check_id", [c.id for c in default_checks()])
+def test_the_shipped_model_passes_every_check(shipped_report, check_id):
+    table = shipped_report.table()
+    rows = table[table["id"] == check_id]
+    assert len(rows) >= 1
+    failing = rows[~rows.passed]
+    assert failing.empty, "\n" + failing.to_string()
+
+
+@pytest.mark.slow
+def test_the_suite_is_quick_enough(shipped_report):
+    # two minutes is the promise; other work on the machine may slow it, so the bound is loose
+    assert shipped_report.wall_seconds < 120
+    assert len(shipped_report.results) == 15
+
+
+def test_halved_clinic_hours_fail_the_fluid_check(monkeypatch):
+    original = capacity.hours_available
+
+    def halved(*args, **kwargs):
+        return original(*args, **kwargs) * 0.5
+
+    monkeypatch.setattr(asdsim.model.pathway, "hours_available", halved)
+    monkeypatch.setattr(asdsim.record, "hours_available", halved)
+    report = run_checks(only=["fluid-clearance"], jobs=1)  # in this process, so the patch applies
+    verdicts = dict(zip(report.table().quantity, report.table().verdict, strict=True))
+    assert not report.passed
+    assert verdicts["list clearance (children/week)"] == "FAIL"  # 0 a week, not -60
+    assert verdicts["backlog cleared (weeks)"] == "FAIL"  # twice as long
+
+
+def test_verify_command_prints_theory_against_simulation(capsys):
+    assert main(["verify", "--only", "fluid-clearance", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    for text in ("theory", "simulated mean [95% CI]", "list empty (weeks)", "83.33", "pass",
+                 "3 of 3 passed"):
+        assert text in out
+
+
+def test_verify_command_usage_errors(capsys):
+    assert main(["verify", "--only", "no-such-check"]) == 2
+    assert "erlang-c-5" in capsys.readouterr().err  # names the checks there are
+    assert main(["verify", "--jobs", "0"]) == 2
+    assert main(["verify", "--list"]) == 0
+    assert "cobham" in capsys.readouterr().out
