@@ -318,7 +318,8 @@ def compare_kpi(scenario: str, stored: StoredKpi | None, new: dict[str, Any] | N
     """Compare one KPI's new mean and CI with its stored values under the stored rule."""
     nan = math.nan
     if stored is None:
-        assert new is not None
+        if new is None:
+            raise ValueError("compare_kpi needs a stored KPI, a new one, or both")
         return KpiComparison(scenario, str(new["kpi"]), str(new["unit"]), nan, nan, nan,
                              new["mean"], new["ci_low"], new["ci_high"], None, "new",
                              "not in the expected file")
@@ -431,7 +432,8 @@ def check_scenario(path: Path, jobs: int = 1, progress: Progress | None = None) 
     update = None if progress is None else (lambda done, total: progress(name, done, total))
     results = simulate(scenario, stored.replications, stored.seed, jobs, update)
     result.wall_seconds = time.perf_counter() - started
-    new = {str(row["kpi"]): row for row in results.kpis.to_dict("records")}
+    new: dict[str, dict[str, Any]] = {str(row["kpi"]): {str(k): v for k, v in row.items()}
+                                      for row in results.kpis.to_dict("records")}
     names = list(stored.kpis) + [k for k in new if k not in stored.kpis]
     result.kpis = [compare_kpi(name, stored.kpis.get(k), new.get(k)) for k in names]
     if result.new_hash != stored.scenario_hash:
@@ -580,12 +582,12 @@ def write_junit(report: RegressionReport, path: str | Path) -> Path:
         counts = {"tests": 0, "failures": 0, "errors": 0}
         if s.stored is not None:
             props = ET.SubElement(suite, "properties")
-            for key, value in (("scenario_file", str(s.path)), ("expected_file", str(s.expected_path)),
+            for prop, text in (("scenario_file", str(s.path)), ("expected_file", str(s.expected_path)),
                                ("stored_hash", s.stored.scenario_hash), ("scenario_hash", s.new_hash),
                                ("stored_version", s.stored.asdsim_version),
                                ("asdsim_version", _asdsim_version()), ("seed", str(s.stored.seed)),
                                ("replications", str(s.stored.replications))):
-                ET.SubElement(props, "property", name=key, value=value)
+                ET.SubElement(props, "property", name=prop, value=text)
         if s.errored:
             case = ET.SubElement(suite, "testcase", classname=classname, name=PROVENANCE_CASE,
                                  time="0")
@@ -671,25 +673,24 @@ def render_tables(report: RegressionReport, show_all: bool = False) -> list[Any]
     rows = [k for s in report.scenarios for k in s.kpis if show_all or k.moved]
     tables: list[Any] = [summary]
     if rows:
-        moved = Table(title="KPIs" if show_all else "KPIs that moved (tolerance: CI is the stored "
-                      "95% CI)", title_justify="left")
+        diff = Table(title="KPIs" if show_all else "KPIs that moved (tolerance: CI is the stored "
+                     "95% CI)", title_justify="left")
         for header in ("scenario", "KPI", "unit", "stored [95% CI]", "new [95% CI]", "change",
                        "tolerance", "result"):
-            moved.add_column(header, justify="right" if header == "change" else "left",
+            diff.add_column(header, justify="right" if header == "change" else "left",
                              no_wrap=header != "tolerance")
         for k in rows:
             result = {"same": "same", "within": "within tolerance", "regressed": "REGRESSED",
                       "missing": "MISSING", "new": "NEW"}[k.status]
             if k.detail:
                 result += f" ({k.detail})"
-            moved.add_row(Text(k.scenario), Text(k.kpi), k.unit,
-                          "absent" if k.status == "new" else _with_ci(k.stored_mean, k.stored_low,
-                                                                       k.stored_high),
-                          "absent" if k.status == "missing" else _with_ci(k.new_mean, k.new_low,
-                                                                           k.new_high),
-                          _change(k), k.tolerance.describe() if k.tolerance else "", result,
-                          style=None if k.passed else "bold red")
-        tables.append(moved)
+            stored = "absent" if k.status == "new" else _with_ci(k.stored_mean, k.stored_low,
+                                                                  k.stored_high)
+            new = "absent" if k.status == "missing" else _with_ci(k.new_mean, k.new_low, k.new_high)
+            diff.add_row(Text(k.scenario), Text(k.kpi), k.unit, stored, new, _change(k),
+                         k.tolerance.describe() if k.tolerance else "", result,
+                         style=None if k.passed else "bold red")
+        tables.append(diff)
     return tables
 
 
