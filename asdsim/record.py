@@ -41,14 +41,24 @@ def _weekly_sum(days: np.ndarray, values: np.ndarray, weeks: int) -> np.ndarray:
 
 
 def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
-    """Average number of cases held during each week."""
+    """Average number of cases held during each week.
+
+    The number held is a step function changing at starts (+1) and ends (-1); its running
+    integral is linear between those events, so interpolating it at the week edges gives each
+    week's case-days in time linear in cases plus weeks.
+    """
     if not cases:
         return np.zeros(weeks)
-    arr = np.array(cases)
+    arr = np.asarray(cases, dtype=float)
+    times = np.concatenate([arr[:, 0], arr[:, 1]])
+    steps = np.concatenate([np.ones(len(arr)), -np.ones(len(arr))])
+    order = np.argsort(times, kind="stable")
+    times, steps = times[order], steps[order]
+    held = np.cumsum(steps)  # cases held just after each event
+    integral = np.concatenate([[0.0], np.cumsum(held[:-1] * np.diff(times))])
     edges = 7.0 * np.arange(weeks + 1)
-    start = np.clip(arr[:, 0][:, None], edges[:-1], edges[1:])
-    end = np.clip(arr[:, 1][:, None], edges[:-1], edges[1:])
-    return (end - start).sum(axis=0) / 7.0
+    at_edges = np.interp(edges, times, integral, left=0.0, right=integral[-1])
+    return np.diff(at_edges) / 7.0
 
 
 def record(pathway: Pathway, replication: int) -> ReplicationRecord:

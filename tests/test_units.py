@@ -96,3 +96,18 @@ def test_daily_rates_apply_growth_seasonality_and_steps():
     days = referral_days(demand, dt.date(2020, 1, 1), 800, np.random.default_rng(1))
     assert (np.diff(days) >= 0).all() and days.max() < 800
     assert len(days) == pytest.approx(rates.sum(), rel=0.03)
+
+
+def test_busy_per_week_matches_a_direct_count():
+    from asdsim.record import _busy_per_week
+
+    rng = np.random.default_rng(3)
+    starts = rng.uniform(0, 60, 200)
+    cases = list(zip(starts, starts + rng.exponential(5, 200), strict=True))
+    weeks = 10
+    edges = 7.0 * np.arange(weeks + 1)
+    arr = np.array(cases)
+    direct = (np.clip(arr[:, 1:2], edges[:-1], edges[1:])
+              - np.clip(arr[:, 0:1], edges[:-1], edges[1:])).sum(axis=0) / 7.0
+    np.testing.assert_allclose(_busy_per_week(cases, weeks), direct, atol=1e-9)
+    assert _busy_per_week([], 3).tolist() == [0.0, 0.0, 0.0]
