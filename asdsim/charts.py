@@ -1,25 +1,28 @@
 """Charts of results: each a function returning a matplotlib Figure, for notebooks and reports.
 
-Every function takes ``{name: Results}`` (a single ``Results`` is accepted too) or a
-``Comparison``. Colours are the Okabe-Ito palette, safe for colour-blind readers; markers and
-line styles differ too, so charts still read in greyscale print. Figures are built without
-pyplot, so nothing global changes and nothing is shown.
+Every function takes one ``Results``, ``{name: Results}``, a list of them, or a ``Comparison``
+(the forest plot needs paired differences: a ``Comparison``, or results and a baseline). Colours
+are the Okabe-Ito palette, safe for colour-blind readers; markers and line styles differ too, so
+charts still read in greyscale print. Figures are built without pyplot (PNGs are drawn by Agg),
+so nothing global changes, nothing is shown, and no figure stays open after it is dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from asdsim.compare import Comparison, paired_table
 from asdsim.kpis import MONTHS_3, WEEKS_13
 from asdsim.results import Results
 
-if TYPE_CHECKING:
-    from asdsim.compare import Comparison
+Runs = Results | Mapping[str, Results] | Iterable[Results] | Comparison
+"""What a chart accepts: one run, runs by name, a list of runs, or a comparison."""
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -32,15 +35,30 @@ HEADLINE = [
 ]
 
 
-def _runs(results: Results | dict[str, Results]) -> dict[str, Results]:
-    return {results.scenario.name: results} if isinstance(results, Results) else dict(results)
+def _runs(results: Runs) -> dict[str, Results]:
+    """``{scenario name: Results}`` from any accepted input, in the order given."""
+    if isinstance(results, Results):
+        return {results.scenario.name: results}
+    if isinstance(results, Comparison):
+        return dict(results.results)
+    if isinstance(results, Mapping):
+        runs = dict(results)
+    else:
+        items = list(results)
+        runs = {r.scenario.name: r for r in items}
+        if len(runs) < len(items):
+            raise ValueError("scenario names must be unique to chart them together; pass a dict "
+                             "{label: Results} to name them yourself")
+    if not runs or not all(isinstance(r, Results) for r in runs.values()):
+        raise TypeError("expected Results, a dict or list of Results, or a Comparison")
+    return runs
 
 
 def _style(i: int) -> dict:
     return {"color": OKABE_ITO[i % 8], "marker": MARKERS[i % 8], "linestyle": LINES[i % 8]}
 
 
-def open_referrals(results: Results | dict[str, Results]) -> Figure:
+def open_referrals(results: Runs) -> Figure:
     """Open referrals over time: median and 90% band across replications, per scenario."""
     fig = Figure(figsize=(9, 4.2))
     ax = fig.subplots()
@@ -50,8 +68,8 @@ def open_referrals(results: Results | dict[str, Results]) -> Figure:
         style = _style(i)
         ax.fill_between(mid.index, low, high, color=style["color"], alpha=0.2, linewidth=0)
         ax.plot(mid.index, mid, color=style["color"], linestyle=style["linestyle"], label=name)
-    ax.set(title="Open referrals (children): median and 90% of replications",
-           ylabel="open referrals (children)", xlabel="week")
+    ax.set(title="Open referrals (children) at each week's end: median and 90% of replications",
+           ylabel="open referrals (children)", xlabel="week starting")
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
@@ -70,22 +88,37 @@ def _quarterly_share(res: Results) -> pd.Series:
     return per_rep.groupby(level=0).mean()
 
 
-def first_appointment_13_weeks_by_quarter(results: Results | dict[str, Results],
-                                          reference: float = 0.9) -> Figure:
+def first_appointment_13_weeks_by_quarter(results: Runs, target: float = 1.0) -> Figure:
     """Share of each quarter's referrals with a first appointment within 13 weeks (AWTS).
 
-    Only quarters whose 13-week window closed before the horizon are shown.
+    Only quarters whose 13-week window had closed by the horizon are shown; a child who left
+    unseen counts as not seen within 13 weeks.
+
+    Parameters
+    ----------
+    results
+        The runs to chart.
+    target
+        The share drawn as the standard: 1.0 (every child within 13 weeks) by default; a local
+        target such as 0.9 may be drawn instead.
     """
     fig = Figure(figsize=(9, 4.2))
     ax = fig.subplots()
+    quarters: set[pd.Period] = set()
     for i, (name, res) in enumerate(_runs(results).items()):
         share = _quarterly_share(res)
+        quarters.update(share.index)
         ax.plot(pd.PeriodIndex(share.index).to_timestamp(), 100 * share.to_numpy(), label=name,
                 **_style(i))
-    ax.axhline(100 * reference, color="black", linewidth=1, linestyle=":",
-               label=f"reference {reference:.0%}")
+    ticks = sorted(quarters)
+    if len(ticks) > 8:  # a label a year keeps long runs legible
+        ticks = [q for q in ticks if q.quarter == 1]
+    ax.set_xticks([q.to_timestamp() for q in ticks], [f"{q.year} Q{q.quarter}" for q in ticks])
+    label = ("13-week standard: every child" if target >= 1.0
+             else f"13-week target: {target:.0%} of children")
+    ax.axhline(100 * target, color="black", linewidth=1.2, linestyle=":", label=label)
     ax.set(title="First appointment within 13 weeks of referral, by quarter of referral (%)",
-           ylabel="children seen within 13 weeks (%)", xlabel="quarter of referral", ylim=(0, 102))
+           ylabel="children seen within 13 weeks (%)", xlabel="quarter of referral", ylim=(0, 105))
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -100,7 +133,7 @@ def _km_curve(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, 
     return t[e], 1.0 - survival[e]
 
 
-def wait_ecdf(results: Results | dict[str, Results]) -> Figure:
+def wait_ecdf(results: Runs) -> Figure:
     """Distribution of referral-to-assessment-start waits (Kaplan–Meier, censored at the horizon)."""
     fig = Figure(figsize=(9, 4.2))
     ax = fig.subplots()
@@ -127,7 +160,7 @@ def wait_ecdf(results: Results | dict[str, Results]) -> Figure:
     return fig
 
 
-def staff_utilisation(results: Results | dict[str, Results]) -> Figure:
+def staff_utilisation(results: Runs) -> Figure:
     """Staff utilisation by team and group, per scenario, with 95% CIs."""
     runs = _runs(results)
     frames = []
@@ -156,33 +189,59 @@ def staff_utilisation(results: Results | dict[str, Results]) -> Figure:
     return fig
 
 
-def forest(comparison: Comparison) -> Figure:
-    """Paired difference of each headline KPI from the baseline, with its 95% CI."""
-    table = comparison.table
-    others = [n for n in comparison.results if n != comparison.baseline]
-    fig = Figure(figsize=(10, 1.2 + 0.5 * max(len(others), 1) * 2))
+def forest(comparison: Comparison | Mapping[str, Results] | Iterable[Results],
+           baseline: str | None = None) -> Figure:
+    """Paired difference of each headline KPI from the baseline, with its 95% CI (a forest plot).
+
+    Parameters
+    ----------
+    comparison
+        A :class:`~asdsim.compare.Comparison`, or runs of one seed and replication count (their
+        paired differences are computed here).
+    baseline
+        The baseline scenario's name when ``comparison`` is not a Comparison (default: the first).
+
+    Raises
+    ------
+    ValueError
+        With fewer than two scenarios: there is nothing to compare.
+    """
+    if isinstance(comparison, Comparison):
+        runs, base, table = comparison.results, comparison.baseline, comparison.table
+    else:
+        runs = _runs(comparison)
+        base = baseline or next(iter(runs))
+        if base not in runs:
+            raise ValueError(f"baseline {base!r} is not one of {list(runs)}")
+        table = paired_table(runs, base)
+    others = [n for n in runs if n != base]
+    if not others:
+        raise ValueError("a forest plot needs at least two scenarios")
+    fig = Figure(figsize=(11, 1.6 + 0.6 * len(others)))
     axes = fig.subplots(1, len(HEADLINE), sharey=True)
     for ax, (kpi, label, scale) in zip(axes, HEADLINE, strict=True):
         for j, name in enumerate(others):
             row = table[(table.scenario == name) & (table.kpi == kpi)]
-            if row.empty:
+            r = row.iloc[0] if not row.empty else None
+            if r is None or pd.isna(r.diff_mean):  # say so rather than leave a silent gap
+                ax.text(0, j, "not available", ha="center", va="center", fontsize=8, color="#555555")
                 continue
-            r = row.iloc[0]
             mid = r.diff_mean * scale
             err = [[(r.diff_mean - r.diff_ci_low) * scale], [(r.diff_ci_high - r.diff_mean) * scale]]
             ax.errorbar([mid], [j], xerr=np.nan_to_num(err), capsize=3, color=OKABE_ITO[(j + 1) % 8],
                         marker=MARKERS[(j + 1) % 8], linestyle="none")
         ax.axvline(0, color="black", linewidth=1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(label, fontsize=9)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(others)), others)
-    axes[0].set_ylim(-0.7, len(others) - 0.3)
-    fig.suptitle(f"Difference from {comparison.baseline} (paired, 95% CI; units in each title)")
+    axes[0].set_ylim(len(others) - 0.4, -0.6)  # first scenario at the top
+    fig.suptitle(f"Paired difference from {base} with 95% CI (units under each panel's title)")
     fig.tight_layout()
     return fig
 
 
-def cost_vs_standard(results: Results | dict[str, Results]) -> Figure:
+def cost_vs_standard(results: Runs) -> Figure:
     """Total cost against the share started within 3 months, per scenario, with 95% CIs."""
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
@@ -204,21 +263,39 @@ def cost_vs_standard(results: Results | dict[str, Results]) -> Figure:
     return fig
 
 
-def save_charts(results: dict[str, Results], folder: Path,
-                comparison: Comparison | None = None) -> dict[str, Path]:
-    """Write every chart as PNG into ``folder``; returns ``{chart name: path}``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    charts = {
-        "open_referrals": open_referrals(results),
-        "first_appointment_13_weeks_by_quarter": first_appointment_13_weeks_by_quarter(results),
-        "wait_ecdf": wait_ecdf(results),
-        "staff_utilisation": staff_utilisation(results),
-        "cost_vs_standard": cost_vs_standard(results),
+CHARTS = ("open_referrals", "first_appointment_13_weeks_by_quarter", "wait_ecdf",
+          "staff_utilisation", "forest", "cost_vs_standard")
+"""Every chart's name, which is its function's name and its PNG's file stem."""
+
+
+def save_charts(results: Runs, folder: Path, comparison: Comparison | None = None,
+                dpi: int = 110) -> dict[str, Path]:
+    """Write every chart as PNG into ``folder``.
+
+    The forest plot is drawn only for a comparison of two or more scenarios. Each figure is
+    drawn, written and released before the next, so memory stays flat.
+
+    Returns
+    -------
+    dict
+        ``{chart name: path}``, in the order of :data:`CHARTS`.
+    """
+    runs = _runs(comparison if comparison is not None else results)
+    draw: dict[str, Callable[[], Figure]] = {
+        "open_referrals": lambda: open_referrals(runs),
+        "first_appointment_13_weeks_by_quarter": lambda: first_appointment_13_weeks_by_quarter(runs),
+        "wait_ecdf": lambda: wait_ecdf(runs),
+        "staff_utilisation": lambda: staff_utilisation(runs),
+        "cost_vs_standard": lambda: cost_vs_standard(runs),
     }
     if comparison is not None and len(comparison.results) > 1:
-        charts["forest"] = forest(comparison)
+        draw["forest"] = lambda: forest(comparison)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, fig in charts.items():
+    for name in (n for n in CHARTS if n in draw):
+        fig = draw[name]()
         paths[name] = folder / f"{name}.png"
-        fig.savefig(paths[name], dpi=110)
+        fig.savefig(paths[name], dpi=dpi)
+        fig.clear()  # a pyplot-free Figure has no window to close; free its artists now
     return paths
