@@ -1,7 +1,8 @@
 """A self-contained HTML report: one file, charts embedded, no network requests.
 
-Everything user-supplied (scenario names, descriptions, assumptions) is escaped by Jinja2's
-autoescaping, so a scenario called ``<script>`` is shown as text.
+The template is ``asdsim/templates/report.html.j2``. Everything user-supplied (scenario names,
+descriptions, assumptions) is escaped by Jinja2's autoescaping, so a scenario called ``<script>``
+is shown as text, and the page's content security policy forbids any request beyond itself.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from asdsim import __version__
 from asdsim.results import Results
 
 HEADLINE_KPIS = [
@@ -30,62 +32,6 @@ CHART_TITLES = {
     "forest": "Difference from the baseline",
     "cost_vs_standard": "Cost against the 3-month standard",
 }
-
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>asdsim report: {{ title }}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; color: #1a1a1a; line-height: 1.45; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
-th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: #eef3f8; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-.note { color: #444; font-size: 0.9rem; } code { background: #f3f3f3; padding: 0 0.2rem; }
-</style></head>
-<body>
-<h1>asdsim report: {{ title }}</h1>
-<p class="note">Means across {{ replications }} replications with 95% confidence intervals. Seed
-{{ seed }}. {% if baseline %}Differences are paired by replication (common random numbers) against
-<strong>{{ baseline }}</strong>.{% endif %}</p>
-
-<h2>Headline KPIs</h2>
-<table id="kpi-table"><thead><tr><th>KPI</th><th>unit</th>
-{% for s in scenarios %}<th>{{ s.name }}</th>{% endfor %}</tr></thead><tbody>
-{% for row in kpi_rows %}<tr><td>{{ row.kpi }}</td><td>{{ row.unit }}</td>
-{% for cell in row.cells %}<td>{{ cell }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>
-
-{% if diff_rows %}
-<h2>Paired differences from {{ baseline }}</h2>
-<table id="difference-table"><thead><tr><th>scenario</th><th>KPI</th><th>unit</th><th>difference</th>
-<th>95% CI</th></tr></thead><tbody>
-{% for row in diff_rows %}<tr><td>{{ row.scenario }}</td><td>{{ row.kpi }}</td><td>{{ row.unit }}</td>
-<td>{{ row.diff }}</td><td>{{ row.ci }}</td></tr>
-{% endfor %}</tbody></table>
-{% endif %}
-
-<h2>Charts</h2>
-{% for chart in charts %}
-<figure id="chart-{{ chart.name }}"><img alt="{{ chart.title }}" src="data:image/png;base64,{{ chart.data }}">
-<figcaption>{{ chart.title }}</figcaption></figure>
-{% endfor %}
-
-<h2>Scenarios and their assumptions</h2>
-{% for s in scenarios %}
-<h3>{{ s.name }}</h3>
-<p>{{ s.description }}</p>
-{% if s.assumptions %}<p><strong>Assumptions stated by this scenario:</strong></p>
-<ul>{% for a in s.assumptions %}<li>{{ a }}</li>{% endfor %}</ul>{% endif %}
-{% endfor %}
-
-<h2>Provenance</h2>
-<pre>{{ provenance }}</pre>
-</body></html>
-"""
 
 
 def fmt(value: float, unit: str) -> str:
@@ -127,12 +73,30 @@ def kpi_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
     return rows
 
 
-def render_report(results: dict[str, Results], charts: dict[str, Path],
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("asdsim", "templates"), undefined=StrictUndefined,
+                       autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+def render_report(results: dict[str, Results], charts: dict[str, Path | bytes],
                   comparison_table: pd.DataFrame | None = None, baseline: str | None = None,
                   extra_provenance: dict[str, Any] | None = None) -> str:
-    """The report as one HTML string (charts read from ``charts`` and embedded)."""
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    template = env.from_string(TEMPLATE)
+    """The report as one HTML string.
+
+    Parameters
+    ----------
+    results
+        Each scenario's results, by name, in the order to show them.
+    charts
+        ``{chart name: PNG file or PNG bytes}``, embedded in this order.
+    comparison_table
+        The comparison's table (see :mod:`asdsim.compare`), for the paired differences.
+    baseline
+        The baseline scenario's name.
+    extra_provenance
+        More provenance to show (the command line, for example).
+    """
+    template = _environment().get_template("report.html.j2")
     first = next(iter(results.values()))
     diff_rows = []
     if comparison_table is not None and baseline is not None:
@@ -153,12 +117,14 @@ def render_report(results: dict[str, Results], charts: dict[str, Path],
     return template.render(
         title=" vs ".join(results),
         replications=first.provenance["replications"], seed=first.provenance["seed"],
+        version=__version__,
         baseline=baseline if len(results) > 1 else None,
         scenarios=[r.scenario for r in results.values()],
         kpi_rows=kpi_rows(results), diff_rows=diff_rows,
         charts=[{"name": name, "title": CHART_TITLES.get(name, name),
-                 "data": base64.b64encode(path.read_bytes()).decode()}
-                for name, path in charts.items()],
+                 "data": base64.b64encode(png if isinstance(png, bytes) else Path(png).read_bytes())
+                 .decode()}
+                for name, png in charts.items()],
         provenance=json.dumps(provenance, indent=2, default=str),
     )
 
