@@ -1,13 +1,15 @@
 """The ``asdsim`` command: a thin layer over the Python API.
 
 Exit codes: 0 success, 1 invalid input or a failed check, 2 a usage error. Subcommands live in
-their own modules where they are more than a few lines; each registers itself with
-``add_parser(subparsers)`` and stores its handler in ``args.func``.
+their own modules where they are more than a few lines; each such module has
+``add_parser(subparsers)``, which adds its subparser and stores its handler in ``args.func``,
+and is listed in :data:`SUBCOMMAND_MODULES`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +20,8 @@ import asdsim
 from asdsim.errors import AsdsimError, ScenarioError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+SUBCOMMAND_MODULES = ("asdsim.sweep", "asdsim.verify", "asdsim.regress")
+"""Modules that add a subcommand through ``add_parser(subparsers)``, in help order."""
 
 
 def _err(message: str) -> None:
@@ -68,16 +72,17 @@ def _check_counts(args: argparse.Namespace) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``asdsim run``: simulate one scenario and write its results folder."""
-    from asdsim.outputs import write_run
+    from asdsim.outputs import check_destination, write_run
 
     if (problem := _check_counts(args)) is not None:
         _err(f"asdsim run: {problem}")
         return EXIT_USAGE
     scenario = asdsim.load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
+    check_destination(out, args.force)  # before the simulation, not after it
     with progress_bar(f"simulating {scenario.name}") as update:
         results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update)
-    write_run(results, out, force=args.force, csv=args.csv, command=sys.argv)
+    write_run(results, out, force=args.force, csv=args.csv, command=args.argv)
     k = results.kpis.set_index("kpi")["mean"]
     print(f"{scenario.name}: {results.provenance['replications']} replications in "
           f"{results.provenance['wall_seconds']:.1f} s")
@@ -94,21 +99,26 @@ def _pct(value: float | None) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """``asdsim compare``: run scenarios with common random numbers and compare them."""
     from asdsim.compare import compare
-    from asdsim.outputs import write_comparison
+    from asdsim.outputs import check_destination, write_comparison
 
-    if (problem := _check_counts(args)) is not None:
+    problem = _check_counts(args)
+    if problem is None and len(args.scenarios) < 2:
+        problem = "give at least two scenario files to compare"
+    if problem is not None:
         _err(f"asdsim compare: {problem}")
         return EXIT_USAGE
+    out = Path(args.out)
+    check_destination(out, args.force)
     with progress_bar("simulating scenarios") as update:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,
                              args.baseline, update)
-    write_comparison(comparison, Path(args.out), force=args.force, command=sys.argv)
+    write_comparison(comparison, out, force=args.force, command=args.argv)
     table = comparison.table
     print(f"baseline: {comparison.baseline}")
     for name in comparison.results:
         row = table[(table.scenario == name) & (table.kpi == "assessment_started_within_3_months")]
         print(f"  {name}: assessment started within 3 months {_pct(row['mean'].iloc[0])}")
-    print(f"results in {args.out}/ (open {Path(args.out) / 'report.html'})")
+    print(f"results in {out}/ (open {out / 'report.html'})")
     return EXIT_OK
 
 
@@ -159,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                           formatter_class=fmt, description=cmd_compare.__doc__,
                           epilog="Example:\n  asdsim compare scenarios/as_is_2018.yaml "
                                  "scenarios/nice_mdt.yaml scenarios/recovery.yaml --out results/compare")
-    cmp_.add_argument("scenarios", nargs="+", help="scenario YAML files (at least one)")
+    cmp_.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                      help="scenario YAML files (at least two; names must differ)")
     cmp_.add_argument("--baseline", metavar="NAME",
                       help="baseline scenario: its name or file (default: the first)")
     cmp_.add_argument("--out", metavar="DIR", required=True, help="output folder")
@@ -177,32 +188,35 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog="Example:\n  asdsim schema > asdsim-scenario.schema.json")
     sch.set_defaults(func=cmd_schema)
 
-    from asdsim import sweep
-
-    sweep.add_parser(sub)
-    for name in ("verify", "regress"):  # registered when their modules are installed
-        try:
-            module = __import__(f"asdsim.{name}", fromlist=["add_parser"])
-        except ImportError:
-            continue
-        if hasattr(module, "add_parser"):
-            module.add_parser(sub)
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``asdsim`` command; returns the exit code."""
+    """Run the ``asdsim`` command; returns the exit code.
+
+    Parameters
+    ----------
+    argv
+        Arguments after ``asdsim`` (default: the process's command line).
+    """
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) and usage errors (2)
         return int(exc.code or 0)
+    args.argv = ["asdsim", *argv]  # recorded in provenance
     try:
         return int(args.func(args))
     except ScenarioError as error:
         _print_problems(error)
         return EXIT_INVALID
     except AsdsimError as error:
+        _err(f"asdsim {args.command}: {error}")
+        return EXIT_INVALID
+    except OSError as error:  # a folder that cannot be written, a disk that is full
         _err(f"asdsim {args.command}: {error}")
         return EXIT_INVALID
     except KeyboardInterrupt:

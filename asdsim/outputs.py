@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,38 @@ class OutputExists(AsdsimError):
     """The output folder exists and is not empty, and replacing it was not asked for."""
 
 
+def check_destination(out: Path, force: bool = False) -> None:
+    """Refuse to replace a non-empty folder (or a file) unless ``force``; call before long work.
+
+    Raises
+    ------
+    OutputExists
+        When ``out`` is a non-empty folder or a file and ``force`` is false.
+    """
+    out = Path(out)
+    if force or not out.exists():
+        return
+    if out.is_dir() and not any(out.iterdir()):
+        return
+    kind = "folder" if out.is_dir() else "file"
+    raise OutputExists(f"{out} is an existing {kind} that is not empty; choose another --out or "
+                       "add --force to replace it")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_folder(out: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``out`` when the block ends without error.
+
+    The temporary folder sits beside ``out`` (same file system, so the final rename is atomic)
+    and is removed on any error or interrupt. With ``force`` an existing ``out`` is replaced only
+    once the new folder is complete.
 
     Raises
     ------
@@ -34,32 +63,44 @@ def atomic_folder(out: Path, force: bool = False) -> Iterator[Path]:
         When ``out`` is a non-empty folder (or a file) and ``force`` is false.
     """
     out = Path(out)
-    if out.exists() and (out.is_file() or any(out.iterdir())) and not force:
-        raise OutputExists(f"{out} exists and is not empty; use --force to replace it")
+    check_destination(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         yield tmp
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+        if out.exists() or out.is_symlink():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            old.rmdir()  # a fresh name to move the old output to
             out.rename(old)
             tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
         else:
             tmp.rename(out)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
+
+
+def _text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def _json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    _text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def write_run(results: Results, out: Path, force: bool = False, csv: bool = False,
-              command: list[str] | None = None,
-              before_finish: Callable[[Path], None] | None = None) -> Path:
-    """Write one scenario's results folder (tables, charts, report, resolved scenario)."""
+              command: list[str] | None = None) -> Path:
+    """Write one scenario's results folder, all at once.
+
+    Files: ``kpis.csv``, ``patients.parquet`` (``patients.csv`` with ``csv``), ``weekly.csv``,
+    ``staff_weekly.csv``, ``charts/*.png``, ``report.html``, ``scenario.resolved.yaml`` (after
+    ``extends:``) and ``provenance.json`` (with ``command``, the command line that ran).
+
+    Raises
+    ------
+    OutputExists
+        When ``out`` is not empty and ``force`` is false.
+    """
     with atomic_folder(out, force) as tmp:
         results.kpis.to_csv(tmp / "kpis.csv", index=False)
         if csv:
@@ -68,29 +109,39 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
             results.patients.to_parquet(tmp / "patients.parquet", index=False)
         results.weekly.to_csv(tmp / "weekly.csv", index=False)
         results.staff_weekly.to_csv(tmp / "staff_weekly.csv", index=False)
-        (tmp / "scenario.resolved.yaml").write_text(scenario_to_yaml(results.scenario))
-        provenance = {**results.provenance, "command": command or []}
-        _json(tmp / "provenance.json", provenance)
+        _text(tmp / "scenario.resolved.yaml", scenario_to_yaml(results.scenario))
+        _json(tmp / "provenance.json", {**results.provenance, "command": command or []})
         runs = {results.scenario.name: results}
         charts = save_charts(runs, tmp / "charts")
-        (tmp / "report.html").write_text(render_report(runs, charts, extra_provenance=provenance))
-        if before_finish:
-            before_finish(tmp)
+        _text(tmp / "report.html", render_report(runs, charts, extra_provenance={"command": command or []}))
     return out
 
 
 def write_comparison(comparison: Comparison, out: Path, force: bool = False,
                      command: list[str] | None = None) -> Path:
-    """Write a comparison folder: comparison.csv, charts, report and each resolved scenario."""
+    """Write a comparison folder, all at once.
+
+    Files: ``comparison.csv``, ``charts/*.png``, ``report.html``, ``scenarioN.resolved.yaml``
+    (N in the order given) and ``provenance.json`` (baseline, command, each scenario's
+    provenance and resolved file).
+
+    Raises
+    ------
+    OutputExists
+        When ``out`` is not empty and ``force`` is false.
+    """
     with atomic_folder(out, force) as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False)
-        for i, res in enumerate(comparison.results.values()):
-            (tmp / f"scenario{i + 1}.resolved.yaml").write_text(scenario_to_yaml(res.scenario))
+        files = {}
+        for i, (name, res) in enumerate(comparison.results.items()):
+            files[name] = f"scenario{i + 1}.resolved.yaml"
+            _text(tmp / files[name], scenario_to_yaml(res.scenario))
         provenance = {"baseline": comparison.baseline, "command": command or [],
+                      "resolved_files": files,
                       "scenarios": {n: r.provenance for n, r in comparison.results.items()}}
         _json(tmp / "provenance.json", provenance)
         charts = save_charts(comparison.results, tmp / "charts", comparison)
-        (tmp / "report.html").write_text(render_report(
+        _text(tmp / "report.html", render_report(
             comparison.results, charts, comparison.table, comparison.baseline,
             extra_provenance={"command": command or []}))
     return out
