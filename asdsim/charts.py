@@ -41,16 +41,15 @@ def _runs(results: Runs) -> dict[str, Results]:
         return {results.scenario.name: results}
     if isinstance(results, Comparison):
         return dict(results.results)
-    if isinstance(results, Mapping):
-        runs = dict(results)
-    else:
-        items = list(results)
-        runs = {r.scenario.name: r for r in items}
-        if len(runs) < len(items):
-            raise ValueError("scenario names must be unique to chart them together; pass a dict "
-                             "{label: Results} to name them yourself")
-    if not runs or not all(isinstance(r, Results) for r in runs.values()):
+    items = list(results.values()) if isinstance(results, Mapping) else list(results)
+    if not items or not all(isinstance(r, Results) for r in items):
         raise TypeError("expected Results, a dict or list of Results, or a Comparison")
+    if isinstance(results, Mapping):
+        return dict(results)
+    runs = {r.scenario.name: r for r in items}
+    if len(runs) < len(items):
+        raise ValueError("scenario names must be unique to chart them together; pass a dict "
+                         "{label: Results} to name them yourself")
     return runs
 
 
