@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -127,9 +128,179 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_help_and_version(capsys):
-    for command in (["--help"], ["run", "--help"], ["compare", "--help"], ["validate", "--help"],
-                    ["schema", "--help"], ["sweep", "--help"]):
-        assert main(command) == 0
-        assert "Example" in capsys.readouterr().out, command
+    assert main(["--help"]) == 0
+    assert "Example" in capsys.readouterr().out
     assert main(["--version"]) == 0
     assert asdsim.__version__ in capsys.readouterr().out
+
+
+# --- with the fixture scenarios in tests/fixtures ---------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary or backup folders left beside the output."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_run_writes_the_scenario_resolved_after_extends(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", str(FIXTURES / "more_staff.yaml"), "--replications", "2", "--seed", "9",
+                 "--out", str(out)]) == 0
+    resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
+    assert "extends" not in resolved
+    assert resolved["name"] == "more staff"
+    assert resolved["teams"]["school"]["staff"]["paediatrician"]["wte"] == 1.2  # the override
+    assert "preschool" in resolved["teams"]  # from the base file
+    original = asdsim.load_scenario(FIXTURES / "more_staff.yaml")
+    again = asdsim.load_scenario(out / "scenario.resolved.yaml")
+    assert asdsim.scenario_hash(again) == asdsim.scenario_hash(original)
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["seed"] == 9 and provenance["command"][:2] == ["asdsim", "run"]
+    assert provenance["scenario_hash"] == asdsim.scenario_hash(original)
+
+
+def test_run_default_folder_is_results_and_the_file_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(FIXTURES / "small.yaml"), "--replications", "1"]) == 0
+    assert (tmp_path / "results" / "small" / "report.html").is_file()
+
+
+def test_existing_folder_is_refused_before_simulating(tmp_path, monkeypatch, capsys):
+    def never(*_args, **_kwargs):
+        raise AssertionError("simulated although the output folder was refused")
+
+    monkeypatch.setattr(asdsim, "simulate", never)
+    monkeypatch.setattr("asdsim.compare.simulate", never)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    assert main(["run", str(FIXTURES / "small.yaml"), "--out", str(out)]) == 1
+    assert main(["compare", str(FIXTURES / "small.yaml"), str(FIXTURES / "more_staff.yaml"),
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("not empty") == 2 and "--force" in err and "Traceback" not in err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+
+
+def test_an_empty_existing_folder_is_used(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["run", str(FIXTURES / "small.yaml"), "--replications", "1", "--out", str(out)]) == 0
+    assert (out / "kpis.csv").is_file() and leftovers(tmp_path) == []
+
+
+def test_force_keeps_the_old_folder_when_writing_fails(tmp_path, monkeypatch):
+    import asdsim.outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("previous results")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(asdsim.outputs, "render_report", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        main(["run", str(FIXTURES / "small.yaml"), "--replications", "1", "--force",
+              "--out", str(out)])
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert leftovers(tmp_path) == []
+
+
+def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import asdsim.outputs
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(asdsim.outputs, "save_charts", interrupted)
+    out = tmp_path / "out"
+    assert main(["compare", str(FIXTURES / "small.yaml"), str(FIXTURES / "more_staff.yaml"),
+                 "--replications", "1", "--out", str(out)]) == 130
+    assert "nothing was written" in capsys.readouterr().err
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code = main(["run", str(FIXTURES / "small.yaml"), "--replications", "1",
+                 "--out", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "a-file" in err and "Traceback" not in err
+
+
+def test_compare_failure_paths(tmp_path, capsys):
+    small, invalid = str(FIXTURES / "small.yaml"), str(FIXTURES / "invalid.yaml")
+    out = str(tmp_path / "cmp")
+    assert main(["compare", small, invalid, "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "invalid.yaml:4: horizon_weeks" in err and "invalid.yaml:6: demand.referals_per_week" in err
+    assert main(["compare", small, "--out", out]) == 2
+    assert "at least two" in capsys.readouterr().err
+    assert main(["compare", small, str(FIXTURES / "more_staff.yaml"), "--baseline", "nope",
+                 "--replications", "1", "--out", out]) == 1
+    assert "baseline 'nope'" in capsys.readouterr().err
+    assert main(["compare", small, small, "--out"]) == 2  # --out without a value
+    assert main(["compare", small, small, "--colour", "--out", out]) == 2
+    assert "unrecognized arguments: --colour" in capsys.readouterr().err
+    assert main(["compare", small, small]) == 2  # --out is required
+    assert not Path(out).exists() and leftovers(tmp_path) == []
+
+
+def test_validate_prints_each_problem_on_its_own_line(capsys):
+    code = main(["validate", str(FIXTURES / "small.yaml"), str(FIXTURES / "invalid.yaml"),
+                 str(FIXTURES / "missing.yaml")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "small.yaml: ok (small)" in captured.out
+    lines = captured.err.splitlines()
+    assert any(re.search(r"invalid\.yaml:4: horizon_weeks: got -4: expected", x) for x in lines)
+    assert any(re.search(r"invalid\.yaml:6: .*did you mean 'referrals_per_week'", x) for x in lines)
+    assert any("missing.yaml" in x and "not found" in x for x in lines)
+    assert "Traceback" not in captured.err
+
+
+def test_schema_validates_a_fixture(capsys):
+    import jsonschema
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    data = yaml.safe_load((FIXTURES / "small.yaml").read_text())
+    data["start_date"] = str(data["start_date"])  # YAML reads a date; JSON has strings
+    jsonschema.validate(data, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "horizon_weeks": "long"}, schema)
+
+
+def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path, capsys):
+    assert main(["run", str(FIXTURES / "small.yaml"), "--replications", "2",
+                 "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    assert "simulating" not in captured.out + captured.err
+    assert "\x1b[" not in captured.out + captured.err  # no terminal control codes
+    assert captured.out.splitlines()[0].startswith("small: 2 replications")
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    from asdsim import cli
+
+    monkeypatch.setattr(cli.sys.stdout, "isatty", lambda: True, raising=False)
+    with cli.progress_bar("simulating") as update:
+        assert callable(update)
+        update(1, 2)
+        update(2, 2)
+    monkeypatch.setattr(cli.sys.stdout, "isatty", lambda: False, raising=False)
+    with cli.progress_bar("simulating") as update:
+        assert update is None
+
+
+def test_every_subcommand_has_help_with_an_example(capsys):
+    for command in ("run", "compare", "validate", "schema", "sweep", "verify", "regress"):
+        assert main([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "Example" in out and f"asdsim {command}" in out, command
+    assert main(["no-such-command"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
