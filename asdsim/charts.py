@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -112,7 +113,8 @@ def first_appointment_13_weeks_by_quarter(results: Runs, target: float = 1.0) ->
     ticks = sorted(quarters)
     if len(ticks) > 8:  # a label a year keeps long runs legible
         ticks = [q for q in ticks if q.quarter == 1]
-    ax.set_xticks([q.to_timestamp() for q in ticks], [f"{q.year} Q{q.quarter}" for q in ticks])
+    ax.set_xticks(date2num([q.to_timestamp() for q in ticks]),
+                  [f"{q.year} Q{q.quarter}" for q in ticks])
     label = ("13-week standard: every child" if target >= 1.0
              else f"13-week target: {target:.0%} of children")
     ax.axhline(100 * target, color="black", linewidth=1.2, linestyle=":", label=label)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def _environment() -> Environment:
                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def render_report(results: dict[str, Results], charts: dict[str, Path | bytes],
+def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes],
                   comparison_table: pd.DataFrame | None = None, baseline: str | None = None,
                   extra_provenance: dict[str, Any] | None = None) -> str:
     """The report as one HTML string.
