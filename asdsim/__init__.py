@@ -15,9 +15,10 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
+from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError, Problem, ScenarioError
-from asdsim.results import Results
-from asdsim.runner import DEFAULT_SEED, simulate
+from asdsim.experiments.compare import compare
+from asdsim.experiments.runner import DEFAULT_SEED, simulate
 from asdsim.scenario import (
     Scenario,
     load_scenario,
@@ -35,6 +36,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "load_scenario",
     "scenario_from_dict",
     "scenario_hash",

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import yaml
 
-from asdsim.backends import make_backend
-from asdsim.sweep import load_grid, run_sweep
+from asdsim.experiments.backends import make_backend
+from asdsim.experiments.sweep import load_grid, run_sweep
 
 HERE = Path(__file__).parent
 EXAMPLE_BASE = HERE.parent / "scenarios" / "grids" / "base.yaml"
@@ -80,8 +80,8 @@ def timed_sweep(grid_path: Path, jobs: int, dask: str | None = None) -> tuple[fl
 
 MEMORY_SCRIPT = """
 import resource, sys, time
-from asdsim.backends import make_backend
-from asdsim.sweep import load_grid, run_sweep
+from asdsim.experiments.backends import make_backend
+from asdsim.experiments.sweep import load_grid, run_sweep
 grid = load_grid(sys.argv[1])
 started = time.perf_counter()
 with make_backend(2) as backend:

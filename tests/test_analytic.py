@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import asdsim
-from asdsim.stats import mean_ci
+from asdsim.analysis.stats import mean_ci
 from tests.conftest import caseload_scenario
 
 

@@ -13,9 +13,10 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from asdsim import charts
-from asdsim.compare import Comparison, compare
-from asdsim.kpis import MONTHS_3
+from asdsim import compare
+from asdsim.analysis.kpis import MONTHS_3
+from asdsim.analysis.paired import Comparison
+from asdsim.reporting import charts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UNITS = re.compile(r"\((%|children|weeks|GBP[^)]*|percentage points)\)|\(.*units.*\)")

@@ -60,12 +60,12 @@ def test_run_refuses_a_non_empty_folder_unless_forced(tmp_path, capsys):
 
 
 def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
-    import asdsim.outputs
+    import asdsim.reporting.outputs
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(asdsim.outputs, "render_report", broken)
+    monkeypatch.setattr(asdsim.reporting.outputs, "render_report", broken)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError):
         main(["run", str(scenario_file(tmp_path)), "--replications", "1", "--out", str(out)])
@@ -172,7 +172,7 @@ def test_existing_folder_is_refused_before_simulating(tmp_path, monkeypatch, cap
         raise AssertionError("simulated although the output folder was refused")
 
     monkeypatch.setattr(asdsim, "simulate", never)
-    monkeypatch.setattr("asdsim.compare.simulate", never)
+    monkeypatch.setattr("asdsim.experiments.compare.simulate", never)
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep")
@@ -192,7 +192,7 @@ def test_an_empty_existing_folder_is_used(tmp_path):
 
 
 def test_force_keeps_the_old_folder_when_writing_fails(tmp_path, monkeypatch):
-    import asdsim.outputs
+    import asdsim.reporting.outputs
 
     out = tmp_path / "out"
     out.mkdir()
@@ -201,7 +201,7 @@ def test_force_keeps_the_old_folder_when_writing_fails(tmp_path, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(asdsim.outputs, "render_report", broken)
+    monkeypatch.setattr(asdsim.reporting.outputs, "render_report", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         main(["run", str(FIXTURES / "small.yaml"), "--replications", "1", "--force",
               "--out", str(out)])
@@ -210,12 +210,12 @@ def test_force_keeps_the_old_folder_when_writing_fails(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, capsys):
-    import asdsim.outputs
+    import asdsim.reporting.outputs
 
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(asdsim.outputs, "save_charts", interrupted)
+    monkeypatch.setattr(asdsim.reporting.outputs, "save_charts", interrupted)
     out = tmp_path / "out"
     assert main(["compare", str(FIXTURES / "small.yaml"), str(FIXTURES / "more_staff.yaml"),
                  "--replications", "1", "--out", str(out)]) == 130
@@ -285,7 +285,7 @@ def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path, capsys):
 
 
 def test_progress_bar_on_a_terminal(monkeypatch):
-    from asdsim import cli
+    from asdsim.cli import root as cli
 
     monkeypatch.setattr(cli.sys.stdout, "isatty", lambda: True, raising=False)
     with cli.progress_bar("simulating") as update:

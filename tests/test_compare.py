@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 import asdsim
-from asdsim.compare import COLUMNS, compare, paired_table
+from asdsim import compare
+from asdsim.analysis.paired import COLUMNS, paired_table
+from asdsim.analysis.stats import mean_ci
 from asdsim.errors import AsdsimError
-from asdsim.stats import mean_ci
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL, MORE = FIXTURES / "small.yaml", FIXTURES / "more_staff.yaml"

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import asdsim
+from asdsim.analysis.record import record
 from asdsim.model.child import EXIT_REASONS, OPEN_REASONS
 from asdsim.model.pathway import Pathway
 from asdsim.model.teams import EPS, CaseloadTeam, ClinicTeam
-from asdsim.record import record
 
 ORDERED = ("first_referral_day", "referral_day", "triage_day", "list_join_day",
            "first_appointment_day", "diagnosis_day", "exit_day")

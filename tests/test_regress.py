@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+import asdsim.analysis.record
 import asdsim.model.pathway
-import asdsim.record
-from asdsim import regress
+from asdsim.checks import regress
+from asdsim.checks.regress import Expected, StoredKpi, Tolerance, compare_kpi, default_tolerance
 from asdsim.cli import main
 from asdsim.model import capacity
-from asdsim.regress import Expected, StoredKpi, Tolerance, compare_kpi, default_tolerance
 
 REGRESSION = Path(__file__).parent.parent / "scenarios" / "regression"
 
@@ -47,7 +47,7 @@ def halved_capacity(monkeypatch):
         return original(*args, **kwargs) * 0.5
 
     monkeypatch.setattr(asdsim.model.pathway, "hours_available", halved)
-    monkeypatch.setattr(asdsim.record, "hours_available", halved)
+    monkeypatch.setattr(asdsim.analysis.record, "hours_available", halved)
 
 
 def test_shipped_regression_scenarios_match_their_expected_results(capsys):

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 import asdsim
-from asdsim.charts import CHARTS
 from asdsim.cli import main
-from asdsim.report import render_report
+from asdsim.reporting.charts import CHARTS
+from asdsim.reporting.report import render_report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = asdsim.load_scenario(FIXTURES / "hostile.yaml")

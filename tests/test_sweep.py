@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 import asdsim
-from asdsim import sweep
-from asdsim.backends import Backend, BackendError, DaskBackend, ProcessBackend, make_backend
-from asdsim.grid import GridError, load_grid, parse_field, short_names
-from asdsim.sweep import PointStore, SweepError, add_parser, run_sweep
-from asdsim.sweep_chart import summary_chart
+from asdsim.experiments import sweep
+from asdsim.experiments.backends import Backend, BackendError, DaskBackend, ProcessBackend, make_backend
+from asdsim.experiments.grid import GridError, load_grid, parse_field, short_names
+from asdsim.experiments.sweep import PointStore, SweepError, add_parser, run_sweep
+from asdsim.reporting.sweep_chart import summary_chart
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None
 REPO = Path(__file__).resolve().parents[1]
@@ -341,7 +341,7 @@ def test_a_failing_point_stops_the_sweep_naming_it(two_field_grid: Path, tmp_pat
 
 RESUME_SCRIPT = textwrap.dedent("""
     import sys
-    from asdsim.sweep import load_grid, run_sweep
+    from asdsim.experiments.sweep import load_grid, run_sweep
     run_sweep(load_grid(sys.argv[1]), sys.argv[2], chart=False)
 """)
 

@@ -7,11 +7,9 @@ import math
 import numpy as np
 import pytest
 
+import asdsim.analysis.record
 import asdsim.model.pathway
-import asdsim.record
-from asdsim.cli import main
-from asdsim.model import capacity
-from asdsim.verify import (
+from asdsim.checks.verify import (
     CheckResult,
     cobham_waits,
     default_checks,
@@ -19,6 +17,8 @@ from asdsim.verify import (
     mmc_mean_wait,
     run_checks,
 )
+from asdsim.cli import main
+from asdsim.model import capacity
 
 
 def erlang_c_textbook(servers: int, offered: float) -> float:
@@ -89,7 +89,7 @@ def test_halved_clinic_hours_fail_the_fluid_check(monkeypatch):
         return original(*args, **kwargs) * 0.5
 
     monkeypatch.setattr(asdsim.model.pathway, "hours_available", halved)
-    monkeypatch.setattr(asdsim.record, "hours_available", halved)
+    monkeypatch.setattr(asdsim.analysis.record, "hours_available", halved)
     report = run_checks(only=["fluid-clearance"], jobs=1)  # in this process, so the patch applies
     verdicts = dict(zip(report.table().quantity, report.table().verdict, strict=True))
     assert not report.passed

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from asdsim.demand import draw_children, referral_days
-from asdsim.distributions import Sampler, sampler
+from asdsim.model.backlog import generate_backlog
 from asdsim.model.capacity import hours_available, slot_changes
 from asdsim.model.child import Child
+from asdsim.model.demand import draw_children, referral_days
+from asdsim.model.randomness import Streams
 from asdsim.model.teams import CaseloadTeam, ClinicTeam, TeamRunner
-from asdsim.randomness import Streams
+from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Scenario
-from asdsim.snapshot import generate_backlog
 
 TRIAGE_ATTEMPTS = 8
 BOOKINGS = 24
@@ -123,7 +123,7 @@ class Pathway:
             for name, team in scenario.teams.items()
         }
         self._review = {
-            name: (team.review.under_years, sampler(team.review.duration_days))
+            name: (team.review.under_years, team.review.duration_days.sampler())
             for name, team in scenario.teams.items() if team.review is not None
         }
 
@@ -132,8 +132,8 @@ class Pathway:
             i: triage.outcomes_by_source.get(source, triage.outcomes)
             for i, source in enumerate(self.sources)
         }
-        self._rereferral_delay = sampler(triage.rereferral_delay_days)
-        self._information_wait = sampler(triage.information_wait_days)
+        self._rereferral_delay = triage.rereferral_delay_days.sampler()
+        self._information_wait = triage.information_wait_days.sampler()
         self._triage_queue: deque[Child] = deque()
 
         for k, j in enumerate(order):

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asdsim.distributions import sampler
 from asdsim.model.child import Child
+from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Step, Team
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class CompiledStep:
     joint: bool
     dna_probability: float
     min_gap_days: float
-    duration: Callable[[float], float]
+    duration: Sampler
     first_appointment: bool
     assessment_started: bool
     outcome: bool
@@ -65,7 +65,7 @@ def compile_steps(steps: tuple[Step, ...], groups: list[str], flag_first: bool,
         out.append(CompiledStep(
             name=s.name, needs=needs, joint=s.joint or len(needs) <= 1,
             dna_probability=s.dna_probability if s.contact else 0.0,
-            min_gap_days=s.min_gap_days, duration=sampler(s.duration_days),
+            min_gap_days=s.min_gap_days, duration=s.duration_days.sampler(),
             first_appointment=s.first_appointment if flag_first else i == first_contact,
             assessment_started=s.assessment_started if flag_started else i == 0,
             outcome=s.outcome, hours=sum(h for _, h in needs),
@@ -129,7 +129,7 @@ class TeamRunner:
         self.steps = compile_steps(team.steps, self.groups, flag_first, flag_started)
         self.uncertain = compile_steps(team.uncertain_steps, self.groups, True, True)
         self.discharge_after = team.dna.discharge_after
-        self.rebook = sampler(team.dna.rebook_after_days)
+        self.rebook = team.dna.rebook_after_days.sampler()
         outcomes = team.outcomes
         definite = np.array([outcomes.autism, outcomes.other_neurodevelopmental, outcomes.none])
         self.cumulative = tuple(np.cumsum(definite / definite.sum()))

@@ -281,7 +281,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, origins, str(path))) from None
     if scenario.initial_state.kind == "csv":
-        from asdsim.snapshot import read_snapshot
+        from asdsim.model.backlog import read_snapshot
 
         read_snapshot(scenario)  # raises ScenarioError naming bad rows by line number
     return scenario

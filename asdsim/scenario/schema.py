@@ -13,22 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+from asdsim.scenario.base import Model, NonNegative, Positive, Probability
+from asdsim.scenario.distributions import (
+    Distribution,
+    Fixed,
+)
+
 SUM_TOLERANCE = 1e-6
-
-
-class Model(BaseModel):
-    """Base of every scenario model: frozen, no unknown keys, docstrings as descriptions."""
-
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=True
-    )
 
 
 def _check_sums_to_one(values: dict[str, float], what: str) -> None:
@@ -36,102 +31,6 @@ def _check_sums_to_one(values: dict[str, float], what: str) -> None:
     if abs(total - 1.0) > SUM_TOLERANCE:
         shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
         raise ValueError(f"{what} must sum to 1, but {shown} sum to {total:g}")
-
-
-# --------------------------------------------------------------------------------- distributions
-
-
-class Fixed(Model):
-    """Always the same value."""
-
-    dist: Literal["fixed"] = "fixed"
-    """Distribution name."""
-    value: NonNegative
-    """The value."""
-
-
-class Exponential(Model):
-    """Exponential with the given mean (memoryless; the M in M/M/c)."""
-
-    dist: Literal["exponential"]
-    """Distribution name."""
-    mean: Positive
-    """Mean of the distribution."""
-
-
-class Uniform(Model):
-    """Uniform between low and high."""
-
-    dist: Literal["uniform"]
-    """Distribution name."""
-    low: NonNegative
-    """Smallest value."""
-    high: NonNegative
-    """Largest value."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
-        if self.high < self.low:
-            raise ValueError(f"high ({self.high:g}) must be at least low ({self.low:g})")
-        return self
-
-
-class Lognormal(Model):
-    """Lognormal given by the mean and standard deviation of the values themselves."""
-
-    dist: Literal["lognormal"]
-    """Distribution name."""
-    mean: Positive
-    """Mean of the values."""
-    sd: Positive
-    """Standard deviation of the values."""
-
-
-class Gamma(Model):
-    """Gamma given by its mean and standard deviation."""
-
-    dist: Literal["gamma"]
-    """Distribution name."""
-    mean: Positive
-    """Mean of the values."""
-    sd: Positive
-    """Standard deviation of the values."""
-
-
-class Triangular(Model):
-    """Triangular between low and high with the given mode."""
-
-    dist: Literal["triangular"]
-    """Distribution name."""
-    low: NonNegative
-    """Smallest value."""
-    mode: NonNegative
-    """Most likely value."""
-    high: NonNegative
-    """Largest value."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Triangular:
-        if not self.low <= self.mode <= self.high or self.low == self.high:
-            raise ValueError(
-                f"need low <= mode <= high and low < high, got "
-                f"{self.low:g}, {self.mode:g}, {self.high:g}"
-            )
-        return self
-
-
-def _number_is_fixed(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return {"dist": "fixed", "value": value}
-    return value
-
-
-Distribution = Annotated[
-    Fixed | Exponential | Uniform | Lognormal | Gamma | Triangular,
-    BeforeValidator(_number_is_fixed),
-    Field(discriminator="dist"),
-]
-"""A non-negative random quantity: a plain number (fixed) or a mapping with a ``dist`` key."""
 
 
 # ---------------------------------------------------------------------------------------- demand

@@ -23,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from asdsim.grid import short_names
+from asdsim.experiments.grid import short_names
 
 MAX_CELL_LABELS = 150
 MAX_TICKS = 20
@@ -118,7 +118,7 @@ def summary_chart(table: pd.DataFrame, fields: list[str], path: str | Path, kpi:
     Parameters
     ----------
     table
-        A sweep table (:func:`asdsim.sweep.run_sweep`): ``point``, the varied fields, ``kpi``,
+        A sweep table (:func:`asdsim.experiments.sweep.run_sweep`): ``point``, the varied fields, ``kpi``,
         ``mean``, ``ci_low``, ``ci_high``, ``unit``.
     fields
         The varied fields, in the grid's order.

@@ -1,6 +1,6 @@
 """A self-contained HTML report: one file, charts embedded, no network requests.
 
-The template is ``asdsim/templates/report.html.j2``. Everything user-supplied (scenario names,
+The template is ``asdsim/reporting/templates/report.html.j2``. Everything user-supplied (scenario names,
 descriptions, assumptions) is escaped by Jinja2's autoescaping, so a scenario called ``<script>``
 is shown as text, and the page's content security policy forbids any request beyond itself.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from asdsim import __version__
-from asdsim.results import Results
+from asdsim.analysis.results import Results
 
 HEADLINE_KPIS = [
     "assessment_started_within_3_months", "first_appointment_within_13_weeks",
@@ -75,7 +75,7 @@ def kpi_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
 
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("asdsim", "templates"), undefined=StrictUndefined,
+    return Environment(loader=PackageLoader("asdsim.reporting", "templates"), undefined=StrictUndefined,
                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 
@@ -91,7 +91,7 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
     charts
         ``{chart name: PNG file or PNG bytes}``, embedded in this order.
     comparison_table
-        The comparison's table (see :mod:`asdsim.compare`), for the paired differences.
+        The comparison's table (see :mod:`asdsim.analysis.paired`), for the paired differences.
     baseline
         The baseline scenario's name.
     extra_provenance

@@ -7,7 +7,7 @@ file that cannot be read or does not match its metadata is computed again, never
 interrupted sweep resumes where it stopped and a repeated sweep reuses every point. The final
 table is built from the stored files in point order, so it is the same whichever backend ran the
 points and in whatever order they finished. The grid file format is described in
-:mod:`asdsim.grid`; where points run, in :mod:`asdsim.backends`.
+:mod:`asdsim.experiments.grid`; where points run, in :mod:`asdsim.experiments.backends`.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from asdsim.backends import Backend, BackendError, TaskFailed, make_backend
+from asdsim.analysis.kpis import kpi_table
 from asdsim.errors import AsdsimError, ScenarioError
-from asdsim.grid import Grid, GridError, Point, load_grid, short_names
-from asdsim.kpis import kpi_table
-from asdsim.runner import run_replication
+from asdsim.experiments.backends import Backend, BackendError, TaskFailed, make_backend
+from asdsim.experiments.grid import Grid, GridError, Point, load_grid, short_names
+from asdsim.experiments.runner import run_replication
 from asdsim.scenario import Scenario, scenario_hash, scenario_to_yaml
 
 __all__ = ["Grid", "GridError", "PointStore", "SweepError", "add_parser", "load_grid", "run_sweep"]
@@ -265,7 +265,7 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
         ``summary.png``, ``sweep.json`` (provenance) and ``base_scenario.yaml``. The last four
         are removed at the start and written only when every point is done.
     backend
-        Where points run (:func:`asdsim.backends.make_backend`); this process when None. The
+        Where points run (:func:`asdsim.experiments.backends.make_backend`); this process when None. The
         caller closes it.
     progress
         Called with a :class:`PointDone` after each point.
@@ -328,12 +328,12 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     meta = {"grid": grid.name, "fields": list(grid.fields), **stamp}
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
-                                           b"asdsim.sweep": json.dumps(meta).encode()})
+                                           b"asdsim.experiments.sweep": json.dumps(meta).encode()})
     _write_atomic(arrow, table_path)
     _write_text_atomic(out / "base_scenario.yaml", scenario_to_yaml(grid.base))
     chart_path = None
     if chart:
-        from asdsim.sweep_chart import summary_chart
+        from asdsim.reporting.sweep_chart import summary_chart
 
         chart_path = summary_chart(table, list(grid.fields), out / "summary.png", HEADLINE_KPI,
                                    title=f"{grid.name}: {len(grid.points)} points, {spec.replications} "

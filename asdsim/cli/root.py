@@ -20,7 +20,7 @@ import asdsim
 from asdsim.errors import AsdsimError, ScenarioError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-SUBCOMMAND_MODULES = ("asdsim.sweep", "asdsim.verify", "asdsim.regress")
+SUBCOMMAND_MODULES = ("asdsim.experiments.sweep", "asdsim.checks.verify", "asdsim.checks.regress")
 """Modules that add a subcommand through ``add_parser(subparsers)``, in help order."""
 
 
@@ -72,7 +72,7 @@ def _check_counts(args: argparse.Namespace) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``asdsim run``: simulate one scenario and write its results folder."""
-    from asdsim.outputs import check_destination, write_run
+    from asdsim.reporting.outputs import check_destination, write_run
 
     if (problem := _check_counts(args)) is not None:
         _err(f"asdsim run: {problem}")
@@ -98,8 +98,8 @@ def _pct(value: float | None) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``asdsim compare``: run scenarios with common random numbers and compare them."""
-    from asdsim.compare import compare
-    from asdsim.outputs import check_destination, write_comparison
+    from asdsim.experiments.compare import compare
+    from asdsim.reporting.outputs import check_destination, write_comparison
 
     problem = _check_counts(args)
     if problem is None and len(args.scenarios) < 2:

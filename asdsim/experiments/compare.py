@@ -1,80 +1,16 @@
-"""Comparing scenarios under common random numbers.
-
-Every scenario runs with the same seed, so replication r of each meets the same children with the
-same luck. A KPI's paired difference from the baseline is therefore computed replication by
-replication, and its confidence interval is much narrower than the two separate intervals.
-"""
+"""Running several scenarios with one seed and comparing them with a baseline."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from asdsim.analysis.paired import Comparison, paired_table
+from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError, Problem, ScenarioError
-from asdsim.kpis import CENSORED
-from asdsim.results import Results
-from asdsim.runner import DEFAULT_SEED, Progress, simulate
+from asdsim.experiments.runner import DEFAULT_SEED, Progress, simulate
 from asdsim.scenario.loading import load_scenario
 from asdsim.scenario.schema import Scenario
-from asdsim.stats import mean_ci
-
-COLUMNS = ["scenario", "kpi", "unit", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low",
-           "diff_ci_high"]
-
-
-@dataclass
-class Comparison:
-    """Results of several scenarios run with one seed, and their paired differences."""
-
-    results: dict[str, Results]
-    """Each scenario's results, by scenario name, in the order given."""
-    baseline: str
-    """Name of the scenario the differences are taken from."""
-    table: pd.DataFrame
-    """Per scenario and KPI: mean and 95% CI, and the paired difference from the baseline."""
-
-
-def paired_table(results: dict[str, Results], baseline: str) -> pd.DataFrame:
-    """The comparison table: every KPI of every scenario with its paired difference.
-
-    Parameters
-    ----------
-    results
-        Each scenario's results, run with one seed and the same replications.
-    baseline
-        The scenario the differences are taken from (its own differences are zero, or NaN where
-        the KPI itself is).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``scenario, kpi, unit, mean, ci_low, ci_high, diff_mean, diff_ci_low,
-        diff_ci_high``; a difference is NaN where the KPI is missing from the baseline, and a
-        censored KPI (a wait quantile, the backlog clearance time) not reached in some replication
-        of either scenario has a NaN difference, as its mean is NaN (a mean of the others would
-        be biased).
-    """
-    base = results[baseline].kpis_by_replication.set_index(["kpi", "replication"]).value
-    base_kpis = set(base.index.get_level_values(0))
-    rows = []
-    for name, res in results.items():
-        per_rep = res.kpis_by_replication.set_index(["kpi", "replication"]).value
-        for row in res.kpis.to_dict("records"):
-            kpi = row["kpi"]
-            d_mean = d_low = d_high = math.nan
-            if kpi in base_kpis:
-                # aligned on the replication number: the same children and luck in both
-                diff = (per_rep.loc[kpi] - base.loc[kpi]).to_numpy(dtype=float)
-                if not (str(kpi).startswith(CENSORED) and np.isnan(diff).any()):
-                    d_mean, d_low, d_high, _ = mean_ci(diff)
-            rows.append([name, kpi, row["unit"], row["mean"], row["ci_low"], row["ci_high"],
-                         d_mean, d_low, d_high])
-    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from asdsim.demand import DAYS_PER_YEAR, draw_children
 from asdsim.errors import Problem, ScenarioError
+from asdsim.model.demand import DAYS_PER_YEAR, draw_children
 from asdsim.scenario.schema import Scenario
 
 STAGES = ("awaiting_triage", "awaiting_assessment")

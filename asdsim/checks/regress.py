@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 
 from asdsim.errors import AsdsimError, ScenarioError
-from asdsim.runner import DEFAULT_SEED, simulate
+from asdsim.experiments.runner import DEFAULT_SEED, simulate
 from asdsim.scenario import load_scenario, scenario_hash
 
 EXPECTED_SUFFIX = ".expected.yaml"
@@ -578,7 +578,7 @@ def write_junit(report: RegressionReport, path: str | Path) -> Path:
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for s in report.scenarios:
         suite = ET.SubElement(root, "testsuite", name=s.name)
-        classname = f"asdsim.regress.{s.name}"
+        classname = f"asdsim.checks.regress.{s.name}"
         counts = {"tests": 0, "failures": 0, "errors": 0}
         if s.stored is not None:
             props = ET.SubElement(suite, "properties")
@@ -729,7 +729,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _console(stderr: bool = False) -> Any:
-    from asdsim.verify import console
+    from asdsim.checks.verify import console
 
     return console(stderr)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asdsim.distributions import categorical
+from asdsim.scenario.distributions import categorical
 from asdsim.scenario.schema import Demand, Scenario
 
 DAYS_PER_YEAR = 365.25

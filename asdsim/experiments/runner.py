@@ -20,9 +20,9 @@ import pandas as pd
 import scipy
 import simpy
 
+from asdsim.analysis.record import ReplicationRecord, record
+from asdsim.analysis.results import Results
 from asdsim.model.pathway import Pathway
-from asdsim.record import ReplicationRecord, record
-from asdsim.results import Results
 from asdsim.scenario.loading import load_scenario, scenario_hash
 from asdsim.scenario.schema import Scenario
 

@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asdsim.record import ReplicationRecord
-from asdsim.results import Results
-from asdsim.runner import run_replication
+from asdsim.analysis.record import ReplicationRecord
+from asdsim.analysis.results import Results
+from asdsim.analysis.stats import mean_ci
+from asdsim.experiments.runner import run_replication
 from asdsim.scenario import Scenario, scenario_from_dict
-from asdsim.stats import mean_ci
 
 DEFAULT_SEED = 1
 """Seed of every check. Tolerances are about 2.5 standard errors or more, so another ``--seed``

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from asdsim.charts import save_charts
-from asdsim.compare import Comparison
+from asdsim.analysis.paired import Comparison
+from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
-from asdsim.report import render_report
-from asdsim.results import Results
+from asdsim.reporting.charts import save_charts
+from asdsim.reporting.report import render_report
 from asdsim.scenario.loading import scenario_to_yaml
 
 

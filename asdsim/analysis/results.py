@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asdsim.kpis import SNAPSHOT_WAITS_WEEKS, kpi_table, per_replication_kpis
+from asdsim.analysis.kpis import SNAPSHOT_WAITS_WEEKS, kpi_table, per_replication_kpis
+from asdsim.analysis.record import ReplicationRecord
 from asdsim.model.child import MILESTONES
-from asdsim.record import ReplicationRecord
 from asdsim.scenario.schema import Scenario
 
 DATED = ("referral_day", "first_appointment_day", "assessment_started_day", "diagnosis_day",

@@ -18,9 +18,9 @@ from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from asdsim.compare import Comparison, paired_table
-from asdsim.kpis import MONTHS_3, WEEKS_13
-from asdsim.results import Results
+from asdsim.analysis.kpis import MONTHS_3, WEEKS_13
+from asdsim.analysis.paired import Comparison, paired_table
+from asdsim.analysis.results import Results
 
 Runs = Results | Mapping[str, Results] | Iterable[Results] | Comparison
 """What a chart accepts: one run, runs by name, a list of runs, or a comparison."""
@@ -197,7 +197,7 @@ def forest(comparison: Comparison | Mapping[str, Results] | Iterable[Results],
     Parameters
     ----------
     comparison
-        A :class:`~asdsim.compare.Comparison`, or runs of one seed and replication count (their
+        A :class:`~asdsim.analysis.paired.Comparison`, or runs of one seed and replication count (their
         paired differences are computed here).
     baseline
         The baseline scenario's name when ``comparison`` is not a Comparison (default: the first).

@@ -29,11 +29,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from asdsim.analysis.record import ReplicationRecord
+from asdsim.analysis.stats import km_quantile, mean_ci
 from asdsim.model.child import EXIT_REASONS
 from asdsim.model.teams import DEFINITE_OUTCOMES
-from asdsim.record import ReplicationRecord
 from asdsim.scenario.schema import Scenario
-from asdsim.stats import km_quantile, mean_ci
 
 WEEKS_13 = 13 * 7.0
 MONTHS_3 = 3 * 365.25 / 12.0

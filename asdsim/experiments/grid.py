@@ -33,7 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from asdsim.errors import Problem, ScenarioError
-from asdsim.runner import DEFAULT_SEED
+from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 
 MAX_POINTS = 1_000_000

@@ -1,0 +1,1 @@
+"""Running the model many times: replications, comparisons, grids and sweeps, and where they run."""
