@@ -36,6 +36,7 @@ import yaml
 
 from asdsim.errors import AsdsimError, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED, simulate
+from asdsim.files import write_bytes_atomic, write_text_atomic
 from asdsim.scenario import load_scenario, scenario_hash
 
 EXPECTED_SUFFIX = ".expected.yaml"
@@ -557,7 +558,7 @@ def update(path: str | Path, replications: int | None = None, seed: int | None =
         text = expected.to_yaml()
         previous = target.read_text(encoding="utf-8") if target.exists() else None
         if previous != text:
-            target.write_text(text, encoding="utf-8")
+            write_text_atomic(target, text)
         action: Literal["created", "updated", "unchanged"] = (
             "created" if previous is None else "unchanged" if previous == text else "updated")
         out.append(Updated(name, target, action, len(kpis), int(run_seed), int(reps)))
@@ -622,8 +623,7 @@ def write_junit(report: RegressionReport, path: str | Path) -> Path:
     root.set("time", f"{report.wall_seconds:.3f}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+    return write_bytes_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 # ------------------------------------------------------------------------------- command line

@@ -17,11 +17,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import platform
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ from asdsim.errors import AsdsimError, ScenarioError
 from asdsim.experiments.backends import Backend, BackendError, TaskFailed, make_backend
 from asdsim.experiments.grid import Grid, GridError, Point, load_grid, short_names
 from asdsim.experiments.runner import run_replication
+from asdsim.files import TEMPORARY_PREFIX, open_atomic, write_text_atomic
 from asdsim.scenario import Scenario, scenario_hash, scenario_to_yaml
 
 __all__ = ["Grid", "GridError", "PointStore", "SweepError", "add_parser", "load_grid", "run_sweep"]
@@ -92,26 +91,10 @@ def _checksum(table: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file under a temporary name in the same folder, then rename it into place."""
-    temporary = path.with_name(f".tmp-{path.stem}-{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
-        with open(temporary, "wb") as handle:
-            pq.write_table(table, handle, write_page_checksum=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex[:8]}")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+def _write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file with page checksums, atomically (:func:`asdsim.files.open_atomic`)."""
+    with open_atomic(path) as handle:
+        pq.write_table(table, handle, write_page_checksum=True)
 
 
 class PointStore:
@@ -154,7 +137,7 @@ class PointStore:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                self.META: json.dumps(meta).encode()})
         path = self.path(key)
-        _write_atomic(table, path)
+        _write_parquet_atomic(table, path)
         return path
 
     def load(self, key: str) -> pd.DataFrame | None:
@@ -193,7 +176,7 @@ class PointStore:
         """Remove half-written files left by an interrupted sweep; returns how many."""
         if not self.folder.is_dir():
             return 0
-        stale = list(self.folder.glob(".tmp-*"))
+        stale = list(self.folder.glob(f"{TEMPORARY_PREFIX}*"))
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)
@@ -329,8 +312,8 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     meta = {"grid": grid.name, "fields": list(grid.fields), **stamp}
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
                                            b"asdsim.experiments.sweep": json.dumps(meta).encode()})
-    _write_atomic(arrow, table_path)
-    _write_text_atomic(out / "base_scenario.yaml", scenario_to_yaml(grid.base))
+    _write_parquet_atomic(arrow, table_path)
+    write_text_atomic(out / "base_scenario.yaml", scenario_to_yaml(grid.base))
     chart_path = None
     if chart:
         from asdsim.reporting.sweep_chart import summary_chart
@@ -359,7 +342,7 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
         "python": platform.python_version(),
         "numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pa.__version__,
     }
-    _write_text_atomic(out / "sweep.json", json.dumps(provenance, indent=2, default=str) + "\n")
+    write_text_atomic(out / "sweep.json", json.dumps(provenance, indent=2, default=str) + "\n")
     return SweepResult(table, table_path, chart_path, provenance, computed, reused, recomputed)
 
 

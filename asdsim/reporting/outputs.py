@@ -15,6 +15,7 @@ from typing import Any
 from asdsim.analysis.paired import Comparison
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
+from asdsim.files import write_text_atomic
 from asdsim.reporting.charts import save_charts
 from asdsim.reporting.report import render_report
 from asdsim.scenario.loading import scenario_to_yaml
@@ -81,7 +82,7 @@ def atomic_folder(out: Path, force: bool = False) -> Iterator[Path]:
 
 
 def _text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text, fsync=False)  # the folder rename is what makes the whole atomic
 
 
 def _json(path: Path, data: Any) -> None:
