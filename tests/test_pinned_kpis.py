@@ -1,0 +1,484 @@
+"""Pinned KPI and statistics behaviour, worked out by hand on a handful of children.
+
+Every expected value here is derived in a comment from the documented definitions (README,
+``asdsim.analysis.kpis``), never copied from the code's output. The records are built directly,
+so each test fixes the children's milestones exactly and checks one rule of the KPI layer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import asdsim
+from asdsim.analysis.kpis import (
+    CENSORED,
+    MONTHS_3,
+    WEEKS_13,
+    kpi_table,
+    open_counts,
+    per_replication_kpis,
+    replication_kpis,
+    snapshot_days,
+)
+from asdsim.analysis.record import ReplicationRecord
+from asdsim.analysis.stats import km_quantile, mean_ci
+
+NAN = math.nan
+DAY_COLUMNS = ("first_referral_day", "referral_day", "triage_day", "accepted_day", "held_day",
+               "review_day", "list_join_day", "first_appointment_day", "assessment_started_day",
+               "diagnosis_day", "exit_day", "started_day")
+
+# t quantiles for a 95% interval, from printed tables (not from scipy)
+T975 = {1: 12.7062047362, 2: 4.30265272975, 3: 3.18244630528}
+
+
+def child(**given: Any) -> dict[str, Any]:
+    """One child's columns: days default to NaN (not reached), ``referral_day`` to 0, and the
+    first referral to the current one; a child on a list by default."""
+    out: dict[str, Any] = dict.fromkeys(DAY_COLUMNS, NAN)
+    out.update(from_backlog=False, outsourced=False, staff_hours=0.0, outcome=None,
+               exit_reason="waiting", team="t")
+    out["referral_day"] = 0.0
+    out.update(given)
+    if "first_referral_day" not in given:
+        out["first_referral_day"] = out["referral_day"]
+    if "list_join_day" not in given and "triage_day" not in given:
+        out["list_join_day"] = out["referral_day"]
+    return out
+
+
+def make_record(children: list[dict[str, Any]], replication: int = 0,
+                staff: dict | None = None, slots: dict | None = None,
+                outsourced_cost_gbp: float = 0.0) -> ReplicationRecord:
+    columns: dict[str, np.ndarray] = {}
+    for name in DAY_COLUMNS:
+        columns[name] = np.array([c[name] for c in children], dtype=float)
+    for name in ("from_backlog", "outsourced"):
+        columns[name] = np.array([c[name] for c in children], dtype=bool)
+    columns["staff_hours"] = np.array([c["staff_hours"] for c in children], dtype=float)
+    for name in ("outcome", "exit_reason", "team"):
+        columns[name] = np.array([c[name] for c in children], dtype=object)
+    return ReplicationRecord(replication=replication, columns=columns,
+                             rereferral_days=np.zeros(0), staff=staff or {}, slots=slots or {},
+                             outsourced_cost_gbp=outsourced_cost_gbp)
+
+
+def scenario(**over: Any) -> asdsim.Scenario:
+    """20 weeks (horizon day 140) from Monday 6 January 2020; no referrals (records are built)."""
+    data: dict[str, Any] = {
+        "name": "pinned", "start_date": "2020-01-06", "horizon_weeks": 20,
+        "demand": {"referrals_per_week": 0,
+                   "age_bands": [{"min_years": 2, "max_years": 10, "weight": 1}]},
+        "teams": {"t": {"staff": {"p": {"wte": 1, "cost_per_hour_gbp": 50},
+                                  "q": {"wte": 1, "cost_per_hour_gbp": 20}},
+                        "steps": [{"name": "a", "hours": {"p": 1}, "outcome": True}]}},
+    }
+    data.update(over)
+    return asdsim.scenario_from_dict(data)
+
+
+def kpis_of(rec: ReplicationRecord, scen: asdsim.Scenario) -> dict[str, float]:
+    return {kpi: value for kpi, _, value in replication_kpis(rec, scen)}
+
+
+# ---------------------------------------------------------------------- within-window shares
+
+
+def window_children() -> list[dict[str, Any]]:
+    """Horizon day 140. 13 weeks = 91 days; 3 months = 3 * 365.25 / 12 = 91.3125 days.
+
+    A, B, C referred day 0 and seen (first appointment = assessment start) after 91, 91.3125
+    and 92 days. D (referred day 49) and E (48.6875) and F (60) are not seen by the horizon;
+    G (day 10) withdrew on day 30 unseen. H is from the backlog (referred before the cohort
+    starts), I was rejected at triage (never on a list).
+    """
+    seen = {"A": 91.0, "B": 91.3125, "C": 92.0}
+    out = [child(referral_day=0.0, first_appointment_day=d, assessment_started_day=d,
+                 started_day=d, exit_reason="in_assessment") for d in seen.values()]
+    out += [child(referral_day=49.0), child(referral_day=48.6875), child(referral_day=60.0),
+            child(referral_day=10.0, exit_day=30.0, exit_reason="withdrawn"),
+            child(referral_day=-10.0, first_appointment_day=5.0, assessment_started_day=5.0,
+                  started_day=5.0, from_backlog=True, exit_reason="in_assessment"),
+            child(referral_day=5.0, triage_day=5.0, exit_day=5.0, exit_reason="rejected")]
+    return out
+
+
+def test_the_windows_are_13_weeks_and_3_calendar_months_in_days():
+    assert WEEKS_13 == 91.0
+    assert MONTHS_3 == 91.3125
+
+
+def test_first_appointment_within_13_weeks_counts_closed_windows_only():
+    # The window of a child referred on day r closes on r + 91; only closed windows count.
+    # Closed by day 140: A, B, C (r=0), D (49+91=140, closed exactly at the horizon),
+    # E (139.6875) and G (10); F (60+91=151) is still open and left out; H is before the cohort
+    # and I never reached a list. Met: only A (91 <= 91; B waited 91.3125, C 92). G left unseen:
+    # not met. Share = 1/6.
+    # (A 92-day window would give 3/4, a 90-day one 0, no closed-window rule 1/7.)
+    k = kpis_of(make_record(window_children()), scenario())
+    assert k["first_appointment_within_13_weeks"] == pytest.approx(1 / 6)
+
+
+def test_assessment_started_within_3_months_counts_closed_windows_only():
+    # Window 91.3125 days. Closed: A, B, C, E (48.6875 + 91.3125 = 140 exactly) and G;
+    # D (49 + 91.3125 = 140.3125) is not yet closed, nor F. Met: A (91) and B (91.3125, on the
+    # boundary). Share = 2/5.
+    # (92.3125 days would give 3/4, 90.3125 days 0/6, no closed-window rule 2/7.)
+    k = kpis_of(make_record(window_children()), scenario())
+    assert k["assessment_started_within_3_months"] == pytest.approx(2 / 5)
+
+
+def test_cohort_from_date_leaves_out_earlier_referrals():
+    # cohort from 2020-01-16 = day 10: A, B, C (day 0) drop out; closed: D, E, G; met none.
+    scen = scenario(reporting={"cohort_from_date": "2020-01-16"})
+    k = kpis_of(make_record(window_children()), scen)
+    assert k["first_appointment_within_13_weeks"] == 0.0
+    # 3 months: closed E and G, met none
+    assert k["assessment_started_within_3_months"] == 0.0
+
+
+def test_an_outsourced_child_counts_though_it_never_joined_a_list():
+    # outsourced children count as listed: referred day 0, seen on day 50 -> met; one other
+    # child referred day 0 seen day 100 -> not met. Share 1/2.
+    kids = [child(referral_day=0.0, list_join_day=NAN, triage_day=0.0, outsourced=True,
+                  first_appointment_day=50.0, assessment_started_day=50.0),
+            child(referral_day=0.0, first_appointment_day=100.0, assessment_started_day=100.0)]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["first_appointment_within_13_weeks"] == 0.5
+    assert k["assessment_started_within_3_months"] == 0.5
+
+
+def test_no_closed_window_gives_nan_not_zero():
+    # one child referred on day 100: its window closes after the horizon
+    k = kpis_of(make_record([child(referral_day=100.0)]), scenario())
+    assert math.isnan(k["first_appointment_within_13_weeks"])
+    assert math.isnan(k["assessment_started_within_3_months"])
+
+
+def test_a_rereferred_child_waits_from_its_current_referral():
+    # first referred day 0, rejected, re-referred day 30, seen day 120: waited 90 days from the
+    # current referral (met), though 120 from the first.
+    kids = [child(first_referral_day=0.0, referral_day=30.0, list_join_day=35.0,
+                  first_appointment_day=120.0, assessment_started_day=120.0)]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["first_appointment_within_13_weeks"] == 1.0
+    assert k["assessment_started_within_3_months"] == 1.0
+    assert k["first_appointment_wait_median"] == pytest.approx(90 / 7)
+
+
+# --------------------------------------------------------------------------------- triage
+
+
+def test_triaged_within_target_measures_from_the_first_referral():
+    # target 14 days (default). From day 0: triaged day 14 (met, on the boundary), day 15 (not),
+    # never (not). Referred day 130: 130 + 14 > 140, window still open, left out. A re-referral
+    # (first day 0, current day 20) triaged on day 21: 21 days from the first referral, not met.
+    # Share 1/4.
+    kids = [child(referral_day=0.0, triage_day=14.0), child(referral_day=0.0, triage_day=15.0),
+            child(referral_day=0.0, triage_day=NAN, list_join_day=NAN),
+            child(referral_day=130.0, triage_day=130.0),
+            child(first_referral_day=0.0, referral_day=20.0, triage_day=21.0)]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["triaged_within_target"] == pytest.approx(1 / 4)
+    # a 7-day target: only the child referred day 130 is open (130 + 7 = 137 <= 140 closes);
+    # it was triaged on arrival: met 1 of 5
+    k7 = kpis_of(make_record(kids), scenario(triage={"target_days": 7}))
+    assert k7["triaged_within_target"] == pytest.approx(1 / 5)
+
+
+# -------------------------------------------------------------- Kaplan-Meier wait quantiles
+
+
+def test_median_wait_censors_a_child_who_left_when_it_left():
+    # Y left on day 5 unseen, X seen day 10, Z seen day 50 (all referred day 0).
+    # KM: Y censored at 5; X at 10 with 2 at risk: S = 1/2 -> median 10 days.
+    # (Censoring Y at the horizon instead gives S(10) = 2/3 and a median of 50 days.)
+    kids = [child(exit_day=5.0, exit_reason="withdrawn"),
+            child(first_appointment_day=10.0, diagnosis_day=10.0),
+            child(first_appointment_day=50.0, diagnosis_day=60.0)]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["first_appointment_wait_median"] == pytest.approx(10 / 7)
+    assert k["diagnosis_wait_median"] == pytest.approx(10 / 7)
+    # p90 needs S <= 0.1: after Z (1 at risk) S = 0, so 50 and 60 days
+    assert k["first_appointment_wait_p90"] == pytest.approx(50 / 7)
+    assert k["diagnosis_wait_p90"] == pytest.approx(60 / 7)
+
+
+def test_wait_quantile_not_reached_is_nan():
+    # two seen at days 10 and 20, three still waiting at the horizon (censored at 140):
+    # S(10) = 4/5, S(20) = 3/5; never <= 1/2 -> median not reached
+    kids = [child(first_appointment_day=10.0), child(first_appointment_day=20.0),
+            child(), child(), child()]
+    k = kpis_of(make_record(kids), scenario())
+    assert math.isnan(k["first_appointment_wait_median"])
+    assert math.isnan(k["first_appointment_wait_p90"])
+    assert math.isnan(k["diagnosis_wait_median"])
+
+
+def test_wait_quantiles_leave_out_the_backlog_and_unlisted_children():
+    # cohort: seen 7 and 21 days after referral -> median 7 days (S(7) = 1/2), p90 21.
+    # A backlog child (seen 700 days after referral) and a rejected child are not in it.
+    kids = [child(first_appointment_day=7.0), child(referral_day=7.0, first_appointment_day=28.0),
+            child(referral_day=-700.0, first_appointment_day=0.0, from_backlog=True),
+            child(referral_day=1.0, triage_day=1.0, exit_day=1.0, exit_reason="rejected")]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["first_appointment_wait_median"] == pytest.approx(1.0)
+    assert k["first_appointment_wait_p90"] == pytest.approx(3.0)
+
+
+def test_km_quantile_hand_worked_with_ties_and_censoring():
+    # times 2e 3e 3c 5e 6c 8e 9c (e: event, c: censored); at a tie events come first.
+    # S(2) = 6/7 = .857, S(3) = 6/7 * 5/6 = 5/7 = .714, S(5) = 5/7 * 3/4 = 15/28 = .536,
+    # S(8) = 15/28 * 1/2 = 15/56 = .268.
+    t = np.array([9, 3, 8, 3, 2, 6, 5], float)
+    e = np.array([0, 1, 1, 0, 1, 0, 1], bool)
+    assert km_quantile(t, e, 0.1) == 2.0      # S <= .9 first at 2
+    assert km_quantile(t, e, 0.25) == 3.0     # S <= .75 first at 3
+    assert km_quantile(t, e, 0.3) == 5.0      # S <= .7: .714 is not, .536 is
+    assert km_quantile(t, e, 0.5) == 8.0      # S <= .5 first at 8
+    assert km_quantile(t, e, 0.7) == 8.0
+    assert math.isnan(km_quantile(t, e, 0.75))  # S never <= .25
+    # had the censoring at 3 come first, S(3) would be 6/7 * 4/5 = .686 and q=.3 would give 3
+
+
+def test_km_quantile_reaches_a_quantile_exactly_on_the_boundary():
+    # four events at 1, 2, 3, 4: S(2) = 3/4 * 2/3 = 1/2 (in floating point 0.5000000000000001)
+    # -> the median is 2, not 3; S(1) = 3/4 -> q = .25 gives 1
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    e = np.ones(4, bool)
+    assert km_quantile(t, e, 0.5) == 2.0
+    assert km_quantile(t, e, 0.25) == 1.0
+    assert km_quantile(t, e, 0.9) == 4.0
+    assert math.isnan(km_quantile(np.zeros(0), np.zeros(0, bool), 0.5))
+    # one event among one: S = 0 at once
+    assert km_quantile(np.array([3.0]), np.array([True]), 0.99) == 3.0
+
+
+def test_km_quantile_ignores_a_censored_child_with_the_lowest_time():
+    # a censoring is never the answer: censored at 1, events at 4 and 6 -> S(4) = 1/2 -> 4
+    assert km_quantile(np.array([1.0, 4.0, 6.0]), np.array([False, True, True]), 0.5) == 4.0
+
+
+# ----------------------------------------------------------------------------- mean and CI
+
+
+def test_mean_ci_hand_worked():
+    # 1, 2, 3: mean 2, sd 1, half-width t(.975, 2) * 1 / sqrt(3) = 4.30265 / 1.73205 = 2.48414
+    mean, low, high, n = mean_ci(np.array([1.0, 2.0, 3.0]))
+    assert (mean, n) == (2.0, 3)
+    assert low == pytest.approx(2.0 - 2.484138, abs=1e-6)
+    assert high == pytest.approx(2.0 + 2.484138, abs=1e-6)
+    # 10, 12: sd sqrt(2), half-width 12.7062 * sqrt(2) / sqrt(2) = 12.7062
+    mean, low, high, n = mean_ci(np.array([10.0, 12.0]))
+    assert (mean, n) == (11.0, 2)
+    assert (low, high) == (pytest.approx(11 - T975[1]), pytest.approx(11 + T975[1]))
+    # 0, 4, 4, 8: mean 4, sd sqrt(32/3) = 3.26599, half-width 3.18245 * 3.26599 / 2 = 5.19695
+    mean, low, high, n = mean_ci(np.array([0.0, 4.0, 4.0, 8.0]))
+    assert (mean, n) == (4.0, 4)
+    assert high - mean == pytest.approx(T975[3] * math.sqrt(32 / 3) / 2)
+    assert mean - low == pytest.approx(T975[3] * math.sqrt(32 / 3) / 2)
+
+
+def test_mean_ci_other_level_nan_and_degenerate_cases():
+    # 90%: t(.95, 2) = 2.919986; 1, 2, 3 -> half-width 2.919986 / sqrt(3) = 1.685854
+    mean, low, high, _ = mean_ci(np.array([1.0, 2.0, 3.0]), level=0.9)
+    assert high - mean == pytest.approx(1.685854, abs=1e-6)
+    # NaN is ignored; one value has no interval; none has no mean
+    mean, low, high, n = mean_ci(np.array([NAN, 5.0]))
+    assert (mean, n) == (5.0, 1) and math.isnan(low) and math.isnan(high)
+    mean, low, high, n = mean_ci(np.array([NAN, NAN]))
+    assert n == 0 and all(math.isnan(v) for v in (mean, low, high))
+    # equal values: zero width
+    assert mean_ci(np.array([3.0, 3.0, 3.0]))[1:3] == (3.0, 3.0)
+
+
+# ------------------------------------------------------------------------------ backlog
+
+
+def test_backlog_cleared_is_the_last_backlog_child_seen_or_gone():
+    # backlog children: started day 14, started day 35, withdrew day 21 -> max(14, 35, 21) = 35
+    # days = 5 weeks. A new referral seen on day 70 does not count.
+    kids = [child(referral_day=-50.0, from_backlog=True, started_day=14.0),
+            child(referral_day=-60.0, from_backlog=True, started_day=35.0,
+                  exit_day=80.0, exit_reason="assessed"),
+            child(referral_day=-70.0, from_backlog=True, exit_day=21.0, exit_reason="withdrawn"),
+            child(referral_day=1.0, started_day=70.0)]
+    assert kpis_of(make_record(kids), scenario())["backlog_cleared_weeks"] == 5.0
+    # one backlog child still waiting: not cleared (NaN)
+    waiting = kids + [child(referral_day=-1.0, from_backlog=True)]
+    assert math.isnan(kpis_of(make_record(waiting), scenario())["backlog_cleared_weeks"])
+    # no backlog: NaN
+    assert math.isnan(kpis_of(make_record(kids[3:]), scenario())["backlog_cleared_weeks"])
+
+
+# ------------------------------------------------------------------- open referrals, long waits
+
+
+def snapshot_children() -> list[dict[str, Any]]:
+    return [
+        child(referral_day=0.0),                               # K1: 91 days old on day 91
+        child(referral_day=-0.5),                              # K2: 91.5 days old on day 91
+        child(first_referral_day=-400.0, referral_day=100.0),  # K3: re-referred on day 100
+        child(referral_day=-300.0, exit_day=91.0, exit_reason="assessed"),  # K4: left day 91
+        child(referral_day=120.0),                             # K5: referred day 120
+        child(referral_day=-400.0),                            # K6: long waiter
+    ]
+
+
+def test_open_referrals_and_long_waits_at_snapshot_dates():
+    # Snapshots on day 91 (2020-04-06) and day 140 (2020-05-25, the horizon).
+    # Day 91: open K1, K2, K3 (first referred day -400, re-referred later), K6; K4 left that day,
+    #   K5 not yet referred -> 4. Over 13 weeks (> 91 days since the current referral): K2
+    #   (91.5) and K6 (491); K1 is exactly 91, not over; K3's current referral is in the future.
+    #   Over 52 weeks (364): K6. Over 104 weeks (728): none.
+    # Day 140: open K1, K2, K3, K5, K6 -> 5. Over 13 weeks: K1 (140), K2 (140.5), K6 (540);
+    #   K3 is 40 days from its current referral (540 from its first) and K5 20 days -> 3.
+    #   Over 52: K6 -> 1.
+    scen = scenario(reporting={"snapshot_dates": ["2020-04-06", "2020-05-25"]})
+    assert snapshot_days(scen) == [("2020-04-06", 91.0), ("2020-05-25", 140.0)]
+    k = kpis_of(make_record(snapshot_children()), scen)
+    assert k["open_referrals[2020-04-06]"] == 4
+    assert k["waiting_over_13_weeks[2020-04-06]"] == 2
+    assert k["waiting_over_52_weeks[2020-04-06]"] == 1
+    assert k["waiting_over_104_weeks[2020-04-06]"] == 0
+    assert k["open_referrals[2020-05-25]"] == 5
+    assert k["waiting_over_13_weeks[2020-05-25]"] == 3
+    assert k["waiting_over_52_weeks[2020-05-25]"] == 1
+    assert k["waiting_over_104_weeks[2020-05-25]"] == 0
+
+
+def test_snapshot_defaults_to_the_horizon_end():
+    scen = scenario()
+    assert snapshot_days(scen) == [("2020-05-25", 140.0)]
+    k = kpis_of(make_record(snapshot_children()), scen)
+    assert k["open_referrals[2020-05-25]"] == 5
+    assert k["waiting_over_13_weeks[2020-05-25]"] == 3
+
+
+def test_open_counts_on_an_exit_day_and_a_referral_day():
+    # open at the end of a day: referred that day counts, exited that day does not
+    cols = make_record([child(referral_day=10.0), child(referral_day=-200.0, exit_day=10.0),
+                        child(referral_day=-800.0)]).columns
+    assert open_counts(cols, 10.0) == {"open_referrals": 2.0, "waiting_over_13_weeks": 1.0,
+                                       "waiting_over_52_weeks": 1.0,
+                                       "waiting_over_104_weeks": 1.0}
+    assert open_counts(cols, 9.5)["open_referrals"] == 2.0  # the exit is on day 10
+
+
+# ------------------------------------------------------------------- counts, hours and costs
+
+
+def test_counts_outcomes_hours_utilisation_and_cost():
+    # Three new referrals and one from the backlog. Assessed in-house: 4 and 8 staff hours
+    # (mean 6), outcomes autism and none; one outsourced assessment (autism, its hours not
+    # counted); one held child still waiting.
+    kids = [child(exit_day=50.0, exit_reason="assessed", outcome="autism", staff_hours=4.0,
+                  diagnosis_day=50.0),
+            child(referral_day=3.0, exit_day=60.0, exit_reason="assessed", outcome="none",
+                  staff_hours=8.0, diagnosis_day=60.0),
+            child(referral_day=5.0, exit_day=70.0, exit_reason="assessed", outcome="autism",
+                  outsourced=True, staff_hours=0.0, diagnosis_day=70.0),
+            child(referral_day=-10.0, from_backlog=True, held_day=1.0)]
+    weeks = 20
+    staff = {("t", "p"): (np.full(weeks, 10.0), np.full(weeks, 5.0)),   # 100 of 200 hours
+             ("t", "q"): (np.full(weeks, 2.0), np.full(weeks, 1.5))}    # 30 of 40 hours
+    rec = make_record(kids, staff=staff, outsourced_cost_gbp=1000.0)
+    k = kpis_of(rec, scenario())
+    assert k["referrals"] == 3
+    assert k["exit[assessed]"] == 3 and k["exit[waiting]"] == 1 and k["exit[withdrawn]"] == 0
+    assert k["held_until_old_enough"] == 1
+    assert k["staff_hours_per_assessment"] == 6.0
+    assert k["outcome_share[autism]"] == pytest.approx(2 / 3)
+    assert k["outcome_share[none]"] == pytest.approx(1 / 3)
+    assert k["outcome_share[other_neurodevelopmental]"] == 0.0
+    assert k["utilisation[t/p]"] == 0.5
+    assert k["utilisation[t/q]"] == 0.75
+    # cost: 100 h * 50 + 30 h * 20 + 1000 outsourced = 6600; per assessment 6600 / 3 = 2200
+    assert k["cost_total"] == 6600.0
+    assert k["cost_outsourced"] == 1000.0
+    assert k["cost_per_assessment"] == 2200.0
+
+
+def test_no_assessment_gives_nan_hours_shares_and_unit_cost():
+    staff = {("t", "p"): (np.zeros(20), np.zeros(20))}
+    k = kpis_of(make_record([child()], staff=staff), scenario())
+    assert math.isnan(k["staff_hours_per_assessment"])
+    assert math.isnan(k["outcome_share[autism]"])
+    assert math.isnan(k["cost_per_assessment"])
+    assert math.isnan(k["utilisation[t/p]"])  # no hours available
+    assert k["cost_total"] == 0.0
+
+
+def test_slot_utilisation_is_busy_over_slots():
+    # 2 slots for 20 weeks (40 slot-weeks), 1.5 busy on average for 20 weeks (30): 0.75
+    slots = {"t": (np.full(20, 2.0), np.full(20, 1.5))}
+    k = kpis_of(make_record([child()], slots=slots), scenario())
+    assert k["slot_utilisation[t]"] == 0.75
+    empty = {"t": (np.zeros(20), np.zeros(20))}
+    assert math.isnan(kpis_of(make_record([child()], slots=empty), scenario())[
+        "slot_utilisation[t]"])
+
+
+# --------------------------------------------------------------------- across replications
+
+
+def two_replications() -> list[ReplicationRecord]:
+    # Replication 0: backlog child started day 14 (cleared at 2 weeks), a new child seen on
+    #   day 7 and assessed with 6 staff hours.
+    # Replication 1: the backlog child still waits (not cleared), nobody is seen, no assessment.
+    rep0 = [child(referral_day=-5.0, from_backlog=True, started_day=14.0),
+            child(first_appointment_day=7.0, assessment_started_day=7.0, started_day=7.0,
+                  diagnosis_day=20.0, exit_day=20.0, exit_reason="assessed", outcome="autism",
+                  staff_hours=6.0)]
+    rep1 = [child(referral_day=-5.0, from_backlog=True), child()]
+    return [make_record(rep0, 0), make_record(rep1, 1)]
+
+
+def test_censored_kpis_are_nan_unless_reached_in_every_replication():
+    scen = scenario()
+    per_rep = per_replication_kpis(two_replications(), scen)
+    value = per_rep.set_index(["kpi", "replication"]).value
+    assert value["backlog_cleared_weeks", 0] == 2.0
+    assert math.isnan(value["backlog_cleared_weeks", 1])
+    assert value["first_appointment_wait_median", 0] == 1.0
+    table = kpi_table(two_replications(), scen).set_index("kpi")
+    # a mean of the one replication that cleared (2 weeks) would be biased low: NaN, n = 0
+    for kpi in ("backlog_cleared_weeks", "first_appointment_wait_median",
+                "first_appointment_wait_p90", "diagnosis_wait_median", "diagnosis_wait_p90"):
+        assert kpi.startswith(CENSORED)
+        assert math.isnan(table.loc[kpi, "mean"]), kpi
+        assert table.loc[kpi, "n"] == 0, kpi
+    # other KPIs with a value in only some replications are averaged over those
+    assert table.loc["staff_hours_per_assessment", "mean"] == 6.0
+    assert table.loc["staff_hours_per_assessment", "n"] == 1
+
+
+def test_censored_kpi_reached_everywhere_is_averaged():
+    # both replications clear the backlog: at 2 and 4 weeks -> mean 3, CI 3 +- 12.7062
+    reps = two_replications()
+    reps[1] = make_record([child(referral_day=-5.0, from_backlog=True, started_day=28.0)], 1)
+    row = kpi_table(reps, scenario()).set_index("kpi").loc["backlog_cleared_weeks"]
+    assert row["mean"] == 3.0 and row["n"] == 2
+    assert row["ci_high"] == pytest.approx(3 + T975[1])
+    assert row["ci_low"] == 0.0  # 3 - 12.7 clipped: a time is never negative
+    assert row["unit"] == "weeks"
+
+
+def test_share_intervals_are_clipped_to_zero_and_one():
+    # replication 0: the one closed child is seen in time (1), replication 1: not (0).
+    # Mean 0.5, half-width 12.7062 * sqrt(.5) / sqrt(2) = 6.35 -> clipped to [0, 1]
+    seen = child(first_appointment_day=10.0, assessment_started_day=10.0)
+    unseen = child()
+    table = kpi_table([make_record([seen], 0), make_record([unseen], 1)], scenario())
+    row = table.set_index("kpi").loc["first_appointment_within_13_weeks"]
+    assert (row["mean"], row["ci_low"], row["ci_high"], row["n"]) == (0.5, 0.0, 1.0, 2)
+    # a count is clipped at zero below but not at one above: 1 and 3 open referrals
+    table = kpi_table([make_record([unseen], 0), make_record([unseen] * 3, 1)], scenario())
+    row = table.set_index("kpi").loc["open_referrals[2020-05-25]"]
+    assert row["mean"] == 2.0 and row["ci_low"] == 0.0
+    assert row["ci_high"] == pytest.approx(2 + T975[1])
+    assert list(table.columns) == ["kpi", "mean", "ci_low", "ci_high", "unit", "n"]
