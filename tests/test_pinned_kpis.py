@@ -309,7 +309,7 @@ def test_backlog_cleared_is_the_last_backlog_child_seen_or_gone():
             child(referral_day=1.0, started_day=70.0)]
     assert kpis_of(make_record(kids), scenario())["backlog_cleared_weeks"] == 5.0
     # one backlog child still waiting: not cleared (NaN)
-    waiting = kids + [child(referral_day=-1.0, from_backlog=True)]
+    waiting = [*kids, child(referral_day=-1.0, from_backlog=True)]
     assert math.isnan(kpis_of(make_record(waiting), scenario())["backlog_cleared_weeks"])
     # no backlog: NaN
     assert math.isnan(kpis_of(make_record(kids[3:]), scenario())["backlog_cleared_weeks"])
