@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asdsim.model.capacity import hours_available
 from asdsim.model.child import MILESTONES
 from asdsim.model.pathway import Pathway
-from asdsim.model.teams import CaseloadTeam, ClinicTeam
+from asdsim.model.teams import CaseloadTeam
 
 
 @dataclass
@@ -32,33 +31,6 @@ class ReplicationRecord:
     """Caseload team -> (slots available, slots busy on average) per week."""
     outsourced_cost_gbp: float
     wall_seconds: float = 0.0
-
-
-def _weekly_sum(days: np.ndarray, values: np.ndarray, weeks: int) -> np.ndarray:
-    index = (days // 7.0).astype(np.int64)
-    keep = (index >= 0) & (index < weeks)
-    return np.bincount(index[keep], weights=values[keep], minlength=weeks)[:weeks]
-
-
-def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
-    """Average number of cases held during each week.
-
-    The number held is a step function changing at starts (+1) and ends (-1); its running
-    integral is linear between those events, so interpolating it at the week edges gives each
-    week's case-days in time linear in cases plus weeks.
-    """
-    if not cases:
-        return np.zeros(weeks)
-    arr = np.asarray(cases, dtype=float)
-    times = np.concatenate([arr[:, 0], arr[:, 1]])
-    steps = np.concatenate([np.ones(len(arr)), -np.ones(len(arr))])
-    order = np.argsort(times, kind="stable")
-    times, steps = times[order], steps[order]
-    held = np.cumsum(steps)  # cases held just after each event
-    integral = np.concatenate([[0.0], np.cumsum(held[:-1] * np.diff(times))])
-    edges = 7.0 * np.arange(weeks + 1)
-    at_edges = np.interp(edges, times, integral, left=0.0, right=integral[-1])
-    return np.diff(at_edges) / 7.0
 
 
 def record(pathway: Pathway, replication: int) -> ReplicationRecord:
@@ -99,23 +71,10 @@ def record(pathway: Pathway, replication: int) -> ReplicationRecord:
     staff: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
     slots: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, team in pathway.teams.items():
-        if isinstance(team, ClinicTeam):
-            used = team.hours_used()
-            for g, group in enumerate(team.groups):
-                staff[(name, group)] = (team.available[g, :weeks].copy(), used[g, :weeks].copy())
-        else:
-            assert isinstance(team, CaseloadTeam)
-            available = hours_available(scenario, name, weeks)
-            log = np.array(team.hours_log) if team.hours_log else np.zeros((0, 3))
-            for g, group in enumerate(team.groups):
-                mine = log[log[:, 1] == g] if len(log) else log
-                used = _weekly_sum(mine[:, 0], mine[:, 2], weeks) if len(mine) else np.zeros(weeks)
-                staff[(name, group)] = (available[g], used)
-            slot_days = np.array([s for _, s in team.slot_changes], dtype=float)
-            change_days = np.array([d for d, _ in team.slot_changes])
-            week_starts = 7.0 * np.arange(weeks)
-            current = slot_days[np.searchsorted(change_days, week_starts, side="right") - 1]
-            slots[name] = (current, _busy_per_week(team.cases, weeks))
+        for group, ledger in team.staff_ledger(weeks).items():
+            staff[(name, group)] = ledger
+        if isinstance(team, CaseloadTeam):
+            slots[name] = team.slot_ledger(weeks)
     return ReplicationRecord(
         replication=replication, columns=cols,
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asdsim.model.case import Case
 
 NAN = math.nan
 
@@ -39,19 +42,20 @@ MILESTONES = (
 
 
 class Child:
-    """Mutable state of one child during a run; turned into a table row at the end."""
+    """One child's identity and milestones during a run; turned into a table row at the end.
+
+    What a team does with the child (its place in the assessment, its bookings) lives in the
+    child's current :class:`~asdsim.model.case.Case`, not here.
+    """
 
     __slots__ = (
         "accepted_day",
         "age_years",
+        "appointments",
         "assessment_started_day",
-        "booking",
-        "bookings",
-        "decide_at",
+        "case",
         "diagnosis_day",
         "dna_count",
-        "earliest_day",
-        "epoch",
         "exit_day",
         "exit_reason",
         "first_appointment_day",
@@ -64,19 +68,14 @@ class Child:
         "locality",
         "outcome",
         "outsourced",
-        "pending",
-        "plan",
         "priority",
         "referral_day",
         "referrals",
         "review_day",
         "source",
         "staff_hours",
-        "started",
         "started_day",
-        "step",
         "team",
-        "token",
         "transfers",
         "triage_count",
         "triage_day",
@@ -101,29 +100,26 @@ class Child:
         self.held_day = NAN
         self.review_day = NAN
         self.team: str | None = None
+        self.case: Case | None = None
         self.list_join_day = NAN
         self.first_appointment_day = NAN
         self.assessment_started_day = NAN
+        self.started_day = NAN
         self.diagnosis_day = NAN
         self.outcome: str | None = None
         self.exit_day = NAN
         self.exit_reason: str | None = None
+        self.appointments = 0  # appointments booked so far: indexes the child's pre-drawn uniforms
         self.dna_count = 0
-        self.bookings = 0
         self.staff_hours = 0.0
         self.outsourced = False
         self.transfers = 0
         self.withdraw_day = NAN
-        self.token = 0       # validity of this child's waiting-list entry
-        self.epoch = 0       # validity of a scheduled withdrawal / age boundary
-        self.started = False
-        self.plan: tuple = ()
-        self.step = 0
-        self.decide_at = -1
-        self.booking: list[Any] | None = None  # clinic-hours bookings not yet attended
-        self.earliest_day = 0.0
-        self.pending = False
-        self.started_day = NAN
+
+    @property
+    def exited(self) -> bool:
+        """Whether the child has left the pathway."""
+        return self.exit_reason is not None
 
     def age_at(self, day: float) -> float:
         """Age in years on a day."""

@@ -23,6 +23,7 @@ import simpy
 
 from asdsim.model.backlog import generate_backlog
 from asdsim.model.capacity import hours_available, slot_changes
+from asdsim.model.case import Case
 from asdsim.model.child import Child
 from asdsim.model.demand import draw_children, referral_days
 from asdsim.model.randomness import Streams
@@ -113,7 +114,8 @@ class Pathway:
         for name, team in scenario.teams.items():
             if team.capacity_mode == "caseload":
                 self.teams[name] = CaseloadTeam(self, name, team,
-                                                slot_changes(scenario, name, team))
+                                                slot_changes(scenario, name, team),
+                                                hours_available(scenario, name, self.weeks))
             else:
                 weeks = self.weeks + team.booking_horizon_weeks
                 self.teams[name] = ClinicTeam(self, name, team,
@@ -223,7 +225,7 @@ class Pathway:
         if self.uniform(table, child, k, activity) < probability:
             self._later(delay(self.uniform(table, child, k, activity, j=1)), action, child)
         else:
-            self.exit(child, otherwise, self.env.now)
+            self.release(child, otherwise, self.env.now)
 
     def _rereferred(self, child: Child) -> None:
         child.referral_day = self.env.now
@@ -239,7 +241,7 @@ class Pathway:
         now = self.env.now
         age = child.age_at(now)
         if age >= self.scenario.routing.age_out_years:
-            self.exit(child, "aged_out", now)
+            self.release(child, "aged_out", now)
             return
         locality = self.localities[child.locality]
         name = self.scenario.team_for(age, locality)
@@ -255,7 +257,7 @@ class Pathway:
                     self._later(wait, self.route, child)
                     return
                 rule = "no_pathway"
-            self.exit(child, rule, now)
+            self.release(child, rule, now)
             return
         review = self._review.get(name)
         if review is not None and age < review[0] and math.isnan(child.review_day):
@@ -287,24 +289,26 @@ class Pathway:
             (boundary_day, "transfer"),
         )
         if when <= now and reason == "aged_out":
-            self.exit(child, "aged_out", now)
+            self.release(child, "aged_out", now)
             return
+        case = self.teams[name].join(child)
         if when < self.horizon:
-            epoch = child.epoch
             event = self.env.timeout(max(when - now, 0.0))
-            event.callbacks.append(lambda _e: self._expire(child, epoch, reason))
-        self.teams[name].join(child)
+            event.callbacks.append(lambda _e: self._expire(case, reason))
 
-    def _expire(self, child: Child, epoch: int, reason: str) -> None:
-        if child.epoch != epoch or child.team is None:
+    def _expire(self, case: Case, reason: str) -> None:
+        """A child waiting (or booked, not yet seen) withdraws, ages out or crosses its team's age
+        boundary; void once the case has started or closed."""
+        if not case.not_started:
             return
-        self.teams[child.team].remove(child)
-        child.epoch += 1
+        child = case.child
         if reason == "transfer":
+            self.teams[case.team].close(case)
+            child.case = None
             child.transfers += 1
             self.route(child)
         else:
-            self.exit(child, reason, self.env.now)
+            self.release(child, reason, self.env.now)
 
     # -- capacity outside the teams -------------------------------------------------------------
 
@@ -317,8 +321,8 @@ class Pathway:
             if delay > 0:
                 yield env.timeout(delay)
             now = env.now
-            for child in team.take_longest_waiting(block.assessments_per_month):
-                self.started(child)
+            for case in team.take_longest_waiting(block.assessments_per_month):
+                child = case.child
                 child.outsourced = True
                 child.first_appointment_day = now + block.first_appointment_after_days
                 child.assessment_started_day = child.first_appointment_day
@@ -326,27 +330,36 @@ class Pathway:
                 child.outcome = team.definite_outcome(float(self.draws.outcome[child.id, 1]))
                 child.diagnosis_day = done
                 self.outsourced_cost_gbp += block.price_gbp if now < self.horizon else 0.0
-                self.exit(child, "assessed", done)
+                self.release(child, "assessed", done)
             date = _add_month(date)
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
-    def started(self, child: Child) -> None:
-        """A child's assessment has begun: no more withdrawal or age-out."""
-        child.started = True
-        child.started_day = self.env.now
-        child.epoch += 1
+    def release(self, child: Child, reason: str, day: float) -> None:
+        """The child leaves the pathway: the one exit path, whatever the reason.
 
-    def exit(self, child: Child, reason: str, day: float) -> None:
-        """A child leaves the pathway (``day`` may be later than now for a whole case)."""
+        Closes the child's case with its team (hours it had booked go back, and every event that
+        refers to the case becomes void) and records the exit. ``day`` may be later than now,
+        for a caseload case whose whole course is known when it starts.
+
+        Raises
+        ------
+        RuntimeError
+            If the child had already left: an exit is final, so a second one is a model bug.
+        """
+        if child.exit_reason is not None:
+            raise RuntimeError(f"child {child.id} left the pathway twice: {child.exit_reason} on day "
+                               f"{child.exit_day:g}, then {reason} on day {day:g}")
+        case = child.case
+        if case is not None and not case.closed:
+            self.teams[case.team].close(case)
         child.exit_reason = reason
         child.exit_day = day
-        child.epoch += 1
-        child.token += 1
 
     def _later(self, delay: float, action: Callable[[Child], None], child: Child) -> None:
+        """Do ``action(child)`` after ``delay`` days, unless the child has left by then."""
         event = self.env.timeout(max(delay, 0.0))
-        event.callbacks.append(lambda _e: action(child))
+        event.callbacks.append(lambda _e: None if child.exited else action(child))
 
     def uniform(self, table: np.ndarray, child: Child, k: int, activity: str, j: int = 0) -> float:
         """The child's k-th pre-drawn uniform of an activity (part ``j`` where a draw has

@@ -13,8 +13,11 @@ Two kinds of team share the waiting list and the assessment logic (milestones, D
 * ``CaseloadTeam`` (caseload mode) holds at most ``slots`` open cases; a case holds its slot for
   the elapsed time of its steps. With one exponential step this is an M/M/c queue.
 
-A waiting child is an entry in a heap, not a live process; entries made stale by a booking,
-withdrawal or transfer are skipped when they reach the top.
+A waiting child is an entry in a heap, not a live process; an entry whose case has left the
+list (booked, withdrawn, transferred, gone) is skipped when it reaches the top. What a team knows
+of a child (its place in the assessment, its bookings) is the child's :class:`Case`; when the
+child leaves, the pathway calls :meth:`TeamRunner.close` and every event that refers to the case
+becomes void.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from asdsim.model.case import BOOKED, CLOSED, STARTED, Booking, Case
 from asdsim.model.child import Child
 from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Step, Team
@@ -74,15 +78,16 @@ def compile_steps(steps: tuple[Step, ...], groups: list[str], flag_first: bool,
 
 
 class WaitingList:
-    """A team's waiting list, ordered by its discipline."""
+    """A team's waiting list of cases, ordered by its discipline."""
 
     def __init__(self, discipline: str):
         self.discipline = discipline
         self._heap: list[tuple] = []
         self._seq = 0
 
-    def push(self, child: Child) -> None:
-        """Put a child on the list."""
+    def push(self, case: Case) -> None:
+        """Put a case on the list."""
+        child = case.child
         if self.discipline == "priority":
             key: tuple = (child.priority, child.list_join_day)
         elif self.discipline == "longest_wait":
@@ -90,32 +95,29 @@ class WaitingList:
         else:
             key = (0, child.list_join_day)
         self._seq += 1
-        heapq.heappush(self._heap, (*key, self._seq, child.token, child))
+        heapq.heappush(self._heap, (*key, self._seq, case))
 
-    def head(self) -> Child | None:
-        """The next child in order, without removing it."""
+    def head(self) -> Case | None:
+        """The next waiting case in order, without removing it."""
         heap = self._heap
         while heap:
-            entry = heap[0]
-            child = entry[4]
-            if entry[3] == child.token:
-                return child
+            case = heap[0][3]
+            if case.waiting:
+                return case
             heapq.heappop(heap)
         return None
 
-    def pop(self) -> Child:
-        """Remove and return the next child (after ``head`` found one)."""
-        child = heapq.heappop(self._heap)[4]
-        child.token += 1
-        return child
+    def pop(self) -> Case:
+        """Remove and return the next case (after ``head`` found one)."""
+        return heapq.heappop(self._heap)[3]
 
-    def waiting(self) -> list[Child]:
-        """Every child on the list, in no particular order."""
-        return [e[4] for e in self._heap if e[3] == e[4].token]
+    def waiting(self) -> list[Case]:
+        """Every waiting case, in no particular order."""
+        return [entry[3] for entry in self._heap if entry[3].waiting]
 
 
 class TeamRunner:
-    """What both capacity modes share: the list, the steps, milestones and outcomes."""
+    """What both capacity modes share: the list, the steps, attendance, milestones and outcomes."""
 
     def __init__(self, pathway: Pathway, name: str, team: Team):
         self.pathway = pathway
@@ -138,9 +140,64 @@ class TeamRunner:
         draws = pathway.draws
         self.u_dna, self.u_rebook = draws.dna, draws.rebook
         self.u_duration, self.u_outcome = draws.duration, draws.outcome
-        self.hours_log: list[tuple[float, int, float]] = []
 
-    # -- shared helpers ------------------------------------------------------------------------
+    # -- a child's case with this team ---------------------------------------------------------
+
+    def join(self, child: Child) -> Case:
+        """Open a case for a child and put it on the waiting list."""
+        case = Case(child, self.name, self.steps)
+        child.case = case
+        child.team = self.name
+        self.list.push(case)
+        return case
+
+    def start(self, case: Case) -> None:
+        """The child's assessment has begun: no more withdrawal, age-out or transfer."""
+        case.state = STARTED
+        case.child.started_day = self.env.now
+
+    def close(self, case: Case) -> None:
+        """The child leaves this team (called by the pathway only): the case's events are void."""
+        case.state = CLOSED
+
+    def take_longest_waiting(self, n: int) -> list[Case]:
+        """Take up to ``n`` waiting cases off the list, longest since referral first, as started."""
+        chosen = sorted(self.list.waiting(),
+                        key=lambda c: (c.child.first_referral_day, c.child.id))[:n]
+        for case in chosen:
+            self.start(case)
+        return chosen
+
+    # -- what happens at an appointment ----------------------------------------------------------
+
+    def attend_or_dna(self, case: Case, step: CompiledStep, day: float) -> bool:
+        """The child attends ``step`` on ``day``, or misses it; returns whether it attended.
+
+        An attended step counts towards the child's milestones. A missed one (with the child's
+        next pre-drawn DNA uniform) either discharges the child, after the team's
+        ``discharge_after`` missed appointments, or sets ``case.earliest_day`` to the day from which
+        the rest of the assessment can be booked again.
+        """
+        child = case.child
+        k = child.appointments
+        child.appointments += 1
+        pathway = self.pathway
+        if step.dna_probability > 0 and pathway.uniform(self.u_dna, child, k, "dna") < (
+            step.dna_probability
+        ):
+            child.dna_count += 1
+            if child.dna_count >= self.discharge_after:
+                pathway.release(child, "discharged_dna", day)
+            else:
+                u = pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook")
+                case.earliest_day = day + self.rebook(u)
+            return False
+        child.staff_hours += step.hours * child.hours_factor
+        if step.first_appointment and math.isnan(child.first_appointment_day):
+            child.first_appointment_day = day
+        if step.assessment_started and math.isnan(child.assessment_started_day):
+            child.assessment_started_day = day
+        return True
 
     def definite_outcome(self, u: float) -> str:
         """One of the three definite outcomes for a uniform draw."""
@@ -149,60 +206,27 @@ class TeamRunner:
                 return name
         return DEFINITE_OUTCOMES[-1]
 
-    def mark(self, child: Child, step: CompiledStep, day: float) -> None:
-        """Record what an attended step means for the child's milestones and outcome."""
-        child.staff_hours += step.hours * child.hours_factor
-        if step.first_appointment and math.isnan(child.first_appointment_day):
-            child.first_appointment_day = day
-        if step.assessment_started and math.isnan(child.assessment_started_day):
-            child.assessment_started_day = day
-
-    def decide(self, child: Child, index: int, day: float) -> None:
+    def decide(self, case: Case, index: int, day: float) -> None:
         """Outcome after step ``index``: at the outcome step, or after the uncertain steps."""
-        step = child.plan[index]
+        child = case.child
+        step = case.plan[index]
         if step.outcome:
             p = self.uncertain_probability
             if self.young is not None and child.age_at(day) < self.young.under_years:
                 p = self.young.uncertain_probability
             if p > 0 and float(self.u_outcome[child.id, 0]) < p:
                 child.outcome = "uncertain"
-                child.plan = child.plan[: index + 1] + self.uncertain + child.plan[index + 1:]
-                child.decide_at = index + len(self.uncertain)
+                case.plan = case.plan[: index + 1] + self.uncertain + case.plan[index + 1:]
+                case.decide_at = index + len(self.uncertain)
                 return
-        elif index != child.decide_at:
+        elif index != case.decide_at:
             return
         child.outcome = self.definite_outcome(float(self.u_outcome[child.id, 1]))
         child.diagnosis_day = day
 
-    def start_plan(self, child: Child) -> None:
-        """Give a child the team's assessment from its first step."""
-        child.plan = self.steps
-        child.step = 0
-        child.decide_at = -1
-
-    def take_longest_waiting(self, n: int) -> list[Child]:
-        """Remove up to ``n`` children from the list, longest since referral first."""
-        chosen = sorted(self.list.waiting(), key=lambda c: (c.first_referral_day, c.id))[:n]
-        for child in chosen:
-            child.token += 1
-        return chosen
-
-    def remove(self, child: Child) -> None:
-        """Take a waiting child off this team (withdrawal, age-out, transfer)."""
-        child.token += 1
-
-    def join(self, child: Child) -> None:
-        """A child joins the waiting list."""
+    def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Hours available and used per week over ``weeks``, by staff group."""
         raise NotImplementedError
-
-
-@dataclass(slots=True)
-class Booking:
-    """Hours held for one step: (group, week, hours) for each part, on a day."""
-
-    index: int
-    parts: list[tuple[int, int, float]]
-    day: float
 
 
 class ClinicTeam(TeamRunner):
@@ -221,13 +245,8 @@ class ClinicTeam(TeamRunner):
         self.remaining = [list(row) for row in available]
         self.weeks = available.shape[1]
         self.horizon_weeks = team.booking_horizon_weeks
-        self.pending: list[Child] = []
+        self.pending: list[Case] = []
         self.env.process(self._weekly_booking())
-
-    def join(self, child: Child) -> None:
-        """A child joins the list; bookings are made at the next weekly pass."""
-        self.start_plan(child)
-        self.list.push(child)
 
     def _weekly_booking(self):
         env = self.env
@@ -235,23 +254,24 @@ class ClinicTeam(TeamRunner):
             now = env.now
             if self.pending:
                 waiting, self.pending = self.pending, []
-                waiting.sort(key=lambda c: (c.earliest_day, c.id))
-                for child in waiting:
-                    if child.pending:
-                        child.pending = False
-                        if not self._book(child, child.earliest_day, now):
-                            self._queue(child, child.earliest_day)
+                waiting.sort(key=lambda c: (c.earliest_day, c.child.id))
+                for case in waiting:
+                    if case.pending:
+                        case.pending = False
+                        if not self._book(case, case.earliest_day, now):
+                            self._queue(case, case.earliest_day)
             # started assessments come first: no new starts while one that is due is unbooked
             overdue = any(c.pending and c.earliest_day < now + 7.0 for c in self.pending)
             head = self.list.head
-            while not overdue and (child := head()) is not None:
-                if not self._book(child, now, now):
+            while not overdue and (case := head()) is not None:
+                if not self._book(case, now, now):
                     break
                 self.list.pop()
+                case.state = BOOKED
             yield env.timeout(7.0)
 
-    def _book(self, child: Child, earliest: float, now: float) -> bool:
-        """Book the child's next unbooked step within the booking horizon, and each step after
+    def _book(self, case: Case, earliest: float, now: float) -> bool:
+        """Book the case's next unbooked step within the booking horizon, and each step after
         it within the horizon from its own earliest day, all together or not at all.
 
         Later steps that find no hours in their window wait in ``pending`` (booked ahead of new
@@ -259,10 +279,9 @@ class ClinicTeam(TeamRunner):
         """
         remaining = self.remaining
         now_week = int(now // 7.0)
-        factor = child.hours_factor
-        plan = child.plan
-        held = child.booking or []
-        start = child.step + len(held)
+        factor = case.child.hours_factor
+        plan = case.plan
+        start = case.step + len(case.booked)
         bookings: list[Booking] = []
         deferred = math.nan
         day = earliest
@@ -301,24 +320,22 @@ class ClinicTeam(TeamRunner):
                 remaining[g][w] -= h
             day = max(max(7.0 * w for _, w, _ in parts), day, now)
             bookings.append(Booking(index, parts, day))
-        child.booking = held + bookings
+        case.booked.extend(bookings)
         for booking in bookings:
-            self.env.timeout(booking.day - now).callbacks.append(self._attender(child, booking))
-        if math.isnan(deferred):
-            child.pending = False
-        else:
-            self._queue(child, deferred)
+            self.env.timeout(booking.day - now).callbacks.append(self._attender(case, booking))
+        if not math.isnan(deferred):
+            self._queue(case, deferred)
         return True
 
-    def _queue(self, child: Child, earliest: float) -> None:
-        """Wait for a weekly pass to book the child's next steps from ``earliest``."""
-        child.earliest_day = earliest
-        if not child.pending:
-            child.pending = True
-            self.pending.append(child)
+    def _queue(self, case: Case, earliest: float) -> None:
+        """Wait for a weekly pass to book the case's next steps from ``earliest``."""
+        case.earliest_day = earliest
+        if not case.pending:
+            case.pending = True
+            self.pending.append(case)
 
-    def _attender(self, child: Child, booking: Booking) -> Callable[[object], None]:
-        return lambda _event: self._attend(child, booking)
+    def _attender(self, case: Case, booking: Booking) -> Callable[[object], None]:
+        return lambda _event: self._attend(case, booking)
 
     def _give_back(self, bookings: list[Booking], current_week: int) -> None:
         remaining = self.remaining
@@ -327,59 +344,51 @@ class ClinicTeam(TeamRunner):
                 if w >= current_week:
                     remaining[g][w] += h
 
-    def remove(self, child: Child) -> None:
-        """Take a waiting child off the team, giving back hours it had booked."""
-        child.token += 1
-        child.pending = False
-        if child.booking:
-            self._give_back(child.booking, int(self.env.now // 7.0))
-        child.booking = None
+    def _give_back_all(self, case: Case) -> None:
+        """Give back the hours of every step booked and not yet attended."""
+        self._give_back(case.booked, int(self.env.now // 7.0))
+        case.booked = []
+        case.pending = False
 
-    def _rebook_rest(self, child: Child, earliest: float) -> None:
+    def close(self, case: Case) -> None:
+        """The child leaves the team: hours it had booked go back, and nothing more is booked."""
+        self._give_back_all(case)
+        case.state = CLOSED
+
+    def _rebook_rest(self, case: Case, earliest: float) -> None:
         """Give back the rest of a package and book it again from ``earliest``."""
-        now = self.env.now
-        if child.booking:
-            self._give_back(child.booking, int(now // 7.0))
-        child.booking = None
-        if not self._book(child, earliest, now):
-            self._queue(child, earliest)
+        self._give_back_all(case)
+        if not self._book(case, earliest, self.env.now):
+            self._queue(case, earliest)
 
-    def _attend(self, child: Child, booking: Booking) -> None:
-        bookings = child.booking
-        if not bookings or bookings[0] is not booking:
+    def _attend(self, case: Case, booking: Booking) -> None:
+        if case.state == CLOSED or not case.booked or case.booked[0] is not booking:
             return
-        bookings.pop(0)
+        case.booked.pop(0)
         now = self.env.now
-        step = child.plan[child.step]
-        k = child.bookings
-        child.bookings += 1
-        if step.dna_probability > 0 and self.pathway.uniform(self.u_dna, child, k, "dna") < (
-            step.dna_probability
-        ):
-            child.dna_count += 1
-            if child.dna_count >= self.discharge_after:
-                self._give_back(bookings, int(now // 7.0))
-                child.booking = None
-                self.pathway.exit(child, "discharged_dna", now)
-                return
-            delay = self.rebook(self.pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook"))
-            self._rebook_rest(child, now + delay)
+        if not self.attend_or_dna(case, case.plan[case.step], now):
+            if case.state != CLOSED:
+                self._rebook_rest(case, case.earliest_day)
             return
-        if not child.started:
-            self.pathway.started(child)
-        self.mark(child, step, now)
-        length = len(child.plan)
-        self.decide(child, child.step, now)
-        child.step += 1
-        if child.step == len(child.plan):
-            child.booking = None
-            self.pathway.exit(child, "assessed", now)
-        elif len(child.plan) != length:  # uncertain: further steps inserted
-            self._rebook_rest(child, now + child.plan[child.step].min_gap_days)
+        if case.state != STARTED:
+            self.start(case)
+        length = len(case.plan)
+        self.decide(case, case.step, now)
+        case.step += 1
+        if case.step == len(case.plan):
+            self.pathway.release(case.child, "assessed", now)
+        elif len(case.plan) != length:  # uncertain: further steps inserted
+            self._rebook_rest(case, now + case.plan[case.step].min_gap_days)
 
     def hours_used(self) -> np.ndarray:
         """Hours booked per group and week, shape (groups, weeks)."""
         return self.available - np.array(self.remaining)
+
+    def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Hours available and booked per week over ``weeks``, by staff group."""
+        used = self.hours_used()
+        return {group: (self.available[g, :weeks].copy(), used[g, :weeks].copy())
+                for g, group in enumerate(self.groups)}
 
 
 class CaseloadTeam(TeamRunner):
@@ -391,12 +400,14 @@ class CaseloadTeam(TeamRunner):
     """
 
     def __init__(self, pathway: Pathway, name: str, team: Team,
-                 slot_changes: list[tuple[float, int]]):
+                 slot_changes: list[tuple[float, int]], available: np.ndarray):
         super().__init__(pathway, name, team)
         self.slots = slot_changes[0][1]
         self.busy = 0
         self.cases: list[tuple[float, float]] = []
         self.slot_changes = slot_changes
+        self.available = available
+        self.hours_log: list[tuple[float, int, float]] = []
         for day, slots in slot_changes[1:]:
             self.env.timeout(day).callbacks.append(self._resizer(slots))
 
@@ -407,45 +418,40 @@ class CaseloadTeam(TeamRunner):
         self.slots = slots
         self._fill()
 
-    def join(self, child: Child) -> None:
-        """A child joins the list and starts at once if a slot is free."""
-        self.start_plan(child)
-        self.list.push(child)
+    def join(self, child: Child) -> Case:
+        """Open a case on the list; it starts at once if a slot is free."""
+        case = super().join(child)
         if self.busy < self.slots:
             self._fill()
+        return case
 
     def _fill(self) -> None:
         head = self.list.head
         while self.busy < self.slots and head() is not None:
             self._start(self.list.pop())
 
-    def _start(self, child: Child) -> None:
+    def _start(self, case: Case) -> None:
         now = self.env.now
         self.busy += 1
-        self.pathway.started(child)
+        self.start(case)
+        child = case.child
         day = now
-        reason = "assessed"
-        while child.step < len(child.plan):
-            step = child.plan[child.step]
+        while case.step < len(case.plan):
+            step = case.plan[case.step]
             day += step.min_gap_days
-            k = child.bookings
-            child.bookings += 1
+            k = child.appointments
             for g, h in step.needs:
                 self.hours_log.append((day, g, h * child.hours_factor))
-            if step.dna_probability > 0 and self.pathway.uniform(self.u_dna, child, k, "dna") < (
-                step.dna_probability
-            ):
-                child.dna_count += 1
-                if child.dna_count >= self.discharge_after:
-                    reason = "discharged_dna"
+            if not self.attend_or_dna(case, step, day):
+                if case.state == CLOSED:  # discharged
                     break
-                day += self.rebook(self.pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook"))
+                day = case.earliest_day
                 continue
-            self.mark(child, step, day)
             day += step.duration(self.pathway.uniform(self.u_duration, child, k, "duration"))
-            self.decide(child, child.step, day)
-            child.step += 1
-        self.pathway.exit(child, reason, day)
+            self.decide(case, case.step, day)
+            case.step += 1
+        if case.state != CLOSED:
+            self.pathway.release(child, "assessed", day)
         self.cases.append((now, day))
         event = self.env.timeout(day - now)
         event.callbacks.append(self._release)
@@ -453,3 +459,47 @@ class CaseloadTeam(TeamRunner):
     def _release(self, _event: object) -> None:
         self.busy -= 1
         self._fill()
+
+    def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Hours available and used (on the days of each case's steps) per week, by group."""
+        log = np.array(self.hours_log) if self.hours_log else np.zeros((0, 3))
+        out = {}
+        for g, group in enumerate(self.groups):
+            mine = log[log[:, 1] == g]
+            out[group] = (self.available[g, :weeks].copy(), _weekly_sum(mine[:, 0], mine[:, 2], weeks))
+        return out
+
+    def slot_ledger(self, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+        """Slots available at the start of each week, and slots held on average in it."""
+        slot_days = np.array([s for _, s in self.slot_changes], dtype=float)
+        change_days = np.array([d for d, _ in self.slot_changes])
+        week_starts = 7.0 * np.arange(weeks)
+        current = slot_days[np.searchsorted(change_days, week_starts, side="right") - 1]
+        return current, _busy_per_week(self.cases, weeks)
+
+
+def _weekly_sum(days: np.ndarray, values: np.ndarray, weeks: int) -> np.ndarray:
+    index = (days // 7.0).astype(np.int64)
+    keep = (index >= 0) & (index < weeks)
+    return np.bincount(index[keep], weights=values[keep], minlength=weeks)[:weeks]
+
+
+def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
+    """Average number of cases held during each week.
+
+    The number held is a step function changing at starts (+1) and ends (-1); its running
+    integral is linear between those events, so interpolating it at the week edges gives each
+    week's case-days in time linear in cases plus weeks.
+    """
+    if not cases:
+        return np.zeros(weeks)
+    arr = np.asarray(cases, dtype=float)
+    times = np.concatenate([arr[:, 0], arr[:, 1]])
+    steps = np.concatenate([np.ones(len(arr)), -np.ones(len(arr))])
+    order = np.argsort(times, kind="stable")
+    times, steps = times[order], steps[order]
+    held = np.cumsum(steps)  # cases held just after each event
+    integral = np.concatenate([[0.0], np.cumsum(held[:-1] * np.diff(times))])
+    edges = 7.0 * np.arange(weeks + 1)
+    at_edges = np.interp(edges, times, integral, left=0.0, right=integral[-1])
+    return np.diff(at_edges) / 7.0

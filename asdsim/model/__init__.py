@@ -1,0 +1,40 @@
+"""The pathway model: one replication of a scenario as a discrete-event simulation.
+
+Modules: ``pathway`` (referral, triage, routing, the one exit path), ``teams`` (waiting lists and
+the two capacity modes), ``case`` (a team's view of one child), ``child`` (a child's identity and
+milestones), ``capacity`` (hours and caseload slots over time), ``demand`` (who is referred,
+when), ``backlog`` (the starting state) and ``randomness`` (named seeded streams).
+
+The event protocol
+------------------
+SimPy is used as an event clock with callbacks, not with processes and resources per child:
+
+* **An event** is a SimPy timeout with one callback: a referral arriving, a child's appointment,
+  a scheduled withdrawal or age boundary, the end of a wait for information. A few clock
+  processes run for the whole replication: daily triage sessions, each clinic team's weekly
+  booking pass and monthly outsourced blocks.
+* **Who may schedule one.** The pathway schedules routing events (``Pathway._later``: hold,
+  review, re-referral, information) and a waiting child's expiry (``Pathway._expire``:
+  withdrawal, age-out, transfer at an age boundary); a team schedules its own appointments and
+  slot releases. Every event carries what it is about, a child or a :class:`~asdsim.model.case.Case`,
+  and checks when it fires that it still applies: a routing event is void once the child has
+  left, an expiry once the case has started or closed, an appointment once the case has closed
+  or the booking is no longer the case's next one. Nothing keeps validity counters by hand.
+* **A case** is opened when a child joins a team's list (``TeamRunner.join``) and moves
+  waiting -> booked (clinic hours only) -> started -> closed. Only the pathway closes a case:
+  on a transfer (``Pathway._expire``) or an exit.
+* **An exit** goes through ``Pathway.release(child, reason, day)`` and nothing else, whatever
+  the reason (assessed, rejected, no pathway, aged out, withdrawn, discharged after DNAs, ...).
+  It must undo everything the child holds: the team's ``close(case)`` gives back clinic hours
+  booked and not attended, drops the case from the queue of packages waiting to be booked, and
+  marks the case closed so its waiting-list entry, expiry and appointments are all void. A
+  second exit of the same child raises ``RuntimeError``: an exit is final.
+* **Attending or missing** an appointment is decided in one place,
+  ``TeamRunner.attend_or_dna``, for both capacity modes: it draws the child's next DNA uniform,
+  discharges through ``release`` after the team's limit, or sets the day to rebook from; an
+  attended step marks the child's milestones.
+
+Randomness: each child's uniforms for every activity are drawn before the run, in child order,
+from named streams (``randomness``), so the same child meets the same luck in every scenario run
+with the same seed (common random numbers).
+"""
