@@ -24,17 +24,18 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
+from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, read_yaml, unreadable
 
 MAX_POINTS = 1_000_000
 MAX_RANGE_VALUES = 100_000
@@ -225,54 +226,18 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _line_map(text: str) -> dict[FieldPath, int]:
-    """Key path -> 1-based line of each value in a YAML text (empty when it does not parse)."""
-    lines: dict[FieldPath, int] = {}
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node: yaml.Node, key: FieldPath) -> None:
-        lines[key] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                walk(v, (*key, k.value))
-                lines[(*key, k.value)] = k.start_mark.line + 1  # the key's line, not the value's
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, (*key, i))
-
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def _line(lines: dict[FieldPath, int], key: FieldPath) -> int | None:
+def _line(lines: Mapping[FieldPath, int], key: FieldPath) -> int | None:
     for n in range(len(key), -1, -1):
         if key[:n] in lines:
             return lines[key[:n]]
     return None
 
 
-def _read_spec(path: Path) -> tuple[GridSpec, dict[FieldPath, int]]:
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GridError([Problem(file, None, "", "grid file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GridError([Problem(file, None, "", f"cannot read file: {exc}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise GridError([Problem(file, mark.line + 1 if mark else None, "", f"not valid YAML: {reason}")]) \
-            from None
+def _read_spec(path: Path) -> tuple[GridSpec, Mapping[FieldPath, int]]:
+    doc = read_yaml(path, what="grid file", error=GridError)
+    file, data, lines = doc.name, doc.data, doc.lines
     if not isinstance(data, dict):
         raise GridError([Problem(file, 1, "", "a grid file must be a YAML mapping with base and vary")])
-    lines = _line_map(text)
     try:
         return GridSpec.model_validate(data), lines
     except ValidationError as exc:
@@ -369,7 +334,7 @@ def load_grid(path: str | Path, replications: int | None = None, seed: int | Non
         When the base scenario file itself is invalid (its problems name that file).
     """
     path = Path(path)
-    file = str(path)
+    file = display_path(path)
     spec, lines = _read_spec(path)
     overrides: dict[str, int] = {}
     for name, value, low in (("replications", replications, 1), ("seed", seed, 0)):
@@ -379,9 +344,10 @@ def load_grid(path: str | Path, replications: int | None = None, seed: int | Non
             overrides[name] = value
     spec = spec.model_copy(update=overrides)
     base_path = path.parent / spec.base
-    if not base_path.is_file():
+    why = unreadable(base_path, MAX_FILE_BYTES, "base scenario file")
+    if why is not None:
         raise GridError([Problem(file, lines.get(("base",)), "base",
-                                 f"base scenario file not found (looked for {base_path})", repr(spec.base))])
+                                 f"{why} (looked for {display_path(base_path)})", repr(spec.base))])
     base = load_scenario(base_path)
     base_data = base.model_dump(mode="json")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
@@ -23,6 +24,7 @@ from pydantic_core import ErrorDetails
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.schema import Scenario
+from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, dotted, read_yaml, unreadable
 
 PathKey = tuple[str | int, ...]
 
@@ -33,50 +35,25 @@ class _Origin:
     line: int
 
 
-def _compose(path: Path) -> tuple[Any, dict[PathKey, _Origin]]:
-    """Parse one YAML file into plain data and a map from key path to file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read file: {exc}")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(str(path), line, "", f"not valid YAML: {reason}")]) from None
-    origins: dict[PathKey, _Origin] = {}
-    problems: list[Problem] = []
+def _compose(path: Path, named_by: tuple[str, int | None, str] | None = None,
+             ) -> tuple[dict[str, Any], dict[PathKey, _Origin]]:
+    """Parse one YAML file into plain data and a map from key path to file and line.
 
-    def walk(n: yaml.Node, key: PathKey) -> None:
-        origins[key] = _Origin(str(path), n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            seen: set[str] = set()
-            for k, v in n.value:
-                name = k.value
-                if name in seen:
-                    problems.append(Problem(
-                        str(path), k.start_mark.line + 1, _dotted((*key, name)),
-                        "key given twice in the same mapping",
-                    ))
-                seen.add(name)
-                walk(v, (*key, name))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, (*key, i))
-
-    if node is not None:
-        walk(node, ())
-    if problems:
-        raise ScenarioError(problems)
+    ``named_by`` is the file, line and field that named this file (its ``extends:``), which a
+    file that cannot be read at all is reported against.
+    """
+    if named_by is not None:
+        why = unreadable(path, MAX_FILE_BYTES, "base file")
+        if why is not None:
+            file, line, field = named_by
+            raise ScenarioError([Problem(file, line, field, f"{why} (looked for {display_path(path)})")])
+    doc = read_yaml(path)
+    data = doc.data
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), 1, "", "a scenario must be a YAML mapping")])
+        raise ScenarioError([Problem(doc.name, 1, "", "a scenario must be a YAML mapping")])
+    origins = {key: _Origin(doc.name, line) for key, line in doc.lines.items()}
     return data, origins
 
 
@@ -104,37 +81,40 @@ def _drop(origins: dict[PathKey, _Origin], path: PathKey) -> None:
         del origins[key]
 
 
-def _read(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[PathKey, _Origin]]:
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, path))
-        raise ScenarioError([Problem(str(path), None, "extends", f"extends cycle: {cycle}")])
-    data, origins = _compose(path)
+MAX_EXTENDS = 20
+"""Longest chain of ``extends:`` files."""
+
+
+def _read(path: Path, chain: tuple[Path, ...],
+          named_by: tuple[str, int | None, str] | None = None,
+          ) -> tuple[dict[str, Any], dict[PathKey, _Origin]]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(display_path(p) for p in (*chain, resolved))
+        file, line, field = named_by or (display_path(path), None, "extends")
+        raise ScenarioError([Problem(file, line, field, f"extends cycle: {cycle}")])
+    if len(chain) > MAX_EXTENDS:
+        file, line, field = named_by or (display_path(path), None, "extends")
+        raise ScenarioError([Problem(file, line, field,
+                                     f"more than {MAX_EXTENDS} files extend one another")])
+    data, origins = _compose(path, named_by)
+    name = display_path(path)
     parent = data.pop("extends", None)
+    line = origins.pop(("extends",), _Origin(name, 1)).line
     if parent is None:
         return data, origins
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError([Problem(
-            str(path), origins.get(("extends",), _Origin(str(path), 0)).line or None, "extends",
-            f"expected the path of a base scenario file, got {parent!r}",
+            name, line, "extends", "expected the path of a base scenario file, relative to this file",
+            repr(parent) if not isinstance(parent, dict | list) else None,
         )])
-    base_path = path.parent / parent
-    if not base_path.exists():
-        line = origins[("extends",)].line
-        raise ScenarioError([Problem(
-            str(path), line, "extends", f"base file {parent!r} not found (looked for {base_path})"
-        )])
-    base, base_origins = _read(base_path, (*chain, path))
-    origins.pop(("extends",), None)
+    base_path = Path(os.path.normpath(resolved.parent / parent))
+    base, base_origins = _read(base_path, (*chain, resolved), (name, line, "extends"))
     merged = _merge(base, data, base_origins)
     return merged, {**base_origins, **origins}
 
 
-def _dotted(path: PathKey) -> str:
-    out = ""
-    for key in path:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
-    return out
+_dotted = dotted
 
 
 def _unwrap(tp: Any) -> Any:
