@@ -1,0 +1,32 @@
+"""Hypothesis profiles for the property tests, imported by each test module that uses hypothesis.
+
+* ``ci`` (loaded when the environment variable ``CI`` is set, as CI services do): derandomized,
+  so every CI run tries the same fixed examples and a failure is reproducible from the commit
+  alone; no example database; no deadline (the machine is shared).
+* ``dev`` (otherwise): random examples, a different sample every run, so local runs keep
+  exploring; no deadline.
+
+``HYPOTHESIS_PROFILE=ci`` (or ``dev``) chooses a profile explicitly, whatever ``CI`` says.
+Tests keep their own ``max_examples`` only where a profile should not decide it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+EXAMPLES = 40
+"""Examples per property test in both profiles."""
+
+settings.register_profile(
+    "ci", derandomize=True, database=None, max_examples=EXAMPLES, deadline=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", max_examples=EXAMPLES, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(PROFILE)
