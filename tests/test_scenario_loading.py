@@ -114,18 +114,18 @@ BAD = {
     "overlapping age bands": (
         {"demand": {"age_bands": [{"min_years": 0, "max_years": 5, "weight": 1},
                                   {"min_years": 4, "max_years": 18, "weight": 1}]}},
-        "demand", "age_bands overlap"),
+        "demand.age_bands[1]", "age_bands overlap"),
     "gap in age bands": (
         {"demand": {"age_bands": [{"min_years": 0, "max_years": 5, "weight": 1},
                                   {"min_years": 6, "max_years": 18, "weight": 1}]}},
-        "demand", "gap between 5 and 6"),
+        "demand.age_bands[1]", "gap between 5 and 6"),
     "step needs a missing staff group": (
         {"teams": {"mdt": {"steps": [{"name": "obs", "hours": {"slt": 1}, "outcome": True}]}}},
-        "teams.mdt", "needs staff group 'slt'"),
+        "teams.mdt.steps[0].hours.slt", "needs staff group 'slt'"),
     "dated change outside the horizon": (
         {"capacity_changes": [{"date": "2030-01-01", "team": "mdt", "group": "psychologist",
                                "wte": 2}]},
-        "", "capacity_changes[0].date: 2030-01-01 is outside the horizon"),
+        "capacity_changes[0].date", "2030-01-01 is outside the horizon"),
     "unknown distribution": (
         {"triage": {"information_wait_days": {"dist": "weibull", "mean": 3}}},
         "triage.information_wait_days", "unknown distribution 'weibull'"),
@@ -136,16 +136,16 @@ BAD = {
         "teams.mdt.waiting_list.discipline", "expected one of 'fifo', 'priority'"),
     "no outcome step": (
         {"teams": {"mdt": {"steps": [{"name": "a", "hours": {"paediatrician": 1}}]}}},
-        "teams.mdt", "exactly one step must have 'outcome: true'"),
+        "teams.mdt.steps", "exactly one step must have 'outcome: true'"),
     "team locality not in demand": (
-        {"teams": {"mdt": {"localities": ["east"]}}}, "",
-        "teams.mdt.localities: 'east' is not a locality"),
+        {"teams": {"mdt": {"localities": ["east"]}}}, "teams.mdt.localities[0]",
+        "'east' is not a locality"),
     "overlapping teams": (
         {"teams": {"other": {"max_age_years": 10, "staff": {"p": {"wte": 1}},
                              "steps": [{"name": "a", "hours": {"p": 1}, "outcome": True}]}}},
-        "", "age ranges overlap"),
+        "teams.other.min_age_years", "age ranges overlap with teams.mdt"),
     "monthly factors of the wrong length": (
-        {"demand": {"monthly_factors": [1, 1, 1]}}, "demand", "needs 12 values"),
+        {"demand": {"monthly_factors": [1, 1, 1]}}, "demand.monthly_factors", "needs 12 values"),
 }
 
 
@@ -190,10 +190,10 @@ def test_cross_field_problems_are_all_listed(tmp_path):
                 reporting={"snapshot_dates": ["2030-01-01"]})
     with pytest.raises(asdsim.ScenarioError) as info:
         asdsim.load_scenario(write(tmp_path / "s.yaml", data))
-    messages = [p.message for p in info.value.problems]
-    assert "teams: at least one team is needed" in messages
-    assert "priority_classes: at least one class is needed" in messages
-    assert any("reporting.snapshot_dates[0]" in m for m in messages)
+    found = {(p.field, p.message.split(" to ")[0]) for p in info.value.problems}
+    assert ("teams", "at least one team is needed") in found
+    assert ("priority_classes", "at least one class is needed") in found
+    assert ("reporting.snapshot_dates[0]", "2030-01-01 is outside the horizon 2020-01-06") in found
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -280,3 +280,135 @@ def test_round_trip_through_resolved_yaml(tmp_path, make_scenario):
     again = asdsim.load_scenario(write(tmp_path / "r.yaml", text))
     assert again == scenario
     assert asdsim.scenario_hash(again) == asdsim.scenario_hash(scenario)
+
+
+# ------------------------------------------------------------- hostile values, as YAML writes them
+
+def _base_text() -> str:
+    return yaml.safe_dump(BASE, sort_keys=False)
+
+
+HOSTILE_VALUES = {
+    "not a day of the month": ("start_date: '2020-01-06'", "start_date: 2024-02-30", "start_date",
+                               "expected a date in the calendar"),
+    "month 13": ("start_date: '2020-01-06'", "start_date: 2024-13-01", "start_date",
+                 "expected a date in the calendar"),
+    "horizon past year 9999": ("start_date: '2020-01-06'", "start_date: 9999-10-01", "start_date",
+                               "ends after 9999-12-31"),
+    "infinite wte": ("wte: 1.0", "wte: .inf", "teams.mdt.staff.paediatrician.wte",
+                     "expected a finite number"),
+    "nan wte": ("wte: 1.0", "wte: .nan", "teams.mdt.staff.paediatrician.wte",
+                "expected a finite number"),
+    "infinite age": ("max_years: 16", "max_years: .inf", "demand.age_bands[0].max_years",
+                     "expected a finite number"),
+    "infinite gap": ("min_gap_days: 7", "min_gap_days: .inf", "teams.mdt.steps[1].min_gap_days",
+                     "expected a finite number"),
+    "1e300 referrals": ("referrals_per_week: 10", "referrals_per_week: 1.0e+300",
+                        "demand.referrals_per_week", "expected a number <= 1,000,000,000"),
+    "infinite referrals": ("referrals_per_week: 10", "referrals_per_week: .inf",
+                           "demand.referrals_per_week", "expected a finite number"),
+    "absurd demand": ("referrals_per_week: 10", "referrals_per_week: 100000000",
+                      "demand.referrals_per_week", "expected a number <= 10,000"),
+    "absurd growth": ("referrals_per_week: 10", "referrals_per_week: 100\n  annual_growth: 10",
+                      "demand.referrals_per_week", "at most 10,000 a week are simulated"),
+    "yes as a number": ("horizon_weeks: 104", "horizon_weeks: yes", "horizon_weeks",
+                        "not true/false"),
+    "on as a locality name": ("north: 0.5", "on: 0.5", "demand.localities",
+                              "read by YAML as true/false"),
+    "off as a team locality": ("  mdt:\n", "  mdt:\n    localities: [off]\n",
+                               "teams.mdt.localities[0]", "expected text, not true/false"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_VALUES), ids=lambda c: c.replace(" ", "-"))
+def test_hostile_values_get_a_clear_error_at_their_line(tmp_path, case):
+    old, new, field, expected = HOSTILE_VALUES[case]
+    text = _base_text()
+    assert old in text
+    text = text.replace(old, new, 1)
+    path = write(tmp_path / "bad.yaml", text)
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    problem = next((p for p in info.value.problems if expected in p.message), None)
+    assert problem is not None, [str(p) for p in info.value.problems]
+    assert problem.field == field
+    wanted = new.strip().splitlines()[-1].strip().split(":")[0].lstrip("- ")
+    assert wanted in text.splitlines()[problem.line - 1], (problem, wanted)
+
+
+def test_cross_field_errors_point_at_the_field_not_the_top_of_the_file(tmp_path):
+    text = _base_text() + textwrap.dedent("""\
+        capacity_changes:
+          - {date: 2020-06-01, team: mdt, group: psychologist, wte: 2}
+          - {date: 2020-06-01, team: nobody, wte: 2, group: psychologist}
+        outsourcing:
+          - team: mdt
+            start_date: 2020-02-01
+            end_date: 2040-01-01
+            assessments_per_month: 2
+    """)
+    path = write(tmp_path / "s.yaml", text)
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    lines = text.splitlines()
+    by_field = {p.field: p for p in info.value.problems}
+    assert set(by_field) == {"capacity_changes[1].team", "outsourcing[0].end_date"}
+    assert "nobody" in lines[by_field["capacity_changes[1].team"].line - 1]
+    assert "end_date: 2040" in lines[by_field["outsourcing[0].end_date"].line - 1]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("a: &a [1, *a]\n", "recursive alias"),
+    ("x: " + "[" * 3000 + "]" * 3000 + "\n", "nest more than 50 deep"),
+    ("".join(f"{k}: &{k} [" + ", ".join([f"*{p}"] * 9 if p else ['"lol"'] * 9) + "]\n"
+             for p, k in zip([None, *"abcdefgh"], "abcdefghi", strict=True)), "alias bomb"),
+    ("name: a\n1: b\n", "read by YAML as not text"),
+])
+def test_yaml_limits_fail_fast_with_a_line(tmp_path, content, message):
+    import time
+
+    path = write(tmp_path / "s.yaml", content)
+    started = time.perf_counter()
+    with pytest.raises(asdsim.ScenarioError, match=message) as info:
+        asdsim.load_scenario(path)
+    assert time.perf_counter() - started < 1.0
+    assert info.value.problems[0].line is not None
+
+
+def test_alias_bomb_is_small_and_fails_without_using_memory(tmp_path):
+    import tracemalloc
+
+    levels = zip([None, *"abcdefgh"], "abcdefghi", strict=True)
+    bomb = "".join(f"{k}: &{k} [" + ", ".join([f"*{p}"] * 9 if p else ['"lol"'] * 9) + "]\n"
+                   for p, k in levels)
+    assert len(bomb.encode()) < 500
+    path = write(tmp_path / "bomb.yaml", bomb)
+    tracemalloc.start()
+    try:
+        with pytest.raises(asdsim.ScenarioError, match="alias bomb"):
+            asdsim.load_scenario(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "folder", "fifo", "big.yaml"])
+def test_extends_reads_only_small_regular_files(tmp_path, target):
+    import os
+    import time
+
+    if target == "folder":
+        (tmp_path / "folder").mkdir()
+    elif target == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+    elif target == "big.yaml":
+        (tmp_path / "big.yaml").write_text("# padding\n" * 200_000)
+    path = write(tmp_path / "s.yaml", f"extends: {target}\nname: x\n")
+    started = time.perf_counter()
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    assert time.perf_counter() - started < 1.0
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field) == (str(path), 1, "extends")
+    assert any(w in problem.message for w in ("regular", "folder", "larger than the limit of 1 MB"))

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.base import FieldProblems
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, dotted, read_yaml, unreadable
 
@@ -148,22 +149,32 @@ def _model_at(path: PathKey) -> type[BaseModel] | None:
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
+def _bound(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 10_000:
+        return f"{int(value):,}"
+    return str(value)
+
+
 def _expected(error: ErrorDetails) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if isinstance(value, bool) and kind in {"string_type", "date_type", "literal_error"}:
+        return ("expected text, not true/false (YAML reads yes, no, on and off as true/false; "
+                "write it in quotes)")
     messages = {
         "missing": "this field is required",
         "extra_forbidden": "unknown key",
         "float_parsing": "expected a number",
         "float_type": "expected a number",
+        "finite_number": "expected a finite number (not .inf or .nan)",
         "int_parsing": "expected a whole number",
+        "int_parsing_size": "expected a whole number of a sensible size",
         "int_type": "expected a whole number",
         "int_from_float": "expected a whole number",
         "bool_parsing": "expected true or false",
         "bool_type": "expected true or false",
         "string_type": "expected text",
-        "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
-        "date_parsing": "expected a date as YYYY-MM-DD",
         "date_type": "expected a date as YYYY-MM-DD",
         "dict_type": "expected a mapping of names to values",
         "tuple_type": "expected a list",
@@ -173,11 +184,14 @@ def _expected(error: ErrorDetails) -> str:
     }
     if kind in messages:
         return messages[kind]
+    if kind in {"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
+        reason = ctx.get("error")
+        return "expected a date in the calendar as YYYY-MM-DD" + (f" ({reason})" if reason else "")
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
               "less_than": "<"}[kind]
         bound = next(iter(ctx.values()))
-        return f"expected a number {op} {bound}"
+        return f"expected a number {op} {_bound(bound)}"
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected', '')}"
     if kind == "union_tag_invalid":
@@ -189,22 +203,39 @@ def _expected(error: ErrorDetails) -> str:
     return msg.removeprefix("Value error, ")
 
 
+_DIST_TAGS = {"fixed", "exponential", "uniform", "lognormal", "gamma", "triangular"}
+
+
+def _shown(value: Any) -> str | None:
+    if isinstance(value, dict | list | tuple) or value is None:
+        return None
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _problems(exc: ValidationError, origins: dict[PathKey, _Origin], file: str) -> list[Problem]:
     problems: list[Problem] = []
-    for error in exc.errors(include_url=False):
-        loc: PathKey = tuple(
-            k for k in error["loc"]
-            if not (isinstance(k, str) and k in {"fixed", "exponential", "uniform", "lognormal",
-                                                 "gamma", "triangular"})
-        )
-        origin = None
+
+    def origin_of(loc: PathKey) -> _Origin | None:
         for n in range(len(loc), -1, -1):
-            origin = origins.get(loc[:n])
-            if origin is not None:
-                break
-        where_file = origin.file if origin else file
-        line = origin.line if origin else None
-        field = _dotted(loc)
+            found = origins.get(loc[:n])
+            if found is not None:
+                return found
+        return None
+
+    def add(loc: PathKey, message: str, shown: str | None = None) -> None:
+        origin = origin_of(loc)
+        problems.append(Problem(origin.file if origin else file, origin.line if origin else None,
+                                _dotted(loc), message, shown))
+
+    for error in exc.errors(include_url=False):
+        loc: PathKey = tuple(k for k in error["loc"]
+                             if not (isinstance(k, str) and k in _DIST_TAGS))
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldProblems):
+            for sub, message in cause.items:
+                add((*loc, *sub), message)
+            continue
         expected = _expected(error)
         if error["type"] == "extra_forbidden":
             model = _model_at(loc[:-1])
@@ -214,17 +245,13 @@ def _problems(exc: ValidationError, origins: dict[PathKey, _Origin], file: str) 
                     expected = f"unknown key; did you mean {close[0]!r}?"
                 else:
                     expected = f"unknown key; expected one of: {', '.join(model.model_fields)}"
-            problems.append(Problem(where_file, line, field, expected))
+            add(loc, expected)
             continue
-        value = error.get("input")
-        shown = None
-        if error["type"] != "missing" and not isinstance(value, dict | list):
-            shown = repr(value)
         if error["type"] == "value_error" and "\n" in expected:
             for part in expected.split("\n"):
-                problems.append(Problem(where_file, line, field, part))
+                add(loc, part)
             continue
-        problems.append(Problem(where_file, line, field, expected, shown))
+        add(loc, expected, None if error["type"] == "missing" else _shown(error.get("input")))
     return problems
 
 

@@ -17,13 +17,32 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from asdsim.scenario.base import Model, NonNegative, Positive, Probability
+from asdsim.scenario.base import (
+    Date,
+    FieldProblems,
+    Model,
+    NonNegative,
+    Number,
+    Positive,
+    Probability,
+    Whole,
+)
 from asdsim.scenario.distributions import (
     Distribution,
     Fixed,
 )
 
 SUM_TOLERANCE = 1e-6
+MAX_AGE_YEARS = 25.0
+"""Oldest age any age field may name (the pathway is for children; 25 allows for transition)."""
+MAX_REFERRALS_PER_WEEK = 10_000.0
+"""Most referrals a week, at the start and at the peak of growth, seasonality and step changes;
+far above any one area's demand, and low enough for a run to fit in memory."""
+MAX_HORIZON_WEEKS = 2600
+"""Longest simulated period (50 years)."""
+
+Age = Annotated[NonNegative, Field(le=MAX_AGE_YEARS)]
+PositiveAge = Annotated[Positive, Field(le=MAX_AGE_YEARS)]
 
 
 def _check_sums_to_one(values: dict[str, float], what: str) -> None:
@@ -39,9 +58,9 @@ def _check_sums_to_one(values: dict[str, float], what: str) -> None:
 class AgeBand(Model):
     """A band of ages at referral, [min_years, max_years), and its share of referrals."""
 
-    min_years: NonNegative
+    min_years: Age
     """Youngest age in the band, in years (inclusive)."""
-    max_years: Positive
+    max_years: PositiveAge
     """Oldest age in the band, in years (exclusive)."""
     weight: NonNegative
     """Relative share of referrals in this band; weights are normalised to sum to 1."""
@@ -49,16 +68,15 @@ class AgeBand(Model):
     @model_validator(mode="after")
     def _ordered(self) -> AgeBand:
         if self.max_years <= self.min_years:
-            raise ValueError(
-                f"max_years ({self.max_years:g}) must be above min_years ({self.min_years:g})"
-            )
+            raise FieldProblems([(("max_years",),
+                                  f"{self.max_years:g} must be above min_years ({self.min_years:g})")])
         return self
 
 
 class StepChange(Model):
     """A lasting change in the referral rate from a date (a new referral route, a campaign)."""
 
-    date: dt.date
+    date: Date
     """Date from which the factor applies."""
     factor: NonNegative
     """Multiplier on the referral rate from that date (1.2 is 20% more referrals)."""
@@ -78,10 +96,10 @@ class Flag(Model):
 class Demand(Model):
     """Referrals: a non-homogeneous Poisson process and the children it brings."""
 
-    referrals_per_week: NonNegative
+    referrals_per_week: Annotated[NonNegative, Field(le=MAX_REFERRALS_PER_WEEK)]
     """Mean referrals a week at the scenario start, before seasonality."""
-    annual_growth: Annotated[float, Field(gt=-1.0)] = 0.0
-    """Compound growth of the referral rate a year (0.1 is 10% more each year)."""
+    annual_growth: Annotated[Number, Field(gt=-1.0, le=10.0)] = 0.0
+    """Compound growth of the referral rate a year (0.1 is 10% more each year; at most 10)."""
     monthly_factors: tuple[NonNegative, ...] = (1.0,) * 12
     """Twelve multipliers on the rate, January to December (school-term seasonality)."""
     step_changes: tuple[StepChange, ...] = ()
@@ -97,28 +115,30 @@ class Demand(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Demand:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         if len(self.monthly_factors) != 12:
-            raise ValueError(
-                f"monthly_factors needs 12 values (January to December), "
-                f"got {len(self.monthly_factors)}"
-            )
+            problems.append((("monthly_factors",), f"monthly_factors needs 12 values (January to "
+                             f"December), got {len(self.monthly_factors)}"))
         if not self.age_bands:
-            raise ValueError("age_bands needs at least one band")
-        bands = sorted(self.age_bands, key=lambda b: b.min_years)
-        for a, b in itertools.pairwise(bands):
+            problems.append((("age_bands",), "age_bands needs at least one band"))
+        order = sorted(range(len(self.age_bands)), key=lambda i: self.age_bands[i].min_years)
+        for i, j in itertools.pairwise(order):
+            a, b = self.age_bands[i], self.age_bands[j]
             if b.min_years < a.max_years:
-                raise ValueError(
-                    f"age_bands overlap: [{a.min_years:g}, {a.max_years:g}) and "
-                    f"[{b.min_years:g}, {b.max_years:g})"
-                )
-            if b.min_years > a.max_years:
-                raise ValueError(
-                    f"age_bands leave a gap between {a.max_years:g} and {b.min_years:g} years"
-                )
-        if sum(b.weight for b in bands) <= 0:
-            raise ValueError("age_bands weights must not all be zero")
-        _check_sums_to_one(self.sources, "demand.sources")
-        _check_sums_to_one(self.localities, "demand.localities")
+                problems.append((("age_bands", j), f"age_bands overlap: [{a.min_years:g}, "
+                                 f"{a.max_years:g}) and [{b.min_years:g}, {b.max_years:g})"))
+            elif b.min_years > a.max_years:
+                problems.append((("age_bands", j), f"age_bands leave a gap between "
+                                 f"{a.max_years:g} and {b.min_years:g} years"))
+        if self.age_bands and sum(b.weight for b in self.age_bands) <= 0:
+            problems.append((("age_bands",), "age_bands weights must not all be zero"))
+        for name in ("sources", "localities"):
+            try:
+                _check_sums_to_one(getattr(self, name), f"demand.{name}")
+            except ValueError as exc:
+                problems.append(((name,), str(exc)))
+        if problems:
+            raise FieldProblems(problems)
         return self
 
 
@@ -176,9 +196,9 @@ class StaffGroup(Model):
     """Whole-time equivalents in post."""
     autism_share: Probability = 1.0
     """Share of the job plan spent on autism assessment."""
-    hours_per_wte_week: Positive = 37.5
+    hours_per_wte_week: Annotated[Positive, Field(le=168.0)] = 37.5
     """Contracted hours per WTE per week (37.5 in the NHS)."""
-    weeks_lost_per_year: Annotated[float, Field(ge=0.0, lt=52.0)] = 0.0
+    weeks_lost_per_year: Annotated[NonNegative, Field(lt=52.0)] = 0.0
     """Weeks a year lost to leave, training and sickness, spread evenly."""
     cost_per_hour_gbp: NonNegative = 0.0
     """Cost of one hour of this group's time, for the cost KPIs."""
@@ -244,7 +264,7 @@ class Outcomes(Model):
 class YoungChild(Model):
     """Diagnosis in very young children is more often uncertain."""
 
-    under_years: Positive
+    under_years: PositiveAge
     """Age at the outcome step below which the rule applies."""
     uncertain_probability: Probability
     """Chance of an uncertain first outcome for these children."""
@@ -253,7 +273,7 @@ class YoungChild(Model):
 class Review(Model):
     """Watchful waiting for very young children before they join the waiting list."""
 
-    under_years: Positive
+    under_years: PositiveAge
     """Children routed to the team younger than this are reviewed first."""
     duration_days: Distribution
     """Time under review before joining the waiting list."""
@@ -272,7 +292,7 @@ class WaitingList(Model):
 class DnaRules(Model):
     """Did-not-attend: rebooking and discharge."""
 
-    discharge_after: Annotated[int, Field(ge=1)] = 2
+    discharge_after: Annotated[Whole, Field(ge=1, le=100)] = 2
     """Discharge after this many DNAs in one assessment."""
     rebook_after_days: Distribution = Fixed(value=14.0)
     """Time after a DNA before the step can be booked again."""
@@ -281,9 +301,9 @@ class DnaRules(Model):
 class Caseload(Model):
     """Caseload mode: each clinician holds at most K open cases."""
 
-    clinicians: NonNegative
+    clinicians: Annotated[NonNegative, Field(le=100_000)]
     """Clinicians holding cases."""
-    cases_per_clinician: Annotated[int, Field(ge=1)] = 1
+    cases_per_clinician: Annotated[Whole, Field(ge=1, le=1000)] = 1
     """Open cases each clinician can hold (K)."""
 
     @property
@@ -295,9 +315,9 @@ class Caseload(Model):
 class Team(Model):
     """A team that assesses children of an age range in some localities."""
 
-    min_age_years: NonNegative = 0.0
+    min_age_years: Age = 0.0
     """Youngest age the team accepts (inclusive)."""
-    max_age_years: Positive = 18.0
+    max_age_years: PositiveAge = 18.0
     """Age at which children leave the team's range (exclusive)."""
     localities: tuple[str, ...] | None = None
     """Localities the team serves; empty means every locality."""
@@ -314,7 +334,7 @@ class Team(Model):
     """Staff groups of the team by name (paediatrician, psychologist, slt, ...)."""
     caseload: Caseload | None = None
     """Caseload mode only: clinicians and cases each holds."""
-    booking_horizon_weeks: Annotated[int, Field(ge=1, le=104)] = 12
+    booking_horizon_weeks: Annotated[Whole, Field(ge=1, le=104)] = 12
     """Clinic-hours mode: how many weeks ahead appointments are booked."""
     monthly_capacity_factors: tuple[NonNegative, ...] = (1.0,) * 12
     """Twelve multipliers on clinic hours, January to December (an August dip)."""
@@ -331,45 +351,49 @@ class Team(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Team:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         if self.max_age_years <= self.min_age_years:
-            raise ValueError(
-                f"max_age_years ({self.max_age_years:g}) must be above "
-                f"min_age_years ({self.min_age_years:g})"
-            )
+            problems.append((("max_age_years",), f"max_age_years ({self.max_age_years:g}) must "
+                             f"be above min_age_years ({self.min_age_years:g})"))
         if len(self.monthly_capacity_factors) != 12:
-            raise ValueError(
-                f"monthly_capacity_factors needs 12 values, got {len(self.monthly_capacity_factors)}"
-            )
+            problems.append((("monthly_capacity_factors",), "monthly_capacity_factors needs 12 "
+                             f"values, got {len(self.monthly_capacity_factors)}"))
         if not self.steps:
-            raise ValueError("steps needs at least one step")
+            problems.append((("steps",), "steps needs at least one step"))
         if self.capacity_mode == "caseload" and self.caseload is None:
-            raise ValueError("capacity_mode 'caseload' needs a 'caseload' section")
+            problems.append((("capacity_mode",), "capacity_mode 'caseload' needs a 'caseload' section"))
         for where, steps in (("steps", self.steps), ("uncertain_steps", self.uncertain_steps)):
             for i, step in enumerate(steps):
                 for group in step.hours:
                     if group not in self.staff:
-                        raise ValueError(
+                        problems.append(((where, i, "hours", group), (
                             f"{where}[{i}] ({step.name!r}) needs staff group {group!r}, which "
-                            f"this team does not have (it has: {', '.join(sorted(self.staff))})"
-                        )
+                            f"this team does not have (it has: {', '.join(sorted(self.staff))})")))
                 if self.capacity_mode == "clinic_hours" and not any(step.hours.values()):
-                    raise ValueError(
+                    problems.append(((where, i, "hours"), (
                         f"{where}[{i}] ({step.name!r}) needs no staff hours; in clinic_hours "
-                        "mode every step must need some hours from a group"
-                    )
-        if sum(s.outcome for s in self.steps) != 1:
-            raise ValueError("exactly one step must have 'outcome: true' (the MDT decision)")
-        if any(s.outcome for s in self.uncertain_steps):
-            raise ValueError("uncertain_steps must not contain an outcome step")
+                        "mode every step must need some hours from a group")))
+        if self.steps and sum(s.outcome for s in self.steps) != 1:
+            problems.append((("steps",),
+                             "exactly one step must have 'outcome: true' (the MDT decision)"))
+        for i, step in enumerate(self.uncertain_steps):
+            if step.outcome:
+                problems.append((("uncertain_steps", i, "outcome"),
+                                 "uncertain_steps must not contain an outcome step"))
         if self.outcomes.uncertain > 0 and not self.uncertain_steps:
-            raise ValueError("outcomes.uncertain > 0 needs uncertain_steps")
+            problems.append((("outcomes", "uncertain"), "outcomes.uncertain > 0 needs uncertain_steps"))
         if self.young_child is not None and self.young_child.uncertain_probability > 0 and (
             not self.uncertain_steps
         ):
-            raise ValueError("young_child.uncertain_probability > 0 needs uncertain_steps")
+            problems.append((("young_child", "uncertain_probability"),
+                             "young_child.uncertain_probability > 0 needs uncertain_steps"))
         for flag in ("first_appointment", "assessment_started"):
-            if sum(getattr(s, flag) for s in self.steps) > 1:
-                raise ValueError(f"at most one step may have '{flag}: true'")
+            marked = [i for i, s in enumerate(self.steps) if getattr(s, flag)]
+            if len(marked) > 1:
+                problems.append((("steps", marked[1], flag),
+                                 f"at most one step may have '{flag}: true'"))
+        if problems:
+            raise FieldProblems(problems)
         return self
 
     def serves(self, locality: str) -> bool:
@@ -383,7 +407,7 @@ class Team(Model):
 class CapacityChange(Model):
     """A dated change of capacity: recruitment, a vacancy, a new caseload."""
 
-    date: dt.date
+    date: Date
     """Date from which the new value applies."""
     team: str
     """Team whose capacity changes."""
@@ -391,7 +415,7 @@ class CapacityChange(Model):
     """Staff group whose WTE changes (clinic-hours mode)."""
     wte: NonNegative | None = None
     """New WTE of the group from the date."""
-    clinicians: NonNegative | None = None
+    clinicians: Annotated[NonNegative, Field(le=100_000)] | None = None
     """New number of caseload clinicians from the date (caseload mode)."""
 
     @model_validator(mode="after")
@@ -399,7 +423,7 @@ class CapacityChange(Model):
         if (self.wte is None) == (self.clinicians is None):
             raise ValueError("give exactly one of 'wte' (with 'group') or 'clinicians'")
         if self.wte is not None and self.group is None:
-            raise ValueError("a change of 'wte' needs the staff 'group'")
+            raise FieldProblems([(("wte",), "a change of 'wte' needs the staff 'group'")])
         return self
 
 
@@ -408,11 +432,11 @@ class OutsourcedBlock(Model):
 
     team: str
     """Team whose waiting list the block takes children from, longest waiting first."""
-    start_date: dt.date
+    start_date: Date
     """First day of the block."""
-    end_date: dt.date
+    end_date: Date
     """Last day of the block."""
-    assessments_per_month: Annotated[int, Field(ge=0)]
+    assessments_per_month: Annotated[Whole, Field(ge=0, le=100_000)]
     """Children taken off the list each month of the block."""
     price_gbp: NonNegative = 0.0
     """Price of one outsourced assessment."""
@@ -424,9 +448,11 @@ class OutsourcedBlock(Model):
     @model_validator(mode="after")
     def _ordered(self) -> OutsourcedBlock:
         if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+            raise FieldProblems([(("end_date",),
+                                  f"{self.end_date} is before start_date {self.start_date}")])
         if self.turnaround_days < self.first_appointment_after_days:
-            raise ValueError("turnaround_days must be at least first_appointment_after_days")
+            raise FieldProblems([(("turnaround_days",),
+                                  "turnaround_days must be at least first_appointment_after_days")])
         return self
 
 
@@ -443,7 +469,7 @@ class Routing(Model):
     until old enough for a team, or referred out of area."""
     uncovered_by_locality: dict[str, UncoveredRule] = Field(default_factory=dict)
     """The same rule for particular localities."""
-    age_out_years: Positive = 18.0
+    age_out_years: PositiveAge = 18.0
     """Children still waiting at this age leave for adult services (aged out)."""
 
 
@@ -452,7 +478,7 @@ class BacklogGroup(Model):
 
     stage: Literal["awaiting_triage", "awaiting_assessment"]
     """Where they wait."""
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[Whole, Field(ge=0, le=1_000_000)]
     """How many."""
     weeks_waited_min: NonNegative = 0.0
     """Shortest time already waited since referral, in weeks."""
@@ -464,7 +490,8 @@ class BacklogGroup(Model):
     @model_validator(mode="after")
     def _ordered(self) -> BacklogGroup:
         if self.weeks_waited_max < self.weeks_waited_min:
-            raise ValueError("weeks_waited_max must be at least weeks_waited_min")
+            raise FieldProblems([(("weeks_waited_max",),
+                                  "weeks_waited_max must be at least weeks_waited_min")])
         return self
 
 
@@ -482,20 +509,21 @@ class InitialState(Model):
     @model_validator(mode="after")
     def _matches_kind(self) -> InitialState:
         if self.kind == "generated" and not self.backlog:
-            raise ValueError("kind 'generated' needs 'backlog' groups")
+            raise FieldProblems([(("kind",), "kind 'generated' needs 'backlog' groups")])
         if self.kind == "csv" and not self.csv:
-            raise ValueError("kind 'csv' needs the path 'csv'")
+            raise FieldProblems([(("kind",), "kind 'csv' needs the path 'csv'")])
         if self.kind != "generated" and self.backlog:
-            raise ValueError(f"'backlog' is only read with kind 'generated', not {self.kind!r}")
+            raise FieldProblems([(("backlog",), f"'backlog' is only read with kind 'generated', "
+                                  f"not {self.kind!r}")])
         return self
 
 
 class Reporting(Model):
     """What the KPIs measure."""
 
-    snapshot_dates: tuple[dt.date, ...] = ()
+    snapshot_dates: tuple[Date, ...] = ()
     """Dates at which open referrals and long waits are reported; empty means the horizon end."""
-    cohort_from_date: dt.date | None = None
+    cohort_from_date: Date | None = None
     """Wait KPIs count children referred from this date; empty means the scenario start."""
 
 
@@ -511,9 +539,9 @@ class Scenario(Model):
     """A paragraph for the report: what this design is."""
     assumptions: tuple[str, ...] = ()
     """Assumptions the scenario states, listed in the report."""
-    start_date: dt.date
+    start_date: Date
     """Calendar date of day 0."""
-    horizon_weeks: Annotated[int, Field(ge=1, le=2600)]
+    horizon_weeks: Annotated[Whole, Field(ge=1, le=MAX_HORIZON_WEEKS)]
     """Length of the simulated period, in weeks."""
     priority_classes: tuple[str, ...] = ("urgent", "routine")
     """Priority classes, most urgent first; children without a priority flag get the last."""
@@ -546,45 +574,52 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems: list[str] = []
-        if not self.teams:
-            problems.append("teams: at least one team is needed")
-        if not self.priority_classes:
-            problems.append("priority_classes: at least one class is needed")
-        start, end = self.start_date, self.end_date
+        problems: list[tuple[tuple[str | int, ...], str]] = []
 
-        def check_date(where: str, day: dt.date) -> None:
+        def add(*args: str | int) -> None:
+            *path, message = args
+            problems.append((tuple(path), str(message)))
+
+        if self.start_date.toordinal() + 7 * self.horizon_weeks > dt.date.max.toordinal():
+            raise FieldProblems([(("start_date",), (
+                f"{self.start_date} plus horizon_weeks ({self.horizon_weeks}) ends after "
+                f"{dt.date.max}; expected a start date that leaves room for the horizon"))])
+        if not self.teams:
+            add("teams", "at least one team is needed")
+        if not self.priority_classes:
+            add("priority_classes", "at least one class is needed")
+        start, end = self.start_date, self.end_date
+        peak = self._peak_referrals_per_week()
+        if peak > MAX_REFERRALS_PER_WEEK:
+            add("demand", "referrals_per_week", (
+                f"with growth, seasonality and step changes, referrals would reach about "
+                f"{peak:,.0f} a week; at most {MAX_REFERRALS_PER_WEEK:,.0f} a week are simulated"))
+
+        def check_date(day: dt.date, *path: str | int) -> None:
             if not start <= day <= end:
-                problems.append(f"{where}: {day} is outside the horizon {start} to {end}")
+                problems.append((path, f"{day} is outside the horizon {start} to {end}"))
 
         for name, flag in self.demand.flags.items():
             if flag.priority is not None and flag.priority not in self.priority_classes:
-                problems.append(
-                    f"demand.flags.{name}.priority: {flag.priority!r} is not one of "
-                    f"priority_classes {list(self.priority_classes)}"
-                )
+                add("demand", "flags", name, "priority", (
+                    f"{flag.priority!r} is not one of priority_classes {list(self.priority_classes)}"))
         for i, change in enumerate(self.demand.step_changes):
-            check_date(f"demand.step_changes[{i}].date", change.date)
+            check_date(change.date, "demand", "step_changes", i, "date")
         localities = set(self.demand.localities)
         for source in self.triage.outcomes_by_source:
             if source not in self.demand.sources:
-                problems.append(
-                    f"triage.outcomes_by_source.{source}: not a source in demand.sources "
-                    f"({', '.join(sorted(self.demand.sources))})"
-                )
+                add("triage", "outcomes_by_source", source, (
+                    f"not a source in demand.sources ({', '.join(sorted(self.demand.sources))})"))
         for loc in self.routing.uncovered_by_locality:
             if loc not in localities:
-                problems.append(
-                    f"routing.uncovered_by_locality.{loc}: not a locality in demand.localities"
-                )
+                add("routing", "uncovered_by_locality", loc, "not a locality in demand.localities")
         for name, team in self.teams.items():
-            for loc in team.localities or ():
+            for i, loc in enumerate(team.localities or ()):
                 if loc not in localities:
-                    problems.append(
-                        f"teams.{name}.localities: {loc!r} is not a locality in "
-                        f"demand.localities ({', '.join(sorted(localities))})"
-                    )
-        names = sorted(self.teams)
+                    add("teams", name, "localities", i, (
+                        f"{loc!r} is not a locality in demand.localities "
+                        f"({', '.join(sorted(localities))})"))
+        names = list(self.teams)
         for i, a in enumerate(names):
             for b in names[i + 1:]:
                 ta, tb = self.teams[a], self.teams[b]
@@ -594,36 +629,45 @@ class Scenario(Model):
                 if shared and ta.min_age_years < tb.max_age_years and (
                     tb.min_age_years < ta.max_age_years
                 ):
-                    problems.append(
-                        f"teams.{a} and teams.{b}: age ranges overlap in "
-                        f"{', '.join(sorted(shared))}, so routing would be ambiguous"
-                    )
+                    add("teams", b, "min_age_years", (
+                        f"age ranges overlap with teams.{a} in {', '.join(sorted(shared))}, so "
+                        "routing would be ambiguous"))
         for i, cap in enumerate(self.capacity_changes):
-            where = f"capacity_changes[{i}]"
-            check_date(f"{where}.date", cap.date)
+            check_date(cap.date, "capacity_changes", i, "date")
             changed = self.teams.get(cap.team)
             if changed is None:
-                problems.append(f"{where}.team: no team {cap.team!r}")
+                add("capacity_changes", i, "team", f"no team {cap.team!r}")
             elif cap.group is not None and cap.group not in changed.staff:
-                problems.append(f"{where}.group: team {cap.team!r} has no group {cap.group!r}")
+                add("capacity_changes", i, "group", f"team {cap.team!r} has no group {cap.group!r}")
             elif cap.clinicians is not None and changed.caseload is None:
-                problems.append(f"{where}.clinicians: team {cap.team!r} has no caseload")
+                add("capacity_changes", i, "clinicians", f"team {cap.team!r} has no caseload")
         for i, block in enumerate(self.outsourcing):
-            where = f"outsourcing[{i}]"
-            check_date(f"{where}.start_date", block.start_date)
-            check_date(f"{where}.end_date", block.end_date)
+            check_date(block.start_date, "outsourcing", i, "start_date")
+            check_date(block.end_date, "outsourcing", i, "end_date")
             if block.team not in self.teams:
-                problems.append(f"{where}.team: no team {block.team!r}")
+                add("outsourcing", i, "team", f"no team {block.team!r}")
         for i, group in enumerate(self.initial_state.backlog):
             if group.team is not None and group.team not in self.teams:
-                problems.append(f"initial_state.backlog[{i}].team: no team {group.team!r}")
+                add("initial_state", "backlog", i, "team", f"no team {group.team!r}")
         for i, day in enumerate(self.reporting.snapshot_dates):
-            check_date(f"reporting.snapshot_dates[{i}]", day)
+            check_date(day, "reporting", "snapshot_dates", i)
         if self.reporting.cohort_from_date is not None:
-            check_date("reporting.cohort_from_date", self.reporting.cohort_from_date)
+            check_date(self.reporting.cohort_from_date, "reporting", "cohort_from_date")
         if problems:
-            raise ValueError("\n".join(problems))
+            raise FieldProblems(problems)
         return self
+
+    def _peak_referrals_per_week(self) -> float:
+        """An upper bound on the weekly referral rate over the horizon (inf if it overflows)."""
+        demand = self.demand
+        factors = [demand.referrals_per_week, max(demand.monthly_factors, default=1.0)]
+        factors += [c.factor for c in demand.step_changes if c.factor > 1.0]
+        if min(factors) <= 0.0:
+            return 0.0
+        log_peak = math.fsum(math.log(f) for f in factors)
+        if demand.annual_growth > 0:
+            log_peak += self.horizon_days / 365.25 * math.log1p(demand.annual_growth)
+        return math.exp(log_peak) if log_peak < 700 else math.inf
 
     def team_for(self, age_years: float, locality: str) -> str | None:
         """Name of the team that covers a child of this age in this locality, if any."""
