@@ -309,7 +309,7 @@ HOSTILE_VALUES = {
                            "demand.referrals_per_week", "expected a finite number"),
     "absurd demand": ("referrals_per_week: 10", "referrals_per_week: 100000000",
                       "demand.referrals_per_week", "expected a number <= 10,000"),
-    "absurd growth": ("referrals_per_week: 10", "referrals_per_week: 100\n  annual_growth: 10",
+    "absurd growth": ("referrals_per_week: 10", "annual_growth: 10\n  referrals_per_week: 100",
                       "demand.referrals_per_week", "at most 10,000 a week are simulated"),
     "yes as a number": ("horizon_weeks: 104", "horizon_weeks: yes", "horizon_weeks",
                         "not true/false"),
