@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from asdsim import compare
-from asdsim.analysis.kpis import MONTHS_3
+from asdsim.analysis.cohorts import MONTHS_3
 from asdsim.analysis.paired import Comparison
 from asdsim.reporting import charts
 

@@ -1,24 +1,21 @@
 """Key performance indicators, per replication and then as means with confidence intervals.
 
-Definitions (all in ``docs`` of the README too):
+What each KPI means (label, unit, direction, numerator, denominator, clock, censoring) is in
+:mod:`asdsim.analysis.definitions`; who is counted and when is in :mod:`asdsim.analysis.cohorts`.
+This module only computes them. In short:
 
-* Waits run from the current referral (``referral_day``; a re-referral restarts the clock).
-* The **cohort** of a wait KPI is the children referred on or after ``reporting.cohort_from_date``
-  (default: the start, so a starting backlog is left out) who reached a team's waiting list.
-* A **within-window share** (first appointment within 13 weeks, assessment started within
-  3 months) counts only children whose window had closed by the horizon: a child referred in the
-  last 13 weeks is not yet known to be seen or not. Children who left without being seen count
-  as not seen within the window.
-* **Median and 90th percentile waits** are Kaplan–Meier quantiles: children not yet seen are
-  censored at the horizon (or when they left), so the quantile is NaN, "not reached", rather than
-  biased, when too few have been seen.
-* **Backlog cleared** (``backlog_cleared_weeks``) is when the last child of the starting backlog
-  was seen or left, in weeks from the start; NaN where some were still waiting at the horizon.
-* A quantile or clearance time not reached in some replication is NaN for the whole run, not a
-  mean of the replications that reached it (which would be biased low).
-* **Open referrals** at a date are children referred and not yet exited; **waiting over N
-  weeks** are open referrals more than N weeks old, at any stage, as NHS England's Autism Waiting
-  Time Statistics count them.
+* Waits run from the current referral (a re-referral restarts the clock).
+* The headline shares count every referral in the cohort except those turned down at triage;
+  ``_all_referrals`` and ``_listed`` give the other two bases. Shares are also given per calendar
+  year and quarter of referral (``assessment_started_within_3_months[2019Q2]``).
+* A within-window share counts only children whose window had closed by the horizon.
+* Median and 90th percentile waits are Kaplan–Meier quantiles, NaN ("not reached") where too few
+  were seen; ``_median_at_least`` gives what is known then (the median is longer than the
+  longest follow-up), ``_restricted_mean`` the area under the survival curve up to the longest
+  possible follow-up, and ``_mean_seen`` the plain mean over children seen.
+* A censored KPI not reached in some replication is NaN for the whole run, not a mean of the
+  replications that reached it (which would be biased low).
+* Open referrals and waiting over N weeks are counted at the end of each reporting date.
 """
 
 from __future__ import annotations
@@ -29,74 +26,85 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from asdsim.analysis import cohorts
+from asdsim.analysis.cohorts import MONTHS_3, WEEKS_13
+from asdsim.analysis.definitions import is_censored
 from asdsim.analysis.record import ReplicationRecord
-from asdsim.analysis.stats import km_quantile, mean_ci
+from asdsim.analysis.stats import km_curve, km_quantile, km_restricted_mean, mean_ci
 from asdsim.model.child import EXIT_REASONS
 from asdsim.model.teams import DEFINITE_OUTCOMES
 from asdsim.scenario.schema import Scenario
 
-WEEKS_13 = 13 * 7.0
-MONTHS_3 = 3 * 365.25 / 12.0
-SNAPSHOT_WAITS_WEEKS = (13, 52, 104)
-CENSORED = ("first_appointment_wait_", "diagnosis_wait_", "backlog_cleared_weeks")
-"""KPIs that may not be reached by the horizon: NaN unless reached in every replication."""
+WAIT_SHARES = (("first_appointment_within_13_weeks", "first_appointment_day", WEEKS_13),
+               ("assessment_started_within_3_months", "assessment_started_day", MONTHS_3))
+"""The within-window shares: name, milestone, window in days."""
 
 
 def snapshot_days(scenario: Scenario) -> list[tuple[str, float]]:
-    """(label, day) of each reporting date; the horizon end when none are given."""
-    dates = scenario.reporting.snapshot_dates or (scenario.end_date,)
-    return [(d.isoformat(), float((d - scenario.start_date).days)) for d in dates]
+    """(label, time) of each reporting date, at its end; the horizon when none are given."""
+    if not scenario.reporting.snapshot_dates:
+        return [(scenario.end_date.isoformat(), scenario.horizon_days)]
+    return [(d.isoformat(), min(cohorts.end_of_date_day(scenario, d), scenario.horizon_days))
+            for d in scenario.reporting.snapshot_dates]
 
 
-def open_counts(cols: dict[str, np.ndarray], day: float) -> dict[str, float]:
-    """Open referrals and long waiters at the end of a day."""
-    referred = cols["first_referral_day"] <= day
-    is_open = referred & ~(cols["exit_day"] <= day)
-    age = day - cols["referral_day"]
-    out = {"open_referrals": float(is_open.sum())}
-    for weeks in SNAPSHOT_WAITS_WEEKS:
-        out[f"waiting_over_{weeks}_weeks"] = float((is_open & (age > 7 * weeks)).sum())
-    return out
+def _wait_kpis(c: dict[str, np.ndarray], cohort: np.ndarray, horizon: float, tau: float
+               ) -> Iterator[tuple[str, str, float]]:
+    referral = c["referral_day"]
+    ended = np.where(np.isnan(c["exit_day"]), horizon, c["exit_day"])
+    for name, milestone in (("first_appointment_wait", "first_appointment_day"),
+                            ("assessment_started_wait", "assessment_started_day"),
+                            ("diagnosis_wait", "diagnosis_day")):
+        seen = ~np.isnan(c[milestone]) & cohort
+        duration = (np.where(seen, c[milestone], ended) - referral)[cohort] / 7.0
+        observed = seen[cohort]
+        median = km_quantile(duration, observed, 0.5)
+        yield f"{name}_median", "weeks", median
+        yield f"{name}_p90", "weeks", km_quantile(duration, observed, 0.9)
+        if math.isnan(median) and len(duration):
+            times, _ = km_curve(duration, observed)
+            longest = float(duration.max())
+            median = max(longest, float(times[-1]) if len(times) else longest)
+        yield f"{name}_median_at_least", "weeks", median
+        yield f"{name}_restricted_mean", "weeks", km_restricted_mean(duration, observed, tau / 7.0)
+        yield (f"{name}_mean_seen", "weeks",
+               float(duration[observed].mean()) if observed.any() else math.nan)
 
 
 def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tuple[str, str, float]]:
     """Yield ``(kpi, unit, value)`` for one replication."""
     c = rec.columns
     horizon = scenario.horizon_days
-    cohort_from = 0.0
-    if scenario.reporting.cohort_from_date is not None:
-        cohort_from = float((scenario.reporting.cohort_from_date - scenario.start_date).days)
+    cohort_from = cohorts.cohort_start_day(scenario)
     referral = c["referral_day"]
-    listed = ~np.isnan(c["list_join_day"]) | c["outsourced"]
-    cohort = listed & (referral >= cohort_from)
+    in_cohort = referral >= cohort_from
+    basis = cohorts.bases(rec, horizon)
 
-    for kpi, milestone, window in (
-        ("first_appointment_within_13_weeks", "first_appointment_day", WEEKS_13),
-        ("assessment_started_within_3_months", "assessment_started_day", MONTHS_3),
-    ):
-        closed = cohort & (referral + window <= horizon)
-        met = (c[milestone] - referral) <= window
-        n = int(closed.sum())
-        yield kpi, "share", float((met & closed).sum() / n) if n else math.nan
+    for kpi, milestone, window in WAIT_SHARES:
+        yield kpi, "share", cohorts.within_window(c, milestone, window, horizon,
+                                                  in_cohort & basis["not_rejected"])
+        for suffix, key in (("_all_referrals", "all"), ("_listed", "listed")):
+            yield kpi + suffix, "share", cohorts.within_window(c, milestone, window, horizon,
+                                                               in_cohort & basis[key])
+    for period, members in cohorts.referral_periods(scenario, referral).items():
+        for kpi, milestone, window in WAIT_SHARES:
+            yield (f"{kpi}[{period}]", "share",
+                   cohorts.within_window(c, milestone, window, horizon,
+                                         members & basis["not_rejected"]))
 
-    triaged = ~np.isnan(c["triage_day"]) & (c["first_referral_day"] >= cohort_from)
+    # each referral (first or repeat) from its own arrival to its first triage decision
     target = scenario.triage.target_days
-    closed = (c["first_referral_day"] >= cohort_from) & (c["first_referral_day"] + target <= horizon)
-    n = int(closed.sum())
-    yield ("triaged_within_target", "share",
-           float((closed & triaged & (c["triage_day"] - c["first_referral_day"] <= target)).sum()
-                 / n) if n else math.nan)
+    arrivals = np.concatenate([c["first_referral_day"][~c["from_backlog"].astype(bool)],
+                               rec.rereferral_days])
+    n = int(((arrivals >= cohort_from) & (arrivals + target <= horizon)).sum())
+    arrived, decided = rec.triage_decisions[:, 0], rec.triage_decisions[:, 1]
+    met = (arrived >= cohort_from) & (arrived + target <= horizon) & (decided - arrived <= target)
+    yield "triaged_within_target", "share", float(met.sum() / n) if n else math.nan
 
-    for name, milestone in (("first_appointment_wait", "first_appointment_day"),
-                            ("diagnosis_wait", "diagnosis_day")):
-        seen = ~np.isnan(c[milestone]) & cohort
-        ended = np.where(np.isnan(c["exit_day"]), horizon, c["exit_day"])
-        duration = np.where(seen, c[milestone], ended) - referral
-        for q, label in ((0.5, "median"), (0.9, "p90")):
-            value = km_quantile(duration[cohort], seen[cohort], q)
-            yield f"{name}_{label}", "weeks", value / 7.0
+    listed_cohort = in_cohort & basis["listed"]
+    yield from _wait_kpis(c, listed_cohort, horizon, horizon - cohort_from)
 
-    backlog = c["from_backlog"]
+    backlog = c["from_backlog"].astype(bool)
     if backlog.any():
         # the last child of the starting backlog to be seen (or to leave); NaN if any still waits
         seen_or_left = np.fmin(c["started_day"], c["exit_day"])[backlog]
@@ -105,9 +113,11 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
         cleared = math.nan
     yield "backlog_cleared_weeks", "weeks", cleared
 
-    for label, day in snapshot_days(scenario):
-        for kpi, value in open_counts(c, day).items():
-            yield f"{kpi}[{label}]", "children", value
+    labels = snapshot_days(scenario)
+    counts = cohorts.open_counts(rec, np.array([day for _, day in labels]))
+    for i, (label, _) in enumerate(labels):
+        for kpi, values in counts.items():
+            yield f"{kpi}[{label}]", "children", float(values[i])
 
     reasons = c["exit_reason"]
     new = c["first_referral_day"] >= 0
@@ -118,13 +128,15 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
 
     assessed = reasons == "assessed"
     completed = int(assessed.sum())
-    in_house = assessed & ~c["outsourced"]
+    in_house = assessed & ~c["outsourced"].astype(bool)
     yield ("staff_hours_per_assessment", "hours",
            float(c["staff_hours"][in_house].mean()) if in_house.any() else math.nan)
     outcomes = c["outcome"][assessed]
     for outcome in DEFINITE_OUTCOMES:
         yield (f"outcome_share[{outcome}]", "share",
                float((outcomes == outcome).mean()) if completed else math.nan)
+    for (team, step), (booked, missed) in rec.visits.items():
+        yield f"dna_share[{team}/{step}]", "share", missed / booked if booked else math.nan
 
     staff_cost = 0.0
     for (team, group), (available, used) in rec.staff.items():
@@ -154,7 +166,7 @@ def kpi_table(records: list[ReplicationRecord], scenario: Scenario) -> pd.DataFr
     rows = []
     for (kpi, unit), group in per_rep.groupby(["kpi", "unit"], sort=False):
         values = group["value"].to_numpy()
-        if str(kpi).startswith(CENSORED) and np.isnan(values).any():
+        if is_censored(str(kpi)) and np.isnan(values).any():
             # not reached in some replication: a mean of the others would be biased low
             values = np.full_like(values, np.nan)
         mean, low, high, n = mean_ci(values)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from asdsim.analysis.kpis import CENSORED
+from asdsim.analysis.definitions import is_censored
 from asdsim.analysis.results import Results
 from asdsim.analysis.stats import mean_ci
 
@@ -64,7 +64,7 @@ def paired_table(results: dict[str, Results], baseline: str) -> pd.DataFrame:
             if kpi in base_kpis:
                 # aligned on the replication number: the same children and luck in both
                 diff = (per_rep.loc[kpi] - base.loc[kpi]).to_numpy(dtype=float)
-                if not (str(kpi).startswith(CENSORED) and np.isnan(diff).any()):
+                if not (is_censored(str(kpi)) and np.isnan(diff).any()):
                     d_mean, d_low, d_high, _ = mean_ci(diff)
             rows.append([name, kpi, row["unit"], row["mean"], row["ci_low"], row["ci_high"],
                          d_mean, d_low, d_high])

@@ -7,7 +7,7 @@ is NaN, never a sentinel, and a child whose exit lies beyond the horizon is stil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,13 @@ class ReplicationRecord:
     """Caseload team -> (slots available, slots busy on average) per week."""
     outsourced_cost_gbp: float
     wall_seconds: float = 0.0
+    rereferral_gaps: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    """(child, rejected, referred again) days, shape (n, 3): the child is not an open referral
+    between the two days (a return beyond the horizon has not happened yet)."""
+    triage_decisions: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(referral, first triage decision) days of every referral decided, shape (n, 2)."""
+    visits: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """(team, step) -> (appointments, missed) over the horizon, for contact steps."""
 
 
 def record(pathway: Pathway, replication: int) -> ReplicationRecord:
@@ -75,8 +82,17 @@ def record(pathway: Pathway, replication: int) -> ReplicationRecord:
             staff[(name, group)] = ledger
         if isinstance(team, CaseloadTeam):
             slots[name] = team.slot_ledger(weeks)
+    visits: dict[tuple[str, str], tuple[int, int]] = {}
+    for name, team in pathway.teams.items():
+        for day, step, missed in team.visits:
+            if day < horizon:
+                booked, dna = visits.get((name, step), (0, 0))
+                visits[(name, step)] = (booked + 1, dna + int(missed))
     return ReplicationRecord(
         replication=replication, columns=cols,
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),
+        rereferral_gaps=np.array(pathway.rereferral_gaps, dtype=float).reshape(-1, 3),
+        triage_decisions=np.array(pathway.triage_decisions, dtype=float).reshape(-1, 2),
+        visits=visits,
         staff=staff, slots=slots, outsourced_cost_gbp=pathway.outsourced_cost_gbp,
     )

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asdsim.analysis.kpis import SNAPSHOT_WAITS_WEEKS, kpi_table, per_replication_kpis
+from asdsim.analysis import cohorts
+from asdsim.analysis.cohorts import count_within
+from asdsim.analysis.kpis import kpi_table, per_replication_kpis
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.model.child import MILESTONES
 from asdsim.scenario.schema import Scenario
@@ -39,14 +41,6 @@ def _dates(start: dt.date, days: np.ndarray) -> pd.Series:
     return pd.Series(out).where(~np.isnan(days))
 
 
-def _between(start: np.ndarray, end: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """How many intervals [start, end) contain each time (NaN start: none; NaN end: open)."""
-    valid = ~np.isnan(start)
-    starts = np.sort(start[valid])
-    ends = np.sort(np.where(np.isnan(end[valid]), np.inf, end[valid]))
-    return np.searchsorted(starts, times, "right") - np.searchsorted(ends, times, "right")
-
-
 def _fmin(*arrays: np.ndarray) -> np.ndarray:
     out = arrays[0]
     for a in arrays[1:]:
@@ -55,26 +49,24 @@ def _fmin(*arrays: np.ndarray) -> np.ndarray:
 
 
 def _weekly(rec: ReplicationRecord, weeks: int) -> dict[str, np.ndarray]:
+    """Weekly flows, and stocks at the end of each week (see :mod:`asdsim.analysis.cohorts`)."""
     c = rec.columns
     ends = 7.0 * np.arange(1, weeks + 1)
     first, exit_day = c["first_referral_day"], c["exit_day"]
     held = _fmin(c["held_day"], c["review_day"])
     seen_or_gone = _fmin(c["started_day"], exit_day)
+    counts = cohorts.open_counts(rec, ends)
     out = {
         "referrals_in": np.bincount(
             (np.concatenate([first[first >= 0], rec.rereferral_days]) // 7).astype(np.int64),
             minlength=weeks)[:weeks].astype(float),
-        "open_referrals": _between(first, exit_day, ends),
-        "awaiting_triage": _between(first, _fmin(c["accepted_day"], exit_day), ends),
-        "held_or_review": _between(held, _fmin(c["list_join_day"], exit_day), ends),
-        "waiting_for_assessment": _between(c["list_join_day"], seen_or_gone, ends),
-        "in_assessment": _between(c["started_day"], exit_day, ends),
+        "open_referrals": counts.pop("open_referrals"),
+        "awaiting_triage": count_within(first, _fmin(c["accepted_day"], exit_day), ends),
+        "held_or_review": count_within(held, _fmin(c["list_join_day"], exit_day), ends),
+        "waiting_for_assessment": count_within(c["list_join_day"], seen_or_gone, ends),
+        "in_assessment": count_within(c["started_day"], exit_day, ends),
     }
-    gone = np.where(np.isnan(exit_day), np.inf, exit_day)
-    referral = c["referral_day"]
-    for n in SNAPSHOT_WAITS_WEEKS:  # open referrals over n weeks old, at any stage (as AWTS)
-        out[f"waiting_over_{n}_weeks"] = np.array(
-            [np.count_nonzero((referral <= t - 7 * n) & (gone > t)) for t in ends], dtype=float)
+    out.update(counts)
     for name, day in (("first_appointments", "first_appointment_day"),
                       ("assessments_completed", "exit_day")):
         days = c[day]
@@ -137,7 +129,8 @@ class Results:
     @cached_property
     def weekly(self) -> pd.DataFrame:
         """One row per week per replication: referrals, open referrals by stage, long waits,
-        first appointments and assessments completed (counts at the end of each week)."""
+        first appointments and assessments completed (stocks counted at the end of each week,
+        just before the next week's first instant)."""
         weeks = self.scenario.horizon_weeks
         starts = _dates(self.scenario.start_date, 7.0 * np.arange(weeks)).to_numpy()
         frames = []
@@ -163,9 +156,9 @@ class Results:
                 slots, busy = rec.slots.get(team, (np.full(weeks, np.nan),) * 2)
                 frames.append(pd.DataFrame({
                     "replication": rec.replication, "week": np.arange(weeks), "team": team,
-                    "waiting_for_assessment": _between(
+                    "waiting_for_assessment": count_within(
                         np.where(mine, c["list_join_day"], np.nan), seen_or_gone, ends),
-                    "in_assessment": _between(
+                    "in_assessment": count_within(
                         np.where(mine, c["started_day"], np.nan), c["exit_day"], ends),
                     "slots_available": slots, "slots_busy": busy,
                 }))

@@ -29,6 +29,30 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     return mean, mean - half, mean + half, n
 
 
+def km_curve(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Kaplan–Meier survival curve of right-censored durations.
+
+    Parameters
+    ----------
+    durations
+        Time to the event, or to censoring where the event was not observed.
+    observed
+        True where the event happened.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(times, survival)``: the distinct event times and the survival just after each (a step
+        function, 1 before the first time). Both are empty where no event was observed.
+    """
+    t = np.asarray(durations, dtype=float)
+    e = np.asarray(observed, dtype=bool)
+    if not e.any():
+        return np.zeros(0), np.zeros(0)
+    result = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e]))
+    return result.sf.quantiles, result.sf.probabilities
+
+
 def km_quantile(durations: np.ndarray, observed: np.ndarray, q: float) -> float:
     """The q-quantile of a duration from right-censored data (Kaplan–Meier).
 
@@ -47,14 +71,22 @@ def km_quantile(durations: np.ndarray, observed: np.ndarray, q: float) -> float:
         The smallest time at which the estimated share with the event reaches ``q``, or NaN
         where it never does within the data (the quantile is not reached: too many censored).
     """
-    t = np.asarray(durations, dtype=float)
-    e = np.asarray(observed, dtype=bool)
-    if len(t) == 0:
+    times, survival = km_curve(durations, observed)
+    reached = np.nonzero(survival <= 1.0 - q + 1e-12)[0]
+    return float(times[reached[0]]) if len(reached) else math.nan
+
+
+def km_restricted_mean(durations: np.ndarray, observed: np.ndarray, tau: float) -> float:
+    """The restricted mean duration up to ``tau``: the area under the Kaplan–Meier survival curve
+    from 0 to ``tau`` (NaN for no data).
+
+    Unlike a median, it exists however many are censored, and it is the mean of
+    ``min(duration, tau)`` when nothing is censored before ``tau``.
+    """
+    if len(np.asarray(durations)) == 0:
         return math.nan
-    order = np.lexsort((~e, t))  # at tied times, events before censorings
-    t, e = t[order], e[order]
-    at_risk = len(t) - np.arange(len(t))
-    factors = np.where(e, 1.0 - 1.0 / at_risk, 1.0)
-    survival = np.cumprod(factors)
-    reached = np.nonzero(e & (survival <= 1.0 - q + 1e-12))[0]
-    return float(t[reached[0]]) if len(reached) else math.nan
+    times, survival = km_curve(durations, observed)
+    keep = times < tau
+    edges = np.concatenate([[0.0], times[keep], [tau]])
+    levels = np.concatenate([[1.0], survival[keep]])
+    return float(np.sum(levels * np.diff(edges)))

@@ -49,6 +49,7 @@ class Draws:
     rebook: np.ndarray
     duration: np.ndarray
     outcome: np.ndarray
+    session: np.ndarray
 
     @classmethod
     def make(cls, streams: Streams, n: int) -> Draws:
@@ -63,6 +64,7 @@ class Draws:
             rebook=streams["rebook"].random((n, DNAS)),
             duration=streams["duration"].random((n, BOOKINGS)),
             outcome=streams["outcome"].random((n, 2)),
+            session=streams["session"].random((n, BOOKINGS)),
         )
 
 
@@ -86,6 +88,8 @@ class Pathway:
         self.streams = streams = Streams(seed, replication)
         self.weeks = scenario.horizon_weeks
         self.rereferral_days: list[float] = []
+        self.rereferral_gaps: list[tuple[int, float, float]] = []  # child, rejected, referred again
+        self.triage_decisions: list[tuple[float, float]] = []  # (referral, its first decision)
         self.sources = list(scenario.demand.sources)
         self.localities = list(scenario.demand.localities)
         self.outsourced_cost_gbp = 0.0
@@ -203,6 +207,8 @@ class Pathway:
         now = self.env.now
         k = child.triage_count
         child.triage_count += 1
+        if math.isnan(child.triage_day):  # the first decision on this referral
+            self.triage_decisions.append((child.referral_day, now))
         child.triage_day = now
         outcomes = self._triage_outcomes[child.source]
         u = self.uniform(self.draws.triage, child, k, "triage")
@@ -223,7 +229,10 @@ class Pathway:
                     otherwise: str) -> None:
         """With ``probability``, ``action`` the child after a drawn delay; else it exits."""
         if self.uniform(table, child, k, activity) < probability:
-            self._later(delay(self.uniform(table, child, k, activity, j=1)), action, child)
+            wait = delay(self.uniform(table, child, k, activity, j=1))
+            if activity == "rereferral":  # not an open referral until it comes back
+                self.rereferral_gaps.append((child.id, self.env.now, self.env.now + wait))
+            self._later(wait, action, child)
         else:
             self.release(child, otherwise, self.env.now)
 

@@ -8,8 +8,9 @@ Two kinds of team share the waiting list and the assessment logic (milestones, D
   within the horizon from the day its gap allows. Children whose package must be rebooked (after
   a DNA) go first, then new starts in waiting-list order, stopping at the first child who cannot
   be booked; there are no new starts in a week in which a started assessment that is due could
-  not be booked. A joint step needs all its groups in the same week; a non-joint step books each
-  group's part where it fits.
+  not be booked. Within its week, an appointment falls in the first five days (working days), by
+  the child's own uniform, so waits are measured in days, not whole weeks. A joint step needs all
+  its groups in the same week; a non-joint step books each group's part where it fits.
 * ``CaseloadTeam`` (caseload mode) holds at most ``slots`` open cases; a case holds its slot for
   the elapsed time of its steps. With one exponential step this is an M/M/c queue.
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from asdsim.model.pathway import Pathway
 
 EPS = 1e-9
+WORKING_DAYS = 5.0
+"""Days of each week on which clinics run: booked appointments are spread over them."""
 DEFINITE_OUTCOMES = ("autism", "other_neurodevelopmental", "none")
 
 
@@ -52,6 +55,7 @@ class CompiledStep:
     dna_probability: float
     min_gap_days: float
     duration: Sampler
+    contact: bool
     first_appointment: bool
     assessment_started: bool
     outcome: bool
@@ -67,7 +71,7 @@ def compile_steps(steps: tuple[Step, ...], groups: list[str], flag_first: bool,
     for i, s in enumerate(steps):
         needs = tuple((groups.index(g), h) for g, h in s.hours.items() if h > 0)
         out.append(CompiledStep(
-            name=s.name, needs=needs, joint=s.joint or len(needs) <= 1,
+            name=s.name, needs=needs, joint=s.joint or len(needs) <= 1, contact=s.contact,
             dna_probability=s.dna_probability if s.contact else 0.0,
             min_gap_days=s.min_gap_days, duration=s.duration_days.sampler(),
             first_appointment=s.first_appointment if flag_first else i == first_contact,
@@ -140,6 +144,8 @@ class TeamRunner:
         draws = pathway.draws
         self.u_dna, self.u_rebook = draws.dna, draws.rebook
         self.u_duration, self.u_outcome = draws.duration, draws.outcome
+        self.u_session = draws.session
+        self.visits: list[tuple[float, str, bool]] = []  # (day, step, missed) of each appointment
 
     # -- a child's case with this team ---------------------------------------------------------
 
@@ -182,12 +188,16 @@ class TeamRunner:
         k = child.appointments
         child.appointments += 1
         pathway = self.pathway
-        if step.dna_probability > 0 and pathway.uniform(self.u_dna, child, k, "dna") < (
-            step.dna_probability
-        ):
+        missed = step.dna_probability > 0 and pathway.uniform(self.u_dna, child, k, "dna") < (
+            step.dna_probability)
+        if step.contact:
+            self.visits.append((day, step.name, missed))
+        if missed:
             child.dna_count += 1
             if child.dna_count >= self.discharge_after:
-                pathway.release(child, "discharged_dna", day)
+                # a decided outcome stands: a missed feedback appointment is not a discharge
+                decided = not math.isnan(child.diagnosis_day)
+                pathway.release(child, "assessed" if decided else "discharged_dna", day)
             else:
                 u = pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook")
                 case.earliest_day = day + self.rebook(u)
@@ -318,7 +328,7 @@ class ClinicTeam(TeamRunner):
                 break
             for g, w, h in parts:
                 remaining[g][w] -= h
-            day = max(max(7.0 * w for _, w, _ in parts), day, now)
+            day = self._session_day(case, index, max(w for _, w, _ in parts), max(day, now))
             bookings.append(Booking(index, parts, day))
         case.booked.extend(bookings)
         for booking in bookings:
@@ -326,6 +336,15 @@ class ClinicTeam(TeamRunner):
         if not math.isnan(deferred):
             self._queue(case, deferred)
         return True
+
+    def _session_day(self, case: Case, index: int, week: int, earliest: float) -> float:
+        """When in its week a booked step falls: spread over the week's working days (the first
+        five of the model's week), no earlier than ``earliest``, by the child's own uniform."""
+        low = max(7.0 * week, earliest)
+        high = 7.0 * week + WORKING_DAYS
+        if low >= high:
+            return low
+        return low + (high - low) * self.pathway.uniform(self.u_session, case.child, index, "session")
 
     def _queue(self, case: Case, earliest: float) -> None:
         """Wait for a weekly pass to book the case's next steps from ``earliest``."""

@@ -18,9 +18,11 @@ from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from asdsim.analysis.kpis import MONTHS_3, WEEKS_13
+from asdsim.analysis.cohorts import MONTHS_3, cohort_start_day
+from asdsim.analysis.definitions import split
 from asdsim.analysis.paired import Comparison, paired_table
 from asdsim.analysis.results import Results
+from asdsim.analysis.stats import km_curve
 
 Runs = Results | Mapping[str, Results] | Iterable[Results] | Comparison
 """What a chart accepts: one run, runs by name, a list of runs, or a comparison."""
@@ -78,14 +80,13 @@ def open_referrals(results: Runs) -> Figure:
 
 
 def _quarterly_share(res: Results) -> pd.Series:
-    p = res.patients
-    horizon = res.scenario.horizon_days
-    cohort = p[(p.list_join_day.notna() | p.outsourced) & (p.referral_day >= 0)
-               & (p.referral_day + WEEKS_13 <= horizon)]
-    met = (cohort.first_appointment_day - cohort.referral_day) <= WEEKS_13
-    quarter = pd.PeriodIndex(cohort.referral_date, freq="Q")
-    per_rep = met.groupby([quarter, cohort.replication]).mean()
-    return per_rep.groupby(level=0).mean()
+    """The mean across replications of each quarter's 13-week share, from the KPI table's
+    per-quarter KPIs (quarters with no closed window are left out)."""
+    prefix = "first_appointment_within_13_weeks["
+    k = res.kpis[res.kpis.kpi.str.startswith(prefix) & res.kpis.kpi.str.contains("Q")].dropna(
+        subset=["mean"])
+    quarters = pd.PeriodIndex([split(name)[1] for name in k.kpi], freq="Q")
+    return pd.Series(k["mean"].to_numpy(), index=quarters).sort_index()
 
 
 def first_appointment_13_weeks_by_quarter(results: Runs, target: float = 1.0) -> Figure:
@@ -126,28 +127,19 @@ def first_appointment_13_weeks_by_quarter(results: Runs, target: float = 1.0) ->
     return fig
 
 
-def _km_curve(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.lexsort((~observed, durations))
-    t, e = durations[order], observed[order]
-    at_risk = len(t) - np.arange(len(t))
-    survival = np.cumprod(np.where(e, 1.0 - 1.0 / at_risk, 1.0))
-    return t[e], 1.0 - survival[e]
-
-
 def wait_ecdf(results: Runs) -> Figure:
     """Distribution of referral-to-assessment-start waits (Kaplan–Meier, censored at the horizon)."""
     fig = Figure(figsize=(9, 4.2))
     ax = fig.subplots()
     for i, (name, res) in enumerate(_runs(results).items()):
         p = res.patients
-        start = 0.0
-        if res.scenario.reporting.cohort_from_date is not None:
-            start = float((res.scenario.reporting.cohort_from_date - res.scenario.start_date).days)
+        start = cohort_start_day(res.scenario)
         cohort = p[(p.list_join_day.notna() | p.outsourced) & (p.referral_day >= start)]
         seen = cohort.assessment_started_day.notna().to_numpy()
         ended = cohort.exit_day.fillna(res.scenario.horizon_days)
         duration = (np.where(seen, cohort.assessment_started_day, ended) - cohort.referral_day)
-        t, share = _km_curve(duration.to_numpy() / 7.0, seen)
+        t, survival = km_curve(duration.to_numpy() / 7.0, seen)
+        share = 1.0 - survival
         style = _style(i)
         ax.step(t, 100 * share, where="post", color=style["color"], linestyle=style["linestyle"],
                 label=name)
