@@ -165,3 +165,10 @@ def test_every_kpi_produced_is_in_the_registry(make_scenario):
         assert entry.unit == results.kpis.set_index("kpi").loc[name, "unit"], name
     with pytest.raises(KeyError, match="valid KPIs"):
         definitions.definition("no_such_kpi")
+
+
+def test_the_docs_kpi_table_is_the_registry():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "kpis.md").read_text()
+    assert definitions.markdown_table() in doc

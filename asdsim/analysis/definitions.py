@@ -61,7 +61,8 @@ _WAIT_SHARE_CLOCKS = {
                            "NICE QS51 statement 1: assessment started within 3 months"),
 }
 _BASES = {
-    "": "all referrals (the headline basis, as the standards count)",
+    "": "every referral except those turned down at triage (rejected, or information never "
+        "returned): the headline basis",
     "_all_referrals": "all referrals",
     "_listed": "referrals that reached a team's waiting list",
 }
@@ -195,3 +196,14 @@ def label(name: str) -> str:
 def is_censored(name: str) -> bool:
     """Whether a KPI may not be reached by the horizon (see :class:`KpiDefinition`)."""
     return definition(name).censored
+
+
+def markdown_table() -> str:
+    """The registry as a Markdown table (``docs/kpis.md`` carries it; a test keeps them equal)."""
+    rows = ["| KPI | unit | better | numerator | denominator | clock | censored | standard |",
+            "|---|---|---|---|---|---|---|---|"]
+    for d in REGISTRY.values():
+        cells = [f"`{d.name}`", d.unit, d.direction, d.numerator or d.label, d.denominator or "-",
+                 d.clock or "-", "yes" if d.censored else "no", d.standard or "-"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
