@@ -75,3 +75,27 @@ def make_scenario():
         return asdsim.scenario_from_dict(deep_update(BASE, over))
 
     return make
+
+
+def halve_clinic_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deliberately broken model: every staff group has half its clinic hours.
+
+    Patches ``hours_available`` wherever a loaded asdsim module imported it, so the patch holds
+    however the model's modules are arranged. Scenario files are untouched, so a check sees the
+    model's output move, not a changed scenario. Applies in this process only (``jobs=1``).
+    """
+    import sys
+
+    from asdsim.model import capacity
+
+    original = capacity.hours_available
+
+    def halved(*args: Any, **kwargs: Any) -> Any:
+        return original(*args, **kwargs) * 0.5
+
+    patched = 0
+    for name, module in list(sys.modules.items()):
+        if name.startswith("asdsim.") and getattr(module, "hours_available", None) is original:
+            monkeypatch.setattr(module, "hours_available", halved)
+            patched += 1
+    assert patched, "no module uses asdsim.model.capacity.hours_available any more"

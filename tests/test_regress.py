@@ -6,16 +6,22 @@ import math
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
-import asdsim.analysis.record
-import asdsim.model.pathway
-from asdsim.checks import regress
-from asdsim.checks.regress import Expected, StoredKpi, Tolerance, compare_kpi, default_tolerance
+from asdsim.checks import junit, regress
+from asdsim.checks.regress import (
+    FLOAT_PRECISION,
+    Expected,
+    StoredKpi,
+    Tolerance,
+    compare_kpi,
+    default_tolerance,
+)
 from asdsim.cli import main
-from asdsim.model import capacity
+from tests.conftest import halve_clinic_hours
 
 REGRESSION = Path(__file__).parent.parent / "scenarios" / "regression"
 
@@ -26,28 +32,30 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    """A copy of the clinic-hours regression scenario with its stored expected results."""
+@pytest.fixture(scope="module")
+def current_expected(tmp_path_factory) -> Path:
+    """The clinic-hours regression scenario with expected results written by the model as it is
+    now (the stored seed and replications kept), so these tests check the comparison itself,
+    whatever the state of the shipped expected files."""
+    source = tmp_path_factory.mktemp("clinic_hours")
     for name in ("clinic_hours.yaml", "clinic_hours.expected.yaml"):
-        shutil.copy(REGRESSION / name, tmp_path / name)
+        shutil.copy(REGRESSION / name, source / name)
+    regress.update(source)
+    return source
+
+
+@pytest.fixture
+def folder(tmp_path, current_expected) -> Path:
+    """A copy of :func:`current_expected`, for one test to change."""
+    for name in ("clinic_hours.yaml", "clinic_hours.expected.yaml"):
+        shutil.copy(current_expected / name, tmp_path / name)
     return tmp_path
 
 
 @pytest.fixture
 def halved_capacity(monkeypatch):
-    """A deliberately broken model: every staff group has half its clinic hours.
-
-    The scenario file is untouched, so a regression run sees the model's output move, not a
-    changed scenario.
-    """
-    original = capacity.hours_available
-
-    def halved(*args, **kwargs):
-        return original(*args, **kwargs) * 0.5
-
-    monkeypatch.setattr(asdsim.model.pathway, "hours_available", halved)
-    monkeypatch.setattr(asdsim.analysis.record, "hours_available", halved)
+    """A deliberately broken model: every staff group has half its clinic hours."""
+    halve_clinic_hours(monkeypatch)
 
 
 def test_shipped_regression_scenarios_match_their_expected_results(capsys):
@@ -64,32 +72,33 @@ def test_halved_capacity_regresses_with_a_readable_diff(folder, halved_capacity,
     stored = Expected.read(folder / "clinic_hours.expected.yaml").kpis["first_appointment_wait_median"]
     code, out, _ = run([str(folder)], capsys)
     assert code == 1
-    assert "regressed" in out and "scenario changed" not in out
+    assert "clinic_hours: moved" in out and "scenario changed" not in out
     line = next(row for row in out.splitlines() if "first_appointment_wait_median" in row)
     assert f"{stored.mean:.4g}" in line  # the stored value ...
     new = regress.check(folder).scenarios[0]
     moved = next(k for k in new.kpis if k.kpi == "first_appointment_wait_median")
     assert moved.new_mean > 1.5 * stored.mean  # ... against a much longer wait
-    assert f"{moved.new_mean:.4g}" in line and "REGRESSED" in line
+    assert f"{moved.new_mean:.4g}" in line and "moved up" in line and "REGRESSED" not in out
     assert "FAILED" in out and "--update" in out
 
 
 def test_junit_has_one_case_per_kpi_and_scenario(folder, halved_capacity, tmp_path, capsys):
-    junit = tmp_path / "reports" / "regress.xml"
-    code, _, _ = run([str(folder), "--junit", str(junit)], capsys)
+    junit_file = tmp_path / "reports" / "regress.xml"
+    code, _, _ = run([str(folder), "--junit", str(junit_file)], capsys)
     assert code == 1
     report = regress.check(folder)
-    root = ET.parse(junit).getroot()
+    root = ET.parse(junit_file).getroot()
     (suite,) = root.findall("testsuite")
     cases = suite.findall("testcase")
     kpis = report.scenarios[0].kpis
     assert len(cases) == len(kpis) + 1  # every KPI, and the scenario's provenance
-    assert {c.get("name") for c in cases} == {k.kpi for k in kpis} | {regress.PROVENANCE_CASE}
+    assert {c.get("name") for c in cases} == {k.kpi for k in kpis} | {junit.PROVENANCE_CASE}
     failed = [c for c in cases if c.find("failure") is not None]
     assert len(failed) == sum(not k.passed for k in kpis) > 0
     assert int(root.get("tests")) == len(cases) and int(root.get("failures")) == len(failed)
     message = next(c for c in failed if c.get("name") == "first_appointment_wait_median")
     assert "stored" in message.find("failure").get("message")
+    assert "moved up" in message.find("failure").get("message")
 
 
 def test_update_round_trips(tmp_path, capsys):
@@ -182,11 +191,72 @@ def test_kpi_comparison_statuses():
     unreached = StoredKpi("p90", "weeks", nan, nan, nan, rule)
     assert compare_kpi("s", unreached, {"mean": nan, "ci_low": nan, "ci_high": nan}).status == "same"
     now = compare_kpi("s", unreached, {"mean": 40.0, "ci_low": 39.0, "ci_high": 41.0})
-    assert now.status == "regressed" and now.detail == "now reached"
+    assert now.status == "moved" and now.detail == "now reached"
     kept = StoredKpi("wait", "weeks", 20.0, 19.0, 21.0, rule)
     assert compare_kpi("s", kept, {"mean": 20.5, "ci_low": 19.0, "ci_high": 22.0}).status == "within"
-    assert compare_kpi("s", kept, {"mean": 21.5, "ci_low": 21.0, "ci_high": 22.0}).status == "regressed"
+    up = compare_kpi("s", kept, {"mean": 21.5, "ci_low": 21.0, "ci_high": 22.0})
+    assert up.status == "moved" and up.result_text() == "moved up" and not up.passed
+    down = compare_kpi("s", kept, {"mean": 18.5, "ci_low": 18.0, "ci_high": 19.0})
+    assert down.result_text() == "moved down" and "moved down: stored 20 [19, 21], new 18.5" in down.line()
+    # the same run repeated: within the stored tolerance is not enough
+    repeated = compare_kpi("s", kept, {"mean": 20.5, "ci_low": 19.0, "ci_high": 22.0}, repeated=True)
+    assert repeated.status == "moved" and repeated.tolerance == FLOAT_PRECISION
     assert compare_kpi("s", kept, None).status == "missing"
     new = compare_kpi("s", None, {"kpi": "x", "unit": "weeks", "mean": 1.0, "ci_low": 0.0,
                                   "ci_high": 2.0})
     assert new.status == "new" and not new.passed
+
+
+def test_a_ten_percent_shift_fails_when_seed_scenario_and_version_match(folder, monkeypatch, capsys):
+    """Rerun with the stored seed, scenario and version, a KPI must match to floating-point
+    precision, even where the stored tolerance (the CI, or ±5% with a 0.01 floor) would pass it."""
+    kpi = "first_appointment_within_13_weeks"
+    stored = Expected.read(folder / "clinic_hours.expected.yaml").kpis[kpi]
+    shifted_mean = 1.1 * stored.mean
+    low, high = stored.tolerance.band(stored.mean, stored.ci_low, stored.ci_high)
+    assert low <= shifted_mean <= high  # the stored tolerance alone would let it through
+    real = regress.simulate
+
+    def shifted(*args, **kwargs):
+        table = real(*args, **kwargs).kpis.copy()
+        table.loc[table.kpi == kpi, ["mean", "ci_low", "ci_high"]] *= 1.1
+        return SimpleNamespace(kpis=table)
+
+    monkeypatch.setattr(regress, "simulate", shifted)
+    code, out, _ = run([str(folder)], capsys)
+    assert code == 1
+    line = next(row for row in out.splitlines() if kpi in row)
+    assert "moved up" in line and "float precision" in line and "+10.0%" in line
+    moved = [row for row in out.splitlines() if "moved up" in row or "moved down" in row]
+    assert len(moved) == 1  # every other KPI is the same to floating-point precision
+
+    # after a new asdsim version the stored tolerance applies, and the shift is within it
+    monkeypatch.setattr(regress, "_asdsim_version", lambda: "99.0")
+    (scenario,) = regress.check(folder).scenarios
+    assert scenario.status == "version changed" and scenario.changed
+    within = next(k for k in scenario.kpis if k.kpi == kpi)
+    assert within.status == "within" and within.tolerance == stored.tolerance
+
+
+def test_values_are_stored_rounded_and_compared_to_float_precision():
+    stored = Expected("s.yaml", "s", "abc", "1.0", 1, 2, {
+        "slot_utilisation[camhs]": StoredKpi("slot_utilisation[camhs]", "share", 0.9999999999999999,
+                                             0.9999999999999998, 1.0000000000000002,
+                                             default_tolerance("share")),
+        "cost_total": StoredKpi("cost_total", "GBP", 123456.78901234567, 1.0 / 3.0, math.nan,
+                                default_tolerance("GBP"))})
+    data = yaml.safe_load(stored.to_yaml())
+    assert data["kpis"]["slot_utilisation[camhs]"] | {"tolerance": None} == {
+        "unit": "share", "mean": 1.0, "ci_low": 1.0, "ci_high": 1.0, "tolerance": None}
+    assert data["kpis"]["cost_total"]["mean"] == 123456.789012
+    assert data["kpis"]["cost_total"]["ci_low"] == 0.333333333333
+    assert data["kpis"]["cost_total"]["ci_high"] is None
+    # the stored 1.0 against a new 0.9999999999999999: the same, not moved
+    one = StoredKpi("slot_utilisation[camhs]", "share", 1.0, 1.0, 1.0, default_tolerance("share"))
+    for repeated in (True, False):
+        same = compare_kpi("s", one, {"mean": 0.9999999999999999, "ci_low": 0.9999999999999998,
+                                      "ci_high": 1.0000000000000002}, repeated)
+        assert same.status == "same" and not same.moved
+    # rounding to 12 digits is far inside floating-point precision; the 9th digit is not
+    assert compare_kpi("s", one, {"mean": 1.0 - 1e-12, "ci_low": 1.0, "ci_high": 1.0}, True).status == "same"
+    assert compare_kpi("s", one, {"mean": 1.0 - 1e-8, "ci_low": 1.0, "ci_high": 1.0}, True).status == "moved"

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,12 @@ import pytest
 import yaml
 
 import asdsim
+from asdsim.cli.sweep import add_parser
+from asdsim.cli.sweep import command as sweep_command
 from asdsim.experiments import sweep
 from asdsim.experiments.backends import Backend, BackendError, DaskBackend, ProcessBackend, make_backend
 from asdsim.experiments.grid import GridError, load_grid, parse_field, short_names
-from asdsim.experiments.sweep import PointStore, SweepError, add_parser, run_sweep
+from asdsim.experiments.sweep import PointStore, SweepError, run_sweep
 from asdsim.reporting.sweep_chart import summary_chart
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None
@@ -340,37 +341,41 @@ def test_a_failing_point_stops_the_sweep_naming_it(two_field_grid: Path, tmp_pat
 
 
 RESUME_SCRIPT = textwrap.dedent("""
-    import sys
+    import sys, time
     from asdsim.experiments.sweep import load_grid, run_sweep
-    run_sweep(load_grid(sys.argv[1]), sys.argv[2], chart=False)
+
+    def progress(event):
+        if event.done == int(sys.argv[3]):   # stored: say so, then wait to be killed
+            print("stored", flush=True)
+            time.sleep(600)
+
+    run_sweep(load_grid(sys.argv[1]), sys.argv[2], progress=progress, chart=False)
 """)
 
 
 def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
-    slower = {**TINY, "horizon_weeks": 104, "demand": {**TINY["demand"], "referrals_per_week": 12}}
     wte = [0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8]
-    path = write_grid(tmp_path, {"teams.mdt.staff.paediatrician.wte": wte}, base=slower, replications=4)
+    path = write_grid(tmp_path, {"teams.mdt.staff.paediatrician.wte": wte})
     grid = load_grid(path)
     out = tmp_path / "killed"
-    points = out / "points"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-c", RESUME_SCRIPT, str(path), str(out)], env=env)
+    # the sweep reports its third stored point and waits there: killed at a known point, however
+    # fast or slow the machine
+    process = subprocess.Popen([sys.executable, "-c", RESUME_SCRIPT, str(path), str(out), "3"], env=env,
+                               stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            if len(PointStore(out).stored()) >= 3:
-                break
-            time.sleep(0.005)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "stored"
         process.send_signal(signal.SIGKILL)
     finally:
+        process.kill()
         process.wait()
-    stored = len(PointStore(out).stored())
-    assert 3 <= stored < len(grid.points), "the sweep was not interrupted half-way"
+    assert len(PointStore(out).stored()) == 3
     assert not (out / "sweep.parquet").exists()
 
     resumed = run_sweep(grid, out, chart=False)
-    assert (resumed.reused, resumed.computed) == (stored, len(grid.points) - stored)
-    assert not list(points.glob(".tmp-*"))
+    assert (resumed.reused, resumed.computed) == (3, len(grid.points) - 3)
+    assert not list((out / "points").glob(".tmp-*"))
     whole = run_sweep(grid, tmp_path / "whole", chart=False)
     pd.testing.assert_frame_equal(resumed.table, whole.table, check_exact=True)
 
@@ -412,14 +417,15 @@ def test_cli_writes_table_chart_and_provenance(two_field_grid: Path, tmp_path: P
         provenance["base_scenario_hash"]
 
 
-def test_cli_progress_bar_on_a_terminal(two_field_grid: Path, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "160")
-    args = parse(["sweep", str(two_field_grid), "--out", str(tmp_path), "--no-chart"])
-    result = sweep._run_with_progress(load_grid(two_field_grid), args, Backend(), tty=True)
-    assert result.computed == 6
-    shown = capsys.readouterr().out
+def test_cli_progress_bar_on_a_terminal(two_field_grid: Path, tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    args = parse(["sweep", str(two_field_grid), "--out", str(tmp_path), "--no-chart", "--jobs", "1"])
+    assert sweep_command(args, terminal=Console(file=screen, force_terminal=True, width=160)) == 0
+    shown = screen.getvalue()
     assert "6/6" in shown and "point 5: paediatrician.wte=1" in shown
 
 

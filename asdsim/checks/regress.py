@@ -3,29 +3,30 @@
 Every scenario file ``NAME.yaml`` in a regression folder has an expected-results file
 ``NAME.expected.yaml`` beside it, written by ``asdsim regress DIR --update`` and never by hand.
 It records the scenario's hash, the asdsim version, the seed and replications, and for every KPI
-its mean, 95% confidence interval and a tolerance: a new mean is accepted within
-``max(relative * |stored|, absolute)`` of the stored mean or, with ``ci: true``, anywhere inside
-the stored 95% CI (the wider of the two). So ``{relative: 0.05}`` is a relative rule,
-``{absolute: 0.5}`` an absolute one and ``{ci: true}`` the stored CI. The default is
-``{relative: 0.05, absolute: <floor for the unit>, ci: true}``: a KPI regresses when it moves by
-more than 5% (and more than, say, one child or one percentage point) *and* leaves its stored CI.
+its mean, 95% confidence interval (each to 12 significant digits) and a tolerance.
 
-``asdsim regress DIR`` runs each scenario again with the stored seed and replications and compares
-every KPI under its rule. A KPI not reached (NaN) must still be not reached; a KPI missing from the
-run, or new in it, is reported. A scenario whose hash or asdsim version differs from the stored one
-is reported as changed, with its KPI comparison still shown, and counts as a failure: the stored
-numbers describe something else, so someone must look and run ``--update``. Files whose names
-start with ``_`` are base files for ``extends:`` and are not run.
+``asdsim regress DIR`` runs each scenario again with the stored seed and replications. When the
+scenario's hash and the asdsim version also match the stored ones, the run is the stored run
+repeated: every KPI must match to floating-point precision (:data:`FLOAT_PRECISION`), so any
+change to the model's output, however small, is caught. Otherwise the KPI's stored tolerance
+applies: a new mean is accepted within ``max(relative * |stored|, absolute)`` of the stored mean
+or, with ``ci: true``, anywhere inside the stored 95% CI (the wider of the two). The default is
+``{relative: 0.05, absolute: <floor for the unit>, ci: true}``.
 
-The library returns a :class:`RegressionReport`; the command prints it and can write JUnit XML.
+A KPI not reached (NaN) must still be not reached; a KPI missing from the run, or new in it, is
+reported. A scenario whose hash or asdsim version differs from the stored one is reported as
+changed, with its KPI comparison under the stored tolerances still shown, and counts as a
+failure: the stored numbers describe something else, so someone must look and run ``--update``.
+Files whose names start with ``_`` are base files for ``extends:`` and are not run.
+
+The library returns a :class:`RegressionReport`; :mod:`asdsim.checks.junit` writes it as JUnit
+XML and ``asdsim regress`` (:mod:`asdsim.cli.regress`) prints it.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ import yaml
 
 from asdsim.errors import AsdsimError, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED, simulate
-from asdsim.files import write_bytes_atomic, write_text_atomic
+from asdsim.files import write_text_atomic
 from asdsim.scenario import load_scenario, scenario_hash
 
 EXPECTED_SUFFIX = ".expected.yaml"
@@ -45,14 +46,17 @@ DEFAULT_RELATIVE = 0.05
 UNIT_FLOORS = {"share": 0.01, "weeks": 0.5, "children": 1.0, "hours": 0.1, "GBP": 1.0}
 """Absolute floor of the default tolerance, by KPI unit: a tiny stored value (a share near zero,
 a count of two children) may move by this much without counting as a regression."""
-PROVENANCE_CASE = "provenance (scenario hash, asdsim version)"
+SIGNIFICANT_DIGITS = 12
+"""Digits a stored number keeps: enough for any KPI, few enough that ``--update`` writes 1.0 and
+not 0.9999999999999999."""
 HEADER = """\
 # Expected results of {file}, written by `asdsim regress --update`: do not edit by hand.
 # After a deliberate change to the scenario or the model, run
 #   asdsim regress DIR --update        (DIR: this folder)
-# and review the diff. A new mean passes within max(relative x |stored|, absolute) of the stored
-# mean or, with ci: true, inside the stored 95% CI. Set rules with --update --tolerance RULE
-# (every KPI) or --tolerance KPI:RULE (one), e.g. --tolerance relative=0.1,ci.
+# and review the diff. Run with the same seed, scenario and asdsim version, every KPI must match
+# to floating-point precision. Otherwise a new mean passes within max(relative x |stored|,
+# absolute) of the stored mean or, with ci: true, inside the stored 95% CI. Set rules with
+# --update --tolerance RULE (every KPI) or --tolerance KPI:RULE (one), e.g. relative=0.1,ci.
 """
 
 Progress = Callable[[str, int, int], None]
@@ -90,6 +94,8 @@ class Tolerance:
 
     def describe(self) -> str:
         """The rule in a few words (``±5% (≥0.01) or CI``: the stored CI)."""
+        if self == FLOAT_PRECISION:
+            return "float precision"
         parts = []
         if self.relative:
             parts.append(f"±{100 * self.relative:g}%" + (f" (≥{self.absolute:g})"
@@ -147,6 +153,11 @@ class Tolerance:
         return cls(relative, absolute, ci)
 
 
+FLOAT_PRECISION = Tolerance(relative=1e-9, absolute=1e-12)
+"""The rule when the stored run is repeated exactly (same seed, scenario and asdsim version): only
+rounding may differ, from the stored digits or another platform's arithmetic."""
+
+
 def default_tolerance(unit: str) -> Tolerance:
     """±5% (at least the unit's floor, ``UNIT_FLOORS``), or anywhere in the stored 95% CI.
 
@@ -157,6 +168,11 @@ def default_tolerance(unit: str) -> Tolerance:
 
 
 # ------------------------------------------------------------------------ expected-results files
+
+
+def rounded(x: float) -> float:
+    """``x`` to :data:`SIGNIFICANT_DIGITS` significant digits, as stored."""
+    return float(f"{x:.{SIGNIFICANT_DIGITS}g}")
 
 
 class _Inline(dict):  # type: ignore[type-arg]
@@ -198,7 +214,7 @@ class Expected:
     def to_yaml(self) -> str:
         """The file's text: a header saying how it is made, then the data."""
         def number(x: float) -> float | None:
-            return None if math.isnan(x) else float(x)
+            return None if math.isnan(x) else rounded(x)
 
         data = {
             "scenario": self.scenario_file, "scenario_name": self.scenario_name,
@@ -286,6 +302,21 @@ def find_scenarios(path: str | Path) -> list[Path]:
 # -------------------------------------------------------------------------------- comparison
 
 
+def _number(x: float) -> str:
+    return "not reached" if math.isnan(x) else f"{x:.4g}"
+
+
+def _with_ci(mean: float, low: float, high: float) -> str:
+    if math.isnan(mean):
+        return "not reached"
+    if math.isnan(low) or math.isnan(high):
+        return _number(mean)
+    return f"{_number(mean)} [{_number(low)}, {_number(high)}]"
+
+
+Status = Literal["same", "within", "moved", "missing", "new"]
+
+
 @dataclass(frozen=True)
 class KpiComparison:
     """One KPI of one scenario: stored against new."""
@@ -300,8 +331,10 @@ class KpiComparison:
     new_low: float
     new_high: float
     tolerance: Tolerance | None
-    status: Literal["same", "within", "regressed", "missing", "new"]
-    """same (identical), within tolerance, regressed, missing from the run, new in the run."""
+    """The rule applied: :data:`FLOAT_PRECISION` for a repeated run, else the stored one."""
+    status: Status
+    """same (equal to floating-point precision), within tolerance, moved beyond it, missing from
+    the run, new in the run."""
     detail: str = ""
 
     @property
@@ -311,12 +344,66 @@ class KpiComparison:
 
     @property
     def moved(self) -> bool:
-        """Whether anything differs from the stored value."""
+        """Whether anything differs from the stored value (beyond floating-point precision)."""
         return self.status != "same"
 
+    @property
+    def direction(self) -> str:
+        """``up`` or ``down`` when both means are numbers and differ, else empty."""
+        if math.isnan(self.stored_mean) or math.isnan(self.new_mean) or self.new_mean == self.stored_mean:
+            return ""
+        return "up" if self.new_mean > self.stored_mean else "down"
 
-def compare_kpi(scenario: str, stored: StoredKpi | None, new: dict[str, Any] | None) -> KpiComparison:
-    """Compare one KPI's new mean and CI with its stored values under the stored rule."""
+    def stored_text(self) -> str:
+        """The stored mean and 95% CI (``absent`` for a new KPI)."""
+        if self.status == "new":
+            return "absent"
+        return _with_ci(self.stored_mean, self.stored_low, self.stored_high)
+
+    def new_text(self) -> str:
+        """The new mean and 95% CI (``absent`` for a missing KPI)."""
+        if self.status == "missing":
+            return "absent"
+        return _with_ci(self.new_mean, self.new_low, self.new_high)
+
+    def change_text(self) -> str:
+        """The change of the mean, and in percent of the stored mean (``+1.2 (+5.0%)``)."""
+        if math.isnan(self.stored_mean) or math.isnan(self.new_mean):
+            return ""
+        diff = self.new_mean - self.stored_mean
+        pct = f" ({100 * diff / abs(self.stored_mean):+.1f}%)" if self.stored_mean else ""
+        return f"{diff:+.4g}{pct}"
+
+    def result_text(self) -> str:
+        """The outcome in words: ``same``, ``within tolerance``, ``moved up``, ``MISSING`` ..."""
+        if self.status == "moved":
+            text = f"moved {self.direction}" if self.direction else "moved"
+        else:
+            text = {"same": "same", "within": "within tolerance", "missing": "MISSING",
+                    "new": "NEW"}[self.status]
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def line(self) -> str:
+        """One line saying what happened, for logs and JUnit messages."""
+        rule = f", tolerance {self.tolerance.describe()}" if self.tolerance else ""
+        return f"{self.kpi}: {self.result_text()}: stored {self.stored_text()}, new {self.new_text()}{rule}"
+
+
+def compare_kpi(scenario: str, stored: StoredKpi | None, new: dict[str, Any] | None,
+                repeated: bool = False) -> KpiComparison:
+    """Compare one KPI's new mean and CI with its stored values.
+
+    Parameters
+    ----------
+    scenario
+        The scenario's name, carried into the result.
+    stored, new
+        The stored KPI and the new row (``mean``, ``ci_low``, ``ci_high``; ``kpi`` and ``unit``
+        for a new KPI); either may be None (a new or a missing KPI), not both.
+    repeated
+        The run repeats the stored one (same seed, scenario and asdsim version): the KPI must
+        match to :data:`FLOAT_PRECISION`. Otherwise the stored tolerance applies.
+    """
     nan = math.nan
     if stored is None:
         if new is None:
@@ -324,25 +411,27 @@ def compare_kpi(scenario: str, stored: StoredKpi | None, new: dict[str, Any] | N
         return KpiComparison(scenario, str(new["kpi"]), str(new["unit"]), nan, nan, nan,
                              new["mean"], new["ci_low"], new["ci_high"], None, "new",
                              "not in the expected file")
+    rule = FLOAT_PRECISION if repeated else stored.tolerance
     if new is None:
         return KpiComparison(scenario, stored.kpi, stored.unit, stored.mean, stored.ci_low,
-                             stored.ci_high, nan, nan, nan, stored.tolerance, "missing",
-                             "no longer computed")
+                             stored.ci_high, nan, nan, nan, rule, "missing", "no longer computed")
     mean, low, high = float(new["mean"]), float(new["ci_low"]), float(new["ci_high"])
     args = (scenario, stored.kpi, stored.unit, stored.mean, stored.ci_low, stored.ci_high,
-            mean, low, high, stored.tolerance)
+            mean, low, high, rule)
 
     def same(a: float, b: float) -> bool:
-        return (math.isnan(a) and math.isnan(b)) or a == b
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        low_, high_ = FLOAT_PRECISION.band(b, nan, nan)
+        return low_ <= a <= high_
 
     if same(mean, stored.mean) and same(low, stored.ci_low) and same(high, stored.ci_high):
         return KpiComparison(*args, "same")
     if math.isnan(stored.mean) or math.isnan(mean):
         what = "now reached" if math.isnan(stored.mean) else "no longer reached"
-        return KpiComparison(*args, "regressed", what)
-    lo, hi = stored.tolerance.band(stored.mean, stored.ci_low, stored.ci_high)
-    status: Literal["within", "regressed"] = "within" if lo <= mean <= hi else "regressed"
-    return KpiComparison(*args, status)
+        return KpiComparison(*args, "moved", what)
+    lo, hi = rule.band(stored.mean, stored.ci_low, stored.ci_high)
+    return KpiComparison(*args, "within" if lo <= mean <= hi else "moved")
 
 
 @dataclass
@@ -353,18 +442,26 @@ class ScenarioComparison:
     path: Path
     expected_path: Path
     status: str
-    """ok, regressed, scenario changed, version changed, no expected file, invalid scenario,
-    invalid expected file."""
+    """ok, moved (a KPI moved beyond its rule, is missing or is new), scenario changed, version
+    changed, no expected file, invalid scenario, invalid expected file."""
     problems: list[str] = field(default_factory=list)
     kpis: list[KpiComparison] = field(default_factory=list)
     wall_seconds: float = 0.0
     stored: Expected | None = None
     new_hash: str = ""
+    new_version: str = ""
 
     @property
     def passed(self) -> bool:
-        """Whether the scenario is unchanged and no KPI regressed."""
+        """Whether the scenario is unchanged and no KPI moved."""
         return self.status == "ok"
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run differs from the stored one in scenario, asdsim version or seed, so
+        the stored tolerances apply rather than floating-point precision."""
+        return self.stored is not None and (self.new_hash != self.stored.scenario_hash
+                                            or self.new_version != self.stored.asdsim_version)
 
     @property
     def errored(self) -> bool:
@@ -429,30 +526,36 @@ def check_scenario(path: Path, jobs: int = 1, progress: Progress | None = None) 
         return result
     result.stored = stored
     result.new_hash = scenario_hash(scenario)
+    result.new_version = _asdsim_version()
+    seed = stored.seed  # the stored run repeated, unless the scenario or asdsim changed
     started = time.perf_counter()
     update = None if progress is None else (lambda done, total: progress(name, done, total))
-    results = simulate(scenario, stored.replications, stored.seed, jobs, update)
+    results = simulate(scenario, stored.replications, seed, jobs, update)
     result.wall_seconds = time.perf_counter() - started
     new: dict[str, dict[str, Any]] = {str(row["kpi"]): {str(k): v for k, v in row.items()}
                                       for row in results.kpis.to_dict("records")}
     names = list(stored.kpis) + [k for k in new if k not in stored.kpis]
-    result.kpis = [compare_kpi(name, stored.kpis.get(k), new.get(k)) for k in names]
+    repeated = not result.changed and seed == stored.seed
+    result.kpis = [compare_kpi(name, stored.kpis.get(k), new.get(k), repeated) for k in names]
     if result.new_hash != stored.scenario_hash:
         result.problems.append(f"scenario changed since the expected results were written "
                                f"(hash {stored.scenario_hash}, now {result.new_hash})")
-    version = _asdsim_version()
+    version = result.new_version
     if version != stored.asdsim_version:
         result.problems.append(f"asdsim version changed since the expected results were written "
                                f"({stored.asdsim_version}, now {version})")
     failed = [k for k in result.kpis if not k.passed]
     if failed:
-        result.problems.append(f"{len(failed)} of {len(result.kpis)} KPIs regressed, missing or new")
+        rule = "their stored tolerance" if not repeated else "floating-point precision (same seed, " \
+            "scenario and asdsim version)"
+        result.problems.append(f"{len(failed)} of {len(result.kpis)} KPIs moved beyond {rule}, "
+                               "or are missing or new")
     if result.new_hash != stored.scenario_hash:
         result.status = "scenario changed"
     elif version != stored.asdsim_version:
         result.status = "version changed"
     elif failed:
-        result.status = "regressed"
+        result.status = "moved"
     return result
 
 
@@ -563,229 +666,3 @@ def update(path: str | Path, replications: int | None = None, seed: int | None =
             "created" if previous is None else "unchanged" if previous == text else "updated")
         out.append(Updated(name, target, action, len(kpis), int(run_seed), int(reps)))
     return out
-
-
-# ------------------------------------------------------------------------------------- JUnit
-
-
-def write_junit(report: RegressionReport, path: str | Path) -> Path:
-    """Write JUnit XML: one test suite per scenario, one test case per KPI, plus one for the
-    scenario's provenance (its hash and the asdsim version match the stored ones).
-
-    A scenario that could not be compared (no expected file, invalid) is one test case with an
-    ``error``; a KPI that regressed, is missing or is new is a ``failure``.
-    """
-    root = ET.Element("testsuites", name="asdsim regress")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for s in report.scenarios:
-        suite = ET.SubElement(root, "testsuite", name=s.name)
-        classname = f"asdsim.checks.regress.{s.name}"
-        counts = {"tests": 0, "failures": 0, "errors": 0}
-        if s.stored is not None:
-            props = ET.SubElement(suite, "properties")
-            for prop, text in (("scenario_file", str(s.path)), ("expected_file", str(s.expected_path)),
-                               ("stored_hash", s.stored.scenario_hash), ("scenario_hash", s.new_hash),
-                               ("stored_version", s.stored.asdsim_version),
-                               ("asdsim_version", _asdsim_version()), ("seed", str(s.stored.seed)),
-                               ("replications", str(s.stored.replications))):
-                ET.SubElement(props, "property", name=prop, value=text)
-        if s.errored:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=PROVENANCE_CASE,
-                                 time="0")
-            error = ET.SubElement(case, "error", type=s.status.replace(" ", "_"),
-                                  message=f"{s.status}: {s.problems[0] if s.problems else ''}")
-            error.text = "\n".join(s.problems)
-            counts["tests"] += 1
-            counts["errors"] += 1
-        else:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=PROVENANCE_CASE,
-                                 time=f"{s.wall_seconds:.3f}")
-            counts["tests"] += 1
-            changes = [p for p in s.problems if "changed" in p]
-            if changes:
-                failure = ET.SubElement(case, "failure", type=s.status.replace(" ", "_"),
-                                        message=changes[0])
-                failure.text = "\n".join(changes)
-                counts["failures"] += 1
-            for k in s.kpis:
-                case = ET.SubElement(suite, "testcase", classname=classname, name=k.kpi, time="0")
-                counts["tests"] += 1
-                if not k.passed:
-                    failure = ET.SubElement(case, "failure", type=k.status, message=_kpi_line(k))
-                    failure.text = _kpi_line(k)
-                    counts["failures"] += 1
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
-        suite.set("time", f"{s.wall_seconds:.3f}")
-    for key, value in totals.items():
-        root.set(key, str(value))
-    root.set("time", f"{report.wall_seconds:.3f}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_bytes_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
-
-
-# ------------------------------------------------------------------------------- command line
-
-
-def _num(x: float) -> str:
-    return "not reached" if math.isnan(x) else f"{x:.4g}"
-
-
-def _with_ci(mean: float, low: float, high: float) -> str:
-    if math.isnan(mean):
-        return "not reached"
-    if math.isnan(low) or math.isnan(high):
-        return _num(mean)
-    return f"{_num(mean)} [{_num(low)}, {_num(high)}]"
-
-
-def _change(k: KpiComparison) -> str:
-    if math.isnan(k.stored_mean) or math.isnan(k.new_mean):
-        return ""
-    diff = k.new_mean - k.stored_mean
-    pct = f" ({100 * diff / abs(k.stored_mean):+.1f}%)" if k.stored_mean else ""
-    return f"{diff:+.4g}{pct}"
-
-
-def _kpi_line(k: KpiComparison) -> str:
-    stored = "absent" if k.status == "new" else _with_ci(k.stored_mean, k.stored_low, k.stored_high)
-    new = "absent" if k.status == "missing" else _with_ci(k.new_mean, k.new_low, k.new_high)
-    rule = f", tolerance {k.tolerance.describe()}" if k.tolerance else ""
-    note = f" ({k.detail})" if k.detail else ""
-    return f"{k.kpi}: {k.status}{note}: stored {stored}, new {new}{rule}"
-
-
-def render_tables(report: RegressionReport, show_all: bool = False) -> list[Any]:
-    """Rich tables: a summary per scenario, then the KPIs that moved (every KPI if ``show_all``)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    summary = Table(title="regression scenarios", title_justify="left")
-    for header in ("scenario", "status", "KPIs", "moved", "failed", "seconds"):
-        summary.add_column(header, justify="left" if header in ("scenario", "status") else "right")
-    for s in report.scenarios:
-        moved = sum(k.moved for k in s.kpis)
-        failed = sum(not k.passed for k in s.kpis)
-        summary.add_row(Text(s.name), s.status, str(len(s.kpis)), str(moved), str(failed),
-                        f"{s.wall_seconds:.1f}", style=None if s.passed else "bold red")
-    rows = [k for s in report.scenarios for k in s.kpis if show_all or k.moved]
-    tables: list[Any] = [summary]
-    if rows:
-        diff = Table(title="KPIs" if show_all else "KPIs that moved (tolerance: CI is the stored "
-                     "95% CI)", title_justify="left")
-        for header in ("scenario", "KPI", "unit", "stored [95% CI]", "new [95% CI]", "change",
-                       "tolerance", "result"):
-            diff.add_column(header, justify="right" if header == "change" else "left",
-                             no_wrap=header != "tolerance")
-        for k in rows:
-            result = {"same": "same", "within": "within tolerance", "regressed": "REGRESSED",
-                      "missing": "MISSING", "new": "NEW"}[k.status]
-            if k.detail:
-                result += f" ({k.detail})"
-            stored = "absent" if k.status == "new" else _with_ci(k.stored_mean, k.stored_low,
-                                                                  k.stored_high)
-            new = "absent" if k.status == "missing" else _with_ci(k.new_mean, k.new_low, k.new_high)
-            diff.add_row(Text(k.scenario), Text(k.kpi), k.unit, stored, new, _change(k),
-                         k.tolerance.describe() if k.tolerance else "", result,
-                         style=None if k.passed else "bold red")
-        tables.append(diff)
-    return tables
-
-
-def add_parser(subparsers: Any) -> None:
-    """Register ``asdsim regress`` on an argparse subparsers object (handler in ``func``)."""
-    parser = subparsers.add_parser(
-        "regress", help="compare regression scenarios with their stored expected results",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run every scenario in DIR (NAME.yaml) with the seed and replications stored "
-                    "in NAME.expected.yaml and compare each KPI with the stored value under the "
-                    "file's tolerance. Exit 1 on any regression, on a changed scenario or asdsim "
-                    "version, or on a missing expected file. --update writes the expected files.",
-        epilog="Examples:\n"
-               "  asdsim regress scenarios/regression\n"
-               "  asdsim regress scenarios/regression --junit reports/regress.xml\n"
-               "  asdsim regress scenarios/regression --update            # after a deliberate change\n"
-               "  asdsim regress scenarios/regression --update --tolerance relative=0.1,ci \\\n"
-               "      --tolerance 'cost_total:absolute=500'")
-    parser.add_argument("path", metavar="DIR", help="folder of regression scenarios (or one file)")
-    parser.add_argument("--update", action="store_true",
-                        help="run the scenarios and write their expected-results files")
-    parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
-    parser.add_argument("--all", action="store_true", help="list every KPI, not only those that moved")
-    parser.add_argument("--jobs", type=int, default=1, metavar="J",
-                        help="worker processes; results do not depend on it (default 1)")
-    parser.add_argument("--replications", type=int, metavar="N",
-                        help=f"with --update: replications (default: the stored number, or "
-                             f"{DEFAULT_REPLICATIONS})")
-    parser.add_argument("--seed", type=int, metavar="S",
-                        help=f"with --update: seed (default: the stored seed, or {DEFAULT_SEED})")
-    parser.add_argument("--tolerance", action="append", default=[], metavar="[KPI:]RULE",
-                        help="with --update: tolerance for every KPI, or KPI:RULE for one; RULE is "
-                             "comma-separated relative=FRACTION, absolute=AMOUNT and ci, or exact "
-                             "(default relative=0.05,absolute=<unit floor>,ci; repeatable)")
-    parser.set_defaults(func=regress_command)
-
-
-def _console(stderr: bool = False) -> Any:
-    from asdsim.checks.verify import console
-
-    return console(stderr)
-
-
-def regress_command(args: argparse.Namespace) -> int:
-    """Run ``asdsim regress`` from parsed arguments; returns the exit code."""
-    from rich import box
-
-    out, err = _console(), _console(stderr=True)
-    if args.jobs < 1:
-        err.print(f"asdsim regress: --jobs must be at least 1, got {args.jobs}", markup=False)
-        return 2
-    if not args.update and (args.replications is not None or args.seed is not None or args.tolerance):
-        err.print("asdsim regress: --replications, --seed and --tolerance only apply with --update "
-                  "(a check uses the stored ones)", markup=False)
-        return 2
-    tolerances: dict[str | None, Tolerance] = {}
-    for text in args.tolerance:
-        kpi, _, rule = text.rpartition(":")
-        try:
-            tolerances[kpi or None] = Tolerance.parse(rule)
-        except ValueError as exc:
-            err.print(f"asdsim regress: --tolerance {exc}", markup=False)
-            return 2
-    try:
-        if args.update:
-            return _update(args, tolerances, out)
-        report = check(args.path, jobs=args.jobs)
-    except RegressError as exc:
-        err.print(f"asdsim regress: {exc}", markup=False)
-        return 1
-    for table in render_tables(report, show_all=args.all):
-        if not out.is_terminal:
-            table.box = box.ASCII
-        out.print(table)
-    for s in report.scenarios:
-        for problem in s.problems:
-            out.print(f"{s.name}: {problem}", markup=False)
-    if args.junit:
-        out.print(f"JUnit XML: {write_junit(report, args.junit)}", markup=False)
-    failed = [s for s in report.scenarios if not s.passed]
-    moved = sum(k.moved for s in report.scenarios for k in s.kpis)
-    if failed:
-        out.print(f"FAILED: {len(failed)} of {len(report.scenarios)} scenarios "
-                  f"({', '.join(f'{s.name}: {s.status}' for s in failed)}); after a deliberate "
-                  f"change, run: asdsim regress {args.path} --update", markup=False)
-        return 1
-    out.print(f"ok: {len(report.scenarios)} scenarios, "
-              f"{sum(len(s.kpis) for s in report.scenarios)} KPIs, {moved} moved within tolerance, "
-              f"in {report.wall_seconds:.1f} s", markup=False)
-    return 0
-
-
-def _update(args: argparse.Namespace, tolerances: dict[str | None, Tolerance], out: Any) -> int:
-    updated = update(args.path, args.replications, args.seed, tolerances, jobs=args.jobs)
-    for u in updated:
-        out.print(f"{u.action:9} {u.path} ({u.kpis} KPIs, {u.replications} replications, "
-                  f"seed {u.seed})", markup=False)
-    return 0

@@ -19,18 +19,16 @@ Waits are measured after a warm-up (the queues start empty) and only for childre
 enough before the horizon to have been seen; a child not seen by then counts with the wait it had
 so far, so a broken model cannot hide behind missing values.
 
-Every replication runs in a worker process and sends back only a few numbers, so the whole suite
-needs little memory. The library returns a :class:`VerifyReport`; the command prints it.
+Every replication runs in a worker process (:mod:`asdsim.experiments.backends`) and sends back
+only a few numbers, so the whole suite needs little memory. The library returns a
+:class:`VerifyReport`; ``asdsim verify`` (:mod:`asdsim.cli.verify`) prints it.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -41,6 +39,7 @@ import pandas as pd
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.results import Results
 from asdsim.analysis.stats import mean_ci
+from asdsim.experiments.backends import TaskFailed, make_backend
 from asdsim.experiments.runner import run_replication
 from asdsim.scenario import Scenario, scenario_from_dict
 
@@ -502,10 +501,20 @@ def default_checks() -> list[Check]:
 # ------------------------------------------------------------------------------------ running
 
 
-def _run_one(check_id: str, scenario: Scenario, measure: Measure, seed: int,
-             replication: int) -> tuple[str, int, dict[str, float]]:
-    record = run_replication(scenario, seed, replication)
-    return check_id, replication, measure(record, scenario)
+@dataclass(frozen=True)
+class _Task:
+    """One replication of one check: what a worker needs."""
+
+    check_id: str
+    scenario: Scenario
+    measure: Measure
+    seed: int
+    replication: int
+
+
+def _run_task(task: _Task) -> dict[str, float]:
+    """Run one replication and measure it (in a worker: only a few numbers travel back)."""
+    return task.measure(run_replication(task.scenario, task.seed, task.replication), task.scenario)
 
 
 def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None = None,
@@ -541,122 +550,22 @@ def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None
                              f"{', '.join(c.id for c in suite)}")
         suite = [c for c in suite if c.id in set(only)]
     started = time.perf_counter()
-    tasks = [(c, r) for c in sorted(suite, key=lambda c: -c.cost) for r in range(c.replications)]
-    measured: dict[str, list[tuple[int, dict[str, float]]]] = {c.id: [] for c in suite}
-    if jobs == 1:
-        for done, (check, r) in enumerate(tasks, start=1):
-            _, _, values = _run_one(check.id, check.scenario, check.measure, seed, r)
-            measured[check.id].append((r, values))
-            if progress:
-                progress(done, len(tasks))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_run_one, c.id, c.scenario, c.measure, seed, r) for c, r in tasks]
-            for done, future in enumerate(as_completed(futures), start=1):
-                check_id, r, values = future.result()
-                measured[check_id].append((r, values))
+    ordered = sorted(suite, key=lambda c: -c.cost)  # the longest first, so workers finish together
+    tasks = (_Task(c.id, c.scenario, c.measure, seed, r) for c in ordered for r in range(c.replications))
+    total = sum(c.replications for c in suite)
+    measured: dict[tuple[str, int], dict[str, float]] = {}
+    try:
+        with make_backend(jobs) as backend:
+            for task, values in backend.map_unordered(_run_task, tasks):
+                measured[task.check_id, task.replication] = values
                 if progress:
-                    progress(done, len(tasks))
+                    progress(len(measured), total)
+    except TaskFailed as exc:  # the error itself, as if the replication ran here
+        raise exc.__cause__ from None  # type: ignore[misc]
     results: list[CheckResult] = []
     for check in suite:
-        rows = [values for _, values in sorted(measured[check.id], key=lambda item: item[0])]
+        rows = [measured[check.id, r] for r in range(check.replications)]  # in replication order
         columns = {key: np.array([row[key] for row in rows], dtype=float) for key in rows[0]}
         results.extend(replace(r, check_id=check.id) for r in check.evaluate(columns))
     return VerifyReport(results=results, seed=seed, jobs=jobs,
                         wall_seconds=time.perf_counter() - started, checks=[c.id for c in suite])
-
-
-# ------------------------------------------------------------------------------- command line
-
-
-def _number(value: float) -> str:
-    return "–" if value != value else f"{value:.4g}"
-
-
-def render_table(report: VerifyReport) -> Any:
-    """The report as a ``rich`` table (check, theory, simulated mean with 95% CI, result)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=None, show_lines=False)
-    for header, justify in (("check", "left"), ("quantity", "left"), ("theory", "right"),
-                            ("simulated mean [95% CI]", "right"), ("tolerance", "right"),
-                            ("n", "right"), ("result", "left")):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
-    previous = None
-    for r in report.results:
-        style = None if r.passed else "bold red"
-        table.add_row(Text("" if r.check == previous else r.check), Text(r.quantity), _number(r.theory),
-                      f"{_number(r.mean)} [{_number(r.ci_low)}, {_number(r.ci_high)}]",
-                      r.tolerance_text, str(r.replications), r.verdict, style=style)
-        previous = r.check
-    return table
-
-
-def console(stderr: bool = False) -> Any:
-    """A rich console: colour on a terminal; plain and wide enough for a table in CI logs."""
-    from rich.console import Console
-
-    probe = Console(stderr=stderr)
-    if probe.is_terminal:
-        return Console(stderr=stderr, highlight=False)
-    return Console(stderr=stderr, highlight=False, width=max(probe.width, 240), no_color=True,
-                   force_terminal=False)
-
-
-def add_parser(subparsers: Any) -> None:
-    """Register ``asdsim verify`` on an argparse subparsers object (handler in ``func``)."""
-    parser = subparsers.add_parser(
-        "verify", help="check the simulator against queueing theory (about a minute)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run the model as installed on scenarios with known answers (Erlang C, "
-                    "Cobham's priority formula, Little's law, fluid backlog clearance) and print "
-                    "theory against the simulated mean with its 95% CI. Exit 1 if any fails.",
-        epilog="Example:\n  asdsim verify --jobs 2")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
-                        help="worker processes (default: one per CPU)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
-                        help=f"seed of every check (default {DEFAULT_SEED})")
-    parser.add_argument("--only", nargs="+", metavar="ID",
-                        help="run only these checks (see --list)")
-    parser.add_argument("--list", action="store_true", help="list the checks and exit")
-    parser.set_defaults(func=verify_command)
-
-
-def verify_command(args: argparse.Namespace) -> int:
-    """Run ``asdsim verify`` from parsed arguments; returns the exit code."""
-    out, err = console(), console(stderr=True)
-    if args.list:
-        for check in default_checks():
-            out.print(f"{check.id:16} {check.replications:3} replications x "
-                      f"{check.scenario.horizon_weeks} weeks", markup=False)
-        return 0
-    if args.jobs < 1:
-        err.print(f"asdsim verify: --jobs must be at least 1, got {args.jobs}", markup=False)
-        return 2
-    try:
-        if out.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            with Progress("replications", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          transient=True, console=out) as bar:
-                task = bar.add_task("verify", total=None)
-                report = run_checks(only=args.only, seed=args.seed, jobs=args.jobs,
-                                    progress=lambda done, total: bar.update(task, completed=done,
-                                                                            total=total))
-        else:
-            report = run_checks(only=args.only, seed=args.seed, jobs=args.jobs)
-    except ValueError as exc:
-        err.print(f"asdsim verify: {exc}", markup=False)
-        return 2
-    table = render_table(report)
-    if not out.is_terminal:
-        from rich import box
-
-        table.box = box.ASCII
-    out.print(table)
-    failed = sum(not r.passed for r in report.results)
-    summary = (f"{len(report.results) - failed} of {len(report.results)} passed in "
-               f"{report.wall_seconds:.0f} s (seed {report.seed}, {report.jobs} jobs)")
-    out.print(summary if not failed else f"{summary}: {failed} FAILED", markup=False)
-    return 0 if report.passed else 1

@@ -2,7 +2,7 @@
 
 Each replication is independent: it builds its own ``Pathway`` from the scenario, the seed and
 its number, so the tables are the same whichever process ran it, and ``jobs=2`` gives exactly
-the tables of ``jobs=1``.
+the tables of ``jobs=1``. Worker processes are those of :mod:`asdsim.experiments.backends`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ import simpy
 
 from asdsim.analysis.record import ReplicationRecord, record
 from asdsim.analysis.results import Results
+from asdsim.experiments.backends import TaskFailed, make_backend
 from asdsim.model.pathway import Pathway
 from asdsim.scenario.loading import load_scenario, scenario_hash
 from asdsim.scenario.schema import Scenario
@@ -47,20 +48,17 @@ def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int
         raise ValueError(f"replications must be at least 1, got {replications}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    records: list[ReplicationRecord] = []
-    if jobs == 1 or replications == 1:
-        for r in range(replications):
-            records.append(run_replication(scenario, seed, r))
-            if progress:
-                progress(r + 1, replications)
-        return records
-    with ProcessPoolExecutor(max_workers=min(jobs, replications)) as pool:
-        futures = [pool.submit(run_replication, scenario, seed, r) for r in range(replications)]
-        for done, future in enumerate(as_completed(futures), start=1):
-            records.append(future.result())
-            if progress:
-                progress(done, replications)
-    return sorted(records, key=lambda rec: rec.replication)
+    records: dict[int, ReplicationRecord] = {}
+    try:
+        one = partial(run_replication, scenario, seed)
+        with make_backend(min(jobs, replications)) as backend:
+            for r, rec in backend.map_unordered(one, range(replications)):
+                records[r] = rec
+                if progress:
+                    progress(len(records), replications)
+    except TaskFailed as exc:  # the error itself, as if the replication ran here
+        raise exc.__cause__ from None  # type: ignore[misc]
+    return [records[r] for r in range(replications)]
 
 
 def simulate(scenario: Scenario | str | Path, replications: int = 10,

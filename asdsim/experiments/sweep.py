@@ -12,13 +12,11 @@ points and in whatever order they finished. The grid file format is described in
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
 import logging
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,14 +29,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from asdsim.analysis.kpis import kpi_table
-from asdsim.errors import AsdsimError, ScenarioError
-from asdsim.experiments.backends import Backend, BackendError, TaskFailed, make_backend
-from asdsim.experiments.grid import Grid, GridError, Point, load_grid, short_names
+from asdsim.errors import AsdsimError
+from asdsim.experiments.backends import Backend, TaskFailed
+from asdsim.experiments.grid import Grid, GridError, Point, load_grid
 from asdsim.experiments.runner import run_replication
 from asdsim.files import TEMPORARY_PREFIX, open_atomic, write_text_atomic
 from asdsim.scenario import Scenario, scenario_hash, scenario_to_yaml
 
-__all__ = ["Grid", "GridError", "PointStore", "SweepError", "add_parser", "load_grid", "run_sweep"]
+__all__ = ["Grid", "GridError", "PointDone", "PointStore", "SweepError", "load_grid", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -366,108 +364,3 @@ def _assemble(grid: Grid, store: PointStore) -> pd.DataFrame:
     table["scenario_hash"] = pd.Series(np.repeat([p.scenario_hash for p in grid.points], counts),
                                        dtype=kpis["kpi"].dtype)
     return table
-
-
-# ---------------------------------------------------------------------------------- command line
-
-
-def add_parser(subparsers: Any) -> None:
-    """Register ``asdsim sweep`` on an argparse subparsers object.
-
-    The handler is set as ``func`` (``args.func(args)`` returns the exit code: 0 ok, 1 invalid
-    grid or scenario or a failed point, 2 a usage problem, such as a backend that cannot be used).
-    """
-    parser = subparsers.add_parser(
-        "sweep", help="run every point of a scenario grid, resumably, into one table",
-        description="Run every point of a grid file (a base scenario and the fields to vary), each "
-                    "with the same replications and seed, into DIR/sweep.parquet and DIR/summary.png. "
-                    "Finished points are kept in DIR/points: run the same command again to resume.",
-        epilog="Example:\n  asdsim sweep scenarios/grids/example.yaml --out out/example-sweep --jobs 2",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("grid", type=Path, metavar="GRID.yaml", help="the grid file")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--jobs", type=int, metavar="N",
-                        help="local worker processes (default: one per CPU); with --dask local, "
-                             "the number of Dask workers")
-    parser.add_argument("--dask", metavar="ADDRESS",
-                        help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
-                             "a local one; needs pip install asdsim[dask]")
-    parser.add_argument("--replications", type=int, metavar="N", help="replace the grid's replications")
-    parser.add_argument("--seed", type=int, help="replace the grid's seed")
-    parser.add_argument("--no-chart", action="store_true", help="skip summary.png")
-    parser.set_defaults(func=sweep_command)
-
-
-def sweep_command(args: argparse.Namespace) -> int:
-    """Run ``asdsim sweep`` from parsed arguments; returns the exit code."""
-    from rich.console import Console
-
-    out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if args.jobs is not None and args.jobs < 1:
-        err.print(f"asdsim sweep: --jobs must be at least 1, got {args.jobs}")
-        return 2
-    if args.out.exists() and not args.out.is_dir():
-        err.print(f"asdsim sweep: --out {args.out} exists and is not a folder")
-        return 2
-    try:
-        grid = load_grid(args.grid, replications=args.replications, seed=args.seed)
-    except ScenarioError as exc:
-        err.print(str(exc), markup=False)
-        return 1
-    try:
-        backend = make_backend(args.jobs, args.dask)
-    except BackendError as exc:
-        err.print(f"asdsim sweep: {exc}", markup=False)
-        return 2
-    spec = grid.spec
-    out.print(f"sweep {grid.name}: {len(grid.points)} points x {spec.replications} replications, "
-              f"seed {spec.seed}, on {backend.describe()}", markup=False)
-    store = PointStore(args.out)
-    try:
-        with backend:
-            result = _run_with_progress(grid, args, backend, sys.stdout.isatty() and out.is_terminal)
-    except SweepError as exc:
-        err.print(f"asdsim sweep: {exc}", markup=False)
-        return 1
-    except KeyboardInterrupt:
-        stored = len(store.stored())
-        err.print(f"interrupted: {stored} points are stored in {store.folder}; run the same command "
-                  "again to resume", markup=False)
-        return 130
-    line = f"computed {result.computed}, reused {result.reused}"
-    if result.recomputed:
-        line += f" ({result.recomputed} stored files were not intact and were computed again)"
-    out.print(f"{line} in {result.provenance['wall_seconds']:.1f} s", markup=False)
-    out.print(f"table: {result.table_path}", markup=False)
-    if result.chart_path:
-        out.print(f"chart: {result.chart_path}", markup=False)
-    headline = result.table[result.table["kpi"] == HEADLINE_KPI].dropna(subset=["mean"])
-    if len(headline):
-        names = short_names(list(grid.fields))
-        ranked = headline.sort_values("mean", kind="stable")
-        for what, row in (("highest", ranked.iloc[-1]), ("lowest", ranked.iloc[0])):
-            point = grid.points[int(row["point"])]
-            out.print(f"{HEADLINE_KPI}: {what} {row['mean']:.1%} at {point.label(names)}", markup=False)
-    return 0
-
-
-def _run_with_progress(grid: Grid, args: argparse.Namespace, backend: Backend, tty: bool) -> SweepResult:
-    if not tty:
-        return run_sweep(grid, args.out, backend, chart=not args.no_chart)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    names = short_names(list(grid.fields))
-    with Progress(TextColumn("points"), BarColumn(bar_width=30), MofNCompleteColumn(),
-                  TimeRemainingColumn(), TextColumn("{task.fields[last]}")) as bar:
-        task = bar.add_task("points", total=len(grid.points), last="")
-        room = max(30, bar.console.width - 55)  # what the bar and counts leave on one line
-
-        def advance(event: PointDone) -> None:
-            how = "stored" if event.reused else f"{event.seconds:.1f} s"
-            last = f"point {event.point.index}: {event.point.label(names)}"
-            last = (last if len(last) <= room - 10 else last[: room - 11] + "…") + f" ({how})"
-            bar.update(task, completed=event.done, last=last)
-
-        return run_sweep(grid, args.out, backend, progress=advance, chart=not args.no_chart)

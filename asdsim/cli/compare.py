@@ -1,0 +1,54 @@
+"""``asdsim compare``: run scenarios with common random numbers and compare them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, percent
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``asdsim compare`` on an argparse subparsers object (handler in ``func``)."""
+    parser = subparsers.add_parser(
+        "compare", help="compare scenarios under common random numbers", formatter_class=FORMATTER,
+        description="Run every scenario with the same seed (common random numbers) and write\n"
+                    "comparison.csv (each KPI's mean and 95% CI, and the paired difference from the\n"
+                    "baseline with its own 95% CI), the charts and report.html.",
+        epilog="Example:\n  asdsim compare scenarios/as_is_2018.yaml scenarios/nice_mdt.yaml "
+               "scenarios/recovery.yaml --out results/compare")
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                        help="scenario YAML files (at least two; names must differ)")
+    parser.add_argument("--baseline", metavar="NAME",
+                        help="baseline scenario: its name or file (default: the first)")
+    parser.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    add_simulation_options(parser)
+    parser.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``asdsim compare`` from parsed arguments; returns the exit code."""
+    from asdsim.experiments.compare import compare
+    from asdsim.reporting.outputs import check_destination, write_comparison
+
+    problem = count_problem(args)
+    if problem is None and len(args.scenarios) < 2:
+        problem = "give at least two scenario files to compare"
+    if problem is not None:
+        err(f"asdsim compare: {problem}")
+        return EXIT_USAGE
+    folder = Path(args.out)
+    check_destination(folder, args.force)
+    with progress_bar("simulating scenarios") as update:
+        comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,
+                             args.baseline, update)
+    write_comparison(comparison, folder, force=args.force, command=args.argv)
+    table = comparison.table
+    out(f"baseline: {comparison.baseline}")
+    for name in comparison.results:
+        row = table[(table.scenario == name) & (table.kpi == "assessment_started_within_3_months")]
+        out(f"  {name}: assessment started within 3 months {percent(row['mean'].iloc[0])}")
+    out(f"results in {folder}/ (open {folder / 'report.html'})")
+    return EXIT_OK

@@ -1,0 +1,36 @@
+"""Options shared by ``asdsim run`` and ``asdsim compare``."""
+
+from __future__ import annotations
+
+import argparse
+
+from asdsim.experiments.runner import DEFAULT_SEED
+
+FORMATTER = argparse.RawDescriptionHelpFormatter
+"""Every parser keeps the line breaks of its description and example."""
+
+
+def add_simulation_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--replications``, ``--seed``, ``--jobs`` and ``--force``."""
+    parser.add_argument("--replications", type=int, default=10, metavar="N",
+                        help="independent replications (default 10)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--jobs", type=int, default=1, metavar="J",
+                        help="worker processes; results do not depend on it (default 1)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output folder if it exists and is not empty")
+
+
+def count_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``--replications`` or ``--jobs``, or None."""
+    if args.replications < 1:
+        return "--replications must be at least 1"
+    if args.jobs < 1:
+        return "--jobs must be at least 1"
+    return None
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage with one decimal, or ``not reached``."""
+    return "not reached" if value is None or value != value else f"{100 * value:.1f}%"

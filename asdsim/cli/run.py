@@ -1,0 +1,47 @@
+"""``asdsim run``: simulate one scenario and write its results folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import asdsim
+from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, percent
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``asdsim run`` on an argparse subparsers object (handler in ``func``)."""
+    parser = subparsers.add_parser(
+        "run", help="simulate a scenario and write a results folder", formatter_class=FORMATTER,
+        description="Simulate one scenario and write its results folder: KPIs with 95% CIs, the\n"
+                    "patient, weekly and staff tables, charts, report.html and provenance.",
+        epilog="Example:\n  asdsim run scenarios/nice_mdt.yaml --replications 20 --jobs 2 --out results/nice")
+    parser.add_argument("scenario", help="scenario YAML file")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default results/<file name>)")
+    parser.add_argument("--csv", action="store_true", help="write patients.csv instead of Parquet")
+    add_simulation_options(parser)
+    parser.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``asdsim run`` from parsed arguments; returns the exit code."""
+    from asdsim.reporting.outputs import check_destination, write_run
+
+    if (problem := count_problem(args)) is not None:
+        err(f"asdsim run: {problem}")
+        return EXIT_USAGE
+    scenario = asdsim.load_scenario(args.scenario)
+    folder = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
+    check_destination(folder, args.force)  # before the simulation, not after it
+    with progress_bar(f"simulating {scenario.name}") as update:
+        results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update)
+    write_run(results, folder, force=args.force, csv=args.csv, command=args.argv)
+    k = results.kpis.set_index("kpi")["mean"]
+    out(f"{scenario.name}: {results.provenance['replications']} replications in "
+        f"{results.provenance['wall_seconds']:.1f} s")
+    out(f"  assessment started within 3 months: {percent(k.get('assessment_started_within_3_months'))}")
+    out(f"  first appointment within 13 weeks:  {percent(k.get('first_appointment_within_13_weeks'))}")
+    out(f"results in {folder}/ (open {folder / 'report.html'})")
+    return EXIT_OK

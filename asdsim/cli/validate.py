@@ -1,0 +1,37 @@
+"""``asdsim validate``: check scenario files and print every problem."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import asdsim
+from asdsim.cli.console import EXIT_INVALID, EXIT_OK, err, out, print_problems
+from asdsim.cli.options import FORMATTER
+from asdsim.errors import ScenarioError
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``asdsim validate`` on an argparse subparsers object (handler in ``func``)."""
+    parser = subparsers.add_parser(
+        "validate", help="check scenario files", formatter_class=FORMATTER,
+        description="Check scenario files and print every problem, with its file and line.\n"
+                    "Exit 1 if any file is invalid.",
+        epilog="Example:\n  asdsim validate scenarios/*.yaml")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    parser.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``asdsim validate`` from parsed arguments; returns the exit code."""
+    bad = 0
+    for file in args.files:
+        try:
+            scenario = asdsim.load_scenario(file)
+        except ScenarioError as error:
+            bad += 1
+            err(f"{file}: invalid")
+            print_problems(error)
+        else:
+            out(f"{file}: ok ({scenario.name})")
+    return EXIT_INVALID if bad else EXIT_OK
