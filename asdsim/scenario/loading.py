@@ -25,6 +25,14 @@ from pydantic_core import ErrorDetails
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.base import FieldProblems
 from asdsim.scenario.schema import Scenario
+from asdsim.scenario.snapshot import (
+    Snapshot,
+    SnapshotError,
+    attach_snapshot,
+    check_snapshot,
+    read_snapshot,
+    scenario_snapshot,
+)
 from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, dotted, read_yaml, unreadable
 
 PathKey = tuple[str | int, ...]
@@ -266,8 +274,9 @@ def load_scenario(path: str | Path) -> Scenario:
     Returns
     -------
     Scenario
-        The validated, immutable scenario. A CSV snapshot named in ``initial_state.csv`` is
-        resolved to an absolute path and checked row by row here.
+        The validated, immutable scenario. A CSV snapshot named in ``initial_state.csv`` (relative
+        to the file that names it) is read here, once, checked row by row, and kept with the
+        scenario (see :mod:`asdsim.scenario.snapshot`).
 
     Raises
     ------
@@ -277,25 +286,41 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     data, origins = _read(path, ())
-    csv = (data.get("initial_state") or {}).get("csv") if isinstance(
-        data.get("initial_state"), dict) else None
-    if isinstance(csv, str):
-        origin = origins.get(("initial_state", "csv"))
-        base = Path(origin.file).parent if origin else path.resolve().parent
-        data["initial_state"] = {**data["initial_state"], "csv": str((base / csv).resolve())}
+    problems: list[Problem] = []
+    snapshot: Snapshot | None = None
+    state = data.get("initial_state")
+    if isinstance(state, dict) and state.get("kind") == "csv" and isinstance(state.get("csv"), str) \
+            and state["csv"].strip():
+        origin = origins.get(("initial_state", "csv"), _Origin(display_path(path), 1))
+        csv_path = Path(os.path.abspath(Path(origin.file).parent / state["csv"]))
+        data["initial_state"] = {**state, "csv": str(csv_path)}
+        try:
+            snapshot = read_snapshot(csv_path, named_by=(origin.file, origin.line))
+        except SnapshotError as exc:
+            problems.extend(exc.problems)
+            snapshot = exc.partial
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, origins, str(path))) from None
-    if scenario.initial_state.kind == "csv":
-        from asdsim.model.backlog import read_snapshot
-
-        read_snapshot(scenario)  # raises ScenarioError naming bad rows by line number
+        raise ScenarioError(_problems(exc, origins, display_path(path)) + problems) from None
+    if snapshot is not None:
+        problems.extend(check_snapshot(snapshot, scenario))
+    if problems:
+        problems.sort(key=lambda p: (p.file, p.line if p.line is not None else 1 << 30))
+        raise ScenarioError(problems)
+    if snapshot is not None:
+        attach_snapshot(scenario, snapshot)
     return scenario
 
 
 def scenario_from_dict(data: dict[str, Any], name: str = "<dict>") -> Scenario:
     """Validate a scenario given as a plain mapping (as a parsed YAML file would be).
+
+    A CSV snapshot in ``initial_state.csv`` (absolute, or relative to the working folder) is the
+    one this process already read from that path, if any (so a scenario rebuilt from
+    ``scenario.model_dump()`` keeps its data), and is otherwise read now.
 
     Raises
     ------
@@ -303,9 +328,11 @@ def scenario_from_dict(data: dict[str, Any], name: str = "<dict>") -> Scenario:
         As :func:`load_scenario`, with ``name`` in place of the file.
     """
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, {}, name)) from None
+    scenario_snapshot(scenario)
+    return scenario
 
 
 def scenario_json_schema() -> dict[str, Any]:
@@ -325,17 +352,32 @@ def scenario_json_schema() -> dict[str, Any]:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A short stable hash of a scenario's content (and of its CSV snapshot, if any)."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
-    digest = hashlib.sha256(text.encode())
-    if scenario.initial_state.csv:
-        try:
-            digest.update(Path(scenario.initial_state.csv).read_bytes())
-        except OSError:
-            pass
-    return digest.hexdigest()[:16]
+    """A short stable hash of a scenario's content, and of its CSV snapshot's bytes, if any.
+
+    The snapshot enters by the SHA-256 of the bytes read when the scenario was loaded, not by
+    its path, so the same data in another folder gives the same hash.
+    """
+    data = scenario.model_dump(mode="json")
+    snapshot = scenario_snapshot(scenario)
+    if snapshot is not None:
+        data["initial_state"]["csv"] = f"sha256:{snapshot.sha256}"
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:
-    """The fully resolved scenario (after ``extends:``) as YAML."""
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    """The fully resolved scenario (after ``extends:``) as YAML.
+
+    A CSV snapshot is written by its file name alone (never its folder), with the SHA-256 of the
+    bytes read in a comment.
+    """
+    data = scenario.model_dump(mode="json")
+    head = ""
+    snapshot = scenario_snapshot(scenario)
+    if snapshot is not None:
+        data["initial_state"]["csv"] = snapshot.file_name
+        head = (f"# initial_state.csv: the snapshot read had SHA-256 {snapshot.sha256}; its folder "
+                "is not recorded\n")
+    elif scenario.initial_state.csv:
+        data["initial_state"]["csv"] = Path(scenario.initial_state.csv).name
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

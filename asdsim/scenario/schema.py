@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from asdsim.scenario.base import (
     Date,
@@ -31,6 +31,9 @@ from asdsim.scenario.distributions import (
     Distribution,
     Fixed,
 )
+
+if TYPE_CHECKING:
+    from asdsim.scenario.snapshot import Snapshot
 
 SUM_TOLERANCE = 1e-6
 MAX_AGE_YEARS = 25.0
@@ -201,15 +204,28 @@ class StaffGroup(Model):
     weeks_lost_per_year: Annotated[NonNegative, Field(lt=52.0)] = 0.0
     """Weeks a year lost to leave, training and sickness, spread evenly."""
     cost_per_hour_gbp: NonNegative = 0.0
-    """Cost of one hour of this group's time, for the cost KPIs."""
+    """Cost of one hour of this group's time, for the cost of hours used."""
+    annual_cost_per_wte_gbp: Annotated[NonNegative, Field(le=10_000_000)] = 0.0
+    """Salary cost of one whole-time post a year, before on-costs, for the funded cost."""
+    on_costs_share: Annotated[NonNegative, Field(le=2.0)] = 0.0
+    """Employer's on-costs (pension, national insurance) as a share of salary: a funded post costs
+    ``annual_cost_per_wte_gbp * (1 + on_costs_share)`` a year."""
+
+    @property
+    def hours_per_wte(self) -> float:
+        """Clinic hours a week one WTE gives to autism assessment, leave spread evenly: the one
+        place this formula lives."""
+        return self.autism_share * self.hours_per_wte_week * (52.0 - self.weeks_lost_per_year) / 52.0
 
     @property
     def hours_per_week(self) -> float:
         """Clinic hours a week available for autism assessment."""
-        return (
-            self.wte * self.autism_share * self.hours_per_wte_week
-            * (52.0 - self.weeks_lost_per_year) / 52.0
-        )
+        return self.wte * self.hours_per_wte
+
+    @property
+    def funded_cost_per_wte_gbp(self) -> float:
+        """What one funded WTE costs a year, on-costs included."""
+        return self.annual_cost_per_wte_gbp * (1.0 + self.on_costs_share)
 
 
 class Step(Model):
@@ -444,6 +460,12 @@ class OutsourcedBlock(Model):
     """Time from being taken off the list to the provider's first appointment."""
     turnaround_days: NonNegative = 56.0
     """Time from being taken off the list to the outcome."""
+    skip_when_longest_wait_under_weeks: NonNegative | None = None
+    """Stop rule: buy nothing in a month when no child on the team's list has waited this many
+    weeks since referral (unset: always buy)."""
+    skip_when_list_under: Annotated[Whole, Field(ge=0)] | None = None
+    """Stop rule: buy nothing in a month when fewer children than this wait on the team's list
+    (unset: always buy)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> OutsourcedBlock:
@@ -503,8 +525,9 @@ class InitialState(Model):
     backlog: tuple[BacklogGroup, ...] = ()
     """Generated backlog groups (kind: generated)."""
     csv: str | None = None
-    """Path of a CSV snapshot, one row per child (kind: csv), relative to the scenario file.
-    Columns read: referral_date, age_years or date_of_birth, stage, priority, locality."""
+    """Path of a CSV snapshot, one row per child (kind: csv), relative to the scenario file that
+    names it. Columns read: referral_date, age_years or date_of_birth, stage, priority, locality;
+    the file is read once, when the scenario is loaded."""
 
     @model_validator(mode="after")
     def _matches_kind(self) -> InitialState:
@@ -512,6 +535,8 @@ class InitialState(Model):
             raise FieldProblems([(("kind",), "kind 'generated' needs 'backlog' groups")])
         if self.kind == "csv" and not self.csv:
             raise FieldProblems([(("kind",), "kind 'csv' needs the path 'csv'")])
+        if self.kind != "csv" and self.csv:
+            raise FieldProblems([(("csv",), f"'csv' is only read with kind 'csv', not {self.kind!r}")])
         if self.kind != "generated" and self.backlog:
             raise FieldProblems([(("backlog",), f"'backlog' is only read with kind 'generated', "
                                   f"not {self.kind!r}")])
@@ -532,6 +557,9 @@ class Reporting(Model):
 
 class Scenario(Model):
     """A whole pathway: demand, triage, routing, teams, capacity and the starting state."""
+
+    _snapshot: Snapshot | None = PrivateAttr(default=None)
+    """The CSV snapshot's rows and hash, read once when loaded (see :mod:`asdsim.scenario.snapshot`)."""
 
     name: str
     """Short name shown in charts and reports."""

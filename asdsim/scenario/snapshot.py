@@ -1,0 +1,517 @@
+"""A CSV snapshot of today's waiting list: read once, when the scenario is loaded.
+
+A snapshot has a header row and one row per child waiting. Only these columns are read; every
+other column is skipped unread, never kept and never shown:
+
+* ``referral_date`` -- YYYY-MM-DD (a time of midnight after it is allowed);
+* ``age_years`` (age at referral, in years) or ``date_of_birth`` (YYYY-MM-DD);
+* ``stage`` -- ``awaiting_triage`` or ``awaiting_assessment`` (case, spaces and hyphens ignored);
+* ``priority`` -- optional; a name in the scenario's ``priority_classes`` (empty: the last);
+* ``locality`` -- a name in ``demand.localities``; optional where the scenario has one locality.
+
+Header names are matched ignoring case and surrounding spaces. The file is read once, when the
+scenario is loaded: the rows are kept with the scenario (only the columns above, and the age as
+whole months, see below) together with the SHA-256 of the bytes read, so replications, worker
+processes and grid points never read the file again, and the scenario's hash covers the data.
+
+**Privacy.** A date of birth is never kept: the age at referral is reduced to whole months
+completed (``floor``), and the model uses the middle of that month, ``(months + 0.5) / 12``
+years; an ``age_years`` value is reduced the same way. With the referral date, an output age
+therefore places the date of birth only within a month. Error messages name the file, line,
+column and expected form, and never repeat a cell's content.
+
+**Encodings.** UTF-8 (with or without the byte-order mark Excel writes for "CSV UTF-8"), UTF-16
+with a byte-order mark (Excel's "Unicode text") and Windows-1252 (Excel's plain "CSV" on Windows)
+are read. The delimiter must be a comma; a file that uses semicolons or tabs gets a hint.
+
+**Refused.** An empty file, a header with no rows (use ``kind: empty``), a row whose number of
+cells differs from the header's (usually a comma in an unquoted cell), a row that repeats an
+earlier row in every column (a child listed twice would be simulated twice; if two children
+really match in every column, add a column telling them apart, such as an id, which is not
+read), ages of 18 or more (``routing.age_out_years``) at referral or at the scenario start (the
+pathway is for children), a date of birth after the referral date, and a referral after the
+scenario's ``start_date``. Empty lines, and rows whose cells are all empty, are skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import io
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.yamlfile import display_path, read_limited
+
+if TYPE_CHECKING:
+    from asdsim.scenario.schema import Scenario
+
+COLUMNS = ("referral_date", "age_years", "date_of_birth", "stage", "priority", "locality")
+"""The only columns read from a snapshot."""
+STAGES = ("awaiting_triage", "awaiting_assessment")
+"""Stages a child in a snapshot can be at."""
+MAX_SNAPSHOT_BYTES = 50_000_000
+"""Largest snapshot file read (50 MB)."""
+MAX_SNAPSHOT_ROWS = 200_000
+"""Most children in a snapshot."""
+MAX_ROW_PROBLEMS = 50
+"""Problems listed one by one before the rest are counted."""
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """One child in a snapshot, as kept after reading (no other column, no date of birth)."""
+
+    line: int
+    """Line of the row in the file (for messages)."""
+    referral_date: dt.date
+    """Date of referral."""
+    age_months: int
+    """Whole months of age completed at referral."""
+    age_column: str
+    """The column the age came from (``age_years`` or ``date_of_birth``), for messages."""
+    stage: str
+    """One of :data:`STAGES`."""
+    priority: str | None
+    """Priority class as written, or None when empty or not given."""
+    locality: str | None
+    """Locality as written, or None when empty or not given."""
+
+    @property
+    def age_years(self) -> float:
+        """Age at referral used by the model: the middle of the month of age completed."""
+        return (self.age_months + 0.5) / 12.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The rows of a snapshot and the SHA-256 of the bytes they were read from."""
+
+    file_name: str
+    """The file's name, without its folder (written in outputs in place of its path)."""
+    shown: str
+    """How the file is named in messages."""
+    sha256: str
+    """SHA-256 of the bytes read, in hex."""
+    columns: frozenset[str]
+    """Which of :data:`COLUMNS` the header has."""
+    rows: tuple[SnapshotRow, ...]
+    """The children, in file order."""
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+def _decode(raw: bytes, shown: str) -> tuple[str, str]:
+    """The text of a snapshot and the encoding it was read in."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError:
+                raise ScenarioError([Problem(shown, None, "", (
+                    f"starts as {encoding.upper()} but is not valid {encoding.upper()} text"))]) \
+                    from None
+    if b"\x00" in raw:
+        raise ScenarioError([Problem(shown, None, "", (
+            "contains NUL bytes: expected a text file in UTF-8, UTF-16 with a byte-order mark, "
+            "or Windows-1252 (save it from Excel as 'CSV UTF-8 (comma delimited)')"))])
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(shown, line, "", (
+            "is not text in UTF-8, UTF-16 or Windows-1252 (save it from Excel as "
+            "'CSV UTF-8 (comma delimited)')"))]) from None
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """Let the csv module read cells up to ``limit`` characters (a skipped column may be long)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, limit))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _parse_date(text: str) -> dt.date | str:
+    """A date, or why the text is not one (without repeating the text)."""
+    match = _DATE.fullmatch(text)
+    if match is None:
+        if "/" in text or "." in text:
+            return ("expected a date as YYYY-MM-DD, not with '/' or '.' (Excel may have "
+                    "reformatted the column: format it as yyyy-mm-dd before saving)")
+        return "expected a date as YYYY-MM-DD"
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return "expected a date in the calendar as YYYY-MM-DD"
+
+
+def _months_between(born: dt.date, day: dt.date) -> int:
+    """Whole months completed from ``born`` to ``day``."""
+    months = (day.year - born.year) * 12 + (day.month - born.month)
+    return months - 1 if day.day < born.day else months
+
+
+def _normal_stage(text: str) -> str:
+    return re.sub(r"[\s\-]+", "_", text.strip().lower())
+
+
+def _near(text: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(text, names, n=1)
+    if not close:
+        folded = [n for n in names if n.casefold() == text.casefold()]
+        close = folded[:1]
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class _Problems:
+    """Row problems, listed up to :data:`MAX_ROW_PROBLEMS` and counted after that."""
+
+    def __init__(self, shown: str):
+        self.shown = shown
+        self.items: list[Problem] = []
+        self.more = 0
+
+    def add(self, line: int | None, column: str, message: str) -> None:
+        if len(self.items) < MAX_ROW_PROBLEMS:
+            self.items.append(Problem(self.shown, line, column, message))
+        else:
+            self.more += 1
+
+    def all(self) -> list[Problem]:
+        items = list(self.items)
+        if self.more:
+            items.append(Problem(self.shown, None, "", f"and {self.more} more problems in "
+                                 "other rows (fix these first)"))
+        return items
+
+
+class SnapshotError(ScenarioError):
+    """Rows of a snapshot are invalid; ``partial`` holds the rows that were read well."""
+
+    def __init__(self, problems: list[Problem], partial: Snapshot | None = None):
+        super().__init__(problems)
+        self.partial = partial
+        """The snapshot without its bad rows (so they can still be checked against a scenario)."""
+
+
+def parse_snapshot(raw: bytes, shown: str, file_name: str = "") -> Snapshot:
+    """Parse the bytes of a snapshot, checking every row's form (not yet against a scenario).
+
+    Parameters
+    ----------
+    raw
+        The file's bytes.
+    shown
+        How to name the file in messages.
+    file_name
+        The file's name without its folder (default: the last part of ``shown``).
+
+    Returns
+    -------
+    Snapshot
+        The rows, with only the columns read, and the SHA-256 of ``raw``.
+
+    Raises
+    ------
+    SnapshotError
+        Naming the line and column of every problem in a row, and the form expected, never a
+        cell's content; its ``partial`` snapshot holds the rows read well.
+    ScenarioError
+        For a file that cannot be read as a snapshot at all (encoding, header, no rows).
+    """
+    sha = hashlib.sha256(raw).hexdigest()
+    text, _encoding = _decode(raw, shown)
+    problems = _Problems(shown)
+    if not text.strip():
+        raise ScenarioError([Problem(shown, None, "", (
+            "the snapshot is empty: expected a header row naming the columns "
+            f"({', '.join(COLUMNS)}) and one row per child"))])
+    with _field_limit(len(text) + 1):
+        reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+        try:
+            header_cells = next(reader)
+        except csv.Error:
+            raise ScenarioError([Problem(shown, 1, "", "the header row is not valid CSV")]) from None
+        header = [h.strip().lstrip("\ufeff").lower() for h in header_cells]
+        if len(header) == 1:
+            for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+                if sep in header_cells[0]:
+                    raise ScenarioError([Problem(shown, 1, "", (
+                        f"the columns seem to be separated by {name}; expected commas (in Excel, "
+                        "save as 'CSV UTF-8 (comma delimited)')"))])
+        for column in COLUMNS:
+            if header.count(column) > 1:
+                raise ScenarioError([Problem(shown, 1, column, "the header names this column "
+                                                              "more than once")])
+        present = frozenset(c for c in COLUMNS if c in header)
+        missing = [c for c in ("referral_date", "stage") if c not in present]
+        if "age_years" not in present and "date_of_birth" not in present:
+            missing.append("age_years or date_of_birth")
+        if missing:
+            raise ScenarioError([Problem(shown, 1, "", (
+                f"missing column(s): {', '.join(missing)} (the header names the columns; "
+                f"those read are {', '.join(COLUMNS)})"))])
+        index = {c: header.index(c) for c in present}
+        rows: list[SnapshotRow] = []
+        seen: dict[bytes, int] = {}
+        line = reader.line_num + 1
+        try:
+            for cells in reader:
+                start, line = line, reader.line_num + 1
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(rows) >= MAX_SNAPSHOT_ROWS:
+                    raise ScenarioError([Problem(shown, start, "", (
+                        f"more than {MAX_SNAPSHOT_ROWS:,} children; at most that many are read"))])
+                if len(cells) != len(header) and not (
+                    len(cells) > len(header) and not any(c.strip() for c in cells[len(header):])
+                ):
+                    problems.add(start, "", (
+                        f"the row has {len(cells)} cells but the header has {len(header)} "
+                        "columns (a comma inside a cell must be within double quotes)"))
+                    continue
+                key = hashlib.sha256("\x1f".join(c.strip() for c in cells).encode()).digest()
+                if key in seen:
+                    problems.add(start, "", (
+                        f"the row repeats line {seen[key]} in every column: a child listed twice "
+                        "would be simulated twice (if they are two children, add a column that "
+                        "tells them apart, such as an id, which is not read)"))
+                    continue
+                seen[key] = start
+                row = _parse_row({c: cells[i].strip() for c, i in index.items()}, start, problems)
+                if row is not None:
+                    rows.append(row)
+        except csv.Error:
+            problems.add(line, "", "the row is not valid CSV (check its double quotes)")
+    snapshot = Snapshot(file_name=file_name or Path(shown).name, shown=shown, sha256=sha,
+                        columns=present, rows=tuple(rows))
+    if problems.items:
+        raise SnapshotError(problems.all(), snapshot)
+    if not rows:
+        raise ScenarioError([Problem(shown, None, "", (
+            "the snapshot has a header but no rows; for an empty list use "
+            "initial_state.kind: empty"))])
+    return snapshot
+
+
+def _parse_row(row: dict[str, str], line: int, problems: _Problems) -> SnapshotRow | None:
+    """One row's values in their kept form, or None after recording its problems."""
+    ok = True
+    referral = _parse_date(row["referral_date"]) if row["referral_date"] else \
+        "is empty; expected a date as YYYY-MM-DD"
+    if isinstance(referral, str):
+        problems.add(line, "referral_date", referral)
+        ok = False
+    months: int | None = None
+    column = "age_years" if row.get("age_years") else "date_of_birth"
+    if row.get("age_years"):
+        try:
+            years = float(row["age_years"])
+        except ValueError:
+            hint = " with a point for decimals" if "," in row["age_years"] else ""
+            problems.add(line, "age_years", f"expected a number of years{hint}, like 5.5")
+            ok = False
+        else:
+            if not math.isfinite(years) or years < 0:
+                problems.add(line, "age_years", "expected a number of years, 0 or more")
+                ok = False
+            else:
+                months = math.floor(years * 12 + 1e-9)
+    elif row.get("date_of_birth"):
+        born = _parse_date(row["date_of_birth"])
+        if isinstance(born, str):
+            problems.add(line, "date_of_birth", born)
+            ok = False
+        elif isinstance(referral, dt.date):
+            if born > referral:
+                problems.add(line, "date_of_birth", "is after referral_date; expected the date "
+                             "of birth of a child referred after birth")
+                ok = False
+            else:
+                months = _months_between(born, referral)
+    else:
+        problems.add(line, "age_years", "age_years or date_of_birth is needed; both are empty")
+        ok = False
+    stage = _normal_stage(row["stage"])
+    if stage not in STAGES:
+        problems.add(line, "stage", f"expected one of {', '.join(STAGES)}"
+                     + ("" if row["stage"] else " (the cell is empty)"))
+        ok = False
+    if not ok or months is None or not isinstance(referral, dt.date):
+        return None
+    return SnapshotRow(line=line, referral_date=referral, age_months=months, age_column=column,
+                       stage=stage, priority=row.get("priority") or None,
+                       locality=row.get("locality") or None)
+
+
+_CHECKED: OrderedDict[tuple[object, ...], tuple[Problem, ...]] = OrderedDict()
+
+
+def check_snapshot(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
+    """Problems of a snapshot's rows against a scenario (dates, ages, priorities, localities).
+
+    Parameters
+    ----------
+    snapshot
+        A parsed snapshot.
+    scenario
+        The scenario it starts.
+
+    Returns
+    -------
+    list of Problem
+        Empty when every row fits the scenario. No problem repeats a cell's content.
+    """
+    key = (snapshot.sha256, snapshot.shown, scenario.start_date, tuple(scenario.priority_classes),
+           tuple(scenario.demand.localities), scenario.routing.age_out_years)
+    if key not in _CHECKED:  # a grid checks each of its points: check each form once
+        _CHECKED[key] = tuple(_check(snapshot, scenario))
+        while len(_CHECKED) > 64:
+            _CHECKED.popitem(last=False)
+    return list(_CHECKED[key])
+
+
+def _check(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
+    problems = _Problems(snapshot.shown)
+    localities = list(scenario.demand.localities)
+    classes = list(scenario.priority_classes)
+    limit = scenario.routing.age_out_years
+    if "locality" not in snapshot.columns and len(localities) > 1:
+        return [Problem(snapshot.shown, 1, "locality", (
+            f"missing column: the scenario has several localities ({', '.join(localities)})"))]
+    start = scenario.start_date
+    for row in snapshot.rows:
+        if row.referral_date > start:
+            problems.add(row.line, "referral_date", f"is after the scenario's start_date ({start}); "
+                         "expected children referred by then")
+        elif row.age_months / 12.0 >= limit:
+            problems.add(row.line, row.age_column, (
+                f"gives an age at referral of {limit:g} or more; the pathway is for children "
+                f"(routing.age_out_years is {limit:g})"))
+        elif (row.age_months + _months_between(row.referral_date, start)) / 12.0 >= limit:
+            problems.add(row.line, row.age_column, (
+                f"gives an age of {limit:g} or more by start_date ({start}); the pathway is for "
+                f"children (routing.age_out_years is {limit:g}): remove the row"))
+        if row.priority is not None and row.priority not in classes:
+            problems.add(row.line, "priority", f"expected one of {', '.join(classes)}, or empty "
+                         f"for {classes[-1]}{_near(row.priority, classes)}")
+        if row.locality is None and len(localities) > 1:
+            problems.add(row.line, "locality", f"is empty; expected one of {', '.join(localities)}")
+        elif row.locality is not None and row.locality not in localities:
+            problems.add(row.line, "locality", f"expected one of {', '.join(localities)}"
+                         f"{_near(row.locality, localities)}")
+    return problems.all()
+
+
+# ------------------------------------------------------------------ once per process, by path
+
+_LOADED: OrderedDict[str, Snapshot] = OrderedDict()
+_KEEP = 8
+
+
+def _remember(path: str, snapshot: Snapshot) -> None:
+    _LOADED[path] = snapshot
+    _LOADED.move_to_end(path)
+    while len(_LOADED) > _KEEP:
+        _LOADED.popitem(last=False)
+
+
+def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None = None,
+                  reuse: bool = False) -> Snapshot:
+    """Read and parse a snapshot file.
+
+    Parameters
+    ----------
+    path
+        The CSV file (absolute, or relative to the working folder).
+    named_by
+        File and line of the ``initial_state.csv`` that named it: a file that cannot be read
+        is reported there.
+    reuse
+        Return the snapshot this process last read from the same path, if any, without reading
+        the file again (a scenario rebuilt from its dumped form keeps the data it was loaded
+        with).
+
+    Returns
+    -------
+    Snapshot
+        The rows and the SHA-256 of the bytes read.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, line and column of every problem.
+    """
+    key = str(Path(path).absolute())
+    if reuse and key in _LOADED:
+        return _LOADED[key]
+    shown = display_path(path)
+    if named_by is None:
+        raw = read_limited(path, MAX_SNAPSHOT_BYTES, what="snapshot", field="initial_state.csv",
+                           shown=shown)
+    else:
+        try:
+            raw = read_limited(path, MAX_SNAPSHOT_BYTES, what="snapshot", shown=shown)
+        except ScenarioError as exc:
+            file, line = named_by
+            raise ScenarioError([Problem(file, line, "initial_state.csv",
+                                         f"{p.message} (looked for {shown})")
+                                 for p in exc.problems]) from None
+    snapshot = parse_snapshot(raw, shown, Path(path).name)
+    _remember(key, snapshot)
+    return snapshot
+
+
+def attach_snapshot(scenario: Scenario, snapshot: Snapshot) -> None:
+    """Keep a checked snapshot with its scenario (pickled with it to worker processes).
+
+    Raises
+    ------
+    ScenarioError
+        When a row does not fit the scenario (see :func:`check_snapshot`).
+    """
+    problems = check_snapshot(snapshot, scenario)
+    if problems:
+        raise ScenarioError(problems)
+    scenario._snapshot = snapshot
+
+
+def scenario_snapshot(scenario: Scenario) -> Snapshot | None:
+    """The snapshot a scenario starts from (None unless ``initial_state.kind`` is ``csv``).
+
+    A scenario loaded from a file carries its snapshot. One built in code from the dumped form of
+    another reuses the snapshot this process read from the same path; otherwise the file is
+    read now, once, and kept with the scenario.
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read or a row is invalid.
+    """
+    if scenario.initial_state.kind != "csv" or not scenario.initial_state.csv:
+        return None
+    if scenario._snapshot is None:
+        attach_snapshot(scenario, read_snapshot(scenario.initial_state.csv, reuse=True))
+    return scenario._snapshot
