@@ -318,3 +318,21 @@ def test_every_subcommand_has_help_with_an_example(capsys):
         assert "``" not in out and "[bold" not in out and "[/" not in out, command  # no raw markup
     assert main(["no-such-command"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_the_readme_command_table_lists_every_option():
+    import argparse
+
+    from asdsim.cli import build_parser
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = {line.split("`")[1].split()[1]: line for line in readme.splitlines()
+            if line.startswith("| `asdsim ")}
+    (commands,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(rows) == set(commands.choices)
+    for name, parser in commands.choices.items():
+        usage = rows[name].split("`")[1]
+        for action in parser._actions:
+            options = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
+            assert not action.option_strings or action.option_strings == ["-h", "--help"] or any(
+                o in usage.replace("[", " ").replace("]", " ").split() for o in options), (name, options)
