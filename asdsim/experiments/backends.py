@@ -1,11 +1,13 @@
-"""Where a sweep's work runs: this process, local worker processes, or a Dask cluster.
+"""Where work runs: this process, local worker processes, or a Dask cluster.
 
+The one way asdsim runs work in parallel: a sweep's points, a simulation's replications
+(:mod:`asdsim.experiments.runner`) and the verification checks (:mod:`asdsim.checks.verify`).
 Every backend offers the same two things: ``map_unordered(fn, items)``, which yields
 ``(item, fn(item))`` pairs as they finish, in whatever order they finish, and ``close()``. The
-caller makes its results independent of that order (each item carries its own key), so a sweep
-gives the same table on any backend. At most a small window of items is in flight at a time, so a
-grid of thousands of points never sits in memory as submitted tasks, and a failure stops the
-sweep after little wasted work.
+caller makes its results independent of that order (each item carries its own key, and results
+are put back in key order), so parallel runs give exactly what serial runs give. At most a small
+window of items is in flight at a time, so a grid of thousands of points never sits in memory as
+submitted tasks, and a failure stops the work after little waste.
 
 There is no scheduler here: local processes are a :class:`concurrent.futures.ProcessPoolExecutor`
 and a cluster is a :class:`dask.distributed.Client`. Dask is an optional extra
