@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["share", "weeks", "children", "hours", "GBP"]
+Unit = Literal["share", "weeks", "children", "hours", "GBP", "WTE"]
 Direction = Literal["higher", "lower", "none"]
 
 
@@ -158,6 +158,34 @@ REGISTRY: dict[str, KpiDefinition] = {d.name: d for d in [
     KpiDefinition("cost_outsourced", "Cost of outsourced assessments", "GBP", "lower"),
     KpiDefinition("cost_per_assessment", "Cost per assessment completed", "GBP", "lower",
                   numerator="cost_total", denominator="assessments completed"),
+    KpiDefinition("funded_cost", "Funded cost of posts in the financial year", "GBP", "lower",
+                  numerator="sum over staff groups and days of the year within the horizon of WTE "
+                            "in post that day x autism share x annual cost per WTE x "
+                            "(1 + on-costs) / 365.25",
+                  clock="financial year, April to March, cut to the horizon"),
+    KpiDefinition("outsourcing_cost", "Outsourced assessments bought in the financial year",
+                  "GBP", "lower", numerator="price of each outsourced assessment bought in the year",
+                  clock="financial year, April to March, cut to the horizon"),
+    KpiDefinition("funded_cost_per_year", "Funded cost of posts a year", "GBP", "lower",
+                  numerator="funded cost of posts over the horizon",
+                  denominator="years in the horizon"),
+    KpiDefinition("funded_wte", "Funded WTE (average)", "WTE", "none",
+                  numerator="WTE in post, averaged over the days of the horizon"),
+    KpiDefinition("cost_funded_total", "Funded cost of posts and outsourcing", "GBP", "lower",
+                  numerator="funded cost of posts plus outsourced assessments, over the horizon"),
+    KpiDefinition("cost_per_assessment_funded", "Funded cost per assessment completed", "GBP",
+                  "lower", numerator="cost_funded_total", denominator="assessments completed"),
+    KpiDefinition("cost_per_diagnosis", "Funded cost per autism diagnosis", "GBP", "lower",
+                  numerator="cost_funded_total", denominator="assessments ending in an autism "
+                                                          "diagnosis"),
+    KpiDefinition("outsourcing_not_bought", "Outsourcing not bought under stop rules", "GBP", "none",
+                  numerator="the block's full monthly purchase (assessments a month x price) in "
+                            "each month its stop rule skipped; the saving against buying "
+                            "regardless is the paired difference in cost_outsourced"),
+    KpiDefinition("started_within_3_months_count", "Children started within 3 months",
+                  "children", "higher",
+                  numerator="children of the headline basis and cohort whose assessment started "
+                            "within 3 months (the count behind the headline share)"),
 ]}
 """Every KPI by base name."""
 

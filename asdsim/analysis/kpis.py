@@ -20,6 +20,7 @@ This module only computes them. In short:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 
@@ -31,6 +32,7 @@ from asdsim.analysis.cohorts import MONTHS_3, WEEKS_13
 from asdsim.analysis.definitions import is_censored
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.stats import km_curve, km_quantile, km_restricted_mean, mean_ci
+from asdsim.model.capacity import wte_by_day
 from asdsim.model.child import EXIT_REASONS
 from asdsim.model.teams import DEFINITE_OUTCOMES
 from asdsim.scenario.schema import Scenario
@@ -151,6 +153,59 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     yield "cost_total", "GBP", cost
     yield "cost_outsourced", "GBP", rec.outsourced_cost_gbp
     yield "cost_per_assessment", "GBP", cost / completed if completed else math.nan
+    yield from _funded_cost_kpis(rec, scenario, completed, int((outcomes == "autism").sum()))
+
+    started = cohorts.within_window(c, "assessment_started_day", MONTHS_3, horizon,
+                                    in_cohort & basis["not_rejected"])
+    closed = in_cohort & basis["not_rejected"] & (referral + MONTHS_3 <= horizon)
+    yield ("started_within_3_months_count", "children",
+           started * int(closed.sum()) if closed.any() else 0.0)
+
+
+def financial_years(scenario: Scenario) -> list[tuple[str, float, float]]:
+    """(label, first day, end day) of each financial year (April to March) within the horizon,
+    cut to the horizon; labels like ``FY2019/20``."""
+    start, horizon = scenario.start_date, scenario.horizon_days
+    year = start.year if start.month >= 4 else start.year - 1
+    out = []
+    while True:
+        first = float((dt.date(year, 4, 1) - start).days)
+        end = float((dt.date(year + 1, 4, 1) - start).days)
+        if first >= horizon:
+            return out
+        out.append((f"FY{year}/{(year + 1) % 100:02d}", max(first, 0.0), min(end, horizon)))
+        year += 1
+
+
+def funded_staff_cost(scenario: Scenario) -> dict[tuple[str, str], np.ndarray]:
+    """Funded cost of each (team, group)'s autism time on each day of the horizon: WTE in post
+    that day (dated changes included) x the job plan's autism share x annual cost per WTE with
+    on-costs / 365.25."""
+    days = math.ceil(scenario.horizon_days)
+    return {(name, group): wte_by_day(scenario, name, group, days) * staff.autism_share
+            * staff.funded_cost_per_wte_gbp / 365.25
+            for name, team in scenario.teams.items() for group, staff in team.staff.items()}
+
+
+def _funded_cost_kpis(rec: ReplicationRecord, scenario: Scenario, completed: int,
+                      diagnosed: int) -> Iterator[tuple[str, str, float]]:
+    daily = funded_staff_cost(scenario)
+    staff_per_day = np.sum(list(daily.values()), axis=0) if daily else np.zeros(1)
+    bought = rec.outsourcing_bought
+    for label, first, end in financial_years(scenario):
+        yield f"funded_cost[{label}]", "GBP", float(staff_per_day[int(first):int(end)].sum())
+        in_year = (bought[:, 0] >= first) & (bought[:, 0] < end)
+        yield f"outsourcing_cost[{label}]", "GBP", float(bought[in_year, 1].sum())
+    funded = float(staff_per_day.sum())
+    yield "funded_cost_per_year", "GBP", funded * 365.25 / scenario.horizon_days
+    for team, group in daily:
+        wte = wte_by_day(scenario, team, group, len(staff_per_day))
+        yield f"funded_wte[{team}/{group}]", "WTE", float(wte.mean())
+    total = funded + float(bought[:, 1].sum())
+    yield "cost_funded_total", "GBP", total
+    yield "cost_per_assessment_funded", "GBP", total / completed if completed else math.nan
+    yield "cost_per_diagnosis", "GBP", total / diagnosed if diagnosed else math.nan
+    yield "outsourcing_not_bought", "GBP", float(rec.outsourcing_skipped[:, 1].sum())
 
 
 def kpi_table(records: list[ReplicationRecord], scenario: Scenario) -> pd.DataFrame:

@@ -69,3 +69,46 @@ def paired_table(results: dict[str, Results], baseline: str) -> pd.DataFrame:
             rows.append([name, kpi, row["unit"], row["mean"], row["ci_low"], row["ci_high"],
                          d_mean, d_low, d_high])
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def incremental_cost(results: dict[str, Results], baseline: str,
+                     cost: str = "cost_funded_total",
+                     effect: str = "started_within_3_months_count") -> pd.DataFrame:
+    """Extra cost per extra child whose assessment started within 3 months, against a baseline.
+
+    Paired by replication (common random numbers): the ratio of the mean paired difference in
+    ``cost`` to the mean paired difference in ``effect``, with a 95% interval by the delta method
+    (the t interval of ``d_cost - ratio * d_effect``, scaled by the mean ``d_effect``). The
+    ratio is NaN where the effect's own interval includes zero: no extra children, no price.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario other than the baseline: ``scenario``, ``extra_cost_gbp``,
+        ``extra_children``, ``extra_children_ci_low``, ``extra_children_ci_high``,
+        ``cost_per_extra_child_gbp``, ``ci_low``, ``ci_high``.
+    """
+    def values(res: Results, kpi: str) -> pd.Series:
+        k = res.kpis_by_replication
+        return k[k.kpi == kpi].set_index("replication").value
+
+    rows = []
+    for name, res in results.items():
+        if name == baseline:
+            continue
+        d_cost = (values(res, cost) - values(results[baseline], cost)).to_numpy(dtype=float)
+        d_effect = (values(res, effect) - values(results[baseline], effect)).to_numpy(dtype=float)
+        cost_mean = float(np.mean(d_cost))
+        eff_mean, eff_low, eff_high, n = mean_ci(d_effect)
+        ratio = low = high = math.nan
+        if n >= 2 and (eff_low > 0 or eff_high < 0):
+            ratio = cost_mean / eff_mean
+            _, r_low, r_high, _ = mean_ci(d_cost - ratio * d_effect)
+            half = (r_high - r_low) / 2.0 / abs(eff_mean)
+            low, high = ratio - half, ratio + half
+        rows.append({"scenario": name, "extra_cost_gbp": cost_mean, "extra_children": eff_mean,
+                     "extra_children_ci_low": eff_low, "extra_children_ci_high": eff_high,
+                     "cost_per_extra_child_gbp": ratio, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows, columns=["scenario", "extra_cost_gbp", "extra_children",
+                                       "extra_children_ci_low", "extra_children_ci_high",
+                                       "cost_per_extra_child_gbp", "ci_low", "ci_high"])

@@ -38,6 +38,10 @@ class ReplicationRecord:
     """(referral, first triage decision) days of every referral decided, shape (n, 2)."""
     visits: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     """(team, step) -> (appointments, missed) over the horizon, for contact steps."""
+    outsourcing_bought: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(day, price) of each outsourced assessment bought."""
+    outsourcing_skipped: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(day, money not spent) of each month a block's stop rule skipped."""
 
 
 def record(pathway: Pathway, replication: int) -> ReplicationRecord:
@@ -94,5 +98,7 @@ def record(pathway: Pathway, replication: int) -> ReplicationRecord:
         rereferral_gaps=np.array(pathway.rereferral_gaps, dtype=float).reshape(-1, 3),
         triage_decisions=np.array(pathway.triage_decisions, dtype=float).reshape(-1, 2),
         visits=visits,
+        outsourcing_bought=np.array(pathway.outsourcing_bought, dtype=float).reshape(-1, 2),
+        outsourcing_skipped=np.array(pathway.outsourcing_skipped, dtype=float).reshape(-1, 2),
         staff=staff, slots=slots, outsourced_cost_gbp=pathway.outsourced_cost_gbp,
     )

@@ -30,11 +30,17 @@ def hours_available(scenario: Scenario, name: str, weeks: int) -> np.ndarray:
         for change in sorted(scenario.capacity_changes, key=lambda c: c.date):
             if change.team == name and change.group == group_name and change.wte is not None:
                 wte[max((change.date - scenario.start_date).days // 7, 0):] = change.wte
-        per_wte = group.hours_per_week / group.wte if group.wte > 0 else (
-            group.autism_share * group.hours_per_wte_week * (52 - group.weeks_lost_per_year) / 52
-        )
-        out[g] = wte * per_wte * factors
+        out[g] = wte * group.hours_per_wte * factors
     return out
+
+
+def wte_by_day(scenario: Scenario, name: str, group_name: str, days: int) -> np.ndarray:
+    """A staff group's funded WTE on each day from the start, with its dated changes."""
+    wte = np.full(days, scenario.teams[name].staff[group_name].wte)
+    for change in sorted(scenario.capacity_changes, key=lambda c: c.date):
+        if change.team == name and change.group == group_name and change.wte is not None:
+            wte[max((change.date - scenario.start_date).days, 0):] = change.wte
+    return wte
 
 
 def slot_changes(scenario: Scenario, name: str, team: Team) -> list[tuple[float, int]]:

@@ -93,6 +93,8 @@ class Pathway:
         self.sources = list(scenario.demand.sources)
         self.localities = list(scenario.demand.localities)
         self.outsourced_cost_gbp = 0.0
+        self.outsourcing_bought: list[tuple[float, float]] = []  # (day, price) of each purchase
+        self.outsourcing_skipped: list[tuple[float, float]] = []  # (day, price not spent) by stop rules
 
         arrivals = referral_days(scenario.demand, scenario.start_date, self.horizon,
                                  streams["arrivals"])
@@ -330,6 +332,12 @@ class Pathway:
             if delay > 0:
                 yield env.timeout(delay)
             now = env.now
+            date = _add_month(date)
+            if now >= self.horizon:
+                return
+            if self._skip_purchase(block, team, now):
+                self.outsourcing_skipped.append((now, block.price_gbp * block.assessments_per_month))
+                continue
             for case in team.take_longest_waiting(block.assessments_per_month):
                 child = case.child
                 child.outsourced = True
@@ -338,9 +346,20 @@ class Pathway:
                 done = now + block.turnaround_days
                 child.outcome = team.definite_outcome(float(self.draws.outcome[child.id, 1]))
                 child.diagnosis_day = done
-                self.outsourced_cost_gbp += block.price_gbp if now < self.horizon else 0.0
+                self.outsourced_cost_gbp += block.price_gbp
+                self.outsourcing_bought.append((now, block.price_gbp))
                 self.release(child, "assessed", done)
-            date = _add_month(date)
+
+    @staticmethod
+    def _skip_purchase(block, team: TeamRunner, now: float) -> bool:
+        """Whether a block's stop rule says to buy nothing this month."""
+        waiting = team.list.waiting()
+        if block.skip_when_list_under is not None and len(waiting) < block.skip_when_list_under:
+            return True
+        if block.skip_when_longest_wait_under_weeks is not None:
+            longest = max((now - c.child.referral_day for c in waiting), default=0.0)
+            return longest < 7.0 * block.skip_when_longest_wait_under_weeks
+        return False
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
