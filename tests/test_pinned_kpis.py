@@ -51,7 +51,11 @@ def child(**given: Any) -> dict[str, Any]:
 
 def make_record(children: list[dict[str, Any]], replication: int = 0,
                 staff: dict | None = None, slots: dict | None = None,
-                outsourced_cost_gbp: float = 0.0) -> ReplicationRecord:
+                outsourced_cost_gbp: float = 0.0, rereferral_days: tuple[float, ...] = (),
+                rereferral_gaps: tuple[tuple[int, float, float], ...] = (),
+                triage_decisions: tuple[tuple[float, float], ...] = ()) -> ReplicationRecord:
+    """A replication's record: the children's columns, and per referral the re-referrals
+    (child, rejected day, back day) and first triage decisions (referral day, decision day)."""
     columns: dict[str, np.ndarray] = {}
     for name in DAY_COLUMNS:
         columns[name] = np.array([c[name] for c in children], dtype=float)
@@ -60,9 +64,12 @@ def make_record(children: list[dict[str, Any]], replication: int = 0,
     columns["staff_hours"] = np.array([c["staff_hours"] for c in children], dtype=float)
     for name in ("outcome", "exit_reason", "team"):
         columns[name] = np.array([c[name] for c in children], dtype=object)
-    return ReplicationRecord(replication=replication, columns=columns,
-                             rereferral_days=np.zeros(0), staff=staff or {}, slots=slots or {},
-                             outsourced_cost_gbp=outsourced_cost_gbp)
+    return ReplicationRecord(
+        replication=replication, columns=columns,
+        rereferral_days=np.array(rereferral_days, dtype=float), staff=staff or {},
+        slots=slots or {}, outsourced_cost_gbp=outsourced_cost_gbp,
+        rereferral_gaps=np.array(rereferral_gaps, dtype=float).reshape(-1, 3),
+        triage_decisions=np.array(triage_decisions, dtype=float).reshape(-1, 2))
 
 
 def scenario(**over: Any) -> asdsim.Scenario:
@@ -139,6 +146,35 @@ def test_cohort_from_date_leaves_out_earlier_referrals():
     assert k["assessment_started_within_3_months"] == 0.0
 
 
+def test_within_window_shares_on_each_basis():
+    # Referred day 0 (windows closed by day 140): S seen on day 50; N left as no_pathway (no
+    # team covers it) on day 1; R rejected at triage on day 1; U still waiting for triage.
+    # Headline basis, every referral not turned down at triage: S, N, U -> 1/3.
+    # All referrals: S, N, R, U -> 1/4. Listed (reached a list): S -> 1.
+    kids = [child(first_appointment_day=50.0, assessment_started_day=50.0),
+            child(list_join_day=NAN, triage_day=1.0, exit_day=1.0, exit_reason="no_pathway"),
+            child(list_join_day=NAN, triage_day=1.0, exit_day=1.0, exit_reason="rejected"),
+            child(list_join_day=NAN, triage_day=NAN)]
+    k = kpis_of(make_record(kids), scenario())
+    for kpi in ("first_appointment_within_13_weeks", "assessment_started_within_3_months"):
+        assert k[kpi] == pytest.approx(1 / 3)
+        assert k[kpi + "_all_referrals"] == pytest.approx(1 / 4)
+        assert k[kpi + "_listed"] == 1.0
+
+
+def test_within_window_shares_by_quarter_of_referral():
+    # Start 6 January 2020, horizon day 140 (25 May). Referred in 2020Q1 (day 0 and day 80 =
+    # 26 March): windows close on days 91 and 171; only the first is closed: seen on day 30 ->
+    # 1/1. Referred in 2020Q2 (day 90 = 5 April): not closed -> NaN.
+    kids = [child(first_appointment_day=30.0, assessment_started_day=30.0),
+            child(referral_day=80.0), child(referral_day=90.0)]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["first_appointment_within_13_weeks[2020Q1]"] == 1.0
+    assert k["first_appointment_within_13_weeks[2020]"] == 1.0
+    assert math.isnan(k["first_appointment_within_13_weeks[2020Q2]"])
+    assert "first_appointment_within_13_weeks[2020Q3]" not in k
+
+
 def test_an_outsourced_child_counts_though_it_never_joined_a_list():
     # outsourced children count as listed: referred day 0, seen on day 50 -> met; one other
     # child referred day 0 seen day 100 -> not met. Share 1/2.
@@ -171,21 +207,28 @@ def test_a_rereferred_child_waits_from_its_current_referral():
 # --------------------------------------------------------------------------------- triage
 
 
-def test_triaged_within_target_measures_from_the_first_referral():
-    # target 14 days (default). From day 0: triaged day 14 (met, on the boundary), day 15 (not),
-    # never (not). Referred day 130: 130 + 14 > 140, window still open, left out. A re-referral
-    # (first day 0, current day 20) triaged on day 21: 21 days from the first referral, not met.
-    # Share 1/4.
+def test_triaged_within_target_per_referral_from_its_own_arrival():
+    # Target 14 days (the default). Referrals (first or repeat) and their first decisions:
+    #   day 0 -> day 14 (met, on the boundary); day 0 -> day 15 (not); day 0 -> never (not);
+    #   a repeat referral on day 20 -> day 21 (met: 1 day from its own arrival);
+    #   day 130 -> 130: 130 + 14 > 140, its window is still open: left out;
+    #   a backlog referral (day -5) decided on day 3: before the cohort, left out.
+    # Met 2 of the 4 closed referrals.
     kids = [child(referral_day=0.0, triage_day=14.0), child(referral_day=0.0, triage_day=15.0),
             child(referral_day=0.0, triage_day=NAN, list_join_day=NAN),
+            child(first_referral_day=0.0, referral_day=20.0, triage_day=21.0),
             child(referral_day=130.0, triage_day=130.0),
-            child(first_referral_day=0.0, referral_day=20.0, triage_day=21.0)]
-    k = kpis_of(make_record(kids), scenario())
-    assert k["triaged_within_target"] == pytest.approx(1 / 4)
-    # a 7-day target: only the child referred day 130 is open (130 + 7 = 137 <= 140 closes);
-    # it was triaged on arrival: met 1 of 5
-    k7 = kpis_of(make_record(kids), scenario(triage={"target_days": 7}))
-    assert k7["triaged_within_target"] == pytest.approx(1 / 5)
+            child(referral_day=-5.0, triage_day=3.0, from_backlog=True)]
+    # the child re-referred on day 20 had its first referral (day 0) decided on day 2
+    decisions = ((0.0, 14.0), (0.0, 15.0), (0.0, 2.0), (20.0, 21.0), (130.0, 130.0), (-5.0, 3.0))
+    rec = make_record(kids, rereferral_days=(20.0,), rereferral_gaps=((3, 2.0, 20.0),),
+                      triage_decisions=decisions)
+    # closed referrals: days 0, 0, 0, 0 (the repeat's first) and 20; met: 14, 2 and 21 -> 3/5
+    assert kpis_of(rec, scenario())["triaged_within_target"] == pytest.approx(3 / 5)
+    # a 1-day target: closed: days 0 (x4), 20, 130 (131 <= 140); met: the day-130 referral,
+    # decided on arrival, and the repeat decided after 1 day -> 2/6
+    k1 = kpis_of(rec, scenario(triage={"target_days": 1}))
+    assert k1["triaged_within_target"] == pytest.approx(2 / 6)
 
 
 # -------------------------------------------------------------- Kaplan-Meier wait quantiles
@@ -316,33 +359,36 @@ def test_backlog_cleared_is_the_last_backlog_child_seen_or_gone():
 # ------------------------------------------------------------------- open referrals, long waits
 
 
-def snapshot_children() -> list[dict[str, Any]]:
-    return [
-        child(referral_day=0.0),                               # K1: 91 days old on day 91
-        child(referral_day=-0.5),                              # K2: 91.5 days old on day 91
-        child(first_referral_day=-400.0, referral_day=100.0),  # K3: re-referred on day 100
+def snapshot_children() -> tuple[list[dict[str, Any]], tuple[tuple[int, float, float], ...]]:
+    kids = [
+        child(referral_day=0.0),                               # K1
+        child(referral_day=-0.5),                              # K2
+        child(first_referral_day=-400.0, referral_day=100.0),  # K3: rejected day -300, back 100
         child(referral_day=-300.0, exit_day=91.0, exit_reason="assessed"),  # K4: left day 91
-        child(referral_day=120.0),                             # K5: referred day 120
-        child(referral_day=-400.0),                            # K6: long waiter
+        child(referral_day=120.0),                             # K5
+        child(referral_day=-400.0),                            # K6
     ]
+    return kids, ((2, -300.0, 100.0),)
 
 
 def test_open_referrals_and_long_waits_at_snapshot_dates():
-    # Snapshots on day 91 (2020-04-06) and day 140 (2020-05-25, the horizon).
-    # Day 91: open K1, K2, K3 (first referred day -400, re-referred later), K6; K4 left that day,
-    #   K5 not yet referred -> 4. Over 13 weeks (> 91 days since the current referral): K2
-    #   (91.5) and K6 (491); K1 is exactly 91, not over; K3's current referral is in the future.
-    #   Over 52 weeks (364): K6. Over 104 weeks (728): none.
-    # Day 140: open K1, K2, K3, K5, K6 -> 5. Over 13 weeks: K1 (140), K2 (140.5), K6 (540);
-    #   K3 is 40 days from its current referral (540 from its first) and K5 20 days -> 3.
-    #   Over 52: K6 -> 1.
-    scen = scenario(reporting={"snapshot_dates": ["2020-04-06", "2020-05-25"]})
-    assert snapshot_days(scen) == [("2020-04-06", 91.0), ("2020-05-25", 140.0)]
-    k = kpis_of(make_record(snapshot_children()), scen)
-    assert k["open_referrals[2020-04-06]"] == 4
-    assert k["waiting_over_13_weeks[2020-04-06]"] == 2
-    assert k["waiting_over_52_weeks[2020-04-06]"] == 1
-    assert k["waiting_over_104_weeks[2020-04-06]"] == 0
+    # A reporting date is counted at its end (midnight after it), just before that instant:
+    # 5 April 2020 (day 90) -> t = 91; the horizon (25 May) -> t = 140.
+    # t = 91: open K1, K2, K4 (it left at 91, not before), K6; K3 is between its rejection and
+    #   its return (not an open referral); K5 not yet referred -> 4. Over 13 weeks (more than 91
+    #   days since the referral in force): K2 (91.5), K4 (391), K6 (491); K1 is exactly 91, not
+    #   over -> 3. Over 52 weeks (364): K4, K6 -> 2. Over 104 weeks (728): none.
+    # t = 140: open K1, K2, K3 (back since day 100), K5, K6 -> 5. Over 13 weeks: K1 (140),
+    #   K2 (140.5), K6 (540); K3 is 40 days from its current referral (540 from its first), K5
+    #   20 days -> 3. Over 52: K6 -> 1.
+    scen = scenario(reporting={"snapshot_dates": ["2020-04-05", "2020-05-25"]})
+    assert snapshot_days(scen) == [("2020-04-05", 91.0), ("2020-05-25", 140.0)]
+    kids, gaps = snapshot_children()
+    k = kpis_of(make_record(kids, rereferral_gaps=gaps), scen)
+    assert k["open_referrals[2020-04-05]"] == 4
+    assert k["waiting_over_13_weeks[2020-04-05]"] == 3
+    assert k["waiting_over_52_weeks[2020-04-05]"] == 2
+    assert k["waiting_over_104_weeks[2020-04-05]"] == 0
     assert k["open_referrals[2020-05-25]"] == 5
     assert k["waiting_over_13_weeks[2020-05-25]"] == 3
     assert k["waiting_over_52_weeks[2020-05-25]"] == 1
@@ -352,21 +398,37 @@ def test_open_referrals_and_long_waits_at_snapshot_dates():
 def test_snapshot_defaults_to_the_horizon_end():
     scen = scenario()
     assert snapshot_days(scen) == [("2020-05-25", 140.0)]
-    k = kpis_of(make_record(snapshot_children()), scen)
+    kids, gaps = snapshot_children()
+    k = kpis_of(make_record(kids, rereferral_gaps=gaps), scen)
     assert k["open_referrals[2020-05-25]"] == 5
     assert k["waiting_over_13_weeks[2020-05-25]"] == 3
 
 
+def test_a_child_re_referred_after_the_date_counts_from_its_first_referral_then():
+    # K3 without a recorded gap (it waited in triage the whole time): on 5 April (t = 91) its
+    # referral in force is the first one (day -400; the current one, day 100, came later): open,
+    # over 13 and 52 weeks (491 days).
+    scen = scenario(reporting={"snapshot_dates": ["2020-04-05"]})
+    kids = [child(first_referral_day=-400.0, referral_day=100.0)]
+    k = kpis_of(make_record(kids), scen)
+    assert (k["open_referrals[2020-04-05]"], k["waiting_over_13_weeks[2020-04-05]"],
+            k["waiting_over_52_weeks[2020-04-05]"], k["waiting_over_104_weeks[2020-04-05]"]) == (
+        1, 1, 1, 0)
+
+
 def test_open_counts_on_an_exit_day_and_a_referral_day():
-    # Snapshot on 16 January 2020 (day 10). Referred on day 10: open; referred day -200 and
-    # left on day 10: not open; referred day -800: open and over 13, 52 and 104 weeks.
-    scen = scenario(reporting={"snapshot_dates": ["2020-01-16"]})
-    kids = [child(referral_day=10.0), child(referral_day=-200.0, exit_day=10.0),
+    # Snapshot at the end of 15 January 2020 (day 9, t = 10). Referred on day 10: not yet (it
+    # came at t, not before); referred day 9.5: open; referred day -200 and left on day 10: still
+    # open just before t; left on day 9.9: gone; referred day -800: open and over 13, 52 and 104
+    # weeks (810 days). Over 13 weeks: the -200 and -800 children.
+    scen = scenario(reporting={"snapshot_dates": ["2020-01-15"]})
+    kids = [child(referral_day=10.0), child(referral_day=9.5),
+            child(referral_day=-200.0, exit_day=10.0), child(referral_day=-200.0, exit_day=9.9),
             child(referral_day=-800.0)]
     k = kpis_of(make_record(kids), scen)
-    assert (k["open_referrals[2020-01-16]"], k["waiting_over_13_weeks[2020-01-16]"],
-            k["waiting_over_52_weeks[2020-01-16]"], k["waiting_over_104_weeks[2020-01-16]"]) == (
-        2, 1, 1, 1)
+    assert (k["open_referrals[2020-01-15]"], k["waiting_over_13_weeks[2020-01-15]"],
+            k["waiting_over_52_weeks[2020-01-15]"], k["waiting_over_104_weeks[2020-01-15]"]) == (
+        3, 2, 1, 1)
 
 
 # ------------------------------------------------------------------- counts, hours and costs

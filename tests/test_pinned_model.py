@@ -7,6 +7,9 @@ expected values are derived in the comments from the documented rules, never cop
 code's output.
 
 Day 0 is Monday 6 January 2020 unless a test says otherwise; week w is days [7w, 7w + 7).
+In clinic-hours mode a booked appointment falls in the first five days of its week, at the
+child's own random point of [max(7w, earliest day), 7w + 5) (or on its earliest day where that
+is later), so clinic-hours tests pin the week exactly and the day by hand-worked bounds.
 """
 
 from __future__ import annotations
@@ -122,41 +125,47 @@ def test_caseload_dna_rebooks_after_the_delay_not_the_delay_and_the_gap_again():
 
 
 def test_clinic_hours_dna_after_an_attended_step():
-    # The same in clinic hours (10 h a week, ample): history day 0, observation booked from
-    # day 0 + 4 = day 4 (week 0), missed; rebooked from day 14 (week 2), missed -> discharged
-    # on day 14 (clinic hours book whole days from the step's earliest day; durations are a
-    # caseload notion).
+    # The same in clinic hours (10 h a week, ample): history on h in [0, 5); observation from
+    # h + 4, missed on o >= h + 4; rebooked from o + 10, missed again -> discharged, at least
+    # 4 + 10 = 14 days after h (durations are a caseload notion).
     row = run(dna_after_attended({})).patients.iloc[0]
-    assert row.first_appointment_day == 0.0
-    assert (row.exit_day, row.exit_reason, row.dna_count) == (14.0, "discharged_dna", 2)
+    assert 0.0 <= row.first_appointment_day < 5.0
+    assert (row.exit_reason, row.dna_count) == ("discharged_dna", 2)
+    assert row.exit_day - row.first_appointment_day >= 14.0
+    assert row.exit_day < 26.0
 
 
 def test_clinic_hours_dna_rebooks_after_the_stated_delay():
-    # Booked on day 0 at the first weekly pass; missed; the step is rebooked from day 0 + 10:
-    # the earliest week with hours from day 10 is week 1, on day 10 itself -> missed again,
-    # discharged on day 10. With the default 14-day delay: day 14.
+    # Booked at the day-0 pass into week 0, on some day d in [0, 5); missed. Rebooked from
+    # d + 10 in [10, 15): in week 1 at a day in [d + 10, 12) or on d + 10 itself if later, or in
+    # week 2 at [d + 10, 19); missed again -> discharged. So 10 <= exit < 19 (a zero delay would
+    # give exit < 5, a doubled one exit >= 20). The default delay, 14 days: 14 <= exit < 19.
     steps = [{"name": "assess", "hours": {"p": 1}, "outcome": True, "dna_probability": 1.0}]
     s = scenario(teams={"t": team(steps=steps, dna={"rebook_after_days": 10})},
                  initial_state=generated(backlog(1)))
     row = run(s).patients.iloc[0]
-    assert (row.exit_day, row.exit_reason, row.dna_count) == (10.0, "discharged_dna", 2)
+    assert (row.exit_reason, row.dna_count) == ("discharged_dna", 2)
+    assert 10.0 <= row.exit_day < 19.0
     s = scenario(teams={"t": team(steps=steps)}, initial_state=generated(backlog(1)))
-    assert run(s).patients.iloc[0].exit_day == 14.0
+    assert 14.0 <= run(s).patients.iloc[0].exit_day < 19.0
 
 
-def test_clinic_hours_missed_step_rebooked_then_attended_with_default_rules():
-    # Two steps: 'history' (always attended) and 'feedback' 7 days later, always missed; three
-    # DNAs allowed and a 3-day delay. History on day 0; feedback booked for day 7, missed;
-    # rebooked from day 10 (week 1) -> missed on day 10; from day 13 -> missed on day 13:
-    # discharged on day 13 with 3 DNAs.
+def test_clinic_hours_missed_appointment_after_the_decision_still_ends_assessed():
+    # 'history' (the deciding step) is attended on day h in [0, 5): first appointment and
+    # diagnosis on h. 'feedback' from h + 7 (week 1) is always missed: three DNAs, each rebooked
+    # at least 3 days after the last, so the child leaves at least 7 + 3 + 3 = 13 days after h.
+    # The outcome was decided, so the child leaves assessed, not discharged.
     steps = [{"name": "history", "hours": {"p": 1}, "outcome": True},
              {"name": "feedback", "hours": {"p": 1}, "min_gap_days": 7, "dna_probability": 1.0}]
     s = scenario(teams={"t": team(steps=steps, dna={"discharge_after": 3,
                                                     "rebook_after_days": 3})},
                  initial_state=generated(backlog(1)))
     row = run(s).patients.iloc[0]
-    assert row.first_appointment_day == 0.0 and row.diagnosis_day == 0.0
-    assert (row.exit_day, row.exit_reason, row.dna_count) == (13.0, "discharged_dna", 3)
+    assert 0.0 <= row.first_appointment_day < 5.0
+    assert row.diagnosis_day == row.first_appointment_day
+    assert (row.exit_reason, row.dna_count) == ("assessed", 3)
+    assert row.exit_day - row.diagnosis_day >= 13.0
+    assert row.exit_day < 28.0  # weeks 1, 2 and at latest 3, on a working day
 
 
 # -------------------------------------------------------------------- clinic hours capacity
@@ -209,7 +218,7 @@ def test_dated_wte_changes_apply_from_the_week_containing_their_date():
 def test_staff_weekly_reports_the_hours_available_and_used():
     # A change on the first day of a week (Monday 20 January, day 14) applies from that week.
     # Two children referred on day 0 each need 1 h of p and 1 h of q: q has no hours until
-    # week 2, so both are booked on day 14; 2 h used of each group that week.
+    # week 2, so both are booked into week 2 (days 14 to 19); 2 h used of each group that week.
     s = capacity_scenario(capacity_changes=[
         {"date": "2020-01-20", "team": "t", "group": "q", "wte": 2.0}],
         initial_state=generated(backlog(2)))
@@ -218,7 +227,7 @@ def test_staff_weekly_reports_the_hours_available_and_used():
     q = staff[(staff.team == "t") & (staff.group == "q")].set_index("week")
     assert q.hours_available.tolist() == [0.0, 0.0] + [30.0] * 10
     assert q.hours_used.tolist() == [0.0, 0.0, 2.0] + [0.0] * 9
-    assert results.patients.first_appointment_day.tolist() == [14.0, 14.0]
+    assert (results.patients.first_appointment_day // 7).tolist() == [2, 2]
     # utilisation of q: 2 h used of 300 available
     assert results.kpi("utilisation[t/q]") == pytest.approx(2 / 300)
 
@@ -301,21 +310,21 @@ SNAPSHOT_ORDER = """\
 """
 
 
-@pytest.mark.parametrize(("discipline", "first_seen"), [
+@pytest.mark.parametrize(("discipline", "week_seen"), [
     # A: referred day -35, on the list since then; B: referred day -70, triaged (and put on the
     # list) on day 0; C: referred day -7, urgent, on the list since then.
-    # One hour a week and one hour a child: one first appointment a week, days 0, 7 and 14.
-    ("fifo", {"A": 0.0, "C": 7.0, "B": 14.0}),          # by list join: -35, -7, 0
-    ("longest_wait", {"B": 0.0, "A": 7.0, "C": 14.0}),  # by referral: -70, -35, -7
-    ("priority", {"C": 0.0, "A": 7.0, "B": 14.0}),      # urgent first, then by list join
+    # One hour a week and one hour a child: one first appointment a week, weeks 0, 1 and 2.
+    ("fifo", {"A": 0, "C": 1, "B": 2}),          # by list join: -35, -7, 0
+    ("longest_wait", {"B": 0, "A": 1, "C": 2}),  # by referral: -70, -35, -7
+    ("priority", {"C": 0, "A": 1, "B": 2}),      # urgent first, then by list join
 ])
-def test_waiting_list_order(tmp_path, discipline, first_seen):
+def test_waiting_list_order(tmp_path, discipline, week_seen):
     s = scenario(teams={"t": team(staff={"p": {"wte": 1, "hours_per_wte_week": 1}},
                                   waiting_list={"discipline": discipline})},
                  initial_state=snapshot(tmp_path, SNAPSHOT_ORDER))
     p = run(s).patients.set_index("referral_day")
     by_name = {"A": -35.0, "B": -70.0, "C": -7.0}
-    assert {k: p.first_appointment_day[v] for k, v in by_name.items()} == first_seen
+    assert {k: p.first_appointment_day[v] // 7 for k, v in by_name.items()} == week_seen
     assert p.list_join_day[-70.0] == 0.0 and p.list_join_day[-35.0] == -35.0
 
 
@@ -333,35 +342,51 @@ def test_longest_wait_orders_by_first_referral_in_caseload_mode(tmp_path):
 
 
 def test_the_first_child_who_cannot_be_booked_stops_new_starts():
-    # 3 h a week; children referred on day 0 (3 of them, 2 h each) then day -7 ... the list is
-    # fifo. Week 0: child 1 (2 h), child 2 does not fit (1 h left) -> no one else starts, even a
-    # child needing 1 h. Booking horizon 1 week: one start a week.
+    # 3 h a week, three children referred on day 0 needing 2 h each, booking horizon 1 week.
+    # Week 0: child 1 (2 h); child 2 does not fit in the 1 h left, and nobody after it starts
+    # that week. One start a week: weeks 0, 1, 2, each on a working day.
     steps = [{"name": "assess", "hours": {"p": 2}, "outcome": True}]
     s = scenario(teams={"t": team(staff={"p": {"wte": 1, "hours_per_wte_week": 3}},
                                   booking_horizon_weeks=1, steps=steps)},
                  initial_state=generated(backlog(3)))
-    p = run(s).patients
-    assert sorted(p.first_appointment_day) == [0.0, 7.0, 14.0]
-    staff = run(s).staff_weekly.set_index("week")
-    assert staff.hours_used.tolist()[:4] == [2.0, 2.0, 2.0, 0.0]
+    results = run(s)
+    days = sorted(results.patients.first_appointment_day)
+    assert [d // 7 for d in days] == [0, 1, 2]
+    assert all(d % 7 < 5 for d in days)
+    assert results.staff_weekly.hours_used.tolist()[:4] == [2.0, 2.0, 2.0, 0.0]
 
 
 def test_a_package_is_booked_in_the_earliest_weeks_with_hours_and_keeps_its_gaps():
-    # Steps: history (p 2 h), observation 10 days later (joint: p 1 h and q 1 h), decision
-    # (q 1 h) 3 days after that. p has 3 h a week, q 1 h a week. One child, referred day 0.
-    # Pass on day 0: history week 0, day 0; observation from day 10: week 1 has p 1 h and q 1 h,
-    # on day 10; decision from day 13: q's week 1 hour is taken, week 2 has it -> day 14.
+    # Steps: history (p 2 h), observation at least 7 days later (joint: p 1 h and q 1 h),
+    # decision (q 1 h) at least 2 days after that. p has 3 h a week, q 1 h a week. One child.
+    # History: week 0, day h in [0, 5). Observation from h + 7 in [7, 12): week 1 (p 1 h and
+    # q 1 h free), day in [h + 7, 12). Decision from there + 2, in [9, 14): q's week-1 hour is
+    # taken, so week 2, day in [14, 19).
     staff = {"p": {"wte": 1, "hours_per_wte_week": 3}, "q": {"wte": 1, "hours_per_wte_week": 1}}
     steps = [{"name": "history", "hours": {"p": 2}},
              {"name": "observation", "hours": {"p": 1, "q": 1}, "joint": True,
-              "min_gap_days": 10},
+              "min_gap_days": 7},
              {"name": "decision", "hours": {"q": 1}, "outcome": True, "contact": False,
-              "min_gap_days": 3}]
+              "min_gap_days": 2}]
     s = scenario(teams={"t": team(staff=staff, steps=steps)}, initial_state=generated(backlog(1)))
-    row = run(s).patients.iloc[0]
-    assert (row.first_appointment_day, row.assessment_started_day) == (0.0, 0.0)
-    assert row.diagnosis_day == 14.0 and row.exit_day == 14.0
+    results = run(s)
+    row = results.patients.iloc[0]
+    assert row.first_appointment_day == row.assessment_started_day
+    assert 0.0 <= row.first_appointment_day < 5.0
+    assert 14.0 <= row.diagnosis_day < 19.0 and row.exit_day == row.diagnosis_day
     assert row.staff_hours == 5.0
+    used = results.staff_weekly.pivot(index="week", columns="group", values="hours_used")
+    assert used.p.tolist()[:4] == [2.0, 1.0, 0.0, 0.0]
+    assert used.q.tolist()[:4] == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_clinic_appointments_fall_on_the_first_five_days_of_their_week():
+    # 30 children referred on day 0; 10 h a week, 1 h each: 10 a week in weeks 0, 1 and 2,
+    # every one on a day d with d mod 7 < 5.
+    s = scenario(initial_state=generated(backlog(30)))
+    days = run(s).patients.first_appointment_day
+    assert (days // 7).value_counts().sort_index().tolist() == [10, 10, 10]
+    assert (days % 7 < 5).all()
 
 
 # ------------------------------------------------------------------------------------ triage
@@ -432,7 +457,7 @@ def test_snapshot_age_is_at_referral_and_stage_is_read(tmp_path):
     # awaiting assessment: triaged and listed at referral; awaiting triage: triaged on day 0
     assert p.triage_day.to_dict() == {-184.0: -184.0, -36.0: 0.0}
     assert p.list_join_day.to_dict() == {-184.0: -184.0, -36.0: 0.0}
-    assert p.first_appointment_day.to_dict() == {-184.0: 0.0, -36.0: 0.0}
+    assert ((p.first_appointment_day >= 0) & (p.first_appointment_day < 5)).all()
 
 
 def test_snapshot_age_decides_routing_at_the_start(tmp_path):
@@ -453,20 +478,21 @@ def test_snapshot_age_decides_routing_at_the_start(tmp_path):
 
 
 def test_weekly_long_waits_count_from_the_current_referral():
-    # Child R: referred 20 weeks before the start, awaiting triage; every referral is rejected
-    # and re-referred 9 days later (days 9, 18, ..., 63), so at the horizon (day 70) its current
-    # referral is 7 days old though its first was 210 days ago.
+    # Child R: referred 20 weeks before the start, awaiting triage; one triage a day (sessions on
+    # whole days); every referral is rejected and referred again 9.5 days later. Triaged on day 0,
+    # back on 9.5, triaged on day 10, back on 19.5, ..., back on 69.5 and not yet triaged at the
+    # horizon (day 70): an open referral 0.5 days old, though first referred 210 days ago.
     # Child L: referred 20 weeks before the start, on a list with no hours: 210 days old.
-    # Last week: 2 open referrals, 1 over 13 weeks (L), none over 52 weeks.
+    # End of the last week (just before day 70): 2 open, 1 over 13 weeks (L), none over 52.
     s = scenario(
         teams={"t": team(staff={"p": {"wte": 0}})},
-        triage={"outcomes": {"accept": 0, "reject": 1}, "rereferral_probability": 1,
-                "rereferral_delay_days": 9},
+        triage={"capacity_per_week": 7, "outcomes": {"accept": 0, "reject": 1},
+                "rereferral_probability": 1, "rereferral_delay_days": 9.5},
         initial_state=generated(backlog(1, 20, "awaiting_triage"), backlog(1, 20)))
     results = run(s)
-    p = results.patients.set_index("list_join_day", drop=False)
+    p = results.patients
     rereferred = p[p.list_join_day.isna()].iloc[0]
-    assert (rereferred.first_referral_day, rereferred.referral_day) == (-140.0, 63.0)
+    assert (rereferred.first_referral_day, rereferred.referral_day) == (-140.0, 69.5)
     assert rereferred.referrals == 8
     last = results.weekly.iloc[-1]
     assert (last.open_referrals, last.waiting_over_13_weeks, last.waiting_over_52_weeks) == (
@@ -476,17 +502,17 @@ def test_weekly_long_waits_count_from_the_current_referral():
 
 
 def test_weekly_open_referrals_by_stage_hand_counted():
-    # Three children referred on day 0 join a list with 1 hour a week (1 h each): seen, and
-    # assessed in one step, on days 0, 7 and 14. Counts are at the end of each week (days 7, 14,
-    # 21, 28): at the end of day 7 the second child has been seen, so only the third is waiting
-    # (and open); at the end of day 14 none. Completed in weeks 0, 1, 2: one each.
+    # Three children referred on day 0 join a list with 1 hour a week (1 h each): each is seen,
+    # and assessed in one step, in weeks 0, 1 and 2 (on a day in the first five of the week).
+    # Counts are taken at the end of each week, just before days 7, 14, 21, 28: waiting (and
+    # open) 2, 1, 0, 0; one first appointment and one completion in each of weeks 0, 1, 2.
     s = scenario(teams={"t": team(staff={"p": {"wte": 1, "hours_per_wte_week": 1}})},
                  initial_state=generated(backlog(3)))
     weekly = run(s).weekly
-    assert weekly.waiting_for_assessment.tolist()[:4] == [1, 0, 0, 0]
+    assert weekly.waiting_for_assessment.tolist()[:4] == [2, 1, 0, 0]
     assert weekly.assessments_completed.tolist()[:4] == [1, 1, 1, 0]
     assert weekly.first_appointments.tolist()[:4] == [1, 1, 1, 0]
-    assert weekly.open_referrals.tolist()[:4] == [1, 0, 0, 0]
+    assert weekly.open_referrals.tolist()[:4] == [2, 1, 0, 0]
     assert weekly.in_assessment.tolist()[:4] == [0, 0, 0, 0]
 
 
@@ -506,7 +532,7 @@ def test_held_until_old_enough_then_listed(tmp_path):
     row = run(s).patients.iloc[0]
     assert row.held_day == 0.0
     assert row.list_join_day == pytest.approx(365.25, abs=1e-5)
-    assert row.first_appointment_day == 371.0  # the next weekly pass (day 371 = week 53)
+    assert 371.0 <= row.first_appointment_day < 376.0  # booked at the day-371 pass, week 53
 
 
 def test_age_out_and_transfer_at_exact_ages(tmp_path):
@@ -541,8 +567,8 @@ def test_review_then_list(tmp_path):
                  initial_state=snapshot(tmp_path, rows))
     p = run(s).patients.set_index("age_at_referral_years")
     assert p.review_day[1.5] == 0.0 and p.list_join_day[1.5] == 30.0
-    assert p.first_appointment_day[1.5] == 35.0  # weekly pass on day 35
-    assert np.isnan(p.review_day[2.5]) and p.first_appointment_day[2.5] == 0.0
+    assert 35.0 <= p.first_appointment_day[1.5] < 40.0  # booked at the day-35 pass
+    assert np.isnan(p.review_day[2.5]) and 0.0 <= p.first_appointment_day[2.5] < 5.0
 
 
 # --------------------------------------------------------------------------- outsourcing
