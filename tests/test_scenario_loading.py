@@ -304,7 +304,7 @@ HOSTILE_VALUES = {
     "infinite gap": ("min_gap_days: 7", "min_gap_days: .inf", "teams.mdt.steps[1].min_gap_days",
                      "expected a finite number"),
     "1e300 referrals": ("referrals_per_week: 10", "referrals_per_week: 1.0e+300",
-                        "demand.referrals_per_week", "expected a number <= 1,000,000,000"),
+                        "demand.referrals_per_week", "at most 1,000,000,000"),
     "infinite referrals": ("referrals_per_week: 10", "referrals_per_week: .inf",
                            "demand.referrals_per_week", "expected a finite number"),
     "absurd demand": ("referrals_per_week: 10", "referrals_per_week: 100000000",

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 MAX_NUMBER = 1e9
@@ -30,24 +30,32 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _not_huge(value: float) -> float:
+    if abs(value) > MAX_NUMBER:
+        raise PydanticCustomError("number_too_large",
+                                  "expected a number of at most 1,000,000,000 in size")
+    return value
+
+
 def _date_text(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         raise PydanticCustomError("date_type", "expected a date as YYYY-MM-DD")
     return value
 
 
-Number = Annotated[float, BeforeValidator(_no_bool),
-                   Field(allow_inf_nan=False, ge=-MAX_NUMBER, le=MAX_NUMBER)]
+# The size check runs after the field's own bounds, so a field with a tighter bound states that one.
+Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False),
+                   AfterValidator(_not_huge)]
 """A finite number."""
 Probability = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False, ge=0.0, le=1.0)]
 """A number from 0 to 1."""
-NonNegative = Annotated[float, BeforeValidator(_no_bool),
-                        Field(allow_inf_nan=False, ge=0.0, le=MAX_NUMBER)]
+NonNegative = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False, ge=0.0),
+                        AfterValidator(_not_huge)]
 """A finite number >= 0."""
-Positive = Annotated[float, BeforeValidator(_no_bool),
-                     Field(allow_inf_nan=False, gt=0.0, le=MAX_NUMBER)]
+Positive = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False, gt=0.0),
+                     AfterValidator(_not_huge)]
 """A finite number > 0."""
-Whole = Annotated[int, BeforeValidator(_no_bool), Field(ge=-MAX_NUMBER, le=MAX_NUMBER)]
+Whole = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_not_huge)]
 """A whole number."""
 Date = Annotated[dt.date, BeforeValidator(_date_text)]
 """A calendar date, written YYYY-MM-DD (a number is not read as a date)."""

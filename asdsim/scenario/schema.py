@@ -43,6 +43,10 @@ MAX_REFERRALS_PER_WEEK = 10_000.0
 far above any one area's demand, and low enough for a run to fit in memory."""
 MAX_HORIZON_WEEKS = 2600
 """Longest simulated period (50 years)."""
+FIRST_DATE = dt.date(1900, 1, 1)
+"""Earliest start date."""
+LAST_DATE = dt.date(2200, 12, 31)
+"""Latest end of the horizon (outputs carry calendar dates, which must stay representable)."""
 
 Age = Annotated[NonNegative, Field(le=MAX_AGE_YEARS)]
 PositiveAge = Annotated[Positive, Field(le=MAX_AGE_YEARS)]
@@ -364,10 +368,19 @@ class Team(Model):
     """Higher chance of an uncertain outcome for very young children."""
     dna: DnaRules = DnaRules()
     """Rebooking and discharge after missed appointments."""
+    opens_on: Date | None = None
+    """The team takes new children from this date (unset: from the start). Children held until
+    a team covers them are routed again on the day it opens."""
+    closes_on: Date | None = None
+    """The team takes no new children from this date (unset: never); children already on its
+    list are still seen."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Team:
         problems: list[tuple[tuple[str | int, ...], str]] = []
+        if self.opens_on is not None and self.closes_on is not None and self.closes_on <= self.opens_on:
+            problems.append((("closes_on",), f"closes_on ({self.closes_on}) must be after opens_on "
+                             f"({self.opens_on})"))
         if self.max_age_years <= self.min_age_years:
             problems.append((("max_age_years",), f"max_age_years ({self.max_age_years:g}) must "
                              f"be above min_age_years ({self.min_age_years:g})"))
@@ -411,6 +424,11 @@ class Team(Model):
         if problems:
             raise FieldProblems(problems)
         return self
+
+    def open_on(self, date: dt.date) -> bool:
+        """Whether the team takes new children on a date."""
+        return (self.opens_on is None or date >= self.opens_on) and (
+            self.closes_on is None or date < self.closes_on)
 
     def serves(self, locality: str) -> bool:
         """Whether the team serves a locality."""
@@ -493,6 +511,10 @@ class Routing(Model):
     """The same rule for particular localities."""
     age_out_years: PositiveAge = 18.0
     """Children still waiting at this age leave for adult services (aged out)."""
+    rereferred_when_eligible: dict[str, Probability] = Field(default_factory=dict)
+    """By locality: the chance that a child recorded as no pathway (no team for its age there)
+    is referred again when it reaches the youngest age a team there takes. The unmet need is
+    counted when it happens, and the child comes back as later demand."""
 
 
 class BacklogGroup(Model):
@@ -608,10 +630,11 @@ class Scenario(Model):
             *path, message = args
             problems.append((tuple(path), str(message)))
 
-        if self.start_date.toordinal() + 7 * self.horizon_weeks > dt.date.max.toordinal():
+        last = self.start_date.toordinal() + 7 * self.horizon_weeks
+        if self.start_date < FIRST_DATE or last > LAST_DATE.toordinal():
             raise FieldProblems([(("start_date",), (
-                f"{self.start_date} plus horizon_weeks ({self.horizon_weeks}) ends after "
-                f"{dt.date.max}; expected a start date that leaves room for the horizon"))])
+                f"{self.start_date} with horizon_weeks {self.horizon_weeks}: expected a horizon "
+                f"from {FIRST_DATE} to {LAST_DATE} at most"))])
         if not self.teams:
             add("teams", "at least one team is needed")
         if not self.priority_classes:
@@ -641,6 +664,9 @@ class Scenario(Model):
         for loc in self.routing.uncovered_by_locality:
             if loc not in localities:
                 add("routing", "uncovered_by_locality", loc, "not a locality in demand.localities")
+        for loc in self.routing.rereferred_when_eligible:
+            if loc not in localities:
+                add("routing", "rereferred_when_eligible", loc, "not a locality in demand.localities")
         for name, team in self.teams.items():
             for i, loc in enumerate(team.localities or ()):
                 if loc not in localities:
@@ -697,10 +723,12 @@ class Scenario(Model):
             log_peak += self.horizon_days / 365.25 * math.log1p(demand.annual_growth)
         return math.exp(log_peak) if log_peak < 700 else math.inf
 
-    def team_for(self, age_years: float, locality: str) -> str | None:
-        """Name of the team that covers a child of this age in this locality, if any."""
+    def team_for(self, age_years: float, locality: str, date: dt.date | None = None) -> str | None:
+        """Name of the team that covers a child of this age in this locality (open on ``date``,
+        where given), if any."""
         for name, team in self.teams.items():
-            if team.min_age_years <= age_years < team.max_age_years and team.serves(locality):
+            if team.min_age_years <= age_years < team.max_age_years and team.serves(locality) and (
+                    date is None or team.open_on(date)):
                 return name
         return None
 

@@ -21,6 +21,7 @@ Every problem becomes a :class:`~asdsim.errors.Problem` naming the file, line an
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -286,6 +287,9 @@ def parse_yaml(text: str, name: str, path: Path | None = None, *,
         (or ``error``) for text that is not valid YAML, exceeds a limit, repeats a key, or has
         a key that is not text.
     """
+    deep = _flow_too_deep(text)
+    if deep is not None:  # before parsing: the parser's work grows with open brackets
+        raise error([Problem(name, deep, "", f"mappings and lists nest more than {MAX_DEPTH} deep")])
     loader = _Loader(text)
     try:
         try:
@@ -300,10 +304,34 @@ def parse_yaml(text: str, name: str, path: Path | None = None, *,
         except yaml.YAMLError as exc:
             raise error([_yaml_problem(name, exc)]) from None
         except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-            raise error([Problem(name, None, "", f"not valid YAML: {exc}")]) from None
+            reason = "a number has too many digits" if "digits" in str(exc) else str(exc)
+            raise error([Problem(name, None, "", f"not valid YAML: {reason}")]) from None
     finally:
         loader.dispose()
     return YamlFile(path=path or Path(name), name=name, data=data, lines=lines)
+
+
+_BRACKETS = re.compile(r"[\[\]{}\n]")
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """Line where ``[`` and ``{`` brackets open more than :data:`MAX_DEPTH` deep, if any.
+
+    Brackets inside quoted text count too; that could only refuse a file with more than
+    :data:`MAX_DEPTH` unclosed brackets in its strings.
+    """
+    depth, line = 0, 1
+    for match in _BRACKETS.finditer(text):
+        char = match.group()
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        else:
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
