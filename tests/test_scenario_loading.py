@@ -294,7 +294,7 @@ HOSTILE_VALUES = {
     "month 13": ("start_date: '2020-01-06'", "start_date: 2024-13-01", "start_date",
                  "expected a date in the calendar"),
     "horizon past year 9999": ("start_date: '2020-01-06'", "start_date: 9999-10-01", "start_date",
-                               "ends after 9999-12-31"),
+                               "to 2200-12-31 at most"),
     "infinite wte": ("wte: 1.0", "wte: .inf", "teams.mdt.staff.paediatrician.wte",
                      "expected a finite number"),
     "nan wte": ("wte: 1.0", "wte: .nan", "teams.mdt.staff.paediatrician.wte",
