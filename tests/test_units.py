@@ -113,3 +113,52 @@ def test_busy_per_week_matches_a_direct_count():
               - np.clip(arr[:, 0:1], edges[:-1], edges[1:])).sum(axis=0) / 7.0
     np.testing.assert_allclose(_busy_per_week(cases, weeks), direct, atol=1e-9)
     assert _busy_per_week([], 3).tolist() == [0.0, 0.0, 0.0]
+
+
+# ------------------------------------------------------------------------- snapshot and backlog
+
+
+@pytest.mark.parametrize(("born", "day", "months"), [
+    ("2014-01-31", "2014-02-28", 0), ("2014-01-31", "2014-03-31", 2), ("2014-01-15", "2014-02-15", 1),
+    ("2014-01-15", "2014-02-14", 0), ("2012-02-29", "2013-02-28", 11), ("2014-05-01", "2014-05-01", 0),
+])
+def test_whole_months_of_age_completed(born, day, months):
+    from asdsim.scenario.snapshot import _months_between
+
+    assert _months_between(dt.date.fromisoformat(born), dt.date.fromisoformat(day)) == months
+
+
+def test_snapshot_parse_keeps_only_what_the_model_needs():
+    import dataclasses
+
+    from asdsim.scenario.snapshot import SnapshotRow, parse_snapshot
+
+    raw = (b"Referral_Date , Date_of_Birth,STAGE,name\r\n"
+           b"2019-06-01 00:00:00,2014-03-17,Awaiting Assessment,Ann\r\n"
+           b"\r\n,,,\r\n"
+           b"2019-06-02,2014-03-18,awaiting-triage,Ben\r\n")
+    snapshot = parse_snapshot(raw, "x.csv")
+    assert [f.name for f in dataclasses.fields(SnapshotRow)] == [
+        "line", "referral_date", "age_months", "age_column", "stage", "priority", "locality"]
+    assert [(r.line, r.age_months, r.stage) for r in snapshot.rows] == [
+        (2, 62, "awaiting_assessment"), (5, 62, "awaiting_triage")]
+    assert snapshot.rows[0].age_years == pytest.approx(62.5 / 12)
+    assert "Ann" not in repr(snapshot) and "2014-03-17" not in repr(snapshot)
+
+
+def test_generate_backlog_uses_the_kept_rows_in_a_seeded_order(tmp_path, make_scenario):
+    from asdsim.model.backlog import generate_backlog
+
+    rows = "".join(f"2019-{1 + i % 12:02d}-01,{3 + i % 10},awaiting_assessment,north\n" for i in range(30))
+    path = tmp_path / "today.csv"
+    path.write_text("referral_date,age_years,stage,locality\n" + rows)
+    scenario = make_scenario(initial_state={"kind": "csv", "csv": str(path)})
+    path.unlink()  # read when the scenario was built; never again
+    a = generate_backlog(scenario, np.random.default_rng(1))
+    b = generate_backlog(scenario, np.random.default_rng(1))
+    c = generate_backlog(scenario, np.random.default_rng(2))
+    assert len(a) == 30 and np.array_equal(a.referral_day, b.referral_day)
+    assert not np.array_equal(a.referral_day, c.referral_day)
+    assert sorted(a.referral_day) == sorted(c.referral_day)
+    in_file = [(dt.date(2019, 1 + i % 12, 1) - scenario.start_date).days for i in range(30)]
+    assert a.referral_day.tolist() != in_file
