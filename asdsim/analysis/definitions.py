@@ -138,8 +138,11 @@ REGISTRY: dict[str, KpiDefinition] = {d.name: d for d in [
                   numerator="children first referred within the horizon"),
     KpiDefinition("exit", "Children by exit or status", "children", "none",
                   numerator="children by how they left the pathway, or their status at the horizon"),
-    KpiDefinition("held_until_old_enough", "Held until old enough", "children", "none",
-                  numerator="children held for a team's minimum age"),
+    KpiDefinition("held_until_old_enough", "Held until a team covers them", "children", "none",
+                  numerator="children held for a team's minimum age, or for a team to open"),
+    KpiDefinition("unmet_need", "Unmet need (no pathway)", "children", "lower",
+                  numerator="children found to have no pathway for their age and locality, "
+                            "whether they then left or were referred again when old enough"),
     KpiDefinition("staff_hours_per_assessment", "Staff hours per assessment", "hours", "none",
                   numerator="professional hours attended", denominator="in-house assessments "
                   "completed"),

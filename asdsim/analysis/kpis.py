@@ -127,6 +127,7 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     for reason in (*EXIT_REASONS, "waiting", "in_assessment"):
         yield f"exit[{reason}]", "children", float((reasons == reason).sum())
     yield "held_until_old_enough", "children", float((~np.isnan(c["held_day"])).sum())
+    yield "unmet_need", "children", float((~np.isnan(c["unmet_need_day"])).sum())
 
     assessed = reasons == "assessed"
     completed = int(assessed.sum())

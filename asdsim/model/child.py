@@ -31,6 +31,7 @@ MILESTONES = (
     "triage_day",
     "accepted_day",
     "held_day",
+    "unmet_need_day",
     "review_day",
     "list_join_day",
     "first_appointment_day",
@@ -79,6 +80,7 @@ class Child:
         "transfers",
         "triage_count",
         "triage_day",
+        "unmet_need_day",
         "withdraw_day",
     )
 
@@ -98,6 +100,7 @@ class Child:
         self.triage_day = NAN
         self.accepted_day = NAN
         self.held_day = NAN
+        self.unmet_need_day = NAN
         self.review_day = NAN
         self.team: str | None = None
         self.case: Case | None = None

@@ -50,6 +50,7 @@ class Draws:
     duration: np.ndarray
     outcome: np.ndarray
     session: np.ndarray
+    unmet: np.ndarray
 
     @classmethod
     def make(cls, streams: Streams, n: int) -> Draws:
@@ -65,6 +66,7 @@ class Draws:
             duration=streams["duration"].random((n, BOOKINGS)),
             outcome=streams["outcome"].random((n, 2)),
             session=streams["session"].random((n, BOOKINGS)),
+            unmet=streams["unmet"].random(n),
         )
 
 
@@ -143,6 +145,7 @@ class Pathway:
         self._rereferral_delay = triage.rereferral_delay_days.sampler()
         self._information_wait = triage.information_wait_days.sampler()
         self._triage_queue: deque[Child] = deque()
+        self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
 
         for k, j in enumerate(order):
             child = children[n_new + k]
@@ -164,6 +167,9 @@ class Pathway:
             self._triage_queue.clear()
         for block in scenario.outsourcing:
             self.env.process(self._outsourcing(block))
+        for team in scenario.teams.values():
+            if team.opens_on is not None and 0 < self.day(team.opens_on) < self.horizon:
+                self.env.timeout(self.day(team.opens_on)).callbacks.append(self._team_opens)
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -174,6 +180,10 @@ class Pathway:
     def day(self, date: dt.date) -> float:
         """Days from the start to a date."""
         return float((date - self.scenario.start_date).days)
+
+    def date(self, day: float) -> dt.date:
+        """The calendar date of a model time."""
+        return self.scenario.start_date + dt.timedelta(days=math.floor(day))
 
     # -- referral and triage ---------------------------------------------------------------------
 
@@ -255,19 +265,28 @@ class Pathway:
             self.release(child, "aged_out", now)
             return
         locality = self.localities[child.locality]
-        name = self.scenario.team_for(age, locality)
+        today = self.date(now)
+        name = self.scenario.team_for(age, locality, today)
         if name is None:
             rule = self.scenario.uncovered_rule(locality)
+            older = self._older_team_age(age, locality, today)
             if rule == "hold":
-                ages = [t.min_age_years for t in self.scenario.teams.values()
-                        if t.serves(locality) and t.min_age_years > age]
-                if ages:
-                    if math.isnan(child.held_day):
-                        child.held_day = now
-                    wait = (min(ages) - age) * 365.25 + 1e-6
-                    self._later(wait, self.route, child)
+                opening = any(t.opens_on is not None and t.opens_on > today and t.serves(locality)
+                              and t.min_age_years <= age < t.max_age_years
+                              for t in self.scenario.teams.values())
+                if older is not None or opening:
+                    self._hold(child, None if older is None else (older - age) * 365.25 + 1e-6)
                     return
                 rule = "no_pathway"
+            if rule == "no_pathway":
+                child.unmet_need_day = now
+                p = self.scenario.routing.rereferred_when_eligible.get(locality, 0.0)
+                if older is not None and p > 0 and float(self.draws.unmet[child.id]) < p:
+                    # unmet need now, and demand later: referred again at the eligible age
+                    wait = (older - age) * 365.25 + 1e-6
+                    self.rereferral_gaps.append((child.id, now, now + wait))
+                    self._later(wait, self._rereferred, child)
+                    return
             self.release(child, rule, now)
             return
         review = self._review.get(name)
@@ -277,6 +296,36 @@ class Pathway:
                         functools.partial(self.join_list, name=name), child)
             return
         self.join_list(child, name)
+
+    def _older_team_age(self, age: float, locality: str, today: dt.date) -> float | None:
+        """The youngest age above ``age`` that a team serving the locality, not closed, takes."""
+        ages = [t.min_age_years for t in self.scenario.teams.values()
+                if t.serves(locality) and t.min_age_years > age
+                and (t.closes_on is None or t.closes_on > today)]
+        return min(ages) if ages else None
+
+    def _hold(self, child: Child, wait: float | None) -> None:
+        """Hold a child no team covers yet: until it is old enough (after ``wait`` days), or
+        until a team that covers it opens (see :meth:`_team_opens`)."""
+        if math.isnan(child.held_day):
+            child.held_day = self.env.now
+        ticket = object()  # a later hold, or an opening, makes this one's timer void
+        self.held[child.id] = (child, ticket)
+        if wait is not None:
+            self._later(wait, lambda c: self._unhold(c, ticket), child)
+
+    def _unhold(self, child: Child, ticket: object) -> None:
+        held = self.held.get(child.id)
+        if held is not None and held[1] is ticket:
+            del self.held[child.id]
+            self.route(child)
+
+    def _team_opens(self, _event: object) -> None:
+        """A team opens: every child held is routed again under the routing in force now."""
+        held, self.held = list(self.held.values()), {}
+        for child, _ in held:
+            if not child.exited:
+                self.route(child)
 
     def join_list(self, child: Child, name: str) -> None:
         """Put a child on a team's waiting list, with its withdrawal and age boundary."""
