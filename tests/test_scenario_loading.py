@@ -559,3 +559,23 @@ def test_extends_reads_only_small_regular_files(tmp_path, target):
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.field) == (str(path), 1, "extends")
     assert any(w in problem.message for w in ("regular", "folder", "larger than the limit of 1 MB"))
+
+
+@pytest.mark.parametrize(("content", "field", "message"), [
+    ("base: /dev/zero\nvary: {demand.annual_growth: [0.0]}\n", "base", "device, pipe or socket"),
+    ("base: s.yaml\nvary: {demand.annual_growth: [0.0]}\nbase: s.yaml\n", "base", "key given twice"),
+    ("base: s.yaml\nvary: {demand.annual_growth: &a [*a]}\n", "", "recursive alias"),
+    ("base: s.yaml\nvary: {demand.annual_growth: " + "[" * 400 + "]" * 400 + "}\n", "",
+     "nest more than 50 deep"),
+    ("base: s.yaml\nvary: {yes: [0.0]}\n", "vary", "read by YAML as true/false"),
+])
+def test_grid_files_are_read_with_the_same_limits(tmp_path, content, field, message):
+    from asdsim.experiments.grid import GridError, load_grid
+
+    write(tmp_path / "s.yaml", BASE)
+    path = write(tmp_path / "grid.yaml", content)
+    with pytest.raises(GridError) as info:
+        load_grid(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.field) == (str(path), field)
+    assert message in problem.message and problem.line is not None

@@ -1,4 +1,5 @@
-"""Scenario files: the format (``schema``) and reading it (``loading``)."""
+"""Scenario inputs: the format (``schema``), reading files (``loading``, on the bounded YAML reader
+``yamlfile``) and today's CSV snapshot (``snapshot``)."""
 
 from asdsim.scenario.loading import (
     load_scenario,
