@@ -88,6 +88,41 @@ def open_counts(rec: ReplicationRecord, times: np.ndarray) -> dict[str, np.ndarr
     return out
 
 
+def open_mask(rec: ReplicationRecord, t: float) -> np.ndarray:
+    """Children who are open referrals just before time ``t``."""
+    c = rec.columns
+    gaps = rec.rereferral_gaps
+    in_gap = np.zeros(len(c["referral_day"]), dtype=bool)
+    inside = (gaps[:, 1] < t) & (gaps[:, 2] >= t)
+    in_gap[gaps[inside, 0].astype(np.int64)] = True
+    exit_day = np.where(np.isnan(c["exit_day"]), np.inf, c["exit_day"])
+    return (c["first_referral_day"] < t) & (exit_day >= t) & ~in_gap
+
+
+def snapshot_measure(rec: ReplicationRecord, measure: str, t: float,
+                     over_weeks: float | None = None, locality: str | None = None) -> float:
+    """A count or wait just before time ``t``, as an observed figure defines it.
+
+    ``open_referrals``: open referrals; ``awaiting_assessment``: open, accepted at triage and
+    not yet started; the ``..._over_weeks`` forms: those whose referral in force is more than
+    ``over_weeks`` weeks old; ``longest_wait_weeks``: the longest wait since referral among open
+    referrals (0 when none). ``locality`` restricts to one locality.
+    """
+    c = rec.columns
+    members = open_mask(rec, t)
+    if locality is not None:
+        members &= c["locality"] == locality
+    if measure.startswith("awaiting_assessment"):
+        started = ~(c["started_day"] >= t)  # NaN compares False: never started counts as waiting
+        members &= (c["accepted_day"] < t) & started
+    waited = t - referral_in_force(c, t)
+    if measure == "longest_wait_weeks":
+        return float(waited[members].max() / 7.0) if members.any() else 0.0
+    if measure.endswith("_over_weeks"):
+        members &= waited > 7.0 * float(over_weeks or 0.0)
+    return float(members.sum())
+
+
 def awaiting_rereferral(rec: ReplicationRecord, horizon: float) -> np.ndarray:
     """Children whose current referral was rejected and who come back only after the horizon."""
     gaps = rec.rereferral_gaps

@@ -21,6 +21,7 @@ from asdsim.analysis import cohorts
 from asdsim.analysis.cohorts import count_within
 from asdsim.analysis.kpis import kpi_table, per_replication_kpis
 from asdsim.analysis.record import ReplicationRecord
+from asdsim.analysis.validation import validation_table
 from asdsim.model.child import MILESTONES
 from asdsim.scenario.schema import Scenario
 
@@ -186,6 +187,11 @@ class Results:
     def kpis_by_replication(self) -> pd.DataFrame:
         """Every KPI for every replication (for paired comparisons)."""
         return per_replication_kpis(self.records, self.scenario)
+
+    @cached_property
+    def validation(self) -> pd.DataFrame:
+        """The scenario's observed figures beside the simulated ones (empty when it has none)."""
+        return validation_table(self.records, self.scenario)
 
     def kpi(self, name: str) -> float:
         """The mean of one KPI."""

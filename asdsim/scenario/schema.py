@@ -574,6 +574,41 @@ class Reporting(Model):
     """Wait KPIs count children referred from this date; empty means the scenario start."""
 
 
+ObservedMeasure = Literal["open_referrals", "awaiting_assessment", "waiting_over_weeks",
+                          "awaiting_assessment_over_weeks", "longest_wait_weeks"]
+
+
+class ObservedPoint(Model):
+    """A published figure to set the simulation against: a count or a wait on a date."""
+
+    date: Date
+    """Date the figure describes (counted at the end of that date)."""
+    measure: ObservedMeasure
+    """What was counted. open_referrals: referred and not yet discharged, at any stage (NHS
+    England's open referrals; "assessments outstanding"); awaiting_assessment: accepted at triage
+    and not yet started ("waiting for an assessment"); waiting_over_weeks and
+    awaiting_assessment_over_weeks: those of the two over ``over_weeks`` weeks since referral;
+    longest_wait_weeks: the longest wait since referral among open referrals."""
+    value: NonNegative
+    """The published value."""
+    over_weeks: Annotated[NonNegative, Field(le=520)] | None = None
+    """For the ..._over_weeks measures: the N of 'over N weeks'."""
+    locality: str | None = None
+    """A locality, where the figure is for one; empty: the whole area."""
+    use: Literal["calibration", "validation"] = "validation"
+    """calibration: a figure some input was chosen to match; validation: held out, only compared."""
+    source: str
+    """Where the figure was published."""
+
+    @model_validator(mode="after")
+    def _weeks(self) -> ObservedPoint:
+        needs = self.measure.endswith("_over_weeks")
+        if needs != (self.over_weeks is not None):
+            raise FieldProblems([(("over_weeks",), f"give over_weeks with {self.measure}" if needs
+                                  else "over_weeks goes only with the ..._over_weeks measures")])
+        return self
+
+
 # ------------------------------------------------------------------------------------ scenario
 
 
@@ -611,6 +646,8 @@ class Scenario(Model):
     """Children already waiting at the start."""
     reporting: Reporting = Reporting()
     """Dates the KPIs report on."""
+    observed: tuple[ObservedPoint, ...] = ()
+    """Published figures to set the simulation against (a validation table and chart)."""
 
     @property
     def horizon_days(self) -> float:
@@ -656,6 +693,11 @@ class Scenario(Model):
                     f"{flag.priority!r} is not one of priority_classes {list(self.priority_classes)}"))
         for i, change in enumerate(self.demand.step_changes):
             check_date(change.date, "demand", "step_changes", i, "date")
+        for i, point in enumerate(self.observed):
+            check_date(point.date, "observed", i, "date")
+            if point.locality is not None and point.locality not in self.demand.localities:
+                add("observed", i, "locality", f"{point.locality!r} is not a locality in "
+                    "demand.localities")
         localities = set(self.demand.localities)
         for source in self.triage.outcomes_by_source:
             if source not in self.demand.sources:
