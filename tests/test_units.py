@@ -162,3 +162,14 @@ def test_generate_backlog_uses_the_kept_rows_in_a_seeded_order(tmp_path, make_sc
     assert sorted(a.referral_day) == sorted(c.referral_day)
     in_file = [(dt.date(2019, 1 + i % 12, 1) - scenario.start_date).days for i in range(30)]
     assert a.referral_day.tolist() != in_file
+
+
+@pytest.mark.parametrize("raw", [b"referral_date;stage;age_years\n2019-01-01;awaiting_triage;3\n",
+                                 b"referral_date;stage;name, first\n2019-01-01;awaiting_triage;x, y\n",
+                                 b"referral_date\tstage\tage_years\n2019-01-01\tawaiting_triage\t3\n"])
+def test_snapshot_with_another_delimiter_gets_a_hint(raw):
+    from asdsim.scenario.snapshot import parse_snapshot
+
+    with pytest.raises(asdsim.ScenarioError, match=r"semicolons|tabs") as info:
+        parse_snapshot(raw, "x.csv")
+    assert info.value.problems[0].line == 1

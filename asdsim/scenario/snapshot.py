@@ -270,9 +270,12 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "") -> Snapshot:
         if "age_years" not in present and "date_of_birth" not in present:
             missing.append("age_years or date_of_birth")
         if missing:
+            hint = next((f"; the header has {name} in it: columns must be separated by commas"
+                         for sep, name in ((";", "semicolons"), ("\t", "tabs"))
+                         if any(sep in h for h in header_cells)), "")
             raise ScenarioError([Problem(shown, 1, "", (
                 f"missing column(s): {', '.join(missing)} (the header names the columns; "
-                f"those read are {', '.join(COLUMNS)})"))])
+                f"those read are {', '.join(COLUMNS)}){hint}"))])
         index = {c: header.index(c) for c in present}
         rows: list[SnapshotRow] = []
         seen: dict[bytes, int] = {}
