@@ -62,3 +62,23 @@ def test_observed_points_are_checked():
     with pytest.raises(asdsim.ScenarioError, match="locality"):
         _frozen_list([{"date": "2020-01-06", "measure": "open_referrals", "value": 3,
                        "source": "x", "locality": "atlantis"}])
+
+
+def test_validation_chart_draws_each_observed_point():
+    from asdsim.reporting.validation_chart import validation_chart
+
+    scenario = _frozen_list([
+        {"date": "2020-01-06", "measure": "open_referrals", "value": 15, "source": "s",
+         "use": "calibration"},
+        {"date": "2020-03-16", "measure": "waiting_over_weeks", "over_weeks": 12, "value": 11,
+         "source": "s"},
+    ])
+    results = asdsim.simulate(scenario, replications=2, seed=1)
+    fig = validation_chart(results)
+    assert len(fig.axes) == 2
+    top = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(top["published (used to calibrate)"].get_ydata()) == [15]
+    assert set(top["simulated, median"].get_ydata()) == {15.0}  # the frozen list never changes
+    bottom = {line.get_label(): line for line in fig.axes[1].get_lines()}
+    assert list(bottom["published (held out)"].get_ydata()) == [11]
+    assert validation_chart(asdsim.simulate(_frozen_list([]), replications=1, seed=1)) is None
