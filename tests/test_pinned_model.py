@@ -6,6 +6,9 @@ CSV snapshot, fixed durations, probabilities of 0 or 1, and capacities of a few 
 expected values are derived in the comments from the documented rules, never copied from the
 code's output.
 
+A CSV snapshot keeps a child's age at referral as whole months completed, and the model uses
+the middle of that month, (months + 0.5) / 12 years.
+
 Day 0 is Monday 6 January 2020 unless a test says otherwise; week w is days [7w, 7w + 7).
 In clinic-hours mode a booked appointment falls in the first five days of its week, at the
 child's own random point of [max(7w, earliest day), 7w + 5) (or on its earliest day where that
@@ -24,7 +27,6 @@ import numpy as np
 import pytest
 
 import asdsim
-from asdsim.model.backlog import read_snapshot
 from asdsim.model.capacity import hours_available, slot_changes, week_months
 from asdsim.model.demand import daily_rates, draw_children, referral_days
 from asdsim.scenario.schema import Demand
@@ -439,30 +441,33 @@ def test_triage_in_referral_order_with_capacity(tmp_path):
 
 
 def test_snapshot_age_is_at_referral_and_stage_is_read(tmp_path):
-    # Start 6 January 2020. Row 1: referred 6 July 2019 (day -184), born 6 July 2015: 1461 days
-    # = 4 years of 365.25 days at referral (4.5 at the start), awaiting assessment. Row 2:
-    # referred 1 December 2019 (day -36), 3.5 years old then, awaiting triage.
+    # Start 6 January 2020.
+    # Row 1: referred 6 July 2019 (day -184), born 6 July 2015: 48 whole months at referral
+    #   (54 by the start) -> 48.5 / 12 years; awaiting assessment.
+    # Row 2: referred 5 July 2019 (day -185), born 6 July 2015: a day short of 4 years, 47 whole
+    #   months -> 47.5 / 12; awaiting triage.
+    # Row 3: referred 1 December 2019 (day -36), 3.5 years old then: 42 months -> 42.5 / 12;
+    #   awaiting triage.
     rows = """\
         referral_date,date_of_birth,age_years,stage
         2019-07-06,2015-07-06,,awaiting_assessment
+        2019-07-05,2015-07-06,,awaiting_triage
         2019-12-01,,3.5,awaiting_triage
     """
     s = scenario(initial_state=snapshot(tmp_path, rows))
-    back = read_snapshot(s)
-    assert back.referral_day.tolist() == [-184.0, -36.0]
-    assert back.age_years.tolist() == [4.0, 3.5]
-    assert back.stage.tolist() == [1, 0]
     p = run(s).patients.set_index("referral_day")
-    assert p.age_at_referral_years.to_dict() == {-184.0: 4.0, -36.0: 3.5}
-    # awaiting assessment: triaged and listed at referral; awaiting triage: triaged on day 0
-    assert p.triage_day.to_dict() == {-184.0: -184.0, -36.0: 0.0}
-    assert p.list_join_day.to_dict() == {-184.0: -184.0, -36.0: 0.0}
+    assert p.age_at_referral_years.to_dict() == pytest.approx(
+        {-184.0: 48.5 / 12, -185.0: 47.5 / 12, -36.0: 42.5 / 12})
+    # awaiting assessment: triaged and listed at referral; awaiting triage: triaged (no triage
+    # capacity limit) and listed on day 0
+    assert p.triage_day.to_dict() == {-184.0: -184.0, -185.0: 0.0, -36.0: 0.0}
+    assert p.list_join_day.to_dict() == {-184.0: -184.0, -185.0: 0.0, -36.0: 0.0}
     assert ((p.first_appointment_day >= 0) & (p.first_appointment_day < 5)).all()
 
 
 def test_snapshot_age_decides_routing_at_the_start(tmp_path):
-    # Referred 6 July 2019 aged 3.75 (born 4 October 2015: 1371 days = 3.7536 years); by the
-    # start (184 days on) 4.257 years old: routed to the 4+ team, not the under-4 team.
+    # Referred 6 July 2019, born 4 October 2015: 45 whole months -> 45.5 / 12 = 3.79 years at
+    # referral; by the start, 184 days on, 4.30: routed to the 4+ team, not the under-4 team.
     rows = """\
         referral_date,date_of_birth,stage
         2019-07-06,2015-10-04,awaiting_assessment
@@ -470,7 +475,7 @@ def test_snapshot_age_decides_routing_at_the_start(tmp_path):
     teams = {"young": team(max_age_years=4), "older": team(min_age_years=4)}
     s = scenario(teams=teams, initial_state=snapshot(tmp_path, rows))
     row = run(s).patients.iloc[0]
-    assert row.age_at_referral_years == pytest.approx(1371 / 365.25)
+    assert row.age_at_referral_years == pytest.approx(45.5 / 12)
     assert row.team == "older"
 
 
@@ -520,9 +525,10 @@ def test_weekly_open_referrals_by_stage_hand_counted():
 
 
 def test_held_until_old_enough_then_listed(tmp_path):
-    # Referred on the start date aged exactly 3 and triaged (accepted) on day 0, in a locality
-    # whose only team takes children from 4: held on day 0, put on the list when 4, 365.25 days
-    # later (a hair past, so the age is surely 4).
+    # Referred on the start date aged 3 (36 months: 36.5 / 12 years used) and triaged
+    # (accepted) on day 0, in a locality whose only team takes children from 4: held on day 0,
+    # put on the list when 4, (4 - 36.5 / 12) x 365.25 = 350.03125 days later (plus a hair, so the
+    # age is surely 4); booked at the next weekly pass, day 357 (week 51).
     rows = """\
         referral_date,age_years,stage
         2020-01-06,3.0,awaiting_triage
@@ -531,14 +537,16 @@ def test_held_until_old_enough_then_listed(tmp_path):
                  routing={"uncovered": "hold"}, initial_state=snapshot(tmp_path, rows))
     row = run(s).patients.iloc[0]
     assert row.held_day == 0.0
-    assert row.list_join_day == pytest.approx(365.25, abs=1e-5)
-    assert 371.0 <= row.first_appointment_day < 376.0  # booked at the day-371 pass, week 53
+    assert row.list_join_day == pytest.approx(350.03125, abs=1e-5)
+    assert 357.0 <= row.first_appointment_day < 362.0
+    assert run(s).kpi("held_until_old_enough") == 1
 
 
 def test_age_out_and_transfer_at_exact_ages(tmp_path):
-    # On a list with no hours: aged 17.9 at referral (day 0) -> aged out at 18, day 36.525.
-    # Aged 11.9 in a 'transfer' team up to 12 -> moves to the 12+ team on day 36.525, keeping
-    # its list join day 0.
+    # On a list with no hours, referred on day 0: aged 17.9 (214 months: 214.5 / 12 = 17.875
+    # years) -> aged out at 18, (18 - 17.875) x 365.25 = 45.65625 days. Aged 11.9 (142 months:
+    # 11.875) in a 'transfer' team up to 12 -> moves to the 12+ team on day 45.65625, keeping its
+    # list join day 0.
     rows = """\
         referral_date,age_years,stage
         2020-01-06,17.9,awaiting_assessment
@@ -548,16 +556,19 @@ def test_age_out_and_transfer_at_exact_ages(tmp_path):
                             staff={"p": {"wte": 0}}),
              "senior": team(min_age_years=12, staff={"p": {"wte": 0}})}
     s = scenario(teams=teams, initial_state=snapshot(tmp_path, rows))
-    p = run(s).patients.set_index("age_at_referral_years")
-    assert p.exit_reason[17.9] == "aged_out"
-    assert p.exit_day[17.9] == pytest.approx(0.1 * 365.25, abs=1e-6)
-    assert p.team[11.9] == "senior" and p.transfers[11.9] == 1
-    assert p.list_join_day[11.9] == 0.0 and np.isnan(p.exit_day[11.9])
+    p = run(s).patients.sort_values("age_at_referral_years")
+    young, old = p.iloc[0], p.iloc[1]
+    assert old.age_at_referral_years == pytest.approx(17.875)
+    assert old.exit_reason == "aged_out"
+    assert old.exit_day == pytest.approx(45.65625, abs=1e-6)
+    assert young.team == "senior" and young.transfers == 1
+    assert young.list_join_day == 0.0 and np.isnan(young.exit_day)
 
 
 def test_review_then_list(tmp_path):
-    # Referred on the start date aged 1.5 and 2.5, triaged on day 0; the team reviews under-2s
-    # for 30 days before they join the list.
+    # Referred on the start date aged 1.5 and 2.5 (18.5 and 30.5 months used), triaged on day 0;
+    # the team reviews under-2s for 30 days before they join the list: the younger joins on day
+    # 30 and is booked at the day-35 pass; the older joins on day 0 and is booked in week 0.
     rows = """\
         referral_date,age_years,stage
         2020-01-06,1.5,awaiting_triage
@@ -565,10 +576,12 @@ def test_review_then_list(tmp_path):
     """
     s = scenario(teams={"t": team(review={"under_years": 2, "duration_days": 30})},
                  initial_state=snapshot(tmp_path, rows))
-    p = run(s).patients.set_index("age_at_referral_years")
-    assert p.review_day[1.5] == 0.0 and p.list_join_day[1.5] == 30.0
-    assert 35.0 <= p.first_appointment_day[1.5] < 40.0  # booked at the day-35 pass
-    assert np.isnan(p.review_day[2.5]) and 0.0 <= p.first_appointment_day[2.5] < 5.0
+    p = run(s).patients.sort_values("age_at_referral_years")
+    young, old = p.iloc[0], p.iloc[1]
+    assert young.review_day == 0.0 and young.list_join_day == 30.0
+    assert 35.0 <= young.first_appointment_day < 40.0
+    assert np.isnan(old.review_day) and old.list_join_day == 0.0
+    assert 0.0 <= old.first_appointment_day < 5.0
 
 
 # --------------------------------------------------------------------------- outsourcing
