@@ -1,4 +1,8 @@
-"""Reading scenario files: safe YAML, ``extends:`` inheritance, and errors people can act on.
+"""Reading scenario files: bounded YAML, ``extends:`` inheritance, and errors people can act on.
+
+Files are read by :mod:`asdsim.scenario.yamlfile` (regular files of at most 1 MB, bounded nesting
+and alias expansion); a CSV snapshot named in ``initial_state.csv`` is read once, here, by
+:mod:`asdsim.scenario.snapshot` and kept with the scenario.
 
 A scenario file may name a base file in ``extends:`` (a path relative to itself). The base is read
 first and the file's own keys are merged over it: mappings merge key by key, anything else
@@ -192,7 +196,9 @@ def _expected(error: ErrorDetails) -> str:
     }
     if kind in messages:
         return messages[kind]
-    if kind in {"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
+    if kind == "date_from_datetime_inexact":
+        return "expected a date as YYYY-MM-DD, without a time of day"
+    if kind in {"date_parsing", "date_from_datetime_parsing"}:
         reason = ctx.get("error")
         return "expected a date in the calendar as YYYY-MM-DD" + (f" ({reason})" if reason else "")
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
