@@ -258,7 +258,10 @@ class YamlFile:
 
 
 def _key_text(node: yaml.Node) -> str:
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else "a mapping or list"
+    if not isinstance(node, yaml.ScalarNode):
+        return "a mapping or list"
+    text = str(node.value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_yaml(text: str, name: str, path: Path | None = None, *,
