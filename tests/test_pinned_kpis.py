@@ -24,11 +24,11 @@ from asdsim.analysis.kpis import (
 )
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.stats import km_quantile, mean_ci
+from asdsim.model.child import MILESTONES
 
 NAN = math.nan
-DAY_COLUMNS = ("first_referral_day", "referral_day", "triage_day", "accepted_day", "held_day",
-               "review_day", "list_join_day", "first_appointment_day", "assessment_started_day",
-               "diagnosis_day", "exit_day", "started_day")
+DAY_COLUMNS = (*MILESTONES, "started_day")
+"""Every milestone the model records (NaN where not reached), so a new one needs no change here."""
 
 # t quantiles for a 95% interval, from printed tables (not from scipy)
 T975 = {1: 12.7062047362, 2: 4.30265272975, 3: 3.18244630528}
@@ -58,7 +58,7 @@ def make_record(children: list[dict[str, Any]], replication: int = 0,
     (child, rejected day, back day) and first triage decisions (referral day, decision day)."""
     columns: dict[str, np.ndarray] = {}
     for name in DAY_COLUMNS:
-        columns[name] = np.array([c[name] for c in children], dtype=float)
+        columns[name] = np.array([c.get(name, NAN) for c in children], dtype=float)
     for name in ("from_backlog", "outsourced"):
         columns[name] = np.array([c[name] for c in children], dtype=bool)
     columns["staff_hours"] = np.array([c["staff_hours"] for c in children], dtype=float)
