@@ -6,7 +6,11 @@
 * ``dev`` (otherwise): random examples, a different sample every run, so local runs keep
   exploring; no deadline.
 
-``HYPOTHESIS_PROFILE=ci`` (or ``dev``) chooses a profile explicitly, whatever ``CI`` says.
+* ``mutation`` (set by ``scripts/mutation.sh``): derandomized and only a few examples, since
+  every mutant reruns the property tests.
+
+``HYPOTHESIS_PROFILE=ci`` (or ``dev``, ``mutation``) chooses a profile explicitly, whatever ``CI``
+says.
 Tests keep their own ``max_examples`` only where a profile should not decide it.
 """
 
@@ -25,6 +29,10 @@ settings.register_profile(
 )
 settings.register_profile(
     "dev", max_examples=EXAMPLES, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "mutation", derandomize=True, database=None, max_examples=8, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
