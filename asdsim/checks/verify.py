@@ -291,7 +291,8 @@ def fluid_scenario(referrals_per_week: float, hours_per_week: float, hours_per_a
         "name": "fluid", "start_date": "2020-01-06", "horizon_weeks": weeks,
         "demand": {"referrals_per_week": referrals_per_week,
                    "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
-        "teams": {"team": {"staff": {"clinician": {"wte": 1, "hours_per_wte_week": hours_per_week}},
+        # the hours as whole-time posts of 40 hours (9 WTE for 360), exact in binary
+        "teams": {"team": {"staff": {"clinician": {"wte": hours_per_week / 40.0, "hours_per_wte_week": 40}},
                            "steps": [{"name": "assessment", "outcome": True,
                                       "hours": {"clinician": hours_per_assessment}}]}},
     }
