@@ -116,9 +116,6 @@ def test_caseload_dna_after_an_attended_step():
     assert row.exit_day >= 17.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "caseload mode adds a step's min_gap_days again after a DNA's rebook delay (day 7 + 10 + 4 "
-    "= 21), where clinic-hours mode rebooks from the DNA day plus the delay (day 17)"))
 def test_caseload_dna_rebooks_after_the_delay_not_the_delay_and_the_gap_again():
     # The gap runs from the previous step (day 3 + 4 = 7); the rebook delay from the DNA:
     # missed on day 7, rebooked for day 7 + 10 = 17, missed -> discharged on day 17.

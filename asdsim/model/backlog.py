@@ -9,13 +9,16 @@ file's row order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from asdsim.model.demand import draw_children
 from asdsim.scenario.schema import Scenario
-from asdsim.scenario.snapshot import STAGES, scenario_snapshot
+from asdsim.scenario.snapshot import scenario_snapshot
+
+BACKLOG_STAGES = ("awaiting_triage", "awaiting_assessment", "in_assessment")
+"""Where a child of the starting state is: the index is ``Backlog.stage``."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Backlog:
     age_years: np.ndarray
     """Age at referral."""
     stage: np.ndarray
-    """Index into ``STAGES``."""
+    """Index into ``BACKLOG_STAGES``."""
     priority: np.ndarray
     """Priority rank."""
     locality: np.ndarray
@@ -38,6 +41,8 @@ class Backlog:
     """Multiplier on assessment hours."""
     team: tuple[str | None, ...]
     """Team whose list the child is on (None: route by age)."""
+    steps_done: np.ndarray | None = None
+    """For children part-way through assessment: steps already done (None: none are)."""
 
     def __len__(self) -> int:
         return len(self.referral_day)
@@ -70,12 +75,17 @@ def generate_backlog(scenario: Scenario, rng: np.random.Generator) -> Backlog:
     if state.kind == "empty":
         return _empty()
     parts = []
+    steps_done: list[np.ndarray] = []
     for group in state.backlog:
-        kids = draw_children(scenario, group.count, rng)
+        kids = draw_children(scenario, group.count, rng, group.age_bands,
+                             None if group.localities is None else dict(group.localities))
         weeks = group.weeks_waited_min + (
             group.weeks_waited_max - group.weeks_waited_min
         ) * rng.random(group.count)
-        parts.append((kids, -7.0 * weeks, STAGES.index(group.stage), group.team))
+        if group.age_bands:  # the group's ages are ages now: at referral they were younger
+            kids = replace(kids, age_years=np.maximum(kids.age_years - 7.0 * weeks / 365.25, 0.0))
+        parts.append((kids, -7.0 * weeks, BACKLOG_STAGES.index(group.stage), group.team))
+        steps_done.append(np.full(group.count, group.steps_done, dtype=np.int64))
     team: list[str | None] = []
     for kids, _, _, name in parts:
         team.extend([name] * len(kids.age_years))
@@ -88,6 +98,7 @@ def generate_backlog(scenario: Scenario, rng: np.random.Generator) -> Backlog:
         source=np.concatenate([p[0].source for p in parts]),
         hours_factor=np.concatenate([p[0].hours_factor for p in parts]),
         team=tuple(team),
+        steps_done=np.concatenate(steps_done),
     )
 
 
@@ -104,7 +115,7 @@ def _from_snapshot(scenario: Scenario, rng: np.random.Generator) -> Backlog:
     return Backlog(
         referral_day=np.array([float((r.referral_date - scenario.start_date).days) for r in rows]),
         age_years=np.array([r.age_years for r in rows]),
-        stage=np.array([STAGES.index(r.stage) for r in rows], dtype=np.int64),
+        stage=np.array([BACKLOG_STAGES.index(r.stage) for r in rows], dtype=np.int64),
         priority=np.array([classes.index(r.priority) if r.priority else len(classes) - 1
                            for r in rows], dtype=np.int64),
         locality=np.array([localities.index(r.locality) if r.locality else 0 for r in rows],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from asdsim.scenario.distributions import categorical
-from asdsim.scenario.schema import Demand, Scenario
+from asdsim.scenario.schema import AgeBand, Demand, Scenario
 
 DAYS_PER_YEAR = 365.25
 
@@ -60,18 +60,22 @@ class Children:
     """Multiplier on assessment hours."""
 
 
-def draw_children(scenario: Scenario, n: int, rng: np.random.Generator) -> Children:
-    """Draw ``n`` children's attributes from one stream, in a fixed order per child."""
+def draw_children(scenario: Scenario, n: int, rng: np.random.Generator,
+                  age_bands: tuple[AgeBand, ...] | None = None,
+                  localities: dict[str, float] | None = None) -> Children:
+    """Draw ``n`` children's attributes from one stream, in a fixed order per child; ``age_bands``
+    and ``localities`` replace the referral mix (for a starting list with its own mix)."""
     demand = scenario.demand
     flags = list(demand.flags.values())
     u = rng.random((n, 4 + len(flags)))
-    bands = demand.age_bands
+    bands = age_bands or demand.age_bands
     band = categorical(u[:, 0], np.array([b.weight for b in bands]))
     low = np.array([b.min_years for b in bands])[band]
     high = np.array([b.max_years for b in bands])[band]
     age = low + (high - low) * u[:, 1]
     source = categorical(u[:, 2], np.array(list(demand.sources.values())))
-    locality = categorical(u[:, 3], np.array(list(demand.localities.values())))
+    mix = {**dict.fromkeys(demand.localities, 0.0), **localities} if localities else demand.localities
+    locality = categorical(u[:, 3], np.array(list(mix.values())))
     default_rank = len(scenario.priority_classes) - 1
     priority = np.full(n, default_rank, dtype=np.int64)
     hours_factor = np.ones(n)

@@ -151,13 +151,19 @@ class Pathway:
             child = children[n_new + k]
             if backlog.stage[j] == 0:
                 self._triage_queue.append(child)
+                continue
+            # already on a list: not triaged or routed again, and not turned away on day 0
+            child.triage_day = child.accepted_day = child.referral_day
+            child.list_join_day = child.referral_day  # keeps its place ahead of new joiners
+            name = backlog.team[j] or self._starting_team(child)
+            if name is None:
+                self.route(child)
+                continue
+            done = 0 if backlog.steps_done is None else int(backlog.steps_done[j])
+            if backlog.stage[j] == 2:
+                self.teams[name].resume(child, done)
             else:
-                child.triage_day = child.accepted_day = child.referral_day
-                child.list_join_day = child.referral_day  # keeps its place ahead of new joiners
-                if backlog.team[j] is None:
-                    self.route(child)
-                else:
-                    self.join_list(child, backlog.team[j])
+                self.join_list(child, name)
         self.env.process(self._arrivals(children[:n_new]))
         if triage.capacity_per_week is not None:
             self.env.process(self._triage_sessions(triage.capacity_per_week / 7.0))
@@ -296,6 +302,18 @@ class Pathway:
                         functools.partial(self.join_list, name=name), child)
             return
         self.join_list(child, name)
+
+    def _starting_team(self, child: Child) -> str | None:
+        """The list a child of the starting state is on: the team for its age and locality, or
+        else the locality's team nearest its age (None: no team serves the locality)."""
+        age = child.age_at(0.0)
+        locality = self.localities[child.locality]
+        name = self.scenario.team_for(age, locality, self.scenario.start_date)
+        if name is not None:
+            return name
+        serving = [(max(t.min_age_years - age, age - t.max_age_years), n)
+                   for n, t in self.scenario.teams.items() if t.serves(locality)]
+        return min(serving)[1] if serving else None
 
     def _older_team_age(self, age: float, locality: str, today: dt.date) -> float | None:
         """The youngest age above ``age`` that a team serving the locality, not closed, takes."""

@@ -157,6 +157,21 @@ class TeamRunner:
         self.list.push(case)
         return case
 
+    def resume(self, child: Child, steps_done: int) -> Case:
+        """A child of the starting state part-way through assessment: its case starts at once
+        from step ``steps_done`` (at most the outcome step), its earlier milestones at the start."""
+        case = Case(child, self.name, self.steps)
+        child.case = case
+        child.team = self.name
+        outcome_step = next((i for i, s in enumerate(self.steps) if s.outcome), len(self.steps) - 1)
+        case.step = min(steps_done, outcome_step)
+        child.first_appointment_day = child.assessment_started_day = 0.0  # at or before the start
+        self._resume(case)
+        return case
+
+    def _resume(self, case: Case) -> None:
+        raise NotImplementedError
+
     def start(self, case: Case) -> None:
         """The child's assessment has begun: no more withdrawal, age-out or transfer."""
         case.state = STARTED
@@ -346,6 +361,11 @@ class ClinicTeam(TeamRunner):
             return low
         return low + (high - low) * self.pathway.uniform(self.u_session, case.child, index, "session")
 
+    def _resume(self, case: Case) -> None:
+        """Book the rest of a started assessment at the first weekly pass, ahead of new starts."""
+        self.start(case)
+        self._queue(case, 0.0)
+
     def _queue(self, case: Case, earliest: float) -> None:
         """Wait for a weekly pass to book the case's next steps from ``earliest``."""
         case.earliest_day = earliest
@@ -444,6 +464,10 @@ class CaseloadTeam(TeamRunner):
             self._fill()
         return case
 
+    def _resume(self, case: Case) -> None:
+        """A started case holds a slot from the start (even past the team's slots: it had one)."""
+        self._start(case)
+
     def _fill(self) -> None:
         head = self.list.head
         while self.busy < self.slots and head() is not None:
@@ -455,16 +479,19 @@ class CaseloadTeam(TeamRunner):
         self.start(case)
         child = case.child
         day = now
+        rebooked = False
         while case.step < len(case.plan):
             step = case.plan[case.step]
-            day += step.min_gap_days
+            if not rebooked:  # a rebooked step waits for the rebook delay, not its gap again
+                day += step.min_gap_days
+            rebooked = False
             k = child.appointments
             for g, h in step.needs:
                 self.hours_log.append((day, g, h * child.hours_factor))
             if not self.attend_or_dna(case, step, day):
                 if case.state == CLOSED:  # discharged
                     break
-                day = case.earliest_day
+                day, rebooked = case.earliest_day, True
                 continue
             day += step.duration(self.pathway.uniform(self.u_duration, child, k, "duration"))
             self.decide(case, case.step, day)

@@ -520,8 +520,8 @@ class Routing(Model):
 class BacklogGroup(Model):
     """Children already waiting at the scenario start."""
 
-    stage: Literal["awaiting_triage", "awaiting_assessment"]
-    """Where they wait."""
+    stage: Literal["awaiting_triage", "awaiting_assessment", "in_assessment"]
+    """Where they are: waiting for triage, on a team's list, or part-way through assessment."""
     count: Annotated[Whole, Field(ge=0, le=1_000_000)]
     """How many."""
     weeks_waited_min: NonNegative = 0.0
@@ -529,13 +529,25 @@ class BacklogGroup(Model):
     weeks_waited_max: NonNegative = 0.0
     """Longest time already waited since referral, in weeks (uniform in between)."""
     team: str | None = None
-    """For awaiting_assessment: the team whose list they are on; empty routes by age."""
+    """For awaiting_assessment and in_assessment: the team whose list they are on; empty: the
+    team for their age and locality (the nearest by age among the locality's teams where none
+    covers the age: a child on a list as it stood is not turned away on day 0)."""
+    steps_done: Annotated[Whole, Field(ge=0, le=50)] = 0
+    """For in_assessment: steps of the team's assessment already done (up to its outcome step)."""
+    age_bands: tuple[AgeBand, ...] | None = None
+    """Their own mix of ages at the start (empty: the mix of new referrals, at referral)."""
+    localities: dict[str, Probability] | None = None
+    """Their own mix of localities (empty: the mix of new referrals)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> BacklogGroup:
         if self.weeks_waited_max < self.weeks_waited_min:
             raise FieldProblems([(("weeks_waited_max",),
                                   "weeks_waited_max must be at least weeks_waited_min")])
+        if self.steps_done and self.stage != "in_assessment":
+            raise FieldProblems([(("steps_done",), "steps_done goes only with stage in_assessment")])
+        if self.localities is not None:
+            _check_sums_to_one(dict(self.localities), "localities")
         return self
 
 
@@ -745,6 +757,10 @@ class Scenario(Model):
         for i, group in enumerate(self.initial_state.backlog):
             if group.team is not None and group.team not in self.teams:
                 add("initial_state", "backlog", i, "team", f"no team {group.team!r}")
+            for loc in group.localities or {}:
+                if loc not in self.demand.localities:
+                    add("initial_state", "backlog", i, "localities", loc,
+                        "not a locality in demand.localities")
         for i, day in enumerate(self.reporting.snapshot_dates):
             check_date(day, "reporting", "snapshot_dates", i)
         if self.reporting.cohort_from_date is not None:
