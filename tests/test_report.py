@@ -15,9 +15,14 @@ import pandas as pd
 import pytest
 
 import asdsim
+from asdsim.analysis.definitions import split
 from asdsim.cli import main
+from asdsim.reporting import formatting as fmt
 from asdsim.reporting.charts import CHARTS
+from asdsim.reporting.outputs import write_comparison
 from asdsim.reporting.report import render_report
+from asdsim.reporting.summary import COST_PER_YEAR, DERIVED, OUTSOURCING_PER_YEAR, years
+from asdsim.reporting.summary import label as summary_label
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = asdsim.load_scenario(FIXTURES / "hostile.yaml")
@@ -30,20 +35,32 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.tables: dict[str, list[list[str]]] = {}
+        self.row_kpis: dict[str, list[str | None]] = {}  # each table row's data-kpi
+        self.figures: list[dict[str, str]] = []  # the summary's stated figures
         self.text: list[str] = []
         self._table: str | None = None
         self._cell: list[str] | None = None
+        self._figure: dict[str, str] | None = None
+        self._section: list[str] = []
+        self.sections: dict[str, list[str]] = {}  # visible text by section id
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag == "section" and attrs.get("id"):
+            self._section = self.sections.setdefault(attrs["id"], [])
         if tag == "table":
-            self._table = dict(attrs).get("id", "")
+            self._table = attrs.get("id", "")
             self.tables[self._table] = []
+            self.row_kpis[self._table] = []
         elif tag == "tr" and self._table is not None:
             self.tables[self._table].append([])
+            self.row_kpis[self._table].append(attrs.get("data-kpi"))
         elif tag in ("td", "th"):
             self._cell = []
+        elif tag == "span" and "figure" in (attrs.get("class") or "").split():
+            self._figure = {"kpi": attrs["data-kpi"], "scenario": attrs["data-scenario"], "text": ""}
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None and self._table is not None:
@@ -51,16 +68,47 @@ class Page(HTMLParser):
             self._cell = None
         elif tag == "table":
             self._table = None
+        elif tag == "span" and self._figure is not None:
+            self.figures.append(self._figure)
+            self._figure = None
+        elif tag == "section":
+            self._section = []
 
     def handle_data(self, data):
         self.text.append(data)
+        self._section.append(data)
         if self._cell is not None:
             self._cell.append(data)
+        if self._figure is not None:
+            self._figure["text"] += data
+
+    def table(self, table_id: str) -> dict[str, dict[str, str]]:
+        """A table with data-kpi rows as ``{kpi: {column header: cell}}``."""
+        header, *rows = self.tables[table_id]
+        kpis = self.row_kpis[table_id][1:]
+        return {kpi: dict(zip(header, row, strict=True)) for kpi, row in zip(kpis, rows, strict=True)
+                if kpi is not None}
 
 
 def numbers(cell: str) -> list[float]:
     """The numbers in a formatted cell: '11.3% (5.0% to 17.5%)' -> [11.3, 5.0, 17.5]."""
     return [float(n.replace(",", "")) for n in re.findall(r"[-+]?\d[\d,]*\.?\d*", cell)]
+
+
+FIGURE = re.compile(r"(?P<sign>[-+]?)£?(?P<digits>\d[\d,]*(?:\.(?P<decimals>\d+))?)"
+                    r"(?P<scale>[km]?)(?P<pct>%?)")
+
+
+def quantities(text: str) -> list[tuple[float, float]]:
+    """Each number a person reads in ``text``, in the KPI's own unit, with the rounding it was
+    shown to: '98% (95% to 100%)' -> [(0.98, 0.005), ...], '£1.2m' -> [(1.2e6, 5e4)]."""
+    out = []
+    for m in FIGURE.finditer(text):
+        scale = {"": 1.0, "k": 1e3, "m": 1e6}[m["scale"]] / (100.0 if m["pct"] else 1.0)
+        step = 10.0 ** -len(m["decimals"] or "")
+        value = float(m["digits"].replace(",", "")) * (-1 if m["sign"] == "-" else 1)
+        out.append((value * scale, step * scale / 2))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -122,27 +170,46 @@ def test_descriptions_assumptions_and_provenance(compared, page):
     assert provenance["run"]["command"][:2] == ["asdsim", "compare"]
 
 
+def expected_values(folder: Path, scenario: str, kpi: str) -> tuple[str, np.ndarray]:
+    """A KPI's unit and (mean, ci_low, ci_high) from comparison.csv, per-year KPIs derived."""
+    table = pd.read_csv(folder / "comparison.csv").set_index(["scenario", "kpi"])
+    if kpi in DERIVED:
+        source = DERIVED[kpi][0]
+        row = table.loc[(scenario, source)]
+        scenario_file = json.loads((folder / "provenance.json").read_text())["resolved_files"][scenario]
+        per_year = 1 / years(asdsim.load_scenario(folder / scenario_file))
+        return "GBP", per_year * row[["mean", "ci_low", "ci_high"]].to_numpy(float)
+    row = table.loc[(scenario, kpi)]
+    return row.unit, row[["mean", "ci_low", "ci_high"]].to_numpy(float)
+
+
+def assert_shown(text: str, expected: np.ndarray, what: str) -> None:
+    """``text`` shows ``expected`` (mean, low, high) to the rounding it states; an interval whose
+    ends round alike is shown as the mean alone."""
+    if np.isnan(expected[0]):
+        assert text == "not reached", what
+        return
+    shown = quantities(text)
+    assert len(shown) in (1, 3), (what, text)
+    targets = expected if len(shown) == 3 else expected[:1]
+    for (value, half_step), target in zip(shown, targets, strict=True):
+        assert abs(value - target) <= half_step * 1.0001 + 1e-12, (what, text, target)
+    if len(shown) == 1 and not np.isnan(expected[1]):  # the interval said nothing more
+        for end in expected[1:]:
+            assert abs(shown[0][0] - end) <= 2 * shown[0][1] * 1.0001, (what, text, end)
+
+
 def test_kpi_table_matches_comparison_csv(compared, page):
-    table = pd.read_csv(compared / "comparison.csv").set_index(["scenario", "kpi"])
     header, *rows = page.tables["kpi-table"]
-    assert header == ["KPI", "unit", "small", HOSTILE.name]
+    assert header == ["KPI", "name", "unit", "small", HOSTILE.name]
     assert len(rows) >= 10
     checked = 0
-    for kpi, unit, *cells in rows:
-        for scenario, cell in zip(header[2:], cells, strict=True):
-            row = table.loc[(scenario, kpi)]
-            assert row.unit == unit
-            if pd.isna(row["mean"]):
-                assert cell == "not reached", (kpi, scenario)
-                continue
-            scale = 100 if unit == "share" else 1
-            expected = [row["mean"], row.ci_low, row.ci_high]
-            shown = numbers(cell)
-            assert len(shown) == 3, cell
-            # shown to 1 decimal (shares, weeks) or to the unit (children, GBP)
-            tolerance = 0.051 if unit in ("share", "weeks", "hours") else 0.51
-            np.testing.assert_allclose(shown, scale * np.array(expected), atol=tolerance,
-                                       err_msg=f"{kpi} {scenario}: {cell}")
+    for kpi, row in page.table("kpi-table").items():
+        assert row["name"] == kpi and row["KPI"] == summary_label(kpi)
+        for scenario in header[3:]:
+            unit, expected = expected_values(compared, scenario, kpi)
+            assert row["unit"] == fmt.unit_name(unit)
+            assert_shown(row[scenario], expected, f"{kpi} {scenario}")
             checked += 1
     assert checked >= 20
 
@@ -150,17 +217,152 @@ def test_kpi_table_matches_comparison_csv(compared, page):
 def test_difference_table_matches_comparison_csv(compared, page):
     table = pd.read_csv(compared / "comparison.csv").set_index(["scenario", "kpi"])
     header, *rows = page.tables["difference-table"]
-    assert header == ["scenario", "KPI", "unit", "difference", "95% CI"]
+    assert header == ["scenario", "KPI", "name", "unit", "difference", "95% CI"]
     assert {r[0] for r in rows} == {HOSTILE.name}  # the baseline is not differenced
-    for scenario, kpi, unit, diff, ci in rows:
+    for scenario, _label, kpi, unit, diff, ci in rows:
         row = table.loc[(scenario, kpi)]
         if pd.isna(row.diff_mean):
             assert diff == "not reached"
             continue
+        assert unit == fmt.unit_name(row.unit, difference=True)
         scale = 100 if unit == "percentage points" else 1
-        np.testing.assert_allclose(numbers(diff + " " + ci),
-                                   scale * np.array([row.diff_mean, row.diff_ci_low, row.diff_ci_high]),
-                                   atol=0.051, err_msg=kpi)
+        expected = scale * np.array([row.diff_mean, row.diff_ci_low, row.diff_ci_high])
+        assert_shown(diff + (f" ({ci})" if ci != "–" else ""), expected, kpi)
+        assert not re.search(r"[-+]0(?:\.0+)?(?![\d.,])", diff + " " + ci), (kpi, diff, ci)
+
+
+def costed(name: str, extra_wte: float = 0.0, outsourcing: bool = False) -> asdsim.Scenario:
+    """The small scenario with salaries (so it has a funded cost), more staff, or outsourcing."""
+    data = asdsim.load_scenario(FIXTURES / "small.yaml").model_dump(mode="json")
+    data["name"] = name
+    for team in data["teams"].values():
+        for staff in team["staff"].values():
+            staff.update(annual_cost_per_wte_gbp=60_000, on_costs_share=0.25)
+            staff["wte"] += extra_wte
+    if outsourcing:
+        data["outsourcing"] = [{"team": "school", "start_date": "2019-02-01",
+                                "end_date": "2019-06-30", "assessments_per_month": 3,
+                                "price_gbp": 1800}]
+    return asdsim.scenario_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def costed_folder(tmp_path_factory) -> Path:
+    """A comparison with funded costs and outsourcing, written as the CLI writes it."""
+    comparison = asdsim.compare([costed("today"), costed("more staff", 0.3),
+                                 costed("outsourced", outsourcing=True)], replications=3, seed=5)
+    out = tmp_path_factory.mktemp("costed") / "out"
+    write_comparison(comparison, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def costed_page(costed_folder) -> Page:
+    return Page((costed_folder / "report.html").read_text(encoding="utf-8"))
+
+
+def check_summary_against_tables(page: Page, folder: Path) -> int:
+    """Every figure the summary states equals the KPI table's cell for that KPI and design, and
+    comparison.csv's value, to the rounding shown; returns how many were checked."""
+    table = page.table("kpi-table")
+    checked = 0
+    for figure in page.figures:
+        kpi, scenario, text = figure["kpi"], figure["scenario"], figure["text"]
+        if kpi not in table:  # the incremental figures: checked against their own table
+            continue
+        _unit, expected = expected_values(folder, scenario, kpi)
+        assert_shown(text, expected, f"summary {kpi} {scenario}")
+        cell = table[kpi][scenario]
+        assert_shown(cell, expected, f"table {kpi} {scenario}")
+        # and the two agree with each other, whatever their rounding
+        for (a, da), (b, db) in zip(quantities(text), quantities(cell), strict=False):
+            assert abs(a - b) <= (da + db) * 1.0001, (kpi, scenario, text, cell)
+        checked += 1
+    return checked
+
+
+def test_the_summary_comes_first_and_states_each_design(costed_page):
+    ids = [a.get("id") for t, a in costed_page.tags if t in ("section", "h2", "table")]
+    assert ids.index("summary") < ids.index("kpi-table")
+    text = " ".join("".join(costed_page.sections["summary"]).split())
+    for name in ("today", "more staff", "outsourced"):
+        assert f"{name}. " in text
+    assert "at least 90% of each quarter's referrals" in text
+    assert "Open referrals on 14 Oct 2019 (the end of the run)" in text
+    assert "Annual funded cost" in text and "plus outsourcing" in text
+    assert re.search(r"referred in 2019 Q\d \(\w{3}-\w{3} 2019\)", text)
+    assert not re.search(r"\d\.\d{2,}|[-+]0\.0\b|GBP", text), text
+
+
+def test_summary_figures_equal_the_kpi_table(costed_page, costed_folder):
+    kinds = {split(f["kpi"])[0] for f in costed_page.figures}
+    assert {"assessment_started_within_3_months", "open_referrals", COST_PER_YEAR,
+            "funded_cost_per_year", OUTSOURCING_PER_YEAR} <= kinds
+    assert check_summary_against_tables(costed_page, costed_folder) >= 12
+
+
+def test_a_wrong_figure_would_be_caught(costed_page, costed_folder):
+    """A control: the same check on a page whose first stated figure is off by one unit."""
+    html = (costed_folder / "report.html").read_text(encoding="utf-8")
+    first = costed_page.figures[0]
+    wrong = re.sub(r"(\d+)%", lambda m: f"{int(m[1]) + 1}%", first["text"], count=1)
+    assert wrong != first["text"]
+    page = Page(html.replace(f">{first['text']}<", f">{wrong}<", 1))
+    with pytest.raises(AssertionError):
+        check_summary_against_tables(page, costed_folder)
+
+
+def test_wte_table_and_csv(costed_page, costed_folder):
+    wte = pd.read_csv(costed_folder / "wte.csv")
+    assert list(wte.columns) == ["scenario", "team", "group", "wte", "ci_low", "ci_high"]
+    comparison = pd.read_csv(costed_folder / "comparison.csv")
+    funded = comparison[comparison.kpi.str.startswith("funded_wte[")]
+    by_team = wte[wte.team != "all teams"]
+    assert len(by_team) == len(funded)
+    for r in by_team.itertuples():
+        kpi = f"funded_wte[{r.team}/{r.group}]"
+        assert r.wte == pytest.approx(funded.set_index(["scenario", "kpi"]).loc[(r.scenario, kpi), "mean"])
+    header, *rows = costed_page.tables["wte-table"]
+    assert header == ["staff group", "today", "more staff", "outsourced"]
+    shown = {row[0]: row[1:] for row in rows}
+    assert list(shown) == ["paediatrician", "psychologist", "slt", "total"]
+    totals = wte[wte.team == "all teams"].set_index(["scenario", "group"]).wte
+    assert totals[("today", "total")] == pytest.approx(0.2 * 3 + 0.4 + 0.4 + 0.3)
+    assert totals[("more staff", "total")] == pytest.approx(totals[("today", "total")] + 6 * 0.3)
+    for group, cells in shown.items():
+        for scenario, cell in zip(header[1:], cells, strict=True):
+            assert float(cell) == pytest.approx(totals[(scenario, group)], abs=0.005)
+
+
+def test_incremental_cost_table_and_csv(costed_page, costed_folder):
+    csv = pd.read_csv(costed_folder / "incremental_cost.csv")
+    assert list(csv.scenario) == ["more staff", "outsourced"]
+    assert set(csv.baseline) == {"today"}
+    header, *rows = costed_page.tables["incremental-table"]
+    assert header[0] == "scenario" and "cost per extra child (95% CI)" in header
+    for row, r in zip(rows, csv.itertuples(), strict=True):
+        assert row[0] == r.scenario
+        assert_shown(row[1], np.array([r.extra_children, r.extra_children_ci_low,
+                                       r.extra_children_ci_high]), "extra children")
+        assert_shown(row[2], np.array([r.extra_cost_gbp] * 3), "extra cost")
+        if np.isnan(r.cost_per_extra_child_gbp):
+            assert row[3].startswith("no extra children")
+        else:
+            assert_shown(row[3], np.array([r.cost_per_extra_child_gbp, r.ci_low, r.ci_high]),
+                         "cost per child")
+
+
+def test_model_and_method_section(costed_page):
+    text = " ".join("".join(costed_page.text).split())
+    method = text[text.index("Model and method"):text.index("Provenance")]
+    for words in ("STRESS-DES", "What is modelled, and what is not", "Not modelled",
+                  "Data and assumptions", "Starting state, cohort and run length",
+                  "Replications", "3 replications", "asdsim verify", "Validation",
+                  "no place for observed figures", "Limitations", "docs/model.md"):
+        assert words in method, words
+    half = re.search(r"headline share \(assessment started within 3 months\) is ±(\d+\.\d) "
+                     "percentage points", method)
+    assert half is not None
 
 
 def test_a_single_run_report_has_no_forest_or_differences(tmp_path):
@@ -179,6 +381,9 @@ def test_render_report_takes_png_bytes():
     assert base64.b64encode(png).decode() in html and 'id="chart-open_referrals"' in html
 
 
+HEIGHT = 12000  # tall enough to hold the whole report, charts included
+
+
 def chromium_render(url: str, tmp: Path) -> tuple[np.ndarray, list[str]]:
     """Screenshot a page with headless Chromium; returns the pixels and the console's lines."""
     from matplotlib import image
@@ -187,7 +392,7 @@ def chromium_render(url: str, tmp: Path) -> tuple[np.ndarray, list[str]]:
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--enable-logging=stderr", "--v=0", f"--user-data-dir={tmp / 'profile'}",
-             f"--screenshot={png}", "--window-size=1280,2000"]
+             f"--screenshot={png}", f"--window-size=1280,{HEIGHT}"]
     run = subprocess.run(["chromium", *flags, url], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and png.is_file(), run.stderr[-2000:]
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
@@ -201,7 +406,7 @@ needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None,
 @needs_chromium
 def test_report_renders_in_a_real_browser(compared, tmp_path):
     pixels, console = chromium_render((compared / "report.html").resolve().as_uri(), tmp_path)
-    assert pixels.shape[:2] == (2000, 1280)
+    assert pixels.shape[:2] == (HEIGHT, 1280)
     sample = pixels[::4, ::4, :3].reshape(-1, 3)
     assert len(np.unique(sample, axis=0)) > 100  # text, tables and charts, not a blank page
     assert (sample.min(axis=1) < 0.5).mean() > 0.01  # a fair share of dark ink
@@ -209,6 +414,25 @@ def test_report_renders_in_a_real_browser(compared, tmp_path):
     blue = np.array([0x00, 0x72, 0xB2]) / 255
     assert (np.abs(sample - blue).max(axis=1) < 0.05).any()
     assert console == [], console  # no script errors, no blocked requests
+
+
+def chromium_dom(url: str, tmp: Path) -> str:
+    """The page's DOM as headless Chromium built it (its text is what a reader sees)."""
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp / 'profile'}", "--dump-dom"]
+    run = subprocess.run(["chromium", *flags, url], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "<html" in run.stdout, run.stderr[-2000:]
+    return run.stdout
+
+
+@needs_chromium
+def test_summary_read_in_a_browser_equals_the_kpi_table(costed_folder, tmp_path):
+    dom = Page(chromium_dom((costed_folder / "report.html").resolve().as_uri(), tmp_path))
+    text = " ".join("".join(dom.sections["summary"]).split())
+    assert text.startswith("Summary Judged against the 3-month standard")
+    assert len(dom.figures) >= 12 and all(f["text"] in text for f in dom.figures)
+    assert check_summary_against_tables(dom, costed_folder) >= 12
 
 
 @needs_chromium

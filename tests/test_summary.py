@@ -179,3 +179,21 @@ def test_summary_of_a_real_comparison():
     assert "referred from 7 Jan 2019" in lines[-1]
     one = summarise(next(iter(comparison.results.values())))
     assert len(one.designs) == 1 and one.incremental == ()
+
+
+def test_run_and_compare_print_the_summary(tmp_path, capsys):
+    from asdsim.cli import main
+
+    assert main(["run", str(FIXTURES / "small.yaml"), "--replications", "2", "--seed", "3",
+                 "--out", str(tmp_path / "run")]) == 0
+    printed = capsys.readouterr().out
+    results = asdsim.simulate(FIXTURES / "small.yaml", replications=2, seed=3)
+    for line in summarise(results).lines(width=100):
+        assert line in printed
+    assert "3-month standard" in printed and "Open referrals on" in printed
+    assert main(["compare", str(FIXTURES / "small.yaml"), str(FIXTURES / "more_staff.yaml"),
+                 "--replications", "2", "--seed", "3", "--out", str(tmp_path / "cmp")]) == 0
+    printed = capsys.readouterr().out
+    assert "small: " in printed and "more staff: " in printed
+    assert "more staff against small:" in printed
+    assert all(len(line) <= 100 for line in printed.splitlines() if "results in" not in line)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, percent
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
 
 
 def add_parser(subparsers: Any) -> None:
@@ -32,6 +32,7 @@ def command(args: argparse.Namespace) -> int:
     """Run ``asdsim compare`` from parsed arguments; returns the exit code."""
     from asdsim.experiments.compare import compare
     from asdsim.reporting.outputs import check_destination, write_comparison
+    from asdsim.reporting.summary import summarise
 
     problem = count_problem(args)
     if problem is None and len(args.scenarios) < 2:
@@ -45,10 +46,8 @@ def command(args: argparse.Namespace) -> int:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,
                              args.baseline, update)
     write_comparison(comparison, folder, force=args.force, command=args.argv)
-    table = comparison.table
     out(f"baseline: {comparison.baseline}")
-    for name in comparison.results:
-        row = table[(table.scenario == name) & (table.kpi == "assessment_started_within_3_months")]
-        out(f"  {name}: assessment started within 3 months {percent(row['mean'].iloc[0])}")
+    for line in summarise(comparison).lines(width=100):
+        out(line)
     out(f"results in {folder}/ (open {folder / 'report.html'})")
     return EXIT_OK

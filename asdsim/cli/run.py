@@ -8,7 +8,7 @@ from typing import Any
 
 import asdsim
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, percent
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,6 +28,7 @@ def add_parser(subparsers: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim run`` from parsed arguments; returns the exit code."""
     from asdsim.reporting.outputs import check_destination, write_run
+    from asdsim.reporting.summary import summarise
 
     if (problem := count_problem(args)) is not None:
         err(f"asdsim run: {problem}")
@@ -38,10 +39,9 @@ def command(args: argparse.Namespace) -> int:
     with progress_bar(f"simulating {scenario.name}") as update:
         results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update)
     write_run(results, folder, force=args.force, csv=args.csv, command=args.argv)
-    k = results.kpis.set_index("kpi")["mean"]
     out(f"{scenario.name}: {results.provenance['replications']} replications in "
         f"{results.provenance['wall_seconds']:.1f} s")
-    out(f"  assessment started within 3 months: {percent(k.get('assessment_started_within_3_months'))}")
-    out(f"  first appointment within 13 weeks:  {percent(k.get('first_appointment_within_13_weeks'))}")
+    for line in summarise(results).lines(width=100):
+        out(line)
     out(f"results in {folder}/ (open {folder / 'report.html'})")
     return EXIT_OK

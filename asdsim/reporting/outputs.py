@@ -5,6 +5,7 @@ a half-written folder behind."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from asdsim.errors import AsdsimError
 from asdsim.files import write_text_atomic
 from asdsim.reporting.charts import save_charts
 from asdsim.reporting.report import render_report
+from asdsim.reporting.tables import incremental_table, wte_table
 from asdsim.scenario.loading import scenario_to_yaml
 
 
@@ -43,6 +45,21 @@ def check_destination(out: Path, force: bool = False) -> None:
                        "add --force to replace it")
 
 
+def _umask() -> int:
+    """The process's file-creation mask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _make_folder(parent: Path, prefix: str, suffix: str) -> Path:
+    """A fresh folder beside the destination, with the permissions a plain ``mkdir`` would give
+    (``tempfile.mkdtemp`` makes it private, 0700, which the renamed output would keep)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    folder.chmod(0o777 & ~_umask())
+    return folder
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -66,7 +83,7 @@ def atomic_folder(out: Path, force: bool = False) -> Iterator[Path]:
     out = Path(out)
     check_destination(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    tmp = _make_folder(out.parent, f".{out.name}.", ".tmp")
     try:
         yield tmp
         if out.exists() or out.is_symlink():
@@ -94,8 +111,9 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
     """Write one scenario's results folder, all at once.
 
     Files: ``kpis.csv``, ``patients.parquet`` (``patients.csv`` with ``csv``), ``weekly.csv``,
-    ``staff_weekly.csv``, ``charts/*.png``, ``report.html``, ``scenario.resolved.yaml`` (after
-    ``extends:``) and ``provenance.json`` (with ``command``, the command line that ran).
+    ``staff_weekly.csv``, ``wte.csv`` (funded WTE by team and staff group), ``charts/*.png``,
+    ``report.html``, ``scenario.resolved.yaml`` (after ``extends:``) and ``provenance.json``
+    (with ``command``, the command line that ran).
 
     Raises
     ------
@@ -110,9 +128,10 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
             results.patients.to_parquet(tmp / "patients.parquet", index=False)
         results.weekly.to_csv(tmp / "weekly.csv", index=False)
         results.staff_weekly.to_csv(tmp / "staff_weekly.csv", index=False)
+        runs = {results.scenario.name: results}
+        wte_table(runs).to_csv(tmp / "wte.csv", index=False)
         _text(tmp / "scenario.resolved.yaml", scenario_to_yaml(results.scenario))
         _json(tmp / "provenance.json", {**results.provenance, "command": command or []})
-        runs = {results.scenario.name: results}
         charts = save_charts(runs, tmp / "charts")
         _text(tmp / "report.html", render_report(runs, charts, extra_provenance={"command": command or []}))
     return out
@@ -122,7 +141,9 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
                      command: list[str] | None = None) -> Path:
     """Write a comparison folder, all at once.
 
-    Files: ``comparison.csv``, ``charts/*.png``, ``report.html``, ``scenarioN.resolved.yaml``
+    Files: ``comparison.csv``, ``wte.csv`` (funded WTE by design, team and staff group),
+    ``incremental_cost.csv`` (extra funded cost per extra child started within 3 months against
+    the baseline, with its 95% CI), ``charts/*.png``, ``report.html``, ``scenarioN.resolved.yaml``
     (N in the order given) and ``provenance.json`` (baseline, command, each scenario's
     provenance and resolved file).
 
@@ -133,6 +154,10 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
     """
     with atomic_folder(out, force) as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False)
+        wte_table(comparison.results).to_csv(tmp / "wte.csv", index=False)
+        if len(comparison.results) > 1:
+            incremental_table(comparison.results, comparison.baseline).to_csv(
+                tmp / "incremental_cost.csv", index=False)
         files = {}
         for i, (name, res) in enumerate(comparison.results.items()):
             files[name] = f"scenario{i + 1}.resolved.yaml"

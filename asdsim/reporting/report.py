@@ -16,61 +16,134 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from asdsim import __version__
+from asdsim.analysis.definitions import HEADLINE, split
+from asdsim.analysis.paired import Comparison
 from asdsim.analysis.results import Results
+from asdsim.reporting import formatting as _fmt
+from asdsim.reporting.method import method_sections, package_version
+from asdsim.reporting.summary import (
+    COST_PER_YEAR,
+    DEFAULT_LEVEL,
+    OUTSOURCING_PER_YEAR,
+    Stated,
+    Summary,
+    derived_kpis,
+    summarise,
+)
+from asdsim.reporting.summary import label as kpi_label
+from asdsim.reporting.summary import unit as kpi_unit
+from asdsim.reporting.tables import ALL_TEAMS, TOTAL, incremental_table, wte_table
 
 HEADLINE_KPIS = [
-    "assessment_started_within_3_months", "first_appointment_within_13_weeks",
+    HEADLINE, "first_appointment_within_13_weeks", "assessment_started_wait_median",
     "first_appointment_wait_median", "diagnosis_wait_median", "backlog_cleared_weeks",
-    "exit[no_pathway]", "exit[assessed]", "staff_hours_per_assessment", "cost_total",
-    "cost_per_assessment",
+    "exit[no_pathway]", "exit[assessed]", "staff_hours_per_assessment",
+    "funded_cost_per_year", OUTSOURCING_PER_YEAR, COST_PER_YEAR, "cost_per_assessment_funded",
+    "cost_per_diagnosis", "cost_total", "cost_per_assessment",
 ]
+"""The KPI table's rows, before the quarters the summary names and the dated counts."""
+DIFFERENCE_KPIS = [k for k in HEADLINE_KPIS if k not in (COST_PER_YEAR, OUTSOURCING_PER_YEAR)]
+"""The paired-difference table's rows (the per-year costs are the funded totals' differences
+divided by the years, so they are left to the incremental cost table)."""
 CHART_TITLES = {
-    "open_referrals": "Open referrals over time",
-    "first_appointment_13_weeks_by_quarter": "First appointment within 13 weeks, by quarter",
-    "wait_ecdf": "Waits from referral to assessment start",
-    "staff_utilisation": "Staff utilisation",
-    "forest": "Difference from the baseline",
-    "cost_vs_standard": "Cost against the 3-month standard",
+    "open_referrals": "Open referrals over time: mean with its 95% confidence interval, the "
+                      "interval the tables use",
+    "first_appointment_13_weeks_by_quarter": "First appointment within 13 weeks, by quarter of "
+                                             "referral",
+    "wait_ecdf": "Waits from referral to assessment start (Kaplan-Meier), to the end of follow-up",
+    "staff_utilisation": "Staff utilisation by staff group, with funded WTE",
+    "forest": "Paired difference from the baseline, with 95% confidence intervals",
+    "cost_vs_standard": "Annual funded cost against the share meeting the 3-month standard",
 }
 
 
 def fmt(value: float, unit: str) -> str:
-    """A KPI value for people: shares as percentages, counts and money with separators."""
-    if pd.isna(value):
-        return "not reached"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "GBP":
-        return f"£{value:,.0f}"
-    if unit == "children":
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+    """A KPI value for a table cell (see :func:`asdsim.reporting.formatting.value`)."""
+    return _fmt.value(value, unit)
 
 
-def _cell(mean: float, low: float, high: float, unit: str) -> str:
-    if pd.isna(low) or pd.isna(high):
-        return fmt(mean, unit)
-    return f"{fmt(mean, unit)} ({fmt(low, unit)} to {fmt(high, unit)})"
-
-
-def kpi_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
-    """Rows of the headline KPI table: every headline and snapshot KPI, a cell per scenario."""
+def _table_kpis(results: dict[str, Results], summary: Summary) -> list[str]:
     first = next(iter(results.values())).kpis
-    wanted = HEADLINE_KPIS + [k for k in first.kpi if k.startswith(("open_referrals[",
-                                                                      "waiting_over_52_weeks["))]
+    cited = [f.kpi for d in summary.designs for f in d.figures]
+    quarters = sorted({k for k in cited if split(k)[0] == HEADLINE and split(k)[1]},
+                      key=lambda k: pd.Period(split(k)[1], freq="Q"))
+    dated = [k for k in first.kpi if k.startswith(("open_referrals[", "waiting_over_52_weeks["))]
+    for res in results.values():  # designs may report different dates
+        dated += [k for k in res.kpis.kpi if k.startswith("open_referrals[") and k not in dated]
+    return list(dict.fromkeys(HEADLINE_KPIS[:2] + quarters + HEADLINE_KPIS[2:] + dated))
+
+
+def _with_derived(res: Results) -> pd.DataFrame:
+    return pd.concat([res.kpis, derived_kpis(res.kpis, res.scenario)], ignore_index=True)
+
+
+def kpi_rows(results: dict[str, Results], summary: Summary | None = None) -> list[dict[str, Any]]:
+    """Rows of the KPI table: the headline KPIs, the quarters the summary names, the per-year
+    costs and the dated counts, with a cell per scenario (mean and 95% CI)."""
+    summary = summary or summarise(results)
+    tables = {name: _with_derived(res).set_index("kpi") for name, res in results.items()}
     rows = []
-    for kpi in wanted:
-        cells, unit = [], ""
-        for res in results.values():
-            match = res.kpis[res.kpis.kpi == kpi]
-            if match.empty:
+    for kpi in _table_kpis(results, summary):
+        cells = []
+        unit = kpi_unit(kpi)
+        for table in tables.values():
+            if kpi not in table.index:
                 cells.append("–")
                 continue
-            r = match.iloc[0]
-            unit = r.unit
-            cells.append(_cell(r["mean"], r.ci_low, r.ci_high, r.unit))
-        rows.append({"kpi": kpi, "unit": unit, "cells": cells})
+            r = table.loc[kpi]
+            cells.append(_fmt.estimate(r["mean"], r.ci_low, r.ci_high, unit))
+        if all(c == "–" for c in cells):
+            continue
+        rows.append({"kpi": kpi, "label": kpi_label(kpi), "unit": _fmt.unit_name(unit),
+                     "unit_code": unit, "cells": cells})
+    return rows
+
+
+def _summary_context(summary: Summary) -> dict[str, Any]:
+    def parts(sentence: tuple[str | Stated, ...]) -> list[dict[str, Any]]:
+        return [{"text": p} if isinstance(p, str) else
+                {"text": p.text, "kpi": p.kpi, "scenario": p.scenario} for p in sentence]
+
+    return {
+        "standard": summary.standard,
+        "designs": [{"scenario": d.scenario, "meets": d.meets,
+                     "sentences": [parts(s) for s in d.parts]} for d in summary.designs],
+        "incremental": [parts(i.parts) for i in summary.incremental],
+    }
+
+
+def wte_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
+    """Rows of the WTE table: each staff group summed over a design's teams, then the total."""
+    table = wte_table(results)
+    if table.empty:
+        return []
+    totals = table[table.team == ALL_TEAMS]
+    groups = [g for g in dict.fromkeys(totals.group) if g != TOTAL] + [TOTAL]
+    rows = []
+    for group in groups:
+        cells = []
+        for name in results:
+            r = totals[(totals.scenario == name) & (totals.group == group)]
+            cells.append("–" if r.empty else _fmt.estimate(r.wte.iloc[0], r.ci_low.iloc[0],
+                                                           r.ci_high.iloc[0], "WTE"))
+        rows.append({"group": group, "cells": cells})
+    return rows
+
+
+def incremental_rows(results: dict[str, Results], baseline: str) -> list[dict[str, str]]:
+    """Rows of the incremental cost table, one per design other than the baseline."""
+    rows = []
+    for r in incremental_table(results, baseline).to_dict("records"):
+        rows.append({
+            "scenario": r["scenario"],
+            "children": _fmt.difference_estimate(r["extra_children"], r["extra_children_ci_low"],
+                                                 r["extra_children_ci_high"], "children"),
+            "cost": _fmt.difference(r["extra_cost_gbp"], "GBP"),
+            "per_child": ("no extra children (interval includes zero)"
+                          if pd.isna(r["cost_per_extra_child_gbp"]) else
+                          _fmt.estimate(r["cost_per_extra_child_gbp"], r["ci_low"], r["ci_high"],
+                                        "GBP")),
+        })
     return rows
 
 
@@ -81,7 +154,8 @@ def _environment() -> Environment:
 
 def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes],
                   comparison_table: pd.DataFrame | None = None, baseline: str | None = None,
-                  extra_provenance: dict[str, Any] | None = None) -> str:
+                  extra_provenance: dict[str, Any] | None = None,
+                  level: float = DEFAULT_LEVEL) -> str:
     """The report as one HTML string.
 
     Parameters
@@ -96,21 +170,26 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
         The baseline scenario's name.
     extra_provenance
         More provenance to show (the command line, for example).
+    level
+        The share of a quarter's referrals that must start assessment within 3 months to meet
+        the standard, as the summary judges it.
     """
     template = _environment().get_template("report.html.j2")
     first = next(iter(results.values()))
+    compared = comparison_table is not None and baseline is not None and len(results) > 1
+    summary = summarise(Comparison(results, baseline, comparison_table) if compared
+                        else results, level)  # type: ignore[arg-type]
     diff_rows = []
-    if comparison_table is not None and baseline is not None:
+    if compared:
+        assert comparison_table is not None
         chosen = comparison_table[(comparison_table.scenario != baseline)
-                                  & comparison_table.kpi.isin(HEADLINE_KPIS)]
+                                  & comparison_table.kpi.isin(DIFFERENCE_KPIS)]
         for r in chosen.to_dict("records"):
-            unit = "percentage points" if r["unit"] == "share" else r["unit"]
-            scale = 100.0 if r["unit"] == "share" else 1.0
-            low, high = r["diff_ci_low"], r["diff_ci_high"]
             diff_rows.append({
-                "scenario": r["scenario"], "kpi": r["kpi"], "unit": unit,
-                "diff": "not reached" if pd.isna(r["diff_mean"]) else f"{scale * r['diff_mean']:+,.1f}",
-                "ci": "–" if pd.isna(low) else f"{scale * low:+,.1f} to {scale * high:+,.1f}",
+                "scenario": r["scenario"], "kpi": r["kpi"], "label": kpi_label(r["kpi"]),
+                "unit": _fmt.unit_name(r["unit"], difference=True),
+                "diff": _fmt.difference(r["diff_mean"], r["unit"]),
+                "ci": _fmt.difference_interval(r["diff_ci_low"], r["diff_ci_high"], r["unit"]) or "–",
             })
     provenance = {name: res.provenance for name, res in results.items()}
     if extra_provenance:
@@ -118,10 +197,14 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
     return template.render(
         title=" vs ".join(results),
         replications=first.provenance["replications"], seed=first.provenance["seed"],
-        version=__version__,
+        version=package_version(),
         baseline=baseline if len(results) > 1 else None,
         scenarios=[r.scenario for r in results.values()],
-        kpi_rows=kpi_rows(results), diff_rows=diff_rows,
+        summary=_summary_context(summary),
+        kpi_rows=kpi_rows(results, summary), diff_rows=diff_rows,
+        wte_rows=wte_rows(results),
+        incremental_rows=incremental_rows(results, baseline) if compared and baseline else [],
+        method=method_sections(results),
         charts=[{"name": name, "title": CHART_TITLES.get(name, name),
                  "data": base64.b64encode(png if isinstance(png, bytes) else Path(png).read_bytes())
                  .decode()}
@@ -130,4 +213,4 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
     )
 
 
-__all__ = ["fmt", "kpi_rows", "render_report"]
+__all__ = ["fmt", "incremental_rows", "kpi_rows", "render_report", "wte_rows"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -166,9 +167,22 @@ class Summary:
         return (f"at least {fmt.percent(self.level)} of each quarter's referrals have their "
                 "assessment started within 3 months of referral (NICE QS51)")
 
-    def lines(self) -> list[str]:
-        """The summary as lines for a console: one per design, then the incremental costs."""
-        return [f"{d.scenario}: {d.text}" for d in self.designs] + [i.text for i in self.incremental]
+    def lines(self, width: int | None = None) -> list[str]:
+        """The summary as lines for a console: a paragraph per design, then the incremental
+        costs.
+
+        Parameters
+        ----------
+        width
+            Wrap each paragraph to this many characters, later lines indented by two spaces;
+            by default each paragraph is one line.
+        """
+        paragraphs = ([f"{d.scenario}: {d.text}" for d in self.designs]
+                      + [i.text for i in self.incremental])
+        if width is None:
+            return paragraphs
+        return [line for p in paragraphs
+                for line in textwrap.wrap(p, width, subsequent_indent="  ", break_on_hyphens=False)]
 
 
 def years(scenario: Scenario) -> float:

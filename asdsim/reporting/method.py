@@ -1,0 +1,208 @@
+"""The report's "Model and method" section, following the STRESS-DES reporting checklist.
+
+STRESS-DES (Strengthening the Reporting of Empirical Simulation Studies, discrete-event
+simulation) asks a report to state the model's purpose and outputs, its logic (what is modelled
+and what is not), its data and assumptions, how it was run (initialisation, run length,
+replications), its implementation, and how it was checked. :func:`method_sections` builds those
+sections as data, from the runs themselves where they can say (assumptions, cohort, replications
+and the width of the headline's interval), so the words never drift from what was run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+
+import pandas as pd
+
+from asdsim.analysis.definitions import HEADLINE
+from asdsim.analysis.results import Results
+from asdsim.reporting import formatting as fmt
+
+
+def package_version() -> str:
+    """The installed asdsim version (read from the package metadata, not the package root,
+    which imports every layer)."""
+    try:
+        return metadata.version("asdsim")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from an unbuilt tree
+        return "0.0.0+unknown"
+
+
+TARGET_HALF_WIDTH = 0.025
+"""The half-width (as a share) of the headline's 95% interval taken as precise enough: 2.5
+percentage points, small against the 10-point gap between a 90% standard and a 100% service."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the method: a heading, its STRESS-DES items, paragraphs and a list."""
+
+    heading: str
+    items: str
+    paragraphs: tuple[str, ...]
+    bullets: tuple[str, ...] = ()
+
+
+MODELLED = (
+    "Referrals arriving week by week (a base rate, growth, months and dated changes), each child "
+    "with an age, a source, a locality and flags (priority, co-occurring conditions).",
+    "Triage: accept, reject (some re-referred later, with a new clock) or ask for more "
+    "information, at a stated weekly capacity.",
+    "Routing by age and locality to a team, with unmet need where no team covers a child, holds "
+    "until old enough, transfers at an age boundary and ageing out at 18.",
+    "Waiting lists in a stated order, with families withdrawing at a stated yearly rate.",
+    "Assessment as a sequence of steps, each needing hours of named staff groups (joint steps "
+    "need all in one week), with gaps, missed appointments, rebooking and discharge, and an "
+    "outcome decided at one step (further steps where it is uncertain).",
+    "Capacity as clinic hours per staff group from WTE, job-plan share and weeks lost, or as a "
+    "caseload of slots; outsourced blocks bought by the month.",
+    "The funded cost of posts (WTE x annual cost x on-costs) and of outsourced assessments.",
+)
+NOT_MODELLED = (
+    "Post-diagnostic support, and any service after the diagnostic decision and follow-up.",
+    "Adult (18+) services: children still waiting at 18 leave the model.",
+    "Staff absence week by week, turnover and recruitment delays, beyond the scenario's weeks "
+    "lost a year and dated WTE changes.",
+    "Referrers' behaviour changing with the length of the wait, and children seen privately.",
+    "Clinicians' time spent on work other than the autism pathway, beyond the stated share.",
+)
+LIMITATIONS = (
+    "Figures are only as good as the scenario's inputs; most are assumptions (listed under each "
+    "scenario below), not measured local data.",
+    "The model has not been validated against an area's observed waits: the scenario format has "
+    "no place for observed figures yet.",
+    "Booking is by whole packages in the earliest week with hours, which is one of several "
+    "rules a service may use; start-based measures can improve when assessments are stretched "
+    "out, so read the diagnosis waits beside the 3-month share.",
+    "Funded cost counts posts in post, whether or not their hours were used; it is not the "
+    "marginal cost of one more assessment.",
+    "Intervals describe the model's randomness across replications, not uncertainty in the "
+    "inputs; a sensitivity analysis (asdsim sweep) is needed for that.",
+)
+
+
+def _years(days: float) -> str:
+    return f"{days / 365.25:.1f} years"
+
+
+def _half_widths(runs: Mapping[str, Results]) -> list[tuple[str, float, int]]:
+    out = []
+    for name, res in runs.items():
+        row = res.kpis[res.kpis.kpi == HEADLINE]
+        if row.empty or pd.isna(row["mean"].iloc[0]):
+            continue
+        r = row.iloc[0]
+        out.append((name, (float(r.ci_high) - float(r.ci_low)) / 2.0, int(r.n)))
+    return out
+
+
+def replications_text(runs: Mapping[str, Results], target: float = TARGET_HALF_WIDTH) -> str:
+    """Why the number of replications is enough, from the headline's interval half-widths.
+
+    The half-width of a mean's interval falls with the square root of the replications, so
+    ``n * (half-width / target)**2`` replications would bring it to ``target``.
+    """
+    first = next(iter(runs.values()))
+    n = int(first.provenance["replications"])
+    widths = _half_widths(runs)
+    if not widths:
+        return (f"Each design was run for {n} replications; the headline share had no value, so "
+                "its precision cannot be stated.")
+    name, widest, _ = max(widths, key=lambda item: item[1])
+    text = (f"Each design was run for {n} replications with seed {first.provenance['seed']}, the "
+            "same in every design (common random numbers), and every figure is a mean with a "
+            "Student-t 95% confidence interval across them. The widest 95% interval of the "
+            f"headline share (assessment started within 3 months) is ±{100 * widest:.1f} "
+            f"percentage points ({name}); the target is ±{100 * target:.1f} points.")
+    if widest <= target:
+        return text + " That is precise enough for the verdicts above."
+    needed = math.ceil(n * (widest / target) ** 2) if math.isfinite(widest) else math.nan
+    more = f"about {needed} replications" if math.isfinite(needed) else "more replications"
+    return (text + f" That is wider than the target: {more} would narrow it to the target "
+            "(half-widths fall with the square root of the replications), so treat verdicts "
+            "near the standard's level as uncertain.")
+
+
+def cohort_text(runs: Mapping[str, Results]) -> str:
+    """How the model is started and which children the wait KPIs count, and why."""
+    parts = []
+    for name, res in runs.items():
+        s = res.scenario
+        start = s.reporting.cohort_from_date
+        state = {"empty": "an empty pathway", "generated": "a generated starting list",
+                 "csv": "a snapshot of a real list (CSV)"}[s.initial_state.kind]
+        cohort = (f"children referred from {fmt.date(start)}" if start
+                  else f"children referred from the start, {fmt.date(s.start_date)}")
+        parts.append(f"{name}: starts on {fmt.date(s.start_date)} from {state}, runs "
+                     f"{s.horizon_weeks} weeks ({_years(s.horizon_days)}); wait KPIs count "
+                     f"{cohort}.")
+    return " ".join(parts)
+
+
+def method_sections(runs: Mapping[str, Results]) -> list[Section]:
+    """The "Model and method" section as parts, in STRESS-DES order.
+
+    Parameters
+    ----------
+    runs
+        The runs the report shows, by name.
+    """
+    assumptions = sum(len(r.scenario.assumptions) for r in runs.values())
+    return [
+        Section("Purpose and outputs", "STRESS-DES 1.1-1.3", (
+            "To estimate, before money is spent, how children's autism diagnostic pathways "
+            "perform against the NICE quality standard (QS51: assessment started within 3 months "
+            "of referral) and the NHS England 13-week measure, and what each design costs. "
+            "Outputs are the KPIs above, each defined in docs/kpis.md (numerator, denominator, "
+            "clock, censoring), for each design and as paired differences from the baseline.",)),
+        Section("What is modelled, and what is not", "STRESS-DES 2.1-2.5", (
+            "A discrete-event simulation (SimPy) of each child from referral to diagnosis or "
+            "exit; docs/model.md describes the pathway in full.",), MODELLED + tuple(
+                f"Not modelled: {item[0].lower()}{item[1:]}" for item in NOT_MODELLED)),
+        Section("Data and assumptions", "STRESS-DES 3.1-3.4", (
+            f"The designs state {assumptions} assumptions between them, listed under each "
+            "scenario below; the scenario files mark each value as published (with its source) "
+            "or assumed, and docs/model.md lists the sources. Distributions of durations and "
+            "delays are stated in the scenario files.",)),
+        Section("Starting state, cohort and run length", "STRESS-DES 4.1-4.2", (
+            cohort_text(runs),
+            "The model is not warmed up by discarding simulated time: it starts from the stated "
+            "list (a terminating simulation from a known state), and the wait KPIs count a "
+            "cohort of referrals instead. Counting children referred from a later date leaves "
+            "out those whose waits were set by the inherited list, so the shares describe the "
+            "service each design settles into; counts of open referrals cover the whole run. "
+            "Only children whose 3-month (or 13-week) window had closed by the end are counted.",
+        )),
+        Section("Replications", "STRESS-DES 4.3", (replications_text(runs),)),
+        Section("Implementation and verification", "STRESS-DES 5.1-5.4", (
+            f"asdsim {package_version()} (Python, SimPy). Every random draw comes from a stream named "
+            "after its activity and derived from the seed and replication, so the same seed gives "
+            "the same tables and designs meet the same children (the provenance below has the "
+            "seed, versions and each scenario's hash).",
+            "Verification: `asdsim verify` checks the simulator against queueing theory (Erlang C "
+            "waits and chance of waiting, Cobham's priority formula, Little's law, and the fluid "
+            "balance of list growth and clearance); its result is not part of this report, so run "
+            "it on the installed version. The test suite checks invariants (every child accounted "
+            "for, no negative wait, hours booked never above hours available) and hand-worked "
+            "cases.",)),
+        Section("Validation", "STRESS-DES 3.1, 4", (
+            "Not done here: the scenario format has no place for observed figures (an area's "
+            "published waits or list sizes), so this report cannot compare the model with them. "
+            "Scenario comments note where a value was chosen to match a published figure.",)),
+        Section("Limitations", "STRESS-DES 1, 3.4", (), LIMITATIONS),
+    ]
+
+
+__all__ = [
+    "LIMITATIONS",
+    "MODELLED",
+    "NOT_MODELLED",
+    "TARGET_HALF_WIDTH",
+    "Section",
+    "cohort_text",
+    "method_sections",
+    "replications_text",
+]

@@ -1,0 +1,47 @@
+"""Output folders: written all at once, with the permissions a plain mkdir would give."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from asdsim.reporting.outputs import atomic_folder
+
+
+@pytest.fixture
+def umask():
+    """Set a umask for one test and restore the old one afterwards."""
+    old = os.umask(0o022)
+    yield lambda mask: os.umask(mask)
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_output_folder_follows_the_umask(tmp_path, umask, mask):
+    umask(mask)
+    out = tmp_path / "results"
+    with atomic_folder(out) as tmp:
+        (tmp / "kpis.csv").write_text("kpi\n")
+        (tmp / "charts").mkdir()
+    expected = 0o777 & ~mask
+    assert stat.S_IMODE(out.stat().st_mode) == expected  # not 0700 from tempfile.mkdtemp
+    assert stat.S_IMODE((out / "charts").stat().st_mode) == expected
+    assert stat.S_IMODE((out / "kpis.csv").stat().st_mode) == 0o666 & ~mask
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert stat.S_IMODE(plain.stat().st_mode) == stat.S_IMODE(out.stat().st_mode)
+
+
+def test_a_replaced_folder_gets_them_too(tmp_path, umask):
+    umask(0o022)
+    out = tmp_path / "results"
+    out.mkdir(mode=0o700)
+    (out / "old.txt").write_text("old")
+    with atomic_folder(out, force=True) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+    assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".")]  # nothing left
