@@ -15,11 +15,11 @@ from matplotlib.patches import Rectangle
 
 from asdsim import compare
 from asdsim.analysis.cohorts import MONTHS_3
-from asdsim.analysis.paired import Comparison
-from asdsim.reporting import charts
+from asdsim.analysis.paired import Comparison, paired_table
+from asdsim.reporting import charts, summary
 
 FIXTURES = Path(__file__).parent / "fixtures"
-UNITS = re.compile(r"\((%|children|weeks|GBP[^)]*|percentage points)\)|\(.*units.*\)")
+UNITS = re.compile(r"\((%|children|weeks|GBP[^)]*|£[^)]*|percentage points)\)|\(.*units.*\)")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_every_chart_is_a_figure_with_units_in_its_title(comparison, name):
     fig = getattr(charts, name)(comparison)
     assert isinstance(fig, Figure)
     assert UNITS.search(_title(fig)), _title(fig)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text().split(":")[0] for t in fig.axes[0].get_legend().get_texts()]
     assert {"small", "more staff"} <= set(labels)
 
 
@@ -63,26 +63,47 @@ def test_charts_accept_a_run_a_dict_a_list_or_a_comparison(comparison):
     runs = list(comparison.results.values())
     assert len(_data_lines(charts.open_referrals(small).axes[0])) == 1
     for given in (comparison, comparison.results, runs):
-        assert len(charts.open_referrals(given).axes[0].get_lines()) == 2
+        assert len(_data_lines(charts.open_referrals(given).axes[0])) == 2
     with pytest.raises(ValueError, match="unique"):
         charts.open_referrals([small, small])
     with pytest.raises(TypeError, match="expected Results"):
         charts.open_referrals(["not a run"])
 
 
-def test_open_referrals_draws_the_median_and_a_90_percent_band(comparison):
+def test_open_referrals_draws_the_mean_and_the_tables_95_percent_interval(comparison):
     fig = charts.open_referrals(comparison)
     ax = fig.axes[0]
-    for line, (name, res) in zip(ax.get_lines(), comparison.results.items(), strict=True):
-        assert line.get_label() == name
-        expected = res.weekly.groupby("week").open_referrals.median().to_numpy()
-        np.testing.assert_allclose(line.get_ydata(), expected)
+    lines = _data_lines(ax)
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(bands) == 2
-    # every band contains its median line
-    for band, line in zip(bands, ax.get_lines(), strict=True):
+    assert len(lines) == len(bands) == 2
+    assert "95% confidence interval" in _title(fig)
+    for line, band, (name, res) in zip(lines, bands, comparison.results.items(), strict=True):
+        assert line.get_label() == name
+        expected = res.weekly.groupby("week").open_referrals.mean().to_numpy()
+        np.testing.assert_allclose(line.get_ydata(), expected)
+        # the last week's end is the horizon: its mean and band are the KPI table's figures
+        kpi = res.kpis[res.kpis.kpi.str.startswith("open_referrals[")].iloc[-1]
+        assert line.get_ydata()[-1] == pytest.approx(kpi["mean"])
         ys = band.get_paths()[0].vertices[:, 1]
-        assert ys.min() <= line.get_ydata().min() and ys.max() >= line.get_ydata().max()
+        assert ys.max() == pytest.approx(max(kpi.ci_high, res.weekly.groupby("week")
+                                             .open_referrals.mean().max()), rel=0.5)
+        last = _band_at(band, line.get_xdata()[-1])
+        assert last == pytest.approx((max(kpi.ci_low, 0), kpi.ci_high))
+
+
+def _band_at(band, x) -> tuple[float, float]:
+    """The band's low and high at the x of a point on its edge."""
+    from matplotlib.dates import date2num
+
+    vertices = band.get_paths()[0].vertices
+    at = np.isclose(vertices[:, 0], date2num(x))
+    return float(vertices[at, 1].min()), float(vertices[at, 1].max())
+
+
+def _series(ax) -> dict:
+    """Each labelled error-bar series' (x, y) data, by label."""
+    return {c.get_label(): (np.asarray(c.lines[0].get_xdata()), np.asarray(c.lines[0].get_ydata()))
+            for c in ax.containers if not c.get_label().startswith("_")}
 
 
 def test_quarterly_share_against_the_13_week_standard(comparison):
@@ -90,12 +111,42 @@ def test_quarterly_share_against_the_13_week_standard(comparison):
     ax = fig.axes[0]
     standard = [line for line in ax.get_lines() if "standard" in line.get_label()]
     assert len(standard) == 1 and set(standard[0].get_ydata()) == {100}
-    small, more = (line.get_ydata() for line in ax.get_lines()[:2])
+    series = _series(ax)
+    small, more = series["small"][1], series["more staff"][1]
     assert ((0 <= small) & (small <= 100)).all() and (more > small).all()
+    for name, res in comparison.results.items():
+        k = res.kpis.set_index("kpi")["mean"]
+        assert series[name][1][0] == pytest.approx(100 * k["first_appointment_within_13_weeks[2019Q1]"])
     assert [t.get_text() for t in ax.get_xticklabels()][:2] == ["2019 Q1", "2019 Q2"]
     target = charts.first_appointment_13_weeks_by_quarter(comparison, target=0.9).axes[0]
     assert any(set(line.get_ydata()) == {90} and "90%" in line.get_label()
                for line in target.get_lines())
+
+
+def test_designs_that_coincide_stay_visible(comparison):
+    """Two identical designs: their markers fall in different places and the lines differ in
+    width, so the one drawn first still shows."""
+    res = comparison.results["small"]
+    twins = {"a": res, "b": res}
+    quarterly = _series(charts.first_appointment_13_weeks_by_quarter(twins).axes[0])
+    np.testing.assert_allclose(quarterly["a"][1], quarterly["b"][1])
+    assert not set(quarterly["a"][0]) & set(quarterly["b"][0])  # side by side, not on top
+    for fig in (charts.open_referrals(twins), charts.wait_ecdf(twins)):
+        a, b = (line for line in fig.axes[0].get_lines() if line.get_label() in ("a", "b"))
+        np.testing.assert_allclose(a.get_ydata(), b.get_ydata())
+        assert a.get_linewidth() > b.get_linewidth() and a.get_zorder() < b.get_zorder()
+        marks_a, marks_b = (set(np.asarray(line.get_xdata())[_marked(line)]) for line in (a, b))
+        assert marks_a and marks_b and not marks_a & marks_b
+
+
+def _marked(line) -> np.ndarray:
+    """Indices of a line's points that carry a marker."""
+    every = line.get_markevery()
+    n = len(line.get_xdata())
+    if every is None:
+        return np.arange(n)
+    start, step = every
+    return np.arange(start, n, step)
 
 
 def test_wait_distribution_is_a_rising_share_with_the_3_month_line(comparison):
@@ -112,43 +163,96 @@ def test_wait_distribution_is_a_rising_share_with_the_3_month_line(comparison):
     assert at_3_months["more staff"] > at_3_months["small"] + 30
 
 
-def test_staff_utilisation_bars_equal_the_kpis(comparison):
+def test_wait_distribution_marks_where_follow_up_ends(comparison):
+    ax = charts.wait_ecdf(comparison).axes[0]
+    ends = [line for line in ax.get_lines() if line.get_label().startswith("follow-up ends")]
+    small = comparison.results["small"].scenario
+    weeks = small.horizon_weeks  # the cohort starts on day 0
+    assert len(ends) == 1 and ends[0].get_xdata()[0] == pytest.approx(weeks, abs=0.05)
+    assert f"{weeks:g} weeks" in ends[0].get_label()
+    for line in ax.get_lines():
+        if line.get_label() in comparison.results:
+            assert max(line.get_xdata()) <= weeks + 1e-9  # no wait beyond follow-up
+    assert ax.get_xlim()[1] >= weeks
+
+
+def test_staff_utilisation_compares_staff_groups_with_their_wte(comparison):
     ax = charts.staff_utilisation(comparison).axes[0]
-    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() > 0]
-    expected = []
-    for res in comparison.results.values():
-        k = res.kpis[res.kpis.kpi.str.startswith("utilisation[")]
-        expected += list(100 * k["mean"])
-    assert sorted(b.get_width() for b in bars) == pytest.approx(sorted(expected))
     groups = [t.get_text() for t in ax.get_yticklabels()]
-    assert "school/paediatrician" in groups and "preschool/slt" in groups
+    assert groups == ["paediatrician", "psychologist", "slt"]  # like with like: no team names
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() > 0]
+    assert len(bars) == len(groups) * len(comparison.results)  # no empty rows
+    for name, res in comparison.results.items():
+        s = res.staff_weekly.groupby(["group", "replication"])[["hours_used", "hours_available"]].sum()
+        expected = (s.hours_used / s.hours_available).groupby("group").mean()
+        mine = sorted(b.get_width() for b in bars if b.get_label() == name or
+                      any(b in c for c in ax.containers if c.get_label() == name))
+        assert mine == pytest.approx(sorted(100 * expected[groups]))
+    texts = [t.get_text() for t in ax.texts]
+    wte = {name: res.kpis[res.kpis.kpi.str.startswith("funded_wte[")] for name, res in
+           comparison.results.items()}
+    small_paed = wte["small"][wte["small"].kpi.str.endswith("/paediatrician]")]["mean"].sum()
+    assert f"{small_paed:.2f} WTE" in texts
+    assert len(texts) == len(bars)
+    # the plot is filled: bars take most of the height, and the axis stops near 100%
+    assert ax.get_xlim()[1] <= 120
+    heights = sum(b.get_height() for b in bars)
+    assert heights / abs(ax.get_ylim()[0] - ax.get_ylim()[1]) > 0.5
+
+
+def _panels(fig) -> dict:
+    return {ax.kpi: ax for ax in fig.axes if hasattr(ax, "kpi")}
 
 
 def test_forest_points_are_the_paired_differences(comparison):
     fig = charts.forest(comparison)
     table = comparison.table.set_index(["scenario", "kpi"])
-    for ax, (kpi, _label, scale) in zip(fig.axes, charts.HEADLINE, strict=True):
+    panels = _panels(fig)
+    assert "assessment_started_within_3_months" in panels and summary.COST_PER_YEAR in panels
+    per_year = 1 / summary.years(comparison.results["small"].scenario)
+    for kpi, ax in panels.items():
+        scale = next(s for k, s, _u in charts.FOREST if kpi.startswith(k))
+        source, factor = (("cost_funded_total", per_year) if kpi == summary.COST_PER_YEAR
+                          else (kpi, 1.0))
         assert len(ax.containers) == 1, kpi  # one error bar: the one other scenario
         point = _point(ax.containers[0])
-        row = table.loc[("more staff", kpi)]
-        assert point[0] == pytest.approx(scale * row.diff_mean)
+        row = table.loc[("more staff", source)]
+        assert point[0] == pytest.approx(scale * factor * row.diff_mean)
         segment = ax.containers[0].lines[2][0].get_segments()[0]  # the horizontal CI bar
-        assert sorted(segment[:, 0]) == pytest.approx(sorted([scale * row.diff_ci_low,
-                                                              scale * row.diff_ci_high]))
+        assert sorted(segment[:, 0]) == pytest.approx(sorted([scale * factor * row.diff_ci_low,
+                                                              scale * factor * row.diff_ci_high]))
+        assert UNITS.search(ax.get_title()), ax.get_title()
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["more staff"]
     # runs and a baseline give the same plot as the Comparison
-    again = charts.forest(comparison.results, baseline="small")
-    kpi, _label, scale = charts.HEADLINE[0]
-    assert _point(again.axes[0].containers[0])[0] == pytest.approx(
-        scale * table.loc[("more staff", kpi)].diff_mean)
+    again = _panels(charts.forest(comparison.results, baseline="small"))
+    kpi = "assessment_started_within_3_months"
+    assert _point(again[kpi].containers[0])[0] == pytest.approx(
+        100 * table.loc[("more staff", kpi)].diff_mean)
 
 
-def test_forest_says_when_a_difference_is_not_available(comparison):
+def test_forest_leaves_out_what_is_not_available_and_says_so(comparison):
+    """A KPI with no difference for any design has no panel (no empty axis); the note says so."""
     table = comparison.table.copy()
-    kpi = charts.HEADLINE[1][0]
+    kpi = "assessment_started_wait_restricted_mean"
     table.loc[table.kpi == kpi, "diff_mean"] = np.nan
     fig = charts.forest(Comparison(comparison.results, comparison.baseline, table))
-    assert "not available" in [t.get_text() for t in fig.axes[1].texts]
+    assert kpi not in _panels(fig) and len(_panels(fig)) == len(charts.FOREST) - 1
+    for ax in _panels(fig).values():
+        assert ax.containers  # every panel drawn has a point
+    notes = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    assert "Mean wait to assessment started within follow-up: not available for any design" in notes
+
+
+def test_forest_leaves_out_one_design_without_a_value(comparison):
+    res = comparison.results
+    runs = {"small": res["small"], "more staff": res["more staff"], "again": res["more staff"]}
+    table = paired_table(runs, "small")
+    kpi = "exit[no_pathway]"
+    table.loc[(table.kpi == kpi) & (table.scenario == "again"), "diff_mean"] = np.nan
+    fig = charts.forest(Comparison(runs, "small", table))
+    assert len(_panels(fig)[kpi].containers) == 1
+    assert "no pathway: not available for again" in " ".join(t.get_text() for t in fig.texts
+                                                             ).replace("\n", " ")
 
 
 def test_forest_needs_two_scenarios(comparison):
@@ -158,20 +262,28 @@ def test_forest_needs_two_scenarios(comparison):
         charts.forest(comparison.results, baseline="x")
 
 
-def test_cost_points_match_the_kpis(comparison):
+def test_cost_points_are_annual_funded_cost_against_the_share_with_the_standard_drawn(comparison):
     ax = charts.cost_vs_standard(comparison).axes[0]
-    points = {c.get_label(): _point(c) for c in ax.containers}
+    points = {c.get_label().split(":")[0]: _point(c) for c in ax.containers}
     for name, res in comparison.results.items():
         k = res.kpis.set_index("kpi")["mean"]
+        per_year = k["cost_funded_total"] / summary.years(res.scenario)
         assert points[name] == pytest.approx((100 * k["assessment_started_within_3_months"],
-                                              k["cost_total"] / 1e3))
+                                              per_year / 1e3))
+    standard = [line for line in ax.get_lines() if set(line.get_xdata()) == {90}]
+    assert len(standard) == 1
+    assert any(t.get_text() == "3-month standard: 90%" for t in ax.texts)
+    assert "funded cost" in ax.get_ylabel() and "a year" in ax.get_ylabel()
+    assert "referred from 7 Jan 2019" in ax.get_xlabel()
+    other = charts.cost_vs_standard(comparison, level=0.95).axes[0]
+    assert any(t.get_text() == "3-month standard: 95%" for t in other.texts)
 
 
 def test_colours_are_okabe_ito_and_styles_differ(comparison):
     ax = charts.open_referrals(comparison).axes[0]
-    colours = [to_hex(line.get_color()).upper() for line in ax.get_lines()]
+    colours = [to_hex(line.get_color()).upper() for line in _data_lines(ax)]
     assert colours == charts.OKABE_ITO[:2]
-    styles = {line.get_linestyle() for line in ax.get_lines()}
+    styles = {line.get_linestyle() for line in _data_lines(ax)}
     assert len(styles) == 2  # still distinguishable in greyscale print
 
 
