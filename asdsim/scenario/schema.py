@@ -11,8 +11,10 @@ that needs a staff group its team lacks, a dated change outside the horizon) are
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import itertools
 import math
+import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
@@ -660,6 +662,10 @@ class Scenario(Model):
     """Dates the KPIs report on."""
     observed: tuple[ObservedPoint, ...] = ()
     """Published figures to set the simulation against (a validation table and chart)."""
+    assumed: tuple[str, ...] = ()
+    """Dotted paths of the numbers in this scenario that are assumptions rather than local data
+    (``teams.mdt.staff.psychologist.wte``, ``demand.monthly_factors[7]``); each must name one
+    number. ``asdsim sensitivity`` varies these by default."""
 
     @property
     def horizon_days(self) -> float:
@@ -765,6 +771,12 @@ class Scenario(Model):
             check_date(day, "reporting", "snapshot_dates", i)
         if self.reporting.cohort_from_date is not None:
             check_date(self.reporting.cohort_from_date, "reporting", "cohort_from_date")
+        for i, text in enumerate(self.assumed):
+            why = number_at(self, text)[1]
+            if why is not None:
+                add("assumed", i, f"{text!r}: {why}")
+            elif text in self.assumed[:i]:
+                add("assumed", i, f"{text!r} is listed twice")
         if problems:
             raise FieldProblems(problems)
         return self
@@ -793,3 +805,55 @@ class Scenario(Model):
     def uncovered_rule(self, locality: str) -> UncoveredRule:
         """What happens to a child no team covers in a locality."""
         return self.routing.uncovered_by_locality.get(locality, self.routing.uncovered)
+
+
+def parse_path(text: str) -> tuple[str | int, ...] | None:
+    """Keys of a dotted field path (``outsourcing[0].price_gbp`` -> ``("outsourcing", 0,
+    "price_gbp")``), or None when it is not one."""
+    keys: list[str | int] = []
+    for part in text.split("."):
+        match = re.fullmatch(r"([A-Za-z_][\w\-]*|\d+)((?:\[\d+\])*)", part.strip())
+        if match is None:
+            return None
+        name, indices = match.groups()
+        keys.append(int(name) if name.isdigit() else name)
+        keys.extend(int(i) for i in re.findall(r"\[(\d+)\]", indices))
+    return tuple(keys)
+
+
+def number_at(scenario: Scenario, text: str) -> tuple[float | None, str | None]:
+    """The number a dotted field path names in a scenario, or why it names none.
+
+    Returns
+    -------
+    tuple
+        ``(value, None)``, or ``(None, reason)`` (no such field; not a single number).
+    """
+    keys = parse_path(text)
+    if keys is None:
+        return None, "not a dotted field path like teams.mdt.staff.psychologist.wte"
+    node: object = scenario
+    for depth, key in enumerate(keys):
+        here = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys[:depth]).lstrip(".")
+        here = here or "the scenario"
+        if isinstance(node, Model) and isinstance(key, str) and key in type(node).model_fields:
+            node = getattr(node, key)
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, tuple) and isinstance(key, int):
+            if key >= len(node):
+                return None, f"{here} has {len(node)} items, so no [{key}]"
+            node = node[key]
+        elif node is None:
+            return None, f"{here} is not set, so it has no field {key!r}"
+        else:
+            names = list(type(node).model_fields) if isinstance(node, Model) else \
+                list(node) if isinstance(node, dict) else []
+            close = difflib.get_close_matches(str(key), [str(n) for n in names], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return None, f"{here} has no field {key!r}{hint}"
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        what = f"a list of {len(node)}" if isinstance(node, tuple) else \
+            "a mapping" if isinstance(node, Model | dict) else "not a number"
+        return None, f"is {what}, not a single number; name one number in it"
+    return float(node), None
