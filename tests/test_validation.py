@@ -82,3 +82,19 @@ def test_validation_chart_draws_each_observed_point():
     bottom = {line.get_label(): line for line in fig.axes[1].get_lines()}
     assert list(bottom["published (held out)"].get_ydata()) == [11]
     assert validation_chart(asdsim.simulate(_frozen_list([]), replications=1, seed=1)) is None
+
+
+def test_awaiting_assessment_leaves_out_children_already_started():
+    # With ample hours the starting list is seen within weeks: ten weeks in, nobody is still
+    # waiting for an assessment to start, though some are part-way through (open referrals).
+    scenario = _frozen_list([
+        {"date": "2020-03-16", "measure": "awaiting_assessment", "value": 0, "source": "s"},
+        {"date": "2020-01-06", "measure": "awaiting_assessment", "value": 15, "source": "s"},
+    ])
+    data = scenario.model_dump(mode="json")
+    data["teams"]["mdt"]["staff"] = {"paediatrician": {"wte": 10}, "psychologist": {"wte": 10}}
+    results = asdsim.simulate(asdsim.scenario_from_dict(data), replications=1, seed=1)
+    table = results.validation
+    assert table.iloc[0].simulated_mean == 0
+    started_day_0 = (results.patients.assessment_started_day < 1).sum()  # first step starts it
+    assert table.iloc[1].simulated_mean == 15 - started_day_0

@@ -113,8 +113,8 @@ def snapshot_measure(rec: ReplicationRecord, measure: str, t: float,
     if locality is not None:
         members &= c["locality"] == locality
     if measure.startswith("awaiting_assessment"):
-        started = ~(c["started_day"] >= t)  # NaN compares False: never started counts as waiting
-        members &= (c["accepted_day"] < t) & started
+        not_started = ~(c["started_day"] < t)  # NaN compares False: never started is waiting
+        members &= (c["accepted_day"] < t) & not_started
     waited = t - referral_in_force(c, t)
     if measure == "longest_wait_weeks":
         return float(waited[members].max() / 7.0) if members.any() else 0.0
