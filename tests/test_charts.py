@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
@@ -301,3 +302,54 @@ def test_save_charts_writes_pngs_and_leaves_no_figure_open(comparison, tmp_path)
     assert plt.get_fignums() == before
     single = charts.save_charts(comparison.results["small"], tmp_path / "one")
     assert "forest" not in single and len(single) == 5
+
+
+# ------------------------------------------------------------------------- the sweep's chart
+
+
+def _sweep_rows(fields: list[str], values: list[tuple], intervals: list[tuple[float, float, float]]
+                ) -> pd.DataFrame:
+    return pd.DataFrame([{"point": i, **dict(zip(fields, v, strict=True)),
+                          "kpi": "assessment_started_within_3_months", "mean": m, "ci_low": lo,
+                          "ci_high": hi, "unit": "share", "n": 3}
+                         for i, (v, (m, lo, hi)) in enumerate(zip(values, intervals, strict=True))])
+
+
+def test_sweep_heatmap_shows_whether_each_interval_clears_the_target():
+    from asdsim.reporting.sweep_chart import CLEARS, STRADDLES, summary_figure
+
+    fields = ["teams.mdt.staff.a.wte", "teams.mdt.staff.b.wte"]
+    values = [(1, 1), (2, 1), (1, 2), (2, 2)]
+    intervals = [(0.95, 0.92, 0.98),   # clears 90%
+                 (0.91, 0.85, 0.97),   # straddles
+                 (0.50, 0.40, 0.60),   # below
+                 (0.90, 0.90, 0.90)]   # exactly at the target: clears
+    fig = summary_figure(_sweep_rows(fields, values, intervals), fields,
+                         "assessment_started_within_3_months")
+    ax = fig.axes[0]
+    marks = {(round(p.get_x() + 0.46), round(p.get_y() + 0.46)): p.verdict for p in ax.patches
+             if hasattr(p, "verdict")}
+    assert marks == {(0, 0): CLEARS, (1, 0): STRADDLES, (1, 1): CLEARS}
+    solid = [p for p in ax.patches if getattr(p, "verdict", "") == CLEARS]
+    assert all(p.get_linestyle() == "-" and p.get_linewidth() == 2 for p in solid)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["95% CI at or above 90%", "95% CI straddles 90%", "95% CI below 90%"]
+    stricter = summary_figure(_sweep_rows(fields, values, intervals), fields,
+                              "assessment_started_within_3_months", target=0.96).axes[0]
+    assert [p.verdict for p in stricter.patches if hasattr(p, "verdict")] == [STRADDLES, STRADDLES]
+
+
+def test_sweep_line_marks_points_whose_interval_clears_the_target():
+    from asdsim.reporting.sweep_chart import summary_figure
+
+    fields = ["teams.mdt.staff.a.wte"]
+    fig = summary_figure(_sweep_rows(fields, [(1,), (2,), (3,)],
+                                     [(0.5, 0.4, 0.6), (0.92, 0.88, 0.96), (0.97, 0.95, 0.99)]),
+                         fields, "assessment_started_within_3_months")
+    ax = fig.axes[0]
+    filled = next(line for line in ax.get_lines() if line.get_label() == "_clears")
+    hollow = next(line for line in ax.get_lines() if line.get_label() == "_not_clear")
+    assert list(filled.get_xdata()) == [3] and list(hollow.get_xdata()) == [1, 2]
+    target = next(line for line in ax.get_lines() if line.get_label() == "_target")
+    assert set(target.get_ydata()) == {90}
+    assert "target 90%" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -45,3 +45,23 @@ def test_a_replaced_folder_gets_them_too(tmp_path, umask):
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
     assert [p.name for p in out.iterdir()] == ["new.txt"]
     assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".")]  # nothing left
+
+
+def test_a_sweep_writes_its_table_as_csv_too(tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from asdsim.experiments.grid import load_grid
+    from asdsim.experiments.sweep import run_sweep
+
+    shutil.copy(Path(__file__).parent / "fixtures" / "small.yaml", tmp_path / "small.yaml")
+    (tmp_path / "grid.yaml").write_text(
+        "base: small.yaml\nreplications: 2\nseed: 3\n"
+        "vary:\n  teams.school.staff.psychologist.wte: [0.4, 0.8]\n")
+    result = run_sweep(load_grid(tmp_path / "grid.yaml"), tmp_path / "out", chart=False)
+    csv = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    parquet = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
+    assert list(csv.columns) == list(parquet.columns) == list(result.table.columns)
+    pd.testing.assert_frame_equal(csv, parquet.astype({c: csv[c].dtype for c in csv}),
+                                  check_exact=False, rtol=1e-12)

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 HEADLINE_KPI = "assessment_started_within_3_months"
 KPI_COLUMNS = ("kpi", "mean", "ci_low", "ci_high", "unit", "n")
-FINAL_OUTPUTS = ("sweep.parquet", "summary.png", "sweep.json", "base_scenario.yaml")
+FINAL_OUTPUTS = ("sweep.parquet", "sweep.csv", "summary.png", "sweep.json", "base_scenario.yaml")
 
 
 class SweepError(AsdsimError):
@@ -242,8 +242,9 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     grid
         From :func:`load_grid`.
     out_dir
-        Output folder: ``points/`` (one file per point, kept for resuming), ``sweep.parquet``,
-        ``summary.png``, ``sweep.json`` (provenance) and ``base_scenario.yaml``. The last four
+        Output folder: ``points/`` (one file per point, kept for resuming), ``sweep.parquet``
+        (and the same table as ``sweep.csv``), ``summary.png``, ``sweep.json`` (provenance) and
+        ``base_scenario.yaml``. All but ``points/``
         are removed at the start and written only when every point is done.
     backend
         Where points run (:func:`asdsim.experiments.backends.make_backend`); this process when None. The
@@ -311,6 +312,7 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
                                            b"asdsim.experiments.sweep": json.dumps(meta).encode()})
     _write_parquet_atomic(arrow, table_path)
+    write_text_atomic(out / "sweep.csv", table.to_csv(index=False))  # the same table, for spreadsheets
     write_text_atomic(out / "base_scenario.yaml", scenario_to_yaml(grid.base))
     chart_path = None
     if chart:
