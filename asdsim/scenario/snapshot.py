@@ -518,3 +518,20 @@ def scenario_snapshot(scenario: Scenario) -> Snapshot | None:
     if scenario._snapshot is None:
         attach_snapshot(scenario, read_snapshot(scenario.initial_state.csv, reuse=True))
     return scenario._snapshot
+
+
+# ------------------------------------------------ for other readers of people's CSV files
+
+decode_text = _decode
+"""``decode_text(raw, shown) -> (text, encoding)``: UTF-8 (with or without BOM), UTF-16 with a
+BOM or Windows-1252, as for a snapshot (public for ``asdsim calibrate``'s inputs)."""
+csv_field_limit = _field_limit
+"""Context manager letting the csv module read cells up to a length (a skipped cell may be long)."""
+parse_iso_date = _parse_date
+"""``parse_iso_date(text) -> date | str``: a YYYY-MM-DD date, or why not (never the text)."""
+months_between = _months_between
+"""``months_between(born, day) -> int``: whole months completed from ``born`` to ``day``."""
+did_you_mean = _near
+"""``did_you_mean(text, names) -> str``: "; did you mean 'x'?" naming an allowed name, or ""."""
+RowProblems = _Problems
+"""Problems by line and column, listed up to :data:`MAX_ROW_PROBLEMS` and counted after that."""
