@@ -79,7 +79,7 @@ def area(tmp_path):
 
 
 def test_excel_files_and_loose_category_names_are_read(tmp_path):
-    folder, scenario = area(tmp_path)
+    _, scenario = area(tmp_path)
     rows = ["ID,Referral_Date,age_years,Source,Locality,notes"]
     rng = np.random.default_rng(0)
     for i, day in enumerate(np.datetime64("2024-01-01") + np.sort(rng.integers(0, 400, size=500))):
@@ -100,7 +100,7 @@ def test_excel_files_and_loose_category_names_are_read(tmp_path):
 
 
 def test_every_bad_row_is_named_by_line_and_column_without_its_content(tmp_path):
-    folder, scenario = area(tmp_path)
+    _, scenario = area(tmp_path)
     path = tmp_path / "bad.csv"
     path.write_text("referral_date,date_of_birth,source,locality\n"
                     "01/02/2024,03/04/2019,gp,eastern\n"
