@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from asdsim.experiments.runner import DEFAULT_SEED
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 """Every parser keeps the line breaks of its description and example."""
+
+
+JOBS_HELP = "worker processes; results do not depend on it (default: one per CPU)"
+"""The one rule for ``--jobs`` in every command that simulates (run, compare, sweep, verify,
+regress): one worker process per CPU unless told otherwise."""
+
+
+def default_jobs() -> int:
+    """The default ``--jobs``: one worker process per CPU."""
+    return os.cpu_count() or 1
 
 
 def add_simulation_options(parser: argparse.ArgumentParser) -> None:
@@ -16,8 +27,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
                         help="independent replications (default 10)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--jobs", type=int, default=1, metavar="J",
-                        help="worker processes; results do not depend on it (default 1)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J",
+                        help=JOBS_HELP)
     parser.add_argument("--force", action="store_true",
                         help="replace the output folder if it exists and is not empty")
 

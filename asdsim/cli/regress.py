@@ -24,7 +24,7 @@ from asdsim.cli.console import (
     print_table,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
 from asdsim.experiments.runner import DEFAULT_SEED
 
 
@@ -49,8 +49,7 @@ def add_parser(subparsers: Any) -> None:
                         help="run the scenarios and write their expected-results files")
     parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     parser.add_argument("--all", action="store_true", help="list every KPI, not only those that moved")
-    parser.add_argument("--jobs", type=int, default=1, metavar="J",
-                        help="worker processes; results do not depend on it (default 1)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
     parser.add_argument("--replications", type=int, metavar="N",
                         help=f"with --update: replications (default: the stored number, or "
                              f"{DEFAULT_REPLICATIONS})")

@@ -15,7 +15,7 @@ from asdsim.cli.console import (
     out,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, JOBS_HELP
 from asdsim.errors import ScenarioError
 from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
@@ -39,8 +39,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("grid", type=Path, metavar="GRID.yaml", help="the grid file")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument("--jobs", type=int, metavar="N",
-                        help="local worker processes (default: one per CPU); with --dask local, "
-                             "the number of Dask workers")
+                        help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
                              "a local one; needs pip install asdsim[dask]")

@@ -4,7 +4,6 @@ simulated mean."""
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from asdsim.checks.verify import DEFAULT_SEED, VerifyReport, default_checks, run_checks
@@ -18,7 +17,7 @@ from asdsim.cli.console import (
     print_table,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,8 +29,7 @@ def add_parser(subparsers: Any) -> None:
                     "priority formula, Little's law, fluid backlog clearance) and print theory\n"
                     "against the simulated mean with its 95% CI. Exit 1 if any check fails.",
         epilog="Example:\n  asdsim verify --jobs 2")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
-                        help="worker processes (default: one per CPU)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
                         help=f"seed of every check (default {DEFAULT_SEED})")
     parser.add_argument("--only", nargs="+", metavar="ID", help="run only these checks (see --list)")
