@@ -16,11 +16,13 @@ import asdsim
 from asdsim.cli import app, compare, regress, run, schema, sweep, validate, verify
 from asdsim.cli import calibrate as calibrate_command
 from asdsim.cli import init as init_command
+from asdsim.cli import sensitivity as sensitivity_command
 from asdsim.cli.console import EXIT_INTERRUPTED, EXIT_INVALID, err, print_problems
 from asdsim.cli.options import FORMATTER
 from asdsim.errors import AsdsimError, ScenarioError
 
-SUBCOMMANDS = (init_command, calibrate_command, run, compare, validate, schema, sweep, verify, regress, app)
+SUBCOMMANDS = (init_command, calibrate_command, run, compare, validate, schema, sweep,
+               sensitivity_command, verify, regress, app)
 """Modules that add a subcommand through ``add_parser(subparsers)``, in help order."""
 
 
