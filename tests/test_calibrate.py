@@ -146,3 +146,16 @@ def test_calibrate_writes_a_commented_scenario_that_runs(tmp_path, capsys):
     assert main(args) == 1  # refuses to replace without --force
     assert "exists" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
+
+
+def test_the_readme_steps_run_as_written(tmp_path, capsys):
+    """docs/your-area.md's three commands, with the example CSVs (small replications)."""
+    folder = tmp_path / "myarea"
+    assert main(["init", str(folder)]) == 0
+    assert main(["calibrate", "--referrals", str(folder / "referrals.csv"), "--waiting-list",
+                 str(folder / "waiting_list.csv"), "--activity", str(folder / "activity.csv"),
+                 "--base", str(folder / "scenario.yaml"), "--out", str(folder / "calibrated.yaml")]) == 0
+    assert main(["run", str(folder / "calibrated.yaml"), "--out", str(folder / "results"),
+                 "--replications", "1"]) == 0
+    assert (folder / "calibrated_fit" / "report.html").is_file()
+    assert (folder / "results" / "report.html").is_file()
