@@ -358,7 +358,7 @@ def test_model_and_method_section(costed_page):
     for words in ("STRESS-DES", "What is modelled, and what is not", "Not modelled",
                   "Data and assumptions", "Starting state, cohort and run length",
                   "Replications", "3 replications", "asdsim verify", "Validation",
-                  "no place for observed figures", "Limitations", "docs/model.md"):
+                  "Not done: no design states published figures", "Limitations", "docs/model.md"):
         assert words in method, words
     half = re.search(r"headline share \(assessment started within 3 months\) is ±(\d+\.\d) "
                      "percentage points", method)
@@ -445,3 +445,29 @@ def test_the_browser_check_catches_errors(tmp_path):
     _pixels, console = chromium_render(bad.as_uri(), tmp_path)
     assert any("Uncaught" in line for line in console)
     assert any("Content Security Policy" in line for line in console)
+
+
+def test_published_figures_are_set_beside_the_simulation(costed_page):
+    scenario = Path(__file__).parent.parent / "scenarios" / "as_happened_2018_2020.yaml"
+    res = asdsim.simulate(scenario, replications=2, seed=1)
+    expected = res.validation
+    assert not expected.empty
+    page = Page(render_report({res.scenario.name: res}, {}))
+    header, *rows = page.tables["validation-table"]
+    assert header[:6] == ["scenario", "date", "measure", "use", "published",
+                          "simulated (95% of replications)"]
+    assert len(rows) == len(expected)
+    for row, r in zip(rows, expected.itertuples(), strict=True):
+        assert numbers(row[4]) == [pytest.approx(r.observed, abs=0.5)]
+        assert numbers(row[5]) == pytest.approx([r.simulated_mean, r.simulated_low, r.simulated_high],
+                                                abs=0.5)
+        assert row[3] == ("calibration" if r.use == "calibration" else "held out")
+        assert row[6] == ("yes" if r.inside else "no")
+    text = " ".join("".join(page.text).split())
+    held = expected[expected.use == "validation"]
+    assert (f"{len(held)} held out); {int(held.inside.sum())} of the {len(held)} held out fall "
+            "inside") in text
+    # a design with no published figures says validation was not done
+    costed_text = " ".join("".join(costed_page.text).split())
+    assert "validation-table" not in costed_page.tables
+    assert "Not done: no design states published figures" in costed_text

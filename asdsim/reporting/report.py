@@ -147,6 +147,39 @@ def incremental_rows(results: dict[str, Results], baseline: str) -> list[dict[st
     return rows
 
 
+VALIDATION_MEASURES = {
+    "open_referrals": ("open referrals", "children"),
+    "awaiting_assessment": ("waiting for assessment", "children"),
+    "waiting_over_weeks": ("open referrals", "children"),
+    "awaiting_assessment_over_weeks": ("waiting for assessment", "children"),
+    "longest_wait_weeks": ("longest wait", "weeks"),
+}
+"""Observed measures in words, with their unit."""
+
+
+def validation_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
+    """Rows of the validation table: each design's published figures beside the simulation
+    (mean, and the 95% range of replications where one run of the real area would fall)."""
+    rows = []
+    for name, res in results.items():
+        for r in res.validation.to_dict("records"):
+            measure = str(r["measure"])
+            what, unit = VALIDATION_MEASURES.get(measure, (measure.replace("_", " "), ""))
+            if not pd.isna(r["over_weeks"]):
+                what += f" over {r['over_weeks']:g} weeks"
+            if isinstance(r["locality"], str) and r["locality"]:
+                what += f", {r['locality']}"
+            what += f" ({unit})" if unit else ""
+            rows.append({"scenario": name, "date": _fmt.date(r["date"]), "measure": what,
+                         "use": "calibration" if r["use"] == "calibration" else "held out",
+                         "observed": _fmt.children(r["observed"]),
+                         "simulated": f"{_fmt.children(r['simulated_mean'])} "
+                                      f"({_fmt.children(r['simulated_low'])} to "
+                                      f"{_fmt.children(r['simulated_high'])})",
+                         "inside": "yes" if r["inside"] else "no", "source": r["source"]})
+    return rows
+
+
 def _environment() -> Environment:
     return Environment(loader=PackageLoader("asdsim.reporting", "templates"), undefined=StrictUndefined,
                        autoescape=select_autoescape(default=True, default_for_string=True))
@@ -202,7 +235,7 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
         scenarios=[r.scenario for r in results.values()],
         summary=_summary_context(summary),
         kpi_rows=kpi_rows(results, summary), diff_rows=diff_rows,
-        wte_rows=wte_rows(results),
+        wte_rows=wte_rows(results), validation_rows=validation_rows(results),
         incremental_rows=incremental_rows(results, baseline) if compared and baseline else [],
         method=method_sections(results),
         charts=[{"name": name, "title": CHART_TITLES.get(name, name),
@@ -213,4 +246,4 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
     )
 
 
-__all__ = ["fmt", "incremental_rows", "kpi_rows", "render_report", "wte_rows"]
+__all__ = ["fmt", "incremental_rows", "kpi_rows", "render_report", "validation_rows", "wte_rows"]
