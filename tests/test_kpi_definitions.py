@@ -172,3 +172,11 @@ def test_the_docs_kpi_table_is_the_registry():
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "kpis.md").read_text()
     assert definitions.markdown_table() in doc
+
+
+def test_the_weekly_mean_count_integrates_each_interval():
+    # [1, 3) and [2, open): over [0, 2) they are open 1 + 0 days (mean 0.5); over [2, 4),
+    # 1 + 2 days (mean 1.5)
+    means = cohorts.mean_within(np.array([1.0, 2.0]), np.array([3.0, np.nan]),
+                                np.array([0.0, 2.0, 4.0]))
+    np.testing.assert_allclose(means, [0.5, 1.5])

@@ -61,6 +61,28 @@ def count_within(start: np.ndarray, end: np.ndarray, times: np.ndarray) -> np.nd
     return (np.searchsorted(starts, times, "left") - np.searchsorted(ends, times, "left")).astype(float)
 
 
+def mean_within(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The time-average number of intervals ``[start, end)`` open between consecutive ``edges``.
+
+    The integral of the count up to ``T`` is ``sum(T - s for s < T) - sum(T - e for e < T)``,
+    taken from sorted starts and ends with prefix sums, so each period's mean costs a search.
+    """
+    valid = ~np.isnan(start)
+    starts = np.sort(start[valid])
+    ends = np.sort(np.where(np.isnan(end[valid]), np.inf, end[valid]))
+    finite_ends = ends[np.isfinite(ends)]
+    edges = np.asarray(edges, dtype=float)
+
+    def integral(times: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(starts, times, "left")
+        m = np.searchsorted(finite_ends, times, "left")
+        s_sum = np.concatenate([[0.0], np.cumsum(starts)])[k]
+        e_sum = np.concatenate([[0.0], np.cumsum(finite_ends)])[m]
+        return (k * times - s_sum) - (m * times - e_sum)
+
+    return np.diff(integral(edges)) / np.diff(edges)
+
+
 def referral_in_force(c: dict[str, np.ndarray], t: float) -> np.ndarray:
     """Day of the referral in force at time ``t`` for each child (its current referral, or its
     first where the current one came later)."""

@@ -65,6 +65,8 @@ def _weekly(rec: ReplicationRecord, weeks: int) -> dict[str, np.ndarray]:
         "awaiting_triage": count_within(first, _fmin(c["accepted_day"], exit_day), ends),
         "held_or_review": count_within(held, _fmin(c["list_join_day"], exit_day), ends),
         "waiting_for_assessment": count_within(c["list_join_day"], seen_or_gone, ends),
+        "waiting_for_assessment_mean": cohorts.mean_within(
+            c["list_join_day"], seen_or_gone, np.concatenate([[0.0], ends])),
         "in_assessment": count_within(c["started_day"], exit_day, ends),
     }
     out.update(counts)
@@ -131,7 +133,8 @@ class Results:
     def weekly(self) -> pd.DataFrame:
         """One row per week per replication: referrals, open referrals by stage, long waits,
         first appointments and assessments completed (stocks counted at the end of each week,
-        just before the next week's first instant)."""
+        just before the next week's first instant; ``waiting_for_assessment_mean`` is the
+        average over the week, the figure Little's law speaks of)."""
         weeks = self.scenario.horizon_weeks
         starts = _dates(self.scenario.start_date, 7.0 * np.arange(weeks)).to_numpy()
         frames = []
