@@ -289,7 +289,7 @@ def test_the_summary_comes_first_and_states_each_design(costed_page):
         assert f"{name}. " in text
     assert "at least 90% of each quarter's referrals" in text
     assert "Open referrals on 14 Oct 2019 (the end of the run)" in text
-    assert "Annual funded cost" in text and "plus outsourcing" in text
+    assert "Funded cost £" in text and "a year, averaged over" in text and "plus outsourcing" in text
     assert re.search(r"referred in 2019 Q\d \(\w{3}-\w{3} 2019\)", text)
     assert not re.search(r"\d\.\d{2,}|[-+]0\.0\b|GBP", text), text
 

@@ -145,7 +145,7 @@ def test_open_referrals_at_the_last_date_and_the_annual_cost():
     assert d.annual_cost.kpi == COST_PER_YEAR
     assert d.annual_cost.mean == pytest.approx(250_000 * per_year)
     assert d.outsourcing_per_year.mean == pytest.approx(50_000 * per_year)
-    assert d.sentences[2].startswith(f"Annual funded cost {fmt.money(250_000 * per_year, True)} "
+    assert d.sentences[2].startswith(f"Funded cost {fmt.money(250_000 * per_year, True)} "
                                      f"({fmt.money(240_000 * per_year, True)} to ")
     assert "averaged over the 0.8 years of the run, 7 Jan 2019 to 14 Oct 2019" in d.sentences[2]
     assert "posts £200k plus outsourcing" in d.sentences[2]

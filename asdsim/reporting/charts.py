@@ -112,7 +112,7 @@ def open_referrals(results: Runs) -> Figure:
         ax.errorbar(dates, k["mean"], yerr=np.nan_to_num(err), fmt="none", ecolor=style["color"],
                     elinewidth=1.2, capsize=4, zorder=10)
     ax.set(title="Open referrals (children) at each week's end: mean and 95% confidence interval",
-           ylabel=fmt.axis_label("open_referrals[2000-01-01]").split(" on ")[0] + " (children)",
+           ylabel=f"{fmt.kpi_label('open_referrals')} ({fmt.unit_name('children')})",
            xlabel="week ending (bars: the reporting dates in the KPI table)")
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False)

@@ -321,10 +321,10 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
     if annual is None or posts is None:
         parts.append(("No funded cost is stated (the KPI table has none).",))
     elif annual.mean == 0:
-        parts.append(("Annual funded cost not stated: the scenario gives no annual cost per WTE "
+        parts.append(("Funded cost not stated: the scenario gives no annual cost per WTE "
                       "and buys no outsourced assessments.",))
     else:
-        sentence: list[Part] = ["Annual funded cost ", annual, f" a year, {span}: posts ", posts]
+        sentence: list[Part] = ["Funded cost ", annual, f" a year, {span}: posts ", posts]
         if outsourcing is not None and outsourcing.mean > 0:
             sentence += [" plus outsourcing ", outsourcing]
         else:
