@@ -1,0 +1,172 @@
+"""``asdsim plan``: the least-cost staffing that meets targets by a date, with how sure we are."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
+from asdsim.cli.options import FORMATTER
+from asdsim.experiments.runner import DEFAULT_SEED
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-04-01") from None
+
+
+def _named(text: str, what: str) -> tuple[str | None, str]:
+    name, sep, value = text.rpartition("=")
+    if sep and not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {what} or NAME={what}")
+    return (name or None), value
+
+
+def _bounds(text: str) -> tuple[str, tuple[float, float]]:
+    name, value = _named(text, "LOW:HIGH")
+    low, sep, high = value.partition(":")
+    try:
+        if name is None or not sep:
+            raise ValueError
+        return name, (float(low), float(high))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=LOW:HIGH, like psychologist=0:2") from None
+
+
+def _step(text: str) -> tuple[str | None, float]:
+    name, value = _named(text, "STEP")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected STEP or NAME=STEP, like 0.2") from None
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``asdsim plan`` on an argparse subparsers object (handler in ``func``).
+
+    Exit codes: 0 a plan that meets the targets, 1 invalid input or no option within the bounds
+    meets them (the best found is still written), 2 a usage problem.
+    """
+    parser = subparsers.add_parser(
+        "plan", help="the least-cost staffing that meets targets by a date", formatter_class=FORMATTER,
+        description="Find the cheapest extra staffing (WTE per staff group, caseload clinicians,\n"
+                    "optionally outsourced assessments) from a date that meets every target with\n"
+                    "the stated confidence, by simulation under common random numbers. Writes\n"
+                    "plan.csv (every option evaluated), recommended.yaml (a scenario extending the\n"
+                    "input with the dated changes), plan.png and plan.json into DIR. Exit 1 when no\n"
+                    "option within the bounds meets the targets (the best found is reported).\n\n"
+                    "Targets: 'KPI >= VALUE' or 'KPI <= VALUE [by DATE]', e.g.\n"
+                    "  'assessment_started_within_3_months >= 0.9'   (referrals from --by)\n"
+                    "  'waiting_over_52_weeks == 0 by 2026-03-31'    (a count at a date)\n"
+                    "  'backlog_cleared_weeks <= 52'",
+        epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --target "
+               "'assessment_started_within_3_months >= 0.9' \\\n"
+               "    --from 2020-04-01 --vary paediatrician,psychologist,slt --team school_age_mdt "
+               "--jobs 2 --out results/plan")
+    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file")
+    parser.add_argument("--target", action="append", required=True, metavar="TARGET",
+                        help="a target (repeat for several; all must hold)")
+    parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",
+                        help="the date the changes start")
+    parser.add_argument("--by", dest="by_date", type=_date, metavar="DATE",
+                        help="wait targets count referrals from this date, and counts at a date "
+                             "without one are taken on it (default --from)")
+    parser.add_argument("--vary", default="", metavar="A,B,C",
+                        help="staff groups to vary (team/group where several teams have it), or "
+                             "'clinicians' for a caseload team")
+    parser.add_argument("--team", metavar="NAME", help="the team of the groups in --vary")
+    parser.add_argument("--bounds", action="append", type=_bounds, default=[], metavar="NAME=LOW:HIGH",
+                        help="change allowed from today's level (default 0:3 WTE, 0:5 clinicians); "
+                             "repeat per lever")
+    parser.add_argument("--step", action="append", type=_step, default=[], metavar="[NAME=]STEP",
+                        help="step of the WTE levers (default 0.1), or of one lever")
+    parser.add_argument("--outsourcing", nargs="?", type=int, const=10, metavar="MAX",
+                        help="also vary outsourced assessments a month, 0 to MAX (default 10)")
+    parser.add_argument("--outsourcing-price", type=float, metavar="GBP",
+                        help="price of an outsourced assessment (default: the scenario's block)")
+    parser.add_argument("--outsourcing-months", type=int, default=12, metavar="N",
+                        help="months the outsourcing block runs from --from (default 12)")
+    parser.add_argument("--confidence", type=float, default=0.8, metavar="P",
+                        help="share of replications that must meet the targets (default 0.8)")
+    parser.add_argument("--rule", choices=("share", "lower_ci"), default="share",
+                        help="share: of replications meeting every target (default); lower_ci: "
+                             "each target's 95%% CI on the right side of it")
+    parser.add_argument("--budget", type=float, metavar="GBP", help="the most extra spend a year")
+    parser.add_argument("--replications", type=int, default=10, metavar="N",
+                        help="replications of each option in the search (default 10)")
+    parser.add_argument("--confirm-replications", type=int, metavar="N",
+                        help="fresh replications of the final candidates (default 3 x --replications)")
+    parser.add_argument("--max-evaluations", type=int, default=60, metavar="N",
+                        help="the most options the search evaluates (default 60)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help=f"random seed, the same for every option (default {DEFAULT_SEED})")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="worker processes; results do not depend on it (default 1)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run on a Dask cluster (tcp://host:8786), or 'local'; needs "
+                             "pip install asdsim[dask]")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output folder if it exists and is not empty")
+    parser.set_defaults(func=command)
+
+
+def _usage(args: argparse.Namespace) -> str | None:
+    for name in ("replications", "max_evaluations", "jobs"):
+        if getattr(args, name) < 1:
+            return f"--{name.replace('_', '-')} must be at least 1"
+    if args.confirm_replications is not None and args.confirm_replications < 1:
+        return "--confirm-replications must be at least 1"
+    if not 0 < args.confidence <= 1:
+        return "--confidence must be above 0 and at most 1"
+    if not args.vary.strip() and args.outsourcing is None:
+        return "give --vary (staff groups) or --outsourcing: there is nothing to vary"
+    return None
+
+
+def command(args: argparse.Namespace, terminal: Any = None) -> int:
+    """Run ``asdsim plan`` from parsed arguments; returns the exit code."""
+    from asdsim.experiments.backends import BackendError, make_backend
+    from asdsim.experiments.plan import Outsourcing, plan, write_plan
+    from asdsim.reporting.outputs import check_destination
+    from asdsim.scenario import load_scenario
+
+    problem = _usage(args)
+    if problem is not None:
+        err(f"asdsim plan: {problem}")
+        return EXIT_USAGE
+    check_destination(args.out, args.force)
+    scenario = load_scenario(args.scenario)
+    steps = {name: value for name, value in args.step if name is not None}
+    single = [value for name, value in args.step if name is None]
+    step: Any = single[-1] if single and not steps else steps or None
+    if single and steps:
+        err("asdsim plan: give --step either as one STEP or as NAME=STEP, not both")
+        return EXIT_USAGE
+    outsourcing = None
+    if args.outsourcing is not None:
+        outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
+                                  months=args.outsourcing_months)
+    try:
+        backend = make_backend(args.jobs, args.dask)
+    except BackendError as exc:
+        err(f"asdsim plan: {exc}")
+        return EXIT_USAGE
+    out(f"plan {scenario.name}: {len(args.target)} target(s), search on {args.replications} "
+        f"replications an option, seed {args.seed}, on {backend.describe()}")
+    with backend, progress_bar("options evaluated", terminal) as update:
+        result = plan(scenario, args.target, args.from_date, args.by_date, args.vary, args.team,
+                      outsourcing, args.confidence, args.rule, args.budget, args.replications,
+                      args.seed, backend, update, bounds=dict(args.bounds), step=step,
+                      confirm_replications=args.confirm_replications,
+                      max_evaluations=args.max_evaluations)
+    folder = write_plan(result, args.out, args.scenario, force=args.force, command=args.argv)
+    out(result.summary())
+    out(f"{result.evaluations} options evaluated ({result.settings['inferred']} more decided by "
+        f"monotonicity), {result.replications_run} replications, {result.wall_seconds:.1f} s")
+    out(f"results in {folder}/ (plan.csv, recommended.yaml, plan.png)")
+    return EXIT_OK if result.feasible else EXIT_INVALID
