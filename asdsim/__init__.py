@@ -18,6 +18,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError, Problem, ScenarioError
 from asdsim.experiments.compare import compare
+from asdsim.experiments.plan import plan as plan  # least-cost staffing: asdsim.plan(...)
 from asdsim.experiments.runner import DEFAULT_SEED, simulate
 from asdsim.scenario import (
     Scenario,

@@ -7,6 +7,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import asdsim
@@ -368,3 +369,56 @@ def test_the_shipped_design_is_monotone_in_its_bottleneck_over_the_searched_rang
     means = [np.mean([values[(k,), r] for r in range(3)]) for k in (0, 10, 20, 30)]
     assert all(b >= a - 0.005 for a, b in itertools.pairwise(means)), means
     assert means[-1] > means[0] + 0.02
+
+
+# ----------------------------------------------------------------------------------- the command
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``asdsim`` with the plan command (registered here until the README lists it)."""
+    from asdsim.cli import plan as plan_command
+    from asdsim.cli import root
+
+    if plan_command not in root.SUBCOMMANDS:
+        monkeypatch.setattr(root, "SUBCOMMANDS", (*root.SUBCOMMANDS, plan_command))
+    return root.main
+
+
+def test_the_command_writes_the_plan_and_a_recommended_scenario_that_runs(cli, tmp_path, capsys):
+    source = tmp_path / "clinic.yaml"
+    source.write_text(asdsim.scenario_to_yaml(clinic()))
+    out = tmp_path / "results" / "plan"
+    code = cli(["plan", str(source), "--target", "backlog_cleared_weeks <= 12", "--from", "2020-01-06",
+                "--vary", "paediatrician", "--bounds", "paediatrician=0:0.5", "--replications", "4",
+                "--jobs", "2", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "Fund +0.1 WTE paediatrician (mdt) from 6 January 2020: GBP 12k a year" in printed
+    assert {p.name for p in out.iterdir()} == {"plan.csv", "recommended.yaml", "plan.png", "plan.json"}
+    table = pd.read_csv(out / "plan.csv")
+    assert {"added_cost_gbp", "backlog_cleared_weeks", "backlog_cleared_weeks ci_low", "p_meet",
+            "p_meet_ci_low", "feasible", "mdt/paediatrician"} <= set(table.columns)
+    assert table["recommended"].sum() == 1
+    text = (out / "recommended.yaml").read_text()
+    assert "extends: ../../clinic.yaml" in text
+    recommended = asdsim.load_scenario(out / "recommended.yaml")
+    assert [(c.date, c.wte) for c in recommended.capacity_changes] == [(dt.date(2020, 1, 6), 0.5)]
+    assert asdsim.simulate(recommended, replications=1, seed=1).kpi("backlog_cleared_weeks") <= 12
+
+
+def test_the_command_exits_1_when_infeasible_and_names_a_bad_kpi(cli, tmp_path, capsys):
+    source = tmp_path / "clinic.yaml"
+    source.write_text(asdsim.scenario_to_yaml(clinic()))
+    common = [str(source), "--from", "2020-01-06", "--vary", "paediatrician", "--replications", "3",
+              "--confirm-replications", "3"]
+    code = cli(["plan", *common, "--target", "backlog_cleared_weeks <= 1", "--bounds",
+                "paediatrician=0:0.2", "--out", str(tmp_path / "none")])
+    assert code == 1
+    assert "No option within the bounds meets the target" in capsys.readouterr().out
+    assert (tmp_path / "none" / "plan.csv").exists()
+    assert cli(["plan", *common, "--target", "backlog_cleard_weeks <= 1", "--out", str(tmp_path / "x")]) == 1
+    error = capsys.readouterr().err
+    assert "no KPI 'backlog_cleard_weeks'" in error and "backlog_cleared_weeks" in error
+    assert cli(["plan", *common, "--target", "backlog_cleared_weeks <= 1", "--bounds", "oops",
+                "--out", str(tmp_path / "y")]) == 2
