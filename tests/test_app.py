@@ -7,6 +7,7 @@ engine's worker processes, which the module's fixture stops at the end.
 from __future__ import annotations
 
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -230,3 +231,29 @@ def test_levers_know_their_units_and_base_values():
     again = asdsim.scenario_from_dict(edited.model_dump(mode="json"))
     assert asdsim.scenario_hash(again) == asdsim.scenario_hash(edited)
     assert app_engine.expected_children(base, 10) > 10 * 10 * base.horizon_weeks
+
+
+def test_light_load_ten_sessions_on_localhost_all_finish(capsys: pytest.CaptureFixture[str],
+                                                         record_property):
+    """benchmarks/bench_app.py, light: ten sessions at once over Streamlit's WebSocket protocol
+    against ``asdsim app`` on 127.0.0.1, each running minimal with 2 replications."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_app.py"
+    spec = importlib.util.spec_from_file_location("bench_app", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    result = bench.load_test(sessions=10, scenario="minimal", replications=2, workers=2,
+                             timeout=420.0)
+    failed = [o for o in result["outcomes"] if not o.ok]
+    assert not failed, [(o.index, o.error) for o in failed]
+    assert len(result["outcomes"]) == 10
+    assert result["peak_memory_mb"] < bench.MEMORY_BOUND_MB
+    record_property("last_finish_seconds", round(result["last_finish_seconds"], 1))
+    record_property("peak_memory_mb", round(result["peak_memory_mb"]))
+    with capsys.disabled():  # a figure for the log, not a timed assertion
+        sys.stdout.write(f"\n[app load] 10 sessions: the last finished after "
+                         f"{result['last_finish_seconds']:.1f} s; peak memory "
+                         f"{result['peak_memory_mb']:.0f} MB\n")

@@ -95,11 +95,24 @@ class Status:
     cached: bool
 
 
+PRELOAD = ["asdsim.experiments.runner", "asdsim.model.pathway", "asdsim.analysis.record"]
+"""Modules the fork server imports once, so each worker forked from it starts at once."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """Start workers with forkserver where there is one: the server's process has threads, and
-    forking a process with threads can copy a held lock into the child."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    forking a process with threads can copy a held lock into the child. The fork server imports
+    the simulator once (:data:`PRELOAD`); workers are forked from it already loaded."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _ready() -> int:
+    """A worker's first task: nothing, so that it starts (returns its process id)."""
+    return os.getpid()
 
 
 class Engine:
@@ -141,6 +154,7 @@ class Engine:
         self.peak_running = 0
         """Most runs under way at once."""
         self._closed = False
+        self._warmed = False
 
     # ------------------------------------------------------------------ asking
 
@@ -219,6 +233,17 @@ class Engine:
             for key in [k for k in self._cache if k.scope == scope]:
                 del self._cache[key]
 
+    def warm(self) -> None:
+        """Start the worker processes now (in the background), so the first run does not wait
+        for them; a no-op once they are up."""
+        with self._lock:
+            if self._closed or self._warmed:
+                return
+            self._warmed = True
+            pool = self._executor()
+            for _ in range(self.workers):
+                pool.submit(_ready)
+
     def stats(self) -> dict[str, int]:
         """Counts for a page or a benchmark: running, waiting, cached, hits, computed."""
         with self._lock:
@@ -260,6 +285,7 @@ class Engine:
                     job.futures.append(future)
             except (BrokenProcessPool, RuntimeError) as exc:  # a worker died: start afresh
                 self._pool = None
+                self._warmed = False
                 self._fail(job, f"the worker processes stopped ({exc}); run again")
                 continue
             for r, future in enumerate(job.futures):
@@ -281,6 +307,7 @@ class Engine:
             if error is not None:
                 if isinstance(error, BrokenProcessPool):
                     self._pool = None
+                    self._warmed = False
                 self._fail(job, f"{type(error).__name__}: {error}")
                 return
             job.records[replication] = future.result()

@@ -390,6 +390,7 @@ def main() -> None:
     st.caption("Simulates children's autism diagnostic pathways and judges them against NICE's "
                "3-month standard (QS51) and NHS England's 13-week measure. Pick a starting "
                "point, move the levers, run: the answer comes first.")
+    get_engine().warm()  # the shared workers start while the user picks
     chosen = choose_base()
     if chosen is None:
         return
