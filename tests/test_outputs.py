@@ -40,6 +40,7 @@ def test_a_replaced_folder_gets_them_too(tmp_path, umask):
     out = tmp_path / "results"
     out.mkdir(mode=0o700)
     (out / "old.txt").write_text("old")
+    (out / "provenance.json").write_text("{}")  # an earlier results folder
     with atomic_folder(out, force=True) as tmp:
         (tmp / "new.txt").write_text("new")
     assert stat.S_IMODE(out.stat().st_mode) == 0o755

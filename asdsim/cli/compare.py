@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,11 +41,12 @@ def command(args: argparse.Namespace) -> int:
         err(f"asdsim compare: {problem}")
         return EXIT_USAGE
     folder = Path(args.out)
-    check_destination(folder, args.force)
+    inputs = [f for path in args.scenarios for f in scenario_inputs(path)]
+    check_destination(folder, args.force, inputs)
     with progress_bar("simulating scenarios") as update:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,
                              args.baseline, update)
-    write_comparison(comparison, folder, force=args.force, command=args.argv)
+    write_comparison(comparison, folder, force=args.force, command=args.argv, inputs=inputs)
     out(f"baseline: {comparison.baseline}")
     for line in summarise(comparison).lines(width=100):
         out(line)

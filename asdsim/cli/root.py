@@ -9,7 +9,9 @@ order. The modules only parse arguments and print: the work is done by the libra
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import asdsim
@@ -56,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) and usage errors (2)
         return int(exc.code or 0)
     args.argv = ["asdsim", *argv]  # recorded in provenance
+    # SIGTERM (timeout, CI cancellation, a container stop) unwinds like Ctrl-C; only the main
+    # thread may set a handler (a web app or a test may call main from another thread)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return int(args.func(args))
     except ScenarioError as error:
@@ -70,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted; nothing was written")
         return EXIT_INTERRUPTED
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    """SIGTERM is handled as Ctrl-C is: unwind, so temporary folders are removed."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 
 import asdsim
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
 
 
 def add_parser(subparsers: Any) -> None:
@@ -35,10 +35,11 @@ def command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     scenario = asdsim.load_scenario(args.scenario)
     folder = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    check_destination(folder, args.force)  # before the simulation, not after it
+    inputs = scenario_inputs(args.scenario, scenario)
+    check_destination(folder, args.force, inputs)  # before the simulation, not after it
     with progress_bar(f"simulating {scenario.name}") as update:
         results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update)
-    write_run(results, folder, force=args.force, csv=args.csv, command=args.argv)
+    write_run(results, folder, force=args.force, csv=args.csv, command=args.argv, inputs=inputs)
     out(f"{scenario.name}: {results.provenance['replications']} replications in "
         f"{results.provenance['wall_seconds']:.1f} s")
     for line in summarise(results).lines(width=100):

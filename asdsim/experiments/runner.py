@@ -22,6 +22,7 @@ import simpy
 
 from asdsim.analysis.record import ReplicationRecord, record
 from asdsim.analysis.results import Results
+from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import TaskFailed, make_backend
 from asdsim.model.pathway import Pathway
 from asdsim.scenario.loading import load_scenario, scenario_hash
@@ -41,6 +42,51 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Replicat
     return out
 
 
+BYTES_PER_CHILD = 1024
+"""Memory a simulated child costs once its replication's arrays and the patient table are built
+(measured about 650 bytes in the core benchmark; rounded up)."""
+
+
+def children_per_replication(scenario: Scenario) -> float:
+    """An upper estimate of the children in one replication: referrals at the peak weekly rate
+    (growth, seasonality and step changes included) over the horizon, plus the starting list."""
+    demand = scenario.demand
+    peak = demand.referrals_per_week * max(demand.monthly_factors, default=1.0)
+    peak *= max([1.0] + [c.factor for c in demand.step_changes])
+    peak *= max(1.0, (1.0 + demand.annual_growth) ** (scenario.horizon_weeks / 52.0))
+    backlog = sum(group.count for group in scenario.initial_state.backlog)
+    return peak * scenario.horizon_weeks + backlog
+
+
+def memory_available() -> int | None:
+    """Physical memory of this machine in bytes (None where it cannot be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_run_size(scenario: Scenario, replications: int, seed: int) -> None:
+    """Refuse a run that cannot finish here: a negative seed, or replications whose estimated
+    memory is more than three quarters of this machine's.
+
+    Raises
+    ------
+    AsdsimError
+        Saying what was asked, what it would need, and what to do instead.
+    """
+    if seed < 0:
+        raise AsdsimError(f"the seed must be 0 or more, got {seed}")
+    need = children_per_replication(scenario) * replications * BYTES_PER_CHILD
+    have = memory_available()
+    if have is not None and need > 0.75 * have:
+        most = max(int(0.75 * have / (children_per_replication(scenario) * BYTES_PER_CHILD)), 1)
+        raise AsdsimError(
+            f"{replications:,} replications of {scenario.name!r} would need about "
+            f"{need / 2**30:,.1f} GiB of memory (about {children_per_replication(scenario):,.0f} "
+            f"children each); this machine has {have / 2**30:,.1f} GiB: use at most {most:,}")
+
+
 def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int = 1,
                      progress: Progress | None = None) -> list[ReplicationRecord]:
     """Run replications ``0 .. replications-1``, in ``jobs`` processes, in replication order."""
@@ -48,6 +94,7 @@ def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int
         raise ValueError(f"replications must be at least 1, got {replications}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    check_run_size(scenario, replications, seed)
     records: dict[int, ReplicationRecord] = {}
     try:
         one = partial(run_replication, scenario, seed)

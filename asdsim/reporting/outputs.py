@@ -8,10 +8,12 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from asdsim.analysis.paired import Comparison
 from asdsim.analysis.results import Results
@@ -20,6 +22,7 @@ from asdsim.files import write_text_atomic
 from asdsim.reporting.charts import save_charts
 from asdsim.reporting.report import render_report
 from asdsim.reporting.tables import incremental_table, wte_table
+from asdsim.reporting.validation_chart import validation_chart
 from asdsim.scenario.loading import scenario_to_yaml
 
 
@@ -27,22 +30,71 @@ class OutputExists(AsdsimError):
     """The output folder exists and is not empty, and replacing it was not asked for."""
 
 
-def check_destination(out: Path, force: bool = False) -> None:
-    """Refuse to replace a non-empty folder (or a file) unless ``force``; call before long work.
+MARKER = "provenance.json"
+"""Every results folder asdsim writes has this file: ``--force`` replaces only such a folder."""
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def check_destination(out: Path, force: bool = False, inputs: Sequence[Path | str] = ()) -> None:
+    """Check an output folder before any long work: refuse to replace what should not be.
+
+    A non-empty folder (or a file) is replaced only with ``force``, and even then only when it is
+    an asdsim results folder (it has ``provenance.json``) holding none of ``inputs`` (the
+    scenario files and snapshots read). The parent folder must be writable.
 
     Raises
     ------
     OutputExists
-        When ``out`` is a non-empty folder or a file and ``force`` is false.
+        When ``out`` is in the way and may not be replaced, saying why.
     """
     out = Path(out)
-    if force or not out.exists():
-        return
-    if out.is_dir() and not any(out.iterdir()):
-        return
-    kind = "folder" if out.is_dir() else "file"
-    raise OutputExists(f"{out} is an existing {kind} that is not empty; choose another --out or "
-                       "add --force to replace it")
+    for item in inputs:
+        if _inside(Path(item), out):
+            raise OutputExists(f"{out} holds the input {item}; choose another --out (results are "
+                               "never written over their own inputs)")
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())):
+        kind = "folder" if out.is_dir() else "file"
+        if not force:
+            raise OutputExists(f"{out} is an existing {kind} that is not empty; choose another "
+                               "--out or add --force to replace it")
+        if not (out.is_dir() and (out / MARKER).is_file()):
+            raise OutputExists(f"{out} is a {kind} asdsim did not write (no {MARKER}); --force "
+                               "replaces only an earlier results folder, so choose another --out")
+    parent = out.parent if str(out.parent) else Path(".")
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputExists(f"cannot write to {existing}: choose an --out you can write to")
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove temporary folders that runs killed before they finished (SIGKILL, a power cut)
+    left beside ``out``: their names carry the process id, and the process is gone."""
+    removed = []
+    parent = Path(out).parent
+    if not parent.is_dir():
+        return removed
+    for path in parent.glob(f".{Path(out).name}.*.tmp"):
+        pid = path.name[len(Path(out).name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _umask() -> int:
@@ -68,24 +120,32 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
-def atomic_folder(out: Path, force: bool = False) -> Iterator[Path]:
+def atomic_folder(out: Path, force: bool = False, inputs: Sequence[Path | str] = ()) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``out`` when the block ends without error.
 
-    The temporary folder sits beside ``out`` (same file system, so the final rename is atomic)
-    and is removed on any error or interrupt. With ``force`` an existing ``out`` is replaced only
-    once the new folder is complete.
+    The temporary folder sits beside ``out`` (same file system, so the final rename is atomic),
+    is named with this process's id (so a later run can clean it up if this one is killed) and
+    is removed on any error or interrupt. The destination is checked again at the end: if
+    another run wrote ``out`` meanwhile, this one fails rather than replace it; with ``force``
+    an earlier results folder is replaced only once the new one is complete.
 
     Raises
     ------
     OutputExists
-        When ``out`` is a non-empty folder (or a file) and ``force`` is false.
+        When ``out`` is in the way (see :func:`check_destination`), at the start or at the end.
     """
     out = Path(out)
-    check_destination(out, force)
+    check_destination(out, force, inputs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _make_folder(out.parent, f".{out.name}.", ".tmp")
+    clean_stale(out)
+    tmp = _make_folder(out.parent, f".{out.name}.{os.getpid()}.", ".tmp")
     try:
         yield tmp
+        try:
+            check_destination(out, force, inputs)  # again: another run may have written it
+        except OutputExists as error:
+            raise OutputExists(f"{out} was written by another run while this one worked, and "
+                               f"is kept; nothing of this run was saved ({error})") from None
         if out.exists() or out.is_symlink():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
             old.rmdir()  # a fresh name to move the old output to
@@ -93,9 +153,57 @@ def atomic_folder(out: Path, force: bool = False) -> Iterator[Path]:
             tmp.rename(out)
             _remove(old)
         else:
-            tmp.rename(out)
+            try:
+                os.rename(tmp, out)  # fails if another run's folder arrived in between
+            except OSError as error:
+                raise OutputExists(f"{out} was written by another run while this one worked; "
+                                   "nothing of this run was kept there") from error
     finally:
         _remove(tmp)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is read as a formula by spreadsheets."""
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas: any that starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (names come from
+    scenario files, which anyone may write). Numbers are left as they are."""
+    def safe(value: Any) -> Any:
+        return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values.cat.rename_categories([safe(c) for c in values.cat.categories])
+        elif not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(
+                values):
+            out[column] = values.map(safe)
+    return out
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    spreadsheet_safe(frame).to_csv(path, index=False)
+
+
+def _validation(runs: dict[str, Results], tmp: Path, charts: dict[str, Path]) -> None:
+    """validation.csv and a validation chart per run, for runs whose scenario lists observed
+    figures (nothing otherwise)."""
+    tables = [res.validation.assign(scenario=name) for name, res in runs.items()
+              if not res.validation.empty]
+    if not tables:
+        return
+    _csv(pd.concat(tables, ignore_index=True), tmp / "validation.csv")
+    for i, res in enumerate(runs.values()):
+        fig = validation_chart(res)
+        if fig is None:
+            continue
+        key = "validation" if len(runs) == 1 else f"validation_{i + 1}"
+        charts[key] = tmp / "charts" / f"{key}.png"
+        fig.savefig(charts[key], dpi=110)
+        fig.clear()
 
 
 def _text(path: Path, text: str) -> None:
@@ -107,7 +215,7 @@ def _json(path: Path, data: Any) -> None:
 
 
 def write_run(results: Results, out: Path, force: bool = False, csv: bool = False,
-              command: list[str] | None = None) -> Path:
+              command: list[str] | None = None, inputs: Sequence[Path | str] = ()) -> Path:
     """Write one scenario's results folder, all at once.
 
     Files: ``kpis.csv``, ``patients.parquet`` (``patients.csv`` with ``csv``), ``weekly.csv``,
@@ -120,25 +228,26 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
     OutputExists
         When ``out`` is not empty and ``force`` is false.
     """
-    with atomic_folder(out, force) as tmp:
-        results.kpis.to_csv(tmp / "kpis.csv", index=False)
+    with atomic_folder(out, force, inputs) as tmp:
+        _csv(results.kpis, tmp / "kpis.csv")
         if csv:
-            results.patients.to_csv(tmp / "patients.csv", index=False)
+            _csv(results.patients, tmp / "patients.csv")
         else:
             results.patients.to_parquet(tmp / "patients.parquet", index=False)
-        results.weekly.to_csv(tmp / "weekly.csv", index=False)
-        results.staff_weekly.to_csv(tmp / "staff_weekly.csv", index=False)
+        _csv(results.weekly, tmp / "weekly.csv")
+        _csv(results.staff_weekly, tmp / "staff_weekly.csv")
         runs = {results.scenario.name: results}
-        wte_table(runs).to_csv(tmp / "wte.csv", index=False)
+        _csv(wte_table(runs), tmp / "wte.csv")
         _text(tmp / "scenario.resolved.yaml", scenario_to_yaml(results.scenario))
         _json(tmp / "provenance.json", {**results.provenance, "command": command or []})
         charts = save_charts(runs, tmp / "charts")
+        _validation(runs, tmp, charts)
         _text(tmp / "report.html", render_report(runs, charts, extra_provenance={"command": command or []}))
     return out
 
 
 def write_comparison(comparison: Comparison, out: Path, force: bool = False,
-                     command: list[str] | None = None) -> Path:
+                     command: list[str] | None = None, inputs: Sequence[Path | str] = ()) -> Path:
     """Write a comparison folder, all at once.
 
     Files: ``comparison.csv``, ``wte.csv`` (funded WTE by design, team and staff group),
@@ -152,12 +261,12 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
     OutputExists
         When ``out`` is not empty and ``force`` is false.
     """
-    with atomic_folder(out, force) as tmp:
-        comparison.table.to_csv(tmp / "comparison.csv", index=False)
-        wte_table(comparison.results).to_csv(tmp / "wte.csv", index=False)
+    with atomic_folder(out, force, inputs) as tmp:
+        _csv(comparison.table, tmp / "comparison.csv")
+        _csv(wte_table(comparison.results), tmp / "wte.csv")
         if len(comparison.results) > 1:
-            incremental_table(comparison.results, comparison.baseline).to_csv(
-                tmp / "incremental_cost.csv", index=False)
+            _csv(incremental_table(comparison.results, comparison.baseline),
+                 tmp / "incremental_cost.csv")
         files = {}
         for i, (name, res) in enumerate(comparison.results.items()):
             files[name] = f"scenario{i + 1}.resolved.yaml"
@@ -167,6 +276,7 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
                       "scenarios": {n: r.provenance for n, r in comparison.results.items()}}
         _json(tmp / "provenance.json", provenance)
         charts = save_charts(comparison.results, tmp / "charts", comparison)
+        _validation(comparison.results, tmp, charts)
         _text(tmp / "report.html", render_report(
             comparison.results, charts, comparison.table, comparison.baseline,
             extra_provenance={"command": command or []}))

@@ -54,6 +54,7 @@ CHART_TITLES = {
     "staff_utilisation": "Staff utilisation by staff group, with funded WTE",
     "forest": "Paired difference from the baseline, with 95% confidence intervals",
     "cost_vs_standard": "Annual funded cost against the share meeting the 3-month standard",
+    "validation": "Published figures against the simulation: median and 95% of replications",
 }
 
 
@@ -238,7 +239,8 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
         wte_rows=wte_rows(results), validation_rows=validation_rows(results),
         incremental_rows=incremental_rows(results, baseline) if compared and baseline else [],
         method=method_sections(results),
-        charts=[{"name": name, "title": CHART_TITLES.get(name, name),
+        charts=[{"name": name, "title": CHART_TITLES.get(name.split("_")[0] if name.startswith(
+                     "validation") else name, name),
                  "data": base64.b64encode(png if isinstance(png, bytes) else Path(png).read_bytes())
                  .decode()}
                 for name, png in charts.items()],
