@@ -247,7 +247,7 @@ def _ask(session: Session, index: int, scenario: str, replications: int, seed: i
     page = session.rerun(states)
     if page.errors:
         raise RuntimeError("; ".join(page.errors))
-    if not any(re.sub(r"\\(.)", r"\1", m).startswith(f"**{scenario} (edited)**")
+    if not any(re.match(r"\*\*.* \(edited\)\*\*: ", re.sub(r"\\(.)", r"\1", m))
                for m in page.markdown):
         raise RuntimeError("no summary of the edited design")
     return Outcome(index, True, time.monotonic() - started, answer_seconds=time.monotonic() - asked)

@@ -257,3 +257,37 @@ def test_light_load_ten_sessions_on_localhost_all_finish(capsys: pytest.CaptureF
         sys.stdout.write(f"\n[app load] 10 sessions: the last finished after "
                          f"{result['last_finish_seconds']:.1f} s; peak memory "
                          f"{result['peak_memory_mb']:.0f} MB\n")
+
+
+SNAPSHOT = b"""referral_date,age_years,stage,nhs_number
+2023-10-02,6.5,awaiting_assessment,9990001
+2023-11-15,4.2,awaiting_assessment,9990002
+2023-12-01,9.0,awaiting_triage,9990003
+"""
+
+
+def test_a_snapshot_upload_starts_the_list_in_a_private_folder_removed_when_cleared():
+    at = pick(page(), "minimal")
+    at.file_uploader(key="upload_csv").set_value(("today's list.csv", SNAPSHOT, "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    folder = at.session_state["folder"]
+    assert folder.path.exists() and oct(folder.path.stat().st_mode & 0o777) == "0o700"
+    at.number_input(key="replications").set_value(2).run()
+    at.button(key="run").click().run()
+    assert any(t.startswith("**minimal**: ") for t in texts(at))
+    keys = list(app_engine.get_engine()._cache)
+    assert keys and all(k.scope is not None for k in keys)
+    at.file_uploader(key="upload_csv").set_value(None).run()
+    assert not folder.path.exists()
+    assert not app_engine.get_engine()._cache  # the session's runs from it are forgotten
+
+
+def test_a_bad_snapshot_is_refused_by_line_and_column_without_echoing_a_cell():
+    bad = SNAPSHOT + b"2023-12-05,7.0,Jane Smith,9990004\n"
+    at = pick(page(), "minimal")
+    at.file_uploader(key="upload_csv").set_value(("list.csv", bad, "text/csv")).run()
+    assert not at.exception
+    message = unescape(at.error[0].value)
+    assert "list.csv:5: stage" in message
+    assert "Jane" not in message and "9990004" not in message
+    assert "/tmp" not in message and "asdsim-app-" not in message

@@ -55,6 +55,7 @@ def streamlit_args(args: argparse.Namespace) -> list[str]:
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--server.runOnSave", "false",
             "--server.maxUploadSize", "50", "--client.toolbarMode", "viewer",
+            "--client.showErrorDetails", "none",  # an unexpected error shows no traceback
             "--global.developmentMode", "false"]
 
 
