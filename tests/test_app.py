@@ -291,3 +291,34 @@ def test_a_bad_snapshot_is_refused_by_line_and_column_without_echoing_a_cell():
     assert "list.csv:5: stage" in message
     assert "Jane" not in message and "9990004" not in message
     assert "/tmp" not in message and "asdsim-app-" not in message
+
+
+def test_plan_page_finds_the_least_cost_staffing_on_the_shared_pool():
+    at = pick(page(), "minimal")
+    at.radio(key="mode").set_value(at.radio(key="mode").options[1]).run()
+    assert not at.exception, at.exception
+    at.text_area(key="plan:targets").set_value("assessment_started_within_3_months >= 0.5").run()
+    at.multiselect(key="plan:vary").set_value(["clinic/psychologist"]).run()
+    at.number_input(key="plan:most").set_value(1.0).run()
+    at.number_input(key="plan:step").set_value(0.5).run()
+    at.number_input(key="plan:replications").set_value(2).run()
+    at.number_input(key="plan:evaluations").set_value(6).run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="plan_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    said = " ".join(texts(at))
+    assert "Fund " in said or "No extra staff" in said or "No option within the bounds" in said
+    assert "fresh replications" in said
+    assert any(d.label == "Recommended scenario (YAML)" for d in at.get("download_button"))
+    at.button(key="plan_run").click().run()
+    assert any("Answered from the cache" in s.value for s in at.success)
+
+
+def test_plan_page_names_a_bad_target():
+    at = pick(page(), "minimal")
+    at.radio(key="mode").set_value(at.radio(key="mode").options[1]).run()
+    at.text_area(key="plan:targets").set_value("no_such_kpi >= 0.5").run()
+    assert not at.exception, at.exception
+    assert "The plan cannot be run" in at.error[0].value
+    assert not any(b.key == "plan_run" for b in at.button)

@@ -23,11 +23,12 @@ import platform
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ import simpy
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
+from asdsim.experiments.backends import IN_FLIGHT_PER_WORKER, Backend, TaskFailed
 from asdsim.experiments.runner import run_replication
 from asdsim.scenario.loading import scenario_hash, scenario_snapshot
 from asdsim.scenario.schema import Scenario
@@ -70,17 +72,22 @@ class Job:
     state: str = "queued"
     done: int = 0
     error: str | None = None
-    results: Results | None = None
+    results: Any = None
+    """:class:`~asdsim.Results` of a run, or what a call returned (a plan)."""
     cached: bool = False
     waiters: int = 1
     started: float = 0.0
+    call: Callable[[Backend, Callable[..., None]], Any] | None = field(default=None, repr=False)
+    """For a call (a plan): run in a server thread with a backend on the shared pool."""
+    steps: int | None = None
+    """A call's steps of progress (its evaluations); a run's are its replications."""
     records: dict[int, ReplicationRecord] = field(default_factory=dict, repr=False)
     futures: list[Future[Any]] = field(default_factory=list, repr=False)
 
     @property
     def total(self) -> int:
-        """Replications to run."""
-        return self.key.replications
+        """Steps to do: replications, or a call's evaluations."""
+        return self.steps if self.steps is not None else self.key.replications
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,35 @@ class Engine:
             self._dispatch()
             return job
 
+    def submit_call(self, key: RunKey, scenario: Scenario, steps: int,
+                    call: Callable[[Backend, Callable[..., None]], Any]) -> Job:
+        """A job running ``call(backend, progress)`` in a server thread once its turn comes.
+
+        The backend sends work to the shared pool (:class:`PoolBackend`); ``progress(done,
+        total, ...)`` moves the job's progress. Queued, joined and cached like a run.
+        """
+        with self._lock:
+            if self._closed:
+                raise AsdsimError("the app is shutting down")
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return Job(key, scenario, state="done", done=steps, results=hit, cached=True,
+                           waiters=0, steps=steps)
+            job = self._active.get(key)
+            if job is not None:
+                job.waiters += 1
+                return job
+            if len(self._waiting) >= self.max_waiting:
+                raise QueueFull(f"{len(self._waiting)} runs are already waiting; try again in a "
+                                "minute")
+            job = Job(key, scenario, call=call, steps=steps)
+            self._active[key] = job
+            self._waiting.append(job)
+            self._dispatch()
+            return job
+
     def status(self, job: Job) -> Status:
         """The job's state, replications done and place in the queue (1 = next)."""
         with self._lock:
@@ -222,7 +258,7 @@ class Engine:
                 job.error = "cancelled: nobody was waiting for it"
                 self._lock.notify_all()
 
-    def cached(self, key: RunKey) -> Results | None:
+    def cached(self, key: RunKey) -> Any:
         """The finished run for ``key``, if kept."""
         with self._lock:
             return self._cache.get(key)
@@ -278,6 +314,10 @@ class Engine:
             job.started = time.perf_counter()
             self._running += 1
             self.peak_running = max(self.peak_running, self._running)
+            if job.call is not None:
+                threading.Thread(target=self._run_call, args=(job,), daemon=True,
+                                 name=f"asdsim-app-call-{job.key.scenario_hash}").start()
+                continue
             try:
                 pool = self._executor()
                 for r in range(job.total):
@@ -290,6 +330,39 @@ class Engine:
                 continue
             for r, future in enumerate(job.futures):
                 future.add_done_callback(self._callback(job, r))
+
+    def _run_call(self, job: Job) -> None:
+        """Run a call job (in its own thread) and file its result."""
+        assert job.call is not None
+
+        def progress(done: int, total: int, *_: Any) -> None:
+            with self._lock:
+                job.done, job.steps = int(done), max(int(total), 1)
+                self._lock.notify_all()
+
+        try:
+            result = job.call(PoolBackend(self), progress)
+        except Exception as exc:
+            cause = exc.__cause__ if isinstance(exc, TaskFailed) and exc.__cause__ else exc
+            with self._lock:
+                if job.state == "running":
+                    self._fail(job, f"{type(cause).__name__}: {cause}")
+            return
+        with self._lock:
+            if job.state != "running":
+                return
+            job.results = result
+            job.done = job.total
+            job.state = "done"
+            self.computed += 1
+            self._keep(job.key, result)
+            self._end(job)
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        with self._lock:
+            if self._closed:
+                raise AsdsimError("the app is shutting down")
+            return self._executor().submit(fn, *args)
 
     def _callback(self, job: Job, replication: int) -> Callable[[Future[Any]], None]:
         def done(future: Future[Any]) -> None:
@@ -341,17 +414,57 @@ class Engine:
         self._lock.notify_all()
         self._dispatch()
 
-    def _keep(self, key: RunKey, results: Results) -> None:
+    def _keep(self, key: RunKey, results: Any) -> None:
         self._cache[key] = results
         self._cache.move_to_end(key)
 
-        def children(res: Results) -> int:
-            return int(res.provenance.get("children_simulated", 0))
+        def children(res: Any) -> int:
+            return int(getattr(res, "provenance", {}).get("children_simulated", 0))
 
         while len(self._cache) > 1 and (
                 len(self._cache) > self.max_cached
                 or sum(children(r) for r in self._cache.values()) > self.max_cached_children):
             self._cache.popitem(last=False)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class PoolBackend(Backend):
+    """A backend (:mod:`asdsim.experiments.backends`) on the engine's shared pool, for work such
+    as a plan that maps a function over items itself. Closing it leaves the pool running."""
+
+    name = "the app's shared pool"
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self.workers = engine.workers
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        """Yield ``(item, fn(item))`` as the shared workers finish them (see
+        :meth:`asdsim.experiments.backends.Backend.map_unordered`)."""
+        source = iter(items)
+        running: dict[Future[R], T] = {}
+
+        def submit(count: int) -> None:
+            for item in islice(source, count):
+                running[self._engine._submit(fn, item)] = item
+
+        submit(self.workers * IN_FLIGHT_PER_WORKER)
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    item = running.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        raise TaskFailed(item, error) from error
+                    yield item, future.result()
+                submit(len(done))
+        finally:
+            for future in running:
+                future.cancel()
 
 
 def _provenance(job: Job, records: list[ReplicationRecord], workers: int) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from typing import Any
 
 import streamlit as st
 
-from asdsim.app import levers, settings, sources, views
-from asdsim.app.engine import QueueFull, expected_children, get_engine
-from asdsim.errors import ScenarioError
+from asdsim.app import levers, planning, settings, sources, views
+from asdsim.app.engine import Job, QueueFull, expected_children, get_engine
+from asdsim.errors import AsdsimError, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.reporting import formatting as fmt
 from asdsim.scenario.loading import scenario_hash, scenario_to_yaml
@@ -27,7 +27,10 @@ from asdsim.scenario.schema import Scenario
 # (Comments, not docstrings, below: Streamlit's "magic" would show a bare string on the page.)
 UPLOAD = "Upload a scenario file"
 LEVER = "lever:"  # prefix of the levers' widget keys: reset when the base scenario changes
+PLAN = "plan:"  # prefix of the plan page's widget keys, likewise
+TRY, PLAN_MODE = "Try a change", "Find the least-cost staffing that meets targets (plan)"
 POLL_SECONDS = 0.25
+PLAN_SIZE_FACTOR = 10  # a plan may simulate ten times a run's size cap
 MAX_WAIT_SECONDS = 3600.0  # a page stops waiting after an hour (the run still finishes, cached)
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -145,10 +148,11 @@ def _reset_levers(base: Scenario) -> None:
     """Put every lever back to the base's value when the base changes."""
     ident = scenario_hash(base)
     if st.session_state.get("base_id") != ident:
-        for key in [k for k in st.session_state if str(k).startswith(LEVER)]:
+        for key in [k for k in st.session_state if str(k).startswith((LEVER, PLAN))]:
             del st.session_state[key]
         st.session_state.base_id = ident
         st.session_state.pop("answer", None)
+        st.session_state.pop("plan_answer", None)
 
 
 def _date(label: str, value: dt.date, key: str, base: Scenario) -> dt.date:
@@ -262,20 +266,11 @@ def size_message(scenario: Scenario, replications: int) -> str | None:
             "shorter horizon or less demand.")
 
 
-def run(designs: dict[str, Scenario], seed: int, replications: int,
-        scope: str | None) -> dict[str, Any] | None:
-    """Ask the shared engine for every design, showing progress and the place in the queue."""
+def follow(jobs: dict[str, Job], what: str) -> bool:
+    """Show the jobs' progress (or their place in the queue) until they end; True when all are
+    done. The page only waits: the work runs in the shared worker processes."""
     engine = get_engine()
     started = time.monotonic()
-    jobs = {}
-    try:
-        for name, scenario in designs.items():
-            jobs[name] = engine.submit(scenario, seed, replications, scope)
-    except QueueFull as exc:
-        for job in jobs.values():
-            engine.release(job)
-        st.warning(f"The server is busy: {exc}")
-        return None
     bar = st.progress(0.0, text="Starting")
     try:
         while True:
@@ -284,35 +279,54 @@ def run(designs: dict[str, Scenario], seed: int, replications: int,
             if failed:
                 bar.empty()
                 st.error(f"The run failed: {failed[0].error}")
-                return None
+                return False
             done = sum(s.done for s in states)
             total = sum(s.total for s in states)
             if all(s.state == "done" for s in states):
-                break
+                bar.empty()
+                return True
             places = [s.position for s in states if s.position is not None]
             if places and not any(s.state == "running" for s in states):
                 text = (f"Waiting for a free worker: place {min(places)} in the queue "
                         f"(at most {engine.max_running} runs at once)")
             else:
-                text = f"Simulating: {done} of {total} replications"
-            bar.progress(done / total, text=text)
+                text = f"{what}: {done} of {total}"
+            bar.progress(min(done / max(total, 1), 1.0), text=text)
             if time.monotonic() - started > MAX_WAIT_SECONDS:
                 st.error("Stopped waiting after an hour; the run finishes into the cache, so "
                          "press Run again later.")
-                return None
+                return False
             pending = next(job for job, s in zip(jobs.values(), states, strict=True)
                            if s.state != "done")
             engine.wait(pending, POLL_SECONDS)
     finally:
         for job in jobs.values():
             engine.release(job)
-    bar.empty()
-    results = {name: job.results for name, job in jobs.items()}
-    return {"results": results, "seconds": time.monotonic() - started,
+
+
+def run(designs: dict[str, Scenario], seed: int, replications: int,
+        scope: str | None) -> dict[str, Any] | None:
+    """Ask the shared engine for every design, showing progress and the place in the queue."""
+    engine = get_engine()
+    started = time.monotonic()
+    jobs: dict[str, Job] = {}
+    try:
+        for name, scenario in designs.items():
+            jobs[name] = engine.submit(scenario, seed, replications, scope)
+    except QueueFull as exc:
+        for job in jobs.values():
+            engine.release(job)
+        st.warning(f"The server is busy: {exc}")
+        return None
+    if not follow(jobs, "Simulating: replications done"):
+        return None
+    edited = list(designs.values())[-1]
+    return {"results": {name: job.results for name, job in jobs.items()},
+            "seconds": time.monotonic() - started,
             "cached": all(job.cached for job in jobs.values()),
             "baseline": next(iter(designs)) if len(designs) > 1 else None,
-            "edited": list(designs.values())[-1], "replications": replications, "seed": seed,
-            "question": (scenario_hash(list(designs.values())[-1]), seed, replications)}
+            "edited": edited, "replications": replications, "seed": seed,
+            "question": (scenario_hash(edited), seed, replications)}
 
 
 # ------------------------------------------------------------------------------------- answer
@@ -380,6 +394,103 @@ def show_answer(answer: dict[str, Any]) -> None:
                            on_click="ignore", help="The report 'asdsim compare' writes")
 
 
+# --------------------------------------------------------------------------------------- plan
+
+
+def plan_page(base: Scenario, scope: str | None) -> None:
+    """``asdsim plan`` in the page: targets, levers, run on the shared pool, the plan in words."""
+    _reset_levers(base)
+    st.header("2. Plan: the least-cost staffing that meets targets")
+    st.caption("Searches extra WTE of the chosen staff groups, from a date, for the cheapest "
+               "option that meets every target in enough replications (common random numbers; "
+               "the choice is confirmed on fresh replications). See 'asdsim plan --help'.")
+    text = st.text_area("Targets, one a line (all must hold)",
+                        value="assessment_started_within_3_months >= 0.9", key=PLAN + "targets",
+                        help="KPI >= VALUE [by DATE], as 'asdsim plan --target' reads them; "
+                             "KPI names are in docs/kpis.md")
+    c1, c2 = st.columns(2)
+    with c1:
+        start = _date("New money from", planning.default_from(base), PLAN + "from", base)
+    groups = [f"{team}/{group}" for team, t in base.teams.items()
+              if t.capacity_mode == "clinic_hours" for group in t.staff]
+    biggest = max(base.teams, key=lambda t: sum(g.wte for g in base.teams[t].staff.values()))
+    with c2:
+        vary = st.multiselect("Staff groups to add WTE to (team/group)", groups,
+                              default=[g for g in groups if g.startswith(biggest + "/")],
+                              key=PLAN + "vary")
+    c3, c4, c5, c6, c7 = st.columns(5)
+    with c3:
+        most = float(st.number_input("Most WTE added to each group", min_value=0.1,
+                                     max_value=50.0, value=3.0, step=0.5, key=PLAN + "most"))
+    with c4:
+        step = float(st.number_input("WTE step", min_value=0.05, max_value=5.0, value=0.1,
+                                     step=0.05, format="%.2f", key=PLAN + "step"))
+    with c5:
+        confidence = float(st.number_input("Confidence (share of replications)", min_value=0.5,
+                                           max_value=0.99, value=0.8, step=0.05,
+                                           key=PLAN + "confidence"))
+    with c6:
+        replications = int(st.number_input("Replications an option", min_value=1, max_value=30,
+                                           value=5, step=1, key=PLAN + "replications"))
+    with c7:
+        evaluations = int(st.number_input("Most options evaluated", min_value=2, max_value=200,
+                                          value=40, step=5, key=PLAN + "evaluations"))
+    request = planning.PlanRequest(planning.targets_from_text(text), start, tuple(vary), most,
+                                   step, confidence, replications, evaluations, DEFAULT_SEED)
+    try:
+        planning.check(base, request)
+    except AsdsimError as error:
+        st.error(f"The plan cannot be run: {md(str(error))}")
+        return
+    children = planning.plan_children(base, request)
+    limit = PLAN_SIZE_FACTOR * settings.max_children()
+    too_large = children > limit
+    if too_large:
+        st.error(f"This plan is too large: up to {evaluations} options × {replications} "
+                 f"replications (and the confirmation) come to about {children:,} children "
+                 f"simulated, over this server's limit of {limit:,} for a plan. Evaluate fewer "
+                 "options or use fewer replications.")
+    if st.button("Plan", type="primary", key="plan_run", disabled=too_large):
+        engine = get_engine()
+        started = time.monotonic()
+        try:
+            job = planning.submit(engine, base, request, scope)
+        except QueueFull as exc:
+            st.warning(f"The server is busy: {exc}")
+            return
+        if follow({"plan": job}, "Evaluating options"):
+            st.session_state.plan_answer = {"plan": job.results, "request": request,
+                                            "cached": job.cached,
+                                            "seconds": time.monotonic() - started}
+    answer = st.session_state.get("plan_answer")
+    if answer is None:
+        return
+    if answer["request"] != request:
+        st.info("The plan's settings have changed since this answer: press Plan to answer the "
+                "new question.")
+    result = answer["plan"]
+    st.header("3. The plan")
+    if answer["cached"]:
+        st.success(f"Answered from the cache in {answer['seconds']:.2f} s.")
+    with st.container(key="plan_summary"):
+        for line in result.summary().splitlines():
+            st.markdown(md(line))
+    st.caption(f"{result.evaluations} options evaluated, {result.replications_run} replications "
+               f"run, in {result.wall_seconds:.0f} s.")
+    st.subheader("Options evaluated")
+    st.dataframe(result.options, hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.download_button("Recommended scenario (YAML)", result.to_yaml(),
+                           file_name="recommended.yaml", mime="application/x-yaml",
+                           key="dl_plan_yaml", on_click="ignore",
+                           help="Runs with 'asdsim run recommended.yaml'")
+    with c2:
+        st.download_button("Options (CSV)", result.options.to_csv(index=False).encode(),
+                           file_name="options.csv", mime="text/csv", key="dl_plan_options",
+                           on_click="ignore")
+
+
 # --------------------------------------------------------------------------------------- page
 
 
@@ -396,6 +507,9 @@ def main() -> None:
         return
     base, scope = chosen
     describe(base)
+    if st.radio("What to do", [TRY, PLAN_MODE], key="mode", horizontal=True) == PLAN_MODE:
+        plan_page(base, scope)
+        return
     edits = choose_levers(base)
     try:
         edited = levers.build(base, edits)
