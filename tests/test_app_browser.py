@@ -142,12 +142,30 @@ def element(driver: webdriver.Chrome, css: str):
     return found[0] if found and found[0].is_displayed() else None
 
 
+def click(driver: webdriver.Chrome, css: str, what: str, timeout: float = 120.0) -> None:
+    """Click an element once it is shown (the page reruns and redraws as it goes)."""
+    def attempt() -> bool:
+        found = element(driver, css)
+        if found is None:
+            return False
+        found.click()
+        return True
+
+    wait_for(what, attempt, timeout)
+
+
 def type_number(driver: webdriver.Chrome, key: str, value: float | int) -> None:
     """Type into a number input found by its widget key, and commit it as a user would."""
-    box = wait_for(key, lambda: element(driver, f".st-key-{key} input"))
-    box.click()
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(str(value), Keys.ENTER)
+    def attempt() -> bool:
+        box = element(driver, f".st-key-{key} input")
+        if box is None:
+            return False
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(str(value), Keys.ENTER)
+        return True
+
+    wait_for(key, attempt)
     wait_for(f"{key} = {value}", lambda: float(element(driver, f".st-key-{key} input")
                                                .get_attribute("value")) == float(value))
 
@@ -157,7 +175,7 @@ def test_pick_change_run_check_the_summary_download_and_screenshot(server, brows
     driver.get(server)
     wait_for("the page", lambda: element(driver, ".st-key-run button"), timeout=180)
     # pick nice_mdt among the shipped scenarios
-    element(driver, ".st-key-scenario input").click()
+    click(driver, ".st-key-scenario input", "the scenario box")
     option = wait_for("the scenario list", lambda: next(
         (o for o in driver.find_elements(By.CSS_SELECTOR, "[role=option]")
          if o.text.strip() == "nice_mdt"), None))
@@ -171,7 +189,7 @@ def test_pick_change_run_check_the_summary_download_and_screenshot(server, brows
              in driver.find_element(By.TAG_NAME, "body").text)
     type_number(driver, "replications", REPLICATIONS)
     wait_for("run enabled", lambda: element(driver, ".st-key-run button").is_enabled())
-    element(driver, ".st-key-run button").click()
+    click(driver, ".st-key-run button", "Run")
     summary = wait_for("the summary", lambda: (e := element(driver, ".st-key-summary"))
                        and "NICE MDT (edited)" in e.text and e, timeout=900, every=2)
     shown = summary.text
@@ -194,7 +212,7 @@ def test_pick_change_run_check_the_summary_download_and_screenshot(server, brows
     assert body.index("In short") < body.index("Compared with the base scenario")
 
     # the edited scenario downloads as YAML that asdsim loads (and so runs)
-    element(driver, ".st-key-dl_yaml button").click()
+    click(driver, ".st-key-dl_yaml button", "the YAML download")
     yaml_file = wait_for("the YAML download", lambda: next(
         (p for p in downloads.glob("*.yaml") if p.stat().st_size > 0), None), timeout=60)
     time.sleep(0.5)  # let the browser finish writing
