@@ -42,37 +42,48 @@ the cost is increasing in every lever. Then:
    nothing within the bounds can meet the targets, and the plan says so with the best option
    found. The smallest (today's staffing) is evaluated: if it meets them, nothing need change.
 2. **Per-lever minimum, by bisection.** For each lever, the least level that meets the targets
-   with every other lever at its maximum, found by bisection on the integer step grid
-   (:func:`bisect.bisect_left` over the levels, the feasibility oracle as its key): about
-   ``log2(levels)`` evaluations a lever. By monotonicity every feasible option is at least this
-   *corner* in every lever, so when the corner itself is feasible it is the cheapest option, with
-   a proof. In the multidisciplinary designs shipped, where each profession has its own steps,
-   the groups are complements and this is the usual end of the search.
-3. **An upper bound by coordinate descent.** Otherwise, from the cheapest feasible option found,
-   each lever in turn (the costliest step first) is bisected down as far as it stays feasible.
+   with every other lever at its maximum: galloping up from today's level (lo, lo+1, lo+3, ...:
+   the answer is usually near it), then :func:`bisect.bisect_left` over the levels in the
+   bracket, the feasibility oracle as its key; a few evaluations a lever. By monotonicity every
+   feasible option is at least this *corner* in every lever, so when the corner itself is
+   feasible it is the cheapest option, with a proof. In the multidisciplinary designs shipped,
+   where each profession has its own steps, the groups are complements and this is often the end.
+3. **Greedy climb, then descent.** Otherwise, from the corner, each round evaluates a coarse step
+   up in each lever (and in all of them together when none helps alone, as complements need) and
+   moves along the one that improves the worst target's margin most per pound, compared on the
+   replications both options ran (common random numbers make that difference precise), until an
+   option is feasible; then each lever in turn, the costliest step first, is bisected down as far
+   as it stays feasible. This is the greedy on cost per improvement with a feasibility oracle.
 4. **Cheapest first, with dominance.** Each option found infeasible rules out every option below
    it. The cheapest option not ruled out is found exactly as a small mixed-integer program
    (:func:`scipy.optimize.milp`: one binary per lever and infeasible option says which lever
    exceeds it) and evaluated; the first feasible one is the cheapest, and when the cheapest not
-   ruled out costs as much as the best found, that is proved cheapest. An evaluation budget stops
-   the loop early, and the plan then reports the gap between the best option found and the
-   lower bound.
+   ruled out costs as much as the best found, that is proved cheapest. Where levers substitute
+   for each other (outsourcing for staff) a proof can take many evaluations, so this step stops
+   after a few a lever, and the plan reports the best option and the lower bound (the gap).
 
 The oracle answers from the options already evaluated whenever monotonicity decides (an option
 above a feasible one, or below an infeasible one), so no point of the grid is evaluated unless it
-has to be: a three-lever plan over 31 levels each takes tens of evaluations, not 29,791. With the
+has to be: a three-lever plan over 31 levels each takes tens of evaluations, not 29,791. A
+general-purpose optimiser does not fit the rest: the objective is linear and known, and what is
+expensive and noisy is a yes/no feasibility answer, which bisection and the integer program use
+directly, with monotonicity doing the pruning (tests check the search against the exhaustive
+answer on known monotone sets, and against Erlang C). With the
 default rule an evaluation also stops as soon as its replications, taken in order, decide it (at
 least ``confidence`` of them can no longer meet the targets, or already have), which halves the
 replications of options far from the boundary without changing any answer.
 
 **Where monotonicity fails.** It need not hold exactly: in clinic-hours mode more of one
 profession can change the order in which packages are booked (README, "What the booking rules
-imply"). After the search, every pair of evaluated options one above the other is compared on the
-replications they share: a larger option that is feasible where a smaller is not, or whose
-paired mean is worse than the smaller's beyond its 95% confidence interval, is flagged
-(``non_monotone`` in the options table, and a warning). Where anything is flagged, the
-recommendation's one-step-down neighbours are evaluated directly, not inferred, and the search
-moves down to any that is feasible, until none is.
+imply"; on ``nice_mdt.yaml`` more school-age psychologist time alone lowers the 3-month share).
+So the option chosen and each option one step above it are evaluated on every search
+replication, and every pair of evaluated options one above the other is compared on the
+replications they share: a larger option that fails where a smaller one meets the targets (more
+often than the reverse, by a sign test at 5%), or whose paired mean is worse beyond its 95%
+confidence interval and by 0.5% of the threshold, is flagged (``non_monotone`` in the options
+table, and a warning). Where anything is flagged, the recommendation's one-step-down neighbours
+are evaluated directly, not inferred, and the search moves down to any that is feasible, until
+none is.
 
 **Selected-best bias.** The option chosen is the cheapest that looked feasible on the search's
 replications, so its estimate is biased in its favour. Before recommending, the chosen option, the
@@ -907,16 +918,24 @@ def _greedy_ascent(ev: _Evaluator, start: Point, weights: np.ndarray) -> list[in
 
 def _violations(ev: _Evaluator) -> list[tuple[Point, Point, str]]:
     """Pairs of evaluated options, one at least the other in every lever, where the larger is
-    worse: infeasible above a feasible one, or a target KPI's paired mean worse beyond its 95% CI."""
+    worse: infeasible above a feasible one with the replications meeting the targets below and not
+    above significantly outnumbering the reverse (a sign test at 5%), or a target KPI's paired
+    mean worse beyond its 95% CI and by 0.5% of the threshold."""
     out = []
     items = list(ev.search.items())
     for (p, ep), (q, eq) in itertools.permutations(items, 2):
         if p == q or not all(a <= b for a, b in zip(p, q, strict=True)):
             continue
-        if ev.feasible_estimate(ep) and not ev.feasible_estimate(eq):
-            out.append((p, q, "feasible below an infeasible option"))
-            continue
         n = min(ep.n, eq.n)
+        if ev.feasible_estimate(ep) and not ev.feasible_estimate(eq) and n:
+            # on the replications both ran: met below and not above, against the reverse; one
+            # replication either way at the boundary is noise, so only a sign test flags it
+            small, large = ep.met_all[:n], eq.met_all[:n]
+            worse, better = int((small & ~large).sum()), int((~small & large).sum())
+            if worse and stats.binomtest(worse, worse + better, 0.5,
+                                         alternative="greater").pvalue < 0.05:
+                out.append((p, q, f"met below, not above, in {worse} of {n} replications"))
+                continue
         if n < 3:
             continue
         for t in ev.targets:
