@@ -15,6 +15,7 @@ Run: ``python benchmarks/bench_plan.py [--jobs 2] [--replications 8]``.
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from pathlib import Path
 
@@ -47,6 +48,8 @@ def main() -> None:
             progress=lambda done, total, note: notes.append(
                 f"{time.perf_counter() - started:6.1f} s  {note}"))
     wall = time.perf_counter() - started
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = workers.ru_utime + workers.ru_stime
     print("\n".join(notes))
     print()
     print(result.summary())
@@ -55,6 +58,8 @@ def main() -> None:
         levels *= lever.high - lever.low + 1
     search = result.options[result.options["phase"] == "search"]
     print(f"\nwall time: {wall:.1f} s on {args.jobs} workers (target: under 180 s on 2 cores)")
+    print(f"CPU time of the workers: {cpu:.0f} s, {cpu / result.replications_run:.2f} s a "
+          f"replication: about {cpu / args.jobs:.0f} s of wall time on {args.jobs} idle cores")
     print(f"options evaluated: {result.evaluations} of {levels:,} "
           f"({result.settings['inferred']} more decided by monotonicity alone); "
           f"{len(result.options) - len(search)} confirmations on fresh replications")

@@ -1261,6 +1261,8 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str,
     if chosen is not None and not feasible:
         warnings.append("the option chosen by the search did not meet the targets on fresh "
                         "replications, nor did the options one step above it")
+    # the proof is of the search's choice: one changed by the fresh replications is not proved
+    outcome.optimal = outcome.optimal and recommended == outcome.best
     return _build(ev, recommended, feasible, outcome, warnings, scenario, start, by, budget,
                   confirm, started)
 
