@@ -637,3 +637,141 @@ def test_incremental_cost_per_extra_child_by_the_delta_method():
     assert c.extra_cost_gbp == pytest.approx(0.0) and c.extra_children == pytest.approx(0.0)
     assert math.isnan(c.cost_per_extra_child_gbp) and math.isnan(c.ci_low)
     assert math.isnan(c.ci_high)
+
+
+# --------------------------------------------------------------------------- weekly table
+
+
+def weekly_children() -> ReplicationRecord:
+    """Eight children; counts are taken just before each week's end (t = 7, 14, 21, 28).
+
+    W1: referred day 1, accepted and listed day 3, first appointment (started) day 10, assessed
+        day 16.
+    W2: referred day 2, rejected at triage on day 9.
+    W3: from the backlog (day -30), held until listed on day 12, seen and assessed on day 20.
+    W4: referred day 8, under review until listed on day 15, still waiting.
+    W5: referred day 4, rejected day 5, referred again day 11, accepted and listed day 12.
+    W6: referred day 0, not yet triaged.
+    W7: referred day 7, not yet triaged.
+    W8: referred, accepted and listed day 2, withdrew on day 13 unseen.
+    """
+    kids = [
+        child(referral_day=1.0, accepted_day=3.0, list_join_day=3.0, started_day=10.0,
+              first_appointment_day=10.0, assessment_started_day=10.0, diagnosis_day=16.0,
+              exit_day=16.0, exit_reason="assessed", outcome="autism"),
+        child(referral_day=2.0, triage_day=9.0, exit_day=9.0, exit_reason="rejected"),
+        child(referral_day=-30.0, from_backlog=True, accepted_day=-30.0, held_day=-30.0,
+              list_join_day=12.0, started_day=20.0, first_appointment_day=20.0,
+              assessment_started_day=20.0, diagnosis_day=20.0, exit_day=20.0,
+              exit_reason="assessed", outcome="none"),
+        child(referral_day=8.0, accepted_day=8.0, review_day=8.0, list_join_day=15.0),
+        child(first_referral_day=4.0, referral_day=11.0, accepted_day=12.0, list_join_day=12.0),
+        child(referral_day=0.0, triage_day=NAN, list_join_day=NAN),
+        child(referral_day=7.0, triage_day=NAN, list_join_day=NAN),
+        child(referral_day=2.0, accepted_day=2.0, list_join_day=2.0, exit_day=13.0,
+              exit_reason="withdrawn"),
+    ]
+    return make_record(kids, rereferral_days=(11.0,), rereferral_gaps=((4, 5.0, 11.0),))
+
+
+def test_weekly_table_by_hand():
+    # referrals in (first referrals from day 0, and repeat referrals), by week:
+    #   week 0: W1 (1), W2 (2), W5 (4), W6 (0), W8 (2) = 5; week 1: W4 (8), W7 (7), W5 again (11)
+    # open referrals: t=7: W1, W2, W3, W6, W8 (W5 is between rejection and return, W7 came at
+    #   7) = 5; t=14: W1, W3, W4, W5, W6, W7 = 6 (W2 left day 9, W8 day 13); t=21: W4-W7 = 4.
+    # awaiting triage (referred, not yet accepted or gone): t=7: W2, W5, W6 = 3 (the weekly
+    #   table counts W5's wait for its repeat referral here); t=14: W6, W7 = 2; t=21: 2.
+    # held or under review: t=7: W3 (held to day 12); t=14: W4 (review to day 15); t=21: 0.
+    # waiting for assessment (listed, not yet started or gone): t=7: W1, W8; t=14: W3, W5;
+    #   t=21: W4, W5.
+    # mean waiting within each week (waiting-days / 7): week 0: W1 4 + W8 5 = 9; week 1:
+    #   W1 3 + W8 6 + W3 2 + W5 2 = 13; week 2: W3 6 + W4 6 + W5 7 = 19; week 3: 14.
+    # in assessment: W1 from day 10 to 16: t=14 only.
+    # first appointments: W1 week 1, W3 week 2; assessments completed: W1 (16) and W3 (20) in
+    #   week 2 (W2's rejection and W8's withdrawal are not completions).
+    rec = weekly_children()
+    results = asdsim.Results(scenario=scenario(), provenance={"replications": 1, "seed": 1},
+                             records=[rec])
+    w = results.weekly.iloc[:4]
+    assert w.week.tolist() == [0, 1, 2, 3]
+    assert w.referrals_in.tolist() == [5, 3, 0, 0]
+    assert w.open_referrals.tolist() == [5, 6, 4, 4]
+    assert w.awaiting_triage.tolist() == [3, 2, 2, 2]
+    assert w.held_or_review.tolist() == [1, 1, 0, 0]
+    assert w.waiting_for_assessment.tolist() == [2, 2, 2, 2]
+    np.testing.assert_allclose(w.waiting_for_assessment_mean, [9 / 7, 13 / 7, 19 / 7, 2.0])
+    assert w.in_assessment.tolist() == [0, 1, 0, 0]
+    assert w.first_appointments.tolist() == [0, 1, 1, 0]
+    assert w.assessments_completed.tolist() == [0, 0, 2, 0]
+    assert w.waiting_over_13_weeks.tolist() == [0, 0, 0, 0]
+    assert len(results.weekly) == 20
+
+
+def test_results_text_forms():
+    results = asdsim.Results(scenario=scenario(name="a <b> & c"),
+                             provenance={"replications": 3, "seed": 42},
+                             records=[weekly_children()])
+    assert repr(results) == "Results(scenario='a <b> & c', replications=3, seed=42)"
+    page = results._repr_html_()
+    assert page.startswith("<p><b>a &lt;b&gt; &amp; c</b>: 3 replications, seed 42</p>")
+    assert "<table" in page and "first_appointment_within_13_weeks" in page
+
+
+def test_open_and_awaiting_boundaries_just_before_t():
+    # Just before t = 100:
+    # B1: referred day 0, rejected day 30, back exactly at t: between referrals, not open.
+    # B2: referred day 0, rejected exactly at t: still open just before.
+    # B3: referred day 0, rejected day 20 and back on day 50: open.
+    # B4: referred day 0, left exactly at t: open just before.
+    # B5: referred day 0, accepted exactly at t: open, not yet awaiting assessment.
+    # B6: referred day 9, accepted day 50, not started: awaiting, exactly 91 days (13 weeks).
+    # B7: referred day 95: open, 5 days.
+    from asdsim.analysis.cohorts import snapshot_measure
+
+    kids = [child(referral_day=0.0), child(referral_day=0.0), child(referral_day=0.0),
+            child(referral_day=0.0, exit_day=100.0, exit_reason="withdrawn"),
+            child(referral_day=0.0, accepted_day=100.0),
+            child(referral_day=9.0, accepted_day=50.0), child(referral_day=95.0)]
+    gaps = ((0, 30.0, 100.0), (1, 100.0, 150.0), (2, 20.0, 50.0))
+    rec = make_record(kids, rereferral_gaps=gaps)
+    assert snapshot_measure(rec, "open_referrals", 100.0) == 6          # all but B1
+    assert snapshot_measure(rec, "awaiting_assessment", 100.0) == 1     # B6
+    # B6 waited exactly 91 days: not over 13 weeks
+    assert snapshot_measure(rec, "awaiting_assessment_over_weeks", 100.0, over_weeks=13) == 0
+    # over 0 weeks: every open referral that has waited at all, B7's 5 days included
+    assert snapshot_measure(rec, "open_referrals_over_weeks", 100.0, over_weeks=0) == 6
+    assert snapshot_measure(rec, "open_referrals_over_weeks", 100.0, over_weeks=13) == 4
+
+
+def test_incremental_cost_edge_cases():
+    # Effect differences 0.1, -0.1, 0.3: mean 0.1, sd 0.2, half-width 4.302653 x 0.2 / sqrt(3)
+    # = 0.4968 -> CI [-0.397, 0.597] includes zero: no price, though its top is below 1.
+    # Effect differences -2, -3, -2 (fewer children seen in time, CI below zero): a price is
+    # given, cost difference 30 over -7/3 -> -90/7.
+    import types
+
+    import pandas as pd
+
+    from asdsim.analysis.paired import incremental_cost
+
+    def run_of(cost: list[float], effect: list[float]) -> types.SimpleNamespace:
+        rows = [(r, "cost_funded_total", c) for r, c in enumerate(cost)]
+        rows += [(r, "started_within_3_months_count", e) for r, e in enumerate(effect)]
+        return types.SimpleNamespace(
+            kpis_by_replication=pd.DataFrame(rows, columns=["replication", "kpi", "value"]))
+
+    base = run_of([100, 200, 300], [10, 20, 30])
+    unclear = incremental_cost({"base": base, "U": run_of([100, 200, 300], [10.1, 19.9, 30.3])},
+                               "base").set_index("scenario").loc["U"]
+    assert unclear.extra_children_ci_high == pytest.approx(0.1 + 0.49683, abs=1e-4)
+    assert math.isnan(unclear.cost_per_extra_child_gbp)
+    assert math.isnan(unclear.ci_low) and math.isnan(unclear.ci_high)
+    worse = incremental_cost({"base": base, "W": run_of([130, 230, 330], [8, 17, 28])},
+                             "base").set_index("scenario").loc["W"]
+    assert worse.cost_per_extra_child_gbp == pytest.approx(-90 / 7)
+    # only the baseline: an empty table that still has its columns
+    empty = incremental_cost({"base": base}, "base")
+    assert len(empty) == 0
+    assert list(empty.columns) == ["scenario", "extra_cost_gbp", "extra_children",
+                                   "extra_children_ci_low", "extra_children_ci_high",
+                                   "cost_per_extra_child_gbp", "ci_low", "ci_high"]
