@@ -1,30 +1,37 @@
 #!/usr/bin/env bash
 # Mutation testing of asdsim/analysis, asdsim/scenario and asdsim/model with mutmut 3.
 #
-#   scripts/mutation.sh [--workers N] [--here] [analysis|scenario|model ...]
+#   scripts/mutation.sh [--workers N] [--here | --keep-tree] [--retest-survivors]
+#                       [analysis|scenario|model ...]
 #
 # By default the committed tree (git HEAD) is exported to mutants/tree/ and mutated there, so
-# edits in progress are never mutated and the figure belongs to one commit; --here mutates the
-# working tree instead (mutmut's own mutants/ folder then sits at the repository root). The
-# configuration (which files are mutated, which tests run) is the [mutmut] section of setup.cfg.
-# Results are kept: a second run on the same commit only tests mutants not yet tested, so the
-# packages can be run one at a time. Prints killed / total per package; the survivors are listed
-# with `cd mutants/tree && mutmut results` and shown with `mutmut show NAME`.
+# edits in progress are never mutated and the figure belongs to one commit (a new commit means
+# a fresh export). --keep-tree reuses mutants/tree/ as it is, whatever HEAD is now; --here
+# mutates the working tree instead (mutmut's own mutants/ folder then sits at the repository
+# root). The configuration (which files are mutated, which tests run) is the [mutmut] section of
+# setup.cfg. Each named package's mutants are all (re)tested. --retest-survivors first copies
+# the tests of HEAD into the tree and retests only the package's surviving mutants, keeping the
+# other verdicts: the source stays that of the tree's commit (mutants/tree/.commit), the tests
+# are HEAD's. Prints killed / total per package; list the survivors with
+# `cd mutants/tree && mutmut results` and show one with `mutmut show NAME`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 workers=1
 here=0
+keep=0
+retest=0
 packages=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) workers=$2; shift 2 ;;
     --here) here=1; shift ;;
+    --keep-tree) keep=1; shift ;;
+    --retest-survivors) retest=1; keep=1; shift ;;
     analysis|scenario|model) packages+=("$1"); shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1 (expected --workers N, --here, analysis, scenario, model)" >&2
-       exit 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [ ${#packages[@]} -gt 0 ] || packages=(analysis scenario model)
@@ -39,12 +46,17 @@ if [ "$here" = 1 ]; then
 else
   tree=$root/mutants/tree
   commit=$(git rev-parse HEAD)
-  if [ "$(cat "$tree/.commit" 2>/dev/null || true)" != "$commit" ]; then
+  if [ ! -f "$tree/.commit" ] || { [ "$keep" = 0 ] && [ "$(cat "$tree/.commit")" != "$commit" ]; }; then
     echo "exporting $commit to mutants/tree/"
     rm -rf "$tree"
     mkdir -p "$tree"
     git archive "$commit" | tar -x -C "$tree"
     echo "$commit" > "$tree/.commit"
+  fi
+  if [ "$retest" = 1 ]; then
+    echo "tests from HEAD ($(git rev-parse --short HEAD)); source from $(cut -c1-7 "$tree/.commit")"
+    rm -rf "$tree/tests"
+    git archive HEAD tests | tar -x -C "$tree"
   fi
 fi
 
@@ -52,8 +64,17 @@ cd "$tree"
 # property tests: a few fixed examples per mutant (see tests/hypothesis_profiles.py)
 export HYPOTHESIS_PROFILE=mutation
 names=()
-for p in "${packages[@]}"; do names+=("asdsim.$p.*"); done
-mutmut run --max-children "$workers" "${names[@]}" || true
+if [ "$retest" = 1 ]; then
+  for p in "${packages[@]}"; do
+    while read -r name; do names+=("$name"); done < <(
+      mutmut results 2>/dev/null | awk -F': ' -v p="asdsim.$p." \
+        'index($1, p) && $2 == "survived" {gsub(/^ +/, "", $1); print $1}')
+  done
+  [ ${#names[@]} -gt 0 ] || { echo "no survivors to retest"; }
+else
+  for p in "${packages[@]}"; do names+=("asdsim.$p.*"); done
+fi
+[ ${#names[@]} -eq 0 ] || mutmut run --max-children "$workers" "${names[@]}" || true
 
 mutmut results --all true > "$tree/mutmut-results.txt" 2>/dev/null || true
 python - "$tree/mutmut-results.txt" "${packages[@]}" <<'PY'
