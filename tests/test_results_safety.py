@@ -76,11 +76,14 @@ def test_stale_temporary_folders_of_dead_runs_are_removed(tmp_path):
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     out = tmp_path / "o"
+    # the child says when its imports are done; main() sets the handler right after parsing
+    code = "import sys; from asdsim.cli import main; print('ready', flush=True); sys.exit(main())"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from asdsim.cli import main; sys.exit(main())",
+        [sys.executable, "-c", code,
          "run", str(ROOT / "scenarios" / "nice_mdt.yaml"), "--replications", "400", "--jobs", "1",
          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(10.0)  # imports done (slow on a loaded machine), simulating
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(3.0)  # parsed and simulating (400 replications take minutes)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

@@ -77,7 +77,7 @@ def test_the_shipped_model_passes_every_check(shipped_report, check_id):
 def test_the_suite_compares_every_quantity_in_check_order(shipped_report):
     assert shipped_report.checks == [c.id for c in default_checks()]
     ids = [r.check_id for r in shipped_report.results]
-    assert len(ids) == 15 and ids == sorted(ids, key=shipped_report.checks.index)
+    assert len(ids) == 16 and ids == sorted(ids, key=shipped_report.checks.index)
 
 
 def test_parallel_checks_equal_serial_checks():
