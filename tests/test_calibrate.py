@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pytest
@@ -38,7 +37,6 @@ def test_known_parameters_fall_inside_the_fitted_intervals_at_about_95_percent()
              f"step_change[{CHANGE}]": 1.3}
     truth |= {f"monthly_factors[{m}]": f for m, f in enumerate(SEASON)}
     hits = dict.fromkeys(truth, 0)
-    started = time.perf_counter()
     seeds = 40
     for seed in range(seeds):
         fit = fit_referrals(history(seed), end, [CHANGE], seed=seed).parameters.set_index("parameter")
@@ -46,7 +44,6 @@ def test_known_parameters_fall_inside_the_fitted_intervals_at_about_95_percent()
             hits[name] += bool(fit.loc[name, "ci_low"] <= value <= fit.loc[name, "ci_high"])
     coverage = {k: v / seeds for k, v in hits.items()}
     assert all(0.85 <= c <= 1.0 for c in coverage.values()), coverage
-    assert time.perf_counter() - started < 60
 
 
 def test_over_dispersion_is_found_and_widens_the_intervals():

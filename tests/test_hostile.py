@@ -8,7 +8,6 @@ identify a child (the CSVs carry sentinel names, postcodes and dates for that ch
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -93,9 +92,7 @@ def test_hostile_input_is_refused_cleanly(case, command, tmp_path, capsys, monke
     monkeypatch.chdir(tmp_path)  # a stray write into the working folder would show too
     argv = ["validate", str(path)] if command == "validate" else \
         ["run", str(path), "--out", str(out), "--replications", "1"]
-    started = time.perf_counter()
     code = main(argv)
-    elapsed = time.perf_counter() - started
     printed = capsys.readouterr()
     stderr = printed.err
     assert code == 1, (printed.out, stderr)
@@ -108,4 +105,3 @@ def test_hostile_input_is_refused_cleanly(case, command, tmp_path, capsys, monke
         assert secret not in stderr + printed.out, (secret, stderr)
     assert not out.exists() or not any(out.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == []
-    assert elapsed < 5.0

@@ -511,14 +511,12 @@ def test_cross_field_errors_point_at_the_field_not_the_top_of_the_file(tmp_path)
              for p, k in zip([None, *"abcdefgh"], "abcdefghi", strict=True)), "alias bomb"),
     ("name: a\n1: b\n", "read by YAML as not text"),
 ])
-def test_yaml_limits_fail_fast_with_a_line(tmp_path, content, message):
-    import time
-
+def test_yaml_limits_fail_with_a_line(tmp_path, content, message):
+    # refused before expansion (the alias bomb's memory is checked below; no timing here: a
+    # loaded machine makes a time limit flaky)
     path = write(tmp_path / "s.yaml", content)
-    started = time.perf_counter()
     with pytest.raises(asdsim.ScenarioError, match=message) as info:
         asdsim.load_scenario(path)
-    assert time.perf_counter() - started < 1.0
     assert info.value.problems[0].line is not None
 
 
@@ -543,7 +541,6 @@ def test_alias_bomb_is_small_and_fails_without_using_memory(tmp_path):
 @pytest.mark.parametrize("target", ["/dev/zero", "folder", "fifo", "big.yaml"])
 def test_extends_reads_only_small_regular_files(tmp_path, target):
     import os
-    import time
 
     if target == "folder":
         (tmp_path / "folder").mkdir()
@@ -552,10 +549,8 @@ def test_extends_reads_only_small_regular_files(tmp_path, target):
     elif target == "big.yaml":
         (tmp_path / "big.yaml").write_text("# padding\n" * 200_000)
     path = write(tmp_path / "s.yaml", f"extends: {target}\nname: x\n")
-    started = time.perf_counter()
-    with pytest.raises(asdsim.ScenarioError) as info:
+    with pytest.raises(asdsim.ScenarioError) as info:  # /dev/zero or a FIFO read would never end
         asdsim.load_scenario(path)
-    assert time.perf_counter() - started < 1.0
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.field) == (str(path), 1, "extends")
     assert any(w in problem.message for w in ("regular", "folder", "larger than the limit of 1 MB"))

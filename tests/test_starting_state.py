@@ -63,3 +63,39 @@ def test_steps_done_only_with_in_assessment():
 
     with pytest.raises(asdsim.ScenarioError, match="steps_done"):
         _area([{"stage": "awaiting_assessment", "count": 3, "steps_done": 1}])
+
+
+def test_a_csv_snapshot_with_children_part_way_through(tmp_path):
+    # Two children on the list, three part-way (history and observation done, steps_done 2):
+    # with ample hours the three finish in the first week on the MDT meeting's hours alone.
+    import yaml
+
+    (tmp_path / "list.csv").write_text(
+        "referral_date,age_years,stage,steps_done,locality,name\n"
+        "2019-06-03,6.5,awaiting_assessment,,north,Ann\n"
+        "2019-07-01,7.5,awaiting_assessment,,south,Bob\n"
+        "2019-05-06,8.5,in_assessment,2,north,Cy\n"
+        "2019-05-13,9.5,In Assessment,2,south,Di\n"
+        "2019-05-20,10.5,in_assessment,2,north,Ed\n")
+    data = deep_update(BASE, {"horizon_weeks": 10, "demand": {"referrals_per_week": 0},
+                              "initial_state": {"kind": "csv", "csv": "list.csv"}})
+    data["teams"]["mdt"]["staff"] = {"paediatrician": {"wte": 10}, "psychologist": {"wte": 10}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    p = asdsim.simulate(tmp_path / "s.yaml", replications=1, seed=1).patients
+    resumed = p[p.staff_hours == 2.0]  # the MDT meeting only (1 + 1 hours)
+    assert len(resumed) == 3 and (resumed.exit_day < 7.0).all()
+    assert (p.exit_reason == "assessed").all()
+    assert (p.staff_hours == 6.0).sum() == 2  # the other two did all three steps (2 + 2 + 2)
+
+
+def test_steps_done_in_a_csv_needs_in_assessment(tmp_path):
+    import pytest
+    import yaml
+
+    (tmp_path / "list.csv").write_text(
+        "referral_date,age_years,stage,steps_done,locality\n"
+        "2019-06-03,6.5,awaiting_assessment,2,north\n")
+    data = deep_update(BASE, {"initial_state": {"kind": "csv", "csv": "list.csv"}})
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(asdsim.ScenarioError, match="steps_done"):
+        asdsim.load_scenario(tmp_path / "s.yaml")

@@ -121,4 +121,5 @@ def _from_snapshot(scenario: Scenario, rng: np.random.Generator) -> Backlog:
         locality=np.array([localities.index(r.locality) if r.locality else 0 for r in rows],
                           dtype=np.int64),
         source=source, hours_factor=np.ones(n), team=(None,) * n,
+        steps_done=np.array([r.steps_done for r in rows], dtype=np.int64),
     )

@@ -5,7 +5,10 @@ other column is skipped unread, never kept and never shown:
 
 * ``referral_date`` -- YYYY-MM-DD (a time of midnight after it is allowed);
 * ``age_years`` (age at referral, in years) or ``date_of_birth`` (YYYY-MM-DD);
-* ``stage`` -- ``awaiting_triage`` or ``awaiting_assessment`` (case, spaces and hyphens ignored);
+* ``stage`` -- ``awaiting_triage``, ``awaiting_assessment`` or ``in_assessment`` (part-way
+  through; case, spaces and hyphens ignored);
+* ``steps_done`` -- optional, for ``in_assessment``: steps of the team's assessment already done
+  (a whole number; empty: 0);
 * ``priority`` -- optional; a name in the scenario's ``priority_classes`` (empty: the last);
 * ``locality`` -- a name in ``demand.localities``; optional where the scenario has one locality.
 
@@ -56,9 +59,10 @@ from asdsim.scenario.yamlfile import display_path, read_limited
 if TYPE_CHECKING:
     from asdsim.scenario.schema import Scenario
 
-COLUMNS = ("referral_date", "age_years", "date_of_birth", "stage", "priority", "locality")
+COLUMNS = ("referral_date", "age_years", "date_of_birth", "stage", "priority", "locality",
+           "steps_done")
 """The only columns read from a snapshot."""
-STAGES = ("awaiting_triage", "awaiting_assessment")
+STAGES = ("awaiting_triage", "awaiting_assessment", "in_assessment")
 """Stages a child in a snapshot can be at."""
 MAX_SNAPSHOT_BYTES = 50_000_000
 """Largest snapshot file read (50 MB)."""
@@ -88,6 +92,8 @@ class SnapshotRow:
     """Priority class as written, or None when empty or not given."""
     locality: str | None
     """Locality as written, or None when empty or not given."""
+    steps_done: int = 0
+    """For ``in_assessment``: steps of the assessment already done."""
 
     @property
     def age_years(self) -> float:
@@ -362,11 +368,22 @@ def _parse_row(row: dict[str, str], line: int, problems: _Problems) -> SnapshotR
         problems.add(line, "stage", f"expected one of {', '.join(STAGES)}"
                      + ("" if row["stage"] else " (the cell is empty)"))
         ok = False
+    steps_done = 0
+    if row.get("steps_done"):
+        text = row["steps_done"]
+        if not text.isdigit() or int(text) > 50:
+            problems.add(line, "steps_done", "expected a whole number of steps from 0 to 50")
+            ok = False
+        elif stage != "in_assessment":
+            problems.add(line, "steps_done", "goes only with stage in_assessment")
+            ok = False
+        else:
+            steps_done = int(text)
     if not ok or months is None or not isinstance(referral, dt.date):
         return None
     return SnapshotRow(line=line, referral_date=referral, age_months=months, age_column=column,
                        stage=stage, priority=row.get("priority") or None,
-                       locality=row.get("locality") or None)
+                       locality=row.get("locality") or None, steps_done=steps_done)
 
 
 _CHECKED: OrderedDict[tuple[object, ...], tuple[Problem, ...]] = OrderedDict()
