@@ -322,3 +322,25 @@ def test_plan_page_names_a_bad_target():
     assert not at.exception, at.exception
     assert "The plan cannot be run" in at.error[0].value
     assert not any(b.key == "plan_run" for b in at.button)
+
+
+def test_interactive_charts_carry_the_static_charts_titles_and_colours():
+    from asdsim.app import views
+    from asdsim.reporting import charts
+
+    base = asdsim.load_scenario(SCENARIOS / "minimal.yaml")
+    data = base.model_dump(mode="json")
+    data["name"] = "more"
+    data["teams"]["clinic"]["staff"]["psychologist"]["wte"] = 0.8
+    runs = {"minimal": asdsim.simulate(base, replications=2),
+            "more": asdsim.simulate(asdsim.scenario_from_dict(data), replications=2)}
+    pairs = [(views.open_referrals_chart(runs), charts.open_referrals(runs)),
+             (views.thirteen_weeks_chart(runs), charts.first_appointment_13_weeks_by_quarter(runs)),
+             (views.utilisation_chart(runs), charts.staff_utilisation(runs))]
+    for interactive, static in pairs:
+        spec = interactive.to_dict()  # a valid Vega-Lite spec
+        assert spec["title"] == static.axes[0].get_title()
+        scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+                  if "scale" in layer.get("encoding", {}).get("color", {})]
+        assert scales and all(s["range"] == charts.OKABE_ITO[:2] for s in scales)
+        assert all(s["domain"] == ["minimal", "more"] for s in scales)

@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
+from scipy import stats
 
-from asdsim.analysis.definitions import HEADLINE
+from asdsim.analysis.definitions import HEADLINE, split
 from asdsim.analysis.paired import Comparison, paired_table
 from asdsim.analysis.results import Results
 from asdsim.reporting import formatting as fmt
-from asdsim.reporting.charts import OKABE_ITO, save_charts
+from asdsim.reporting.charts import OKABE_ITO, group_utilisation, save_charts
 from asdsim.reporting.report import DIFFERENCE_KPIS, kpi_rows, render_report
 from asdsim.reporting.summary import Summary, derived_kpis, summarise
 from asdsim.reporting.summary import label as kpi_label
+from asdsim.reporting.tables import ALL_TEAMS, wte_table
 
 
 def summary_of(results: dict[str, Results], baseline: str | None) -> tuple[Summary, pd.DataFrame | None]:
@@ -90,42 +93,71 @@ def _colours(names: list[str]) -> alt.Scale:
     return alt.Scale(domain=names, range=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(names))])
 
 
+OPEN_REFERRALS_TITLE = ("Open referrals (children) at each week's end: mean and 95% confidence "
+                        "interval")
+THIRTEEN_WEEKS_TITLE = ("First appointment within 13 weeks of referral, by quarter of referral "
+                        "(%), with 95% CIs")
+UTILISATION_TITLE = ("Staff utilisation by staff group, all teams: hours booked of hours "
+                     "available (%), with funded WTE")
+"""The static charts' titles (:mod:`asdsim.reporting.charts`); a test keeps them equal."""
+
+
+def _week_band(weekly: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per week: the mean across replications and its Student-t 95% interval, clipped at zero
+    (as the static chart and every table compute it)."""
+    g = weekly.groupby("week")[column]
+    n, mean, sd = g.count(), g.mean(), g.std(ddof=1)
+    half = (stats.t.ppf(0.975, (n - 1).clip(lower=1)) * sd / np.sqrt(n)).where(n > 1)
+    dates = weekly.groupby("week").week_start_date.first() + pd.Timedelta(days=6)
+    return pd.DataFrame({"week": dates.to_numpy(), "mean": mean.to_numpy(),
+                         "low": (mean - half).clip(lower=0).to_numpy(),
+                         "high": (mean + half).to_numpy()})
+
+
 def open_referrals_chart(results: dict[str, Results]) -> alt.LayerChart:
-    """Open referrals over time: median and 90% band across replications, per design."""
-    frames = []
+    """Open referrals at each week's end: mean and 95% CI per design, with the reporting dates'
+    KPIs as points and bars (so the chart, the KPI table and the summary agree)."""
+    bands, points = [], []
     for name, res in results.items():
-        g = res.weekly.groupby("week_start_date").open_referrals
-        frames.append(pd.DataFrame({"week": g.median().index, "median": g.median().to_numpy(),
-                                    "low": g.quantile(0.05).to_numpy(),
-                                    "high": g.quantile(0.95).to_numpy(), "design": name}))
-    data = pd.concat(frames, ignore_index=True)
+        bands.append(_week_band(res.weekly, "open_referrals").assign(design=name))
+        k = res.kpis[res.kpis.kpi.str.startswith("open_referrals[")]
+        points.append(pd.DataFrame({"week": pd.to_datetime([split(n)[1] for n in k.kpi]),
+                                    "mean": k["mean"].to_numpy(), "low": k.ci_low.to_numpy(),
+                                    "high": k.ci_high.to_numpy(), "design": name}))
+    data = pd.concat(bands, ignore_index=True)
+    dated = pd.concat(points, ignore_index=True)
     colour = alt.Color("design:N", scale=_colours(list(results)), title="design")
-    x = alt.X("week:T", title="week starting")
-    band = alt.Chart(data).mark_area(opacity=0.2).encode(x=x, y="low:Q", y2="high:Q", color=colour)
+    x = alt.X("week:T", title="week ending (bars: the reporting dates in the KPI table)")
+    tips = [alt.Tooltip("design:N"), alt.Tooltip("week:T", title="week ending"),
+            alt.Tooltip("mean:Q", format=",.0f", title="mean"),
+            alt.Tooltip("low:Q", format=",.0f", title="95% CI from"),
+            alt.Tooltip("high:Q", format=",.0f", title="95% CI to")]
+    band = alt.Chart(data).mark_area(opacity=0.18).encode(x=x, y="low:Q", y2="high:Q",
+                                                          color=colour)
     line = alt.Chart(data).mark_line().encode(
-        x=x, y=alt.Y("median:Q", title="open referrals (children)"), color=colour,
-        strokeDash=alt.StrokeDash("design:N", legend=None),
-        tooltip=[alt.Tooltip("design:N"), alt.Tooltip("week:T", title="week starting"),
-                 alt.Tooltip("median:Q", format=",.0f", title="median"),
-                 alt.Tooltip("low:Q", format=",.0f", title="5th percentile"),
-                 alt.Tooltip("high:Q", format=",.0f", title="95th percentile")])
-    return (band + line).properties(
-        title="Open referrals (children) at each week's end: median and 90% of replications",
-        height=320).interactive(bind_y=False)
+        x=x, y=alt.Y("mean:Q", title=f"{fmt.kpi_label('open_referrals')} "
+                                     f"({fmt.unit_name('children')})"),
+        color=colour, strokeDash=alt.StrokeDash("design:N", legend=None), tooltip=tips)
+    bars = alt.Chart(dated).mark_errorbar(ticks=True).encode(x=x, y="low:Q", y2="high:Q",
+                                                             color=colour)
+    dots = alt.Chart(dated).mark_point(filled=True, size=50).encode(x=x, y="mean:Q",
+                                                                     color=colour, tooltip=tips)
+    return (band + line + bars + dots).properties(title=OPEN_REFERRALS_TITLE,
+                                                  height=320).interactive(bind_y=False)
 
 
 def _quarters(res: Results, base: str) -> pd.DataFrame:
     k = res.kpis[res.kpis.kpi.str.startswith(base + "[") & res.kpis.kpi.str.contains("Q")]
     k = k.dropna(subset=["mean"])
-    quarters = pd.PeriodIndex([name[len(base) + 1:-1] for name in k.kpi], freq="Q")
-    return pd.DataFrame({"quarter": quarters.to_timestamp(),
+    quarters = pd.PeriodIndex([split(name)[1] for name in k.kpi], freq="Q")
+    return pd.DataFrame({"quarter": quarters.to_timestamp() + pd.Timedelta(days=45),
                          "label": [f"{q.year} Q{q.quarter}" for q in quarters],
                          "share": 100 * k["mean"].to_numpy(), "low": 100 * k.ci_low.to_numpy(),
                          "high": 100 * k.ci_high.to_numpy()}).sort_values("quarter")
 
 
-def quarterly_chart(results: dict[str, Results], kpi: str, title: str, ylabel: str,
-                    target: float, target_label: str) -> alt.LayerChart:
+def quarterly_chart(results: dict[str, Results], kpi: str, title: str, target: float,
+                    target_label: str) -> alt.LayerChart:
     """A within-window share by quarter of referral (%), with 95% intervals and the target."""
     data = pd.concat([_quarters(res, kpi).assign(design=name) for name, res in results.items()],
                      ignore_index=True)
@@ -136,8 +168,9 @@ def quarterly_chart(results: dict[str, Results], kpi: str, title: str, ylabel: s
             alt.Tooltip("low:Q", format=".1f", title="95% CI from"),
             alt.Tooltip("high:Q", format=".1f", title="95% CI to")]
     line = alt.Chart(data).mark_line(point=True).encode(
-        x=x, y=alt.Y("share:Q", title=ylabel, scale=alt.Scale(domain=[0, 105])), color=colour,
-        shape=alt.Shape("design:N", legend=None), tooltip=tips)
+        x=x, y=alt.Y("share:Q", title=fmt.kpi_label(kpi).lower() + " (%)",
+                     scale=alt.Scale(domain=[0, 105])),
+        color=colour, shape=alt.Shape("design:N", legend=None), tooltip=tips)
     bars = alt.Chart(data).mark_errorbar().encode(x=x, y="low:Q", y2="high:Q", color=colour)
     rule = alt.Chart(pd.DataFrame({"y": [100 * target], "what": [target_label]})).mark_rule(
         color="black", strokeDash=[2, 2]).encode(y="y:Q", tooltip=[alt.Tooltip("what:N",
@@ -149,38 +182,45 @@ def standard_chart(results: dict[str, Results], level: float) -> alt.LayerChart:
     """The 3-month standard (NICE QS51) by quarter of referral, as the summary judges it."""
     return quarterly_chart(results, HEADLINE,
                            "Assessment started within 3 months of referral, by quarter of "
-                           "referral (%)", "children whose assessment started within 3 months (%)",
-                           level, f"3-month standard: {fmt.percent(level)} of a quarter's referrals")
+                           "referral (%), with 95% CIs", level,
+                           f"3-month standard: {fmt.percent(level)} of a quarter's referrals")
 
 
 def thirteen_weeks_chart(results: dict[str, Results]) -> alt.LayerChart:
     """First appointment within 13 weeks by quarter of referral (AWTS), as the report draws it."""
-    return quarterly_chart(results, "first_appointment_within_13_weeks",
-                           "First appointment within 13 weeks of referral, by quarter of "
-                           "referral (%)", "children seen within 13 weeks (%)", 1.0,
-                           "13-week standard: every child")
+    return quarterly_chart(results, "first_appointment_within_13_weeks", THIRTEEN_WEEKS_TITLE,
+                           1.0, "13-week standard: every child")
 
 
-def utilisation_chart(results: dict[str, Results]) -> alt.Chart:
-    """Staff utilisation by team and staff group, per design, with 95% intervals."""
+def utilisation_chart(results: dict[str, Results]) -> alt.LayerChart:
+    """Staff utilisation by staff group over all teams, per design, with 95% intervals and each
+    group's funded WTE (as the report's chart)."""
+    wte = wte_table(results)
+    wte = wte[wte.team == ALL_TEAMS].set_index(["scenario", "group"]).wte
     frames = []
     for name, res in results.items():
-        k = res.kpis[res.kpis.kpi.str.startswith("utilisation[")].dropna(subset=["mean"])
+        table = group_utilisation(res)
         frames.append(pd.DataFrame({
-            "group": [n[len("utilisation["):-1] for n in k.kpi], "design": name,
-            "used": 100 * k["mean"].to_numpy(), "low": 100 * k.ci_low.to_numpy(),
-            "high": 100 * k.ci_high.to_numpy()}))
+            "group": table.index, "design": name, "used": 100 * table["mean"].to_numpy(),
+            "low": 100 * table.ci_low.to_numpy(), "high": 100 * table.ci_high.to_numpy(),
+            "wte": [wte.get((name, g), np.nan) for g in table.index]}))
     data = pd.concat(frames, ignore_index=True)
     colour = alt.Color("design:N", scale=_colours(list(results)), title="design")
-    y = alt.Y("group:N", title="team / staff group")
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("used:Q", title="clinic hours used (%)", scale=alt.Scale(domain=[0, 100])),
-        y=y, yOffset="design:N", color=colour,
-        tooltip=[alt.Tooltip("design:N"), alt.Tooltip("group:N", title="team / staff group"),
-                 alt.Tooltip("used:Q", format=".1f", title="% used"),
-                 alt.Tooltip("low:Q", format=".1f", title="95% CI from"),
-                 alt.Tooltip("high:Q", format=".1f", title="95% CI to")])
-    return bars.properties(title="Staff utilisation: clinic hours booked over hours available (%)")
+    y = alt.Y("group:N", title=None)
+    x = alt.X("used:Q", title="utilisation (%), mean and 95% CI", scale=alt.Scale(domain=[0, 118]))
+    tips = [alt.Tooltip("design:N"), alt.Tooltip("group:N", title="staff group"),
+            alt.Tooltip("used:Q", format=".1f", title="% used"),
+            alt.Tooltip("low:Q", format=".1f", title="95% CI from"),
+            alt.Tooltip("high:Q", format=".1f", title="95% CI to"),
+            alt.Tooltip("wte:Q", format=".2f", title="funded WTE")]
+    bars = alt.Chart(data).mark_bar().encode(x=x, y=y, yOffset="design:N", color=colour,
+                                             tooltip=tips)
+    errors = alt.Chart(data).mark_errorbar().encode(x=alt.X("low:Q"), x2="high:Q", y=y,
+                                                    yOffset="design:N")
+    labels = alt.Chart(data).mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(
+        x="high:Q", y=y, yOffset="design:N", text=alt.Text("wte:Q", format=".2f")
+    ).transform_filter("isValid(datum.wte) && isFinite(datum.wte)")
+    return (bars + errors + labels).properties(title=UTILISATION_TITLE)
 
 
 def figures(summary: Summary) -> list[dict[str, Any]]:
