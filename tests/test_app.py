@@ -344,3 +344,15 @@ def test_interactive_charts_carry_the_static_charts_titles_and_colours():
                   if "scale" in layer.get("encoding", {}).get("color", {})]
         assert scales and all(s["range"] == charts.OKABE_ITO[:2] for s in scales)
         assert all(s["domain"] == ["minimal", "more"] for s in scales)
+
+
+def test_the_snapshot_folder_goes_with_the_session():
+    import gc
+
+    at = pick(page(), "minimal")
+    at.file_uploader(key="upload_csv").set_value(("list.csv", SNAPSHOT, "text/csv")).run()
+    folder = at.session_state["folder"].path
+    assert (folder / "list.csv").exists()
+    del at  # the session ends: Streamlit drops its state
+    gc.collect()
+    assert not folder.exists()
