@@ -213,22 +213,25 @@ def test_triaged_within_target_per_referral_from_its_own_arrival():
     #   a repeat referral on day 20 -> day 21 (met: 1 day from its own arrival);
     #   day 130 -> 130: 130 + 14 > 140, its window is still open: left out;
     #   a backlog referral (day -5) decided on day 3: before the cohort, left out.
-    # Met 2 of the 4 closed referrals.
     kids = [child(referral_day=0.0, triage_day=14.0), child(referral_day=0.0, triage_day=15.0),
             child(referral_day=0.0, triage_day=NAN, list_join_day=NAN),
             child(first_referral_day=0.0, referral_day=20.0, triage_day=21.0),
             child(referral_day=130.0, triage_day=130.0),
-            child(referral_day=-5.0, triage_day=3.0, from_backlog=True)]
-    # the child re-referred on day 20 had its first referral (day 0) decided on day 2
-    decisions = ((0.0, 14.0), (0.0, 15.0), (0.0, 2.0), (20.0, 21.0), (130.0, 130.0), (-5.0, 3.0))
+            child(referral_day=-5.0, triage_day=3.0, from_backlog=True),
+            child(referral_day=126.0, triage_day=130.0)]
+    # the child re-referred on day 20 had its first referral (day 0) decided on day 2; the
+    # day-126 referral's window closes exactly at the horizon (126 + 14 = 140): it counts
+    decisions = ((0.0, 14.0), (0.0, 15.0), (0.0, 2.0), (20.0, 21.0), (130.0, 130.0), (-5.0, 3.0),
+                 (126.0, 130.0))
     rec = make_record(kids, rereferral_days=(20.0,), rereferral_gaps=((3, 2.0, 20.0),),
                       triage_decisions=decisions)
-    # closed referrals: days 0, 0, 0, 0 (the repeat's first) and 20; met: 14, 2 and 21 -> 3/5
-    assert kpis_of(rec, scenario())["triaged_within_target"] == pytest.approx(3 / 5)
-    # a 1-day target: closed: days 0 (x4), 20, 130 (131 <= 140); met: the day-130 referral,
-    # decided on arrival, and the repeat decided after 1 day -> 2/6
+    # closed referrals: days 0, 0, 0, 0 (the repeat's first), 20 and 126; met: 14, 2, 21 and
+    # 126 -> 130 -> 4/6
+    assert kpis_of(rec, scenario())["triaged_within_target"] == pytest.approx(4 / 6)
+    # a 1-day target: closed: days 0 (x4), 20, 126, 130 (131 <= 140); met: the day-130
+    # referral, decided on arrival, and the repeat decided after 1 day -> 2/7
     k1 = kpis_of(rec, scenario(triage={"target_days": 1}))
-    assert k1["triaged_within_target"] == pytest.approx(2 / 6)
+    assert k1["triaged_within_target"] == pytest.approx(2 / 7)
 
 
 # -------------------------------------------------------------- Kaplan-Meier wait quantiles
@@ -775,3 +778,99 @@ def test_incremental_cost_edge_cases():
     assert list(empty.columns) == ["scenario", "extra_cost_gbp", "extra_children",
                                    "extra_children_ci_low", "extra_children_ci_high",
                                    "cost_per_extra_child_gbp", "ci_low", "ci_high"]
+
+
+def test_restricted_mean_and_mean_of_children_seen():
+    # Cohort from day 0, horizon day 140: the longest possible follow-up is 20 weeks. Seen after
+    # 1 and 3 weeks; one still waiting (censored at 20 weeks). KM: S = 2/3 from week 1, 1/3 from
+    # week 3. Area under S to week 20: 1 x 1 + 2/3 x 2 + 1/3 x 17 = 8 weeks.
+    # Mean of the children seen: (1 + 3) / 2 = 2 weeks. Median: S(3) = 1/3 <= 1/2 -> 3 weeks.
+    kids = [child(first_appointment_day=7.0), child(first_appointment_day=21.0), child()]
+    k = kpis_of(make_record(kids), scenario())
+    assert k["first_appointment_wait_restricted_mean"] == pytest.approx(8.0)
+    assert k["first_appointment_wait_mean_seen"] == pytest.approx(2.0)
+    assert k["first_appointment_wait_median"] == pytest.approx(3.0)
+    assert k["first_appointment_wait_median_at_least"] == pytest.approx(3.0)
+    # nobody seen: no mean; the median is not reached and is at least the longest follow-up
+    # (20 weeks); the restricted mean is the whole 20 weeks
+    k = kpis_of(make_record([child(), child(referral_day=70.0)]), scenario())
+    assert math.isnan(k["first_appointment_wait_mean_seen"])
+    assert math.isnan(k["first_appointment_wait_median"])
+    assert k["first_appointment_wait_median_at_least"] == pytest.approx(20.0)
+    assert k["first_appointment_wait_restricted_mean"] == pytest.approx(20.0)
+
+
+def test_kpi_table_keeps_the_order_of_the_kpis_and_its_columns_when_empty():
+    scen = scenario()
+    table = kpi_table([make_record([child()], 0), make_record([child()], 1)], scen)
+    order = [kpi for kpi, _, _ in replication_kpis(make_record([child()]), scen)]
+    assert table.kpi.tolist() == order  # as computed, not sorted by name
+    assert order[0] == "first_appointment_within_13_weeks"
+    empty = kpi_table([], scen)
+    assert len(empty) == 0 and list(empty.columns) == ["kpi", "mean", "ci_low", "ci_high",
+                                                       "unit", "n"]
+
+
+def test_paired_differences_by_hand():
+    # Three replications. A share, A: baseline 0.2, 0.4, 0.6; B 0.3, 0.6, 0.6 -> paired
+    # differences 0.1, 0.2, 0 (mean 0.1, sd 0.1, half-width 4.302653 x 0.1 / sqrt(3) = 0.248414).
+    # 'backlog_cleared_weeks' (censored): B did not clear in replication 1 -> no difference.
+    # 'cost_total' (not censored): baseline NaN in replication 2 -> the other two: 10 and 30,
+    # mean 20. 'referrals' exists only in B -> no difference. The baseline's own differences are 0.
+    import types
+
+    import pandas as pd
+
+    from asdsim.analysis.paired import COLUMNS, paired_table
+
+    A = "first_appointment_within_13_weeks"
+
+    def run_of(values: dict[str, list[float]]) -> types.SimpleNamespace:
+        rows = [(r, kpi, v) for kpi, vs in values.items() for r, v in enumerate(vs)]
+        per_rep = pd.DataFrame(rows, columns=["replication", "kpi", "value"])
+        kpis = pd.DataFrame([{"kpi": kpi, "mean": float(np.nanmean(vs)), "ci_low": 0.0,
+                              "ci_high": 1.0, "unit": "x", "n": 3} for kpi, vs in values.items()])
+        return types.SimpleNamespace(kpis_by_replication=per_rep, kpis=kpis)
+
+    base = run_of({A: [0.2, 0.4, 0.6], "backlog_cleared_weeks": [2, 3, 4],
+                   "cost_total": [100, 200, NAN]})
+    b = run_of({A: [0.3, 0.6, 0.6], "backlog_cleared_weeks": [1, NAN, 2],
+                "cost_total": [110, 230, 500], "referrals": [1, 2, 3]})
+    table = paired_table({"base": base, "B": b}, "base")
+    assert list(table.columns) == COLUMNS
+    rows = table.set_index(["scenario", "kpi"])
+    a = rows.loc[("B", A)]
+    assert a.diff_mean == pytest.approx(0.1)
+    assert (a.diff_ci_low, a.diff_ci_high) == (pytest.approx(0.1 - 0.248414, abs=1e-6),
+                                               pytest.approx(0.1 + 0.248414, abs=1e-6))
+    assert a["mean"] == pytest.approx(1.5 / 3)
+    assert math.isnan(rows.loc[("B", "backlog_cleared_weeks")].diff_mean)
+    assert rows.loc[("B", "cost_total")].diff_mean == pytest.approx(20.0)
+    assert math.isnan(rows.loc[("B", "referrals")].diff_mean)
+    assert rows.loc[("base", A)].diff_mean == 0.0
+    assert rows.loc[("base", "cost_total")].diff_mean == 0.0
+
+
+def test_validation_table_percentiles_and_locality():
+    # Three replications with 0, 10 and 20 open referrals in the north (and 5 in the south
+    # each) at the end of 5 April 2020. Simulated mean 10; 2.5th and 97.5th percentiles by
+    # linear interpolation: 0 + 0.05 x 10 = 0.5 and 10 + 0.95 x 10 = 19.5. Observed 19 is
+    # inside, 20 is not.
+    from asdsim.analysis.validation import validation_table
+
+    def rep(n_north: int, r: int) -> ReplicationRecord:
+        kids = [child(referral_day=1.0) for _ in range(n_north + 5)]
+        rec = make_record(kids, replication=r)
+        rec.columns["locality"] = np.array(["north"] * n_north + ["south"] * 5, dtype=object)
+        return rec
+
+    point = {"date": "2020-04-05", "measure": "open_referrals", "locality": "north",
+             "source": "hand-made"}
+    scen = scenario(demand={"referrals_per_week": 0, "localities": {"north": 0.5, "south": 0.5},
+                            "age_bands": [{"min_years": 2, "max_years": 10, "weight": 1}]},
+                    observed=[{**point, "value": 19}, {**point, "value": 20}])
+    table = validation_table([rep(0, 0), rep(10, 1), rep(20, 2)], scen)
+    assert table.simulated_mean.tolist() == [10.0, 10.0]
+    assert table.simulated_low.tolist() == pytest.approx([0.5, 0.5])
+    assert table.simulated_high.tolist() == pytest.approx([19.5, 19.5])
+    assert table.inside.tolist() == [True, False]
