@@ -10,9 +10,9 @@
 # mutates the working tree instead (mutmut's own mutants/ folder then sits at the repository
 # root). The configuration (which files are mutated, which tests run) is the [mutmut] section of
 # setup.cfg. Each named package's mutants are all (re)tested. --retest-survivors first copies
-# the tests of HEAD into the tree and retests only the package's surviving mutants, keeping the
-# other verdicts: the source stays that of the tree's commit (mutants/tree/.commit), the tests
-# are HEAD's. Prints killed / total per package; list the survivors with
+# HEAD's pinned tests (tests/test_pinned_*.py) into the tree and retests only the package's
+# surviving mutants, keeping the other verdicts: the source and the other tests stay those of
+# the tree's commit (mutants/tree/.commit). Prints killed / total per package; list the survivors with
 # `cd mutants/tree && mutmut results` and show one with `mutmut show NAME`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,9 +54,9 @@ else
     echo "$commit" > "$tree/.commit"
   fi
   if [ "$retest" = 1 ]; then
-    echo "tests from HEAD ($(git rev-parse --short HEAD)); source from $(cut -c1-7 "$tree/.commit")"
-    rm -rf "$tree/tests"
-    git archive HEAD tests | tar -x -C "$tree"
+    echo "pinned tests from HEAD ($(git rev-parse --short HEAD)); the rest from $(cut -c1-7 "$tree/.commit")"
+    git archive HEAD $(git ls-tree --name-only HEAD tests/ | grep '^tests/test_pinned_') \
+      | tar -x -C "$tree"
   fi
 fi
 
