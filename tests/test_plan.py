@@ -395,7 +395,7 @@ def test_the_command_writes_the_plan_and_a_recommended_scenario_that_runs(cli, t
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "Fund +0.1 WTE paediatrician (mdt) from 6 January 2020: GBP 12k a year" in printed
-    assert {p.name for p in out.iterdir()} == {"plan.csv", "recommended.yaml", "plan.png", "plan.json"}
+    assert {p.name for p in out.iterdir()} == {"plan.csv", "recommended.yaml", "plan.png", "provenance.json"}
     table = pd.read_csv(out / "plan.csv")
     assert {"added_cost_gbp", "backlog_cleared_weeks", "backlog_cleared_weeks ci_low", "p_meet",
             "p_meet_ci_low", "feasible", "mdt/paediatrician"} <= set(table.columns)
@@ -417,6 +417,10 @@ def test_the_command_exits_1_when_infeasible_and_names_a_bad_kpi(cli, tmp_path, 
     assert code == 1
     assert "No option within the bounds meets the target" in capsys.readouterr().out
     assert (tmp_path / "none" / "plan.csv").exists()
+    again = ["plan", *common, "--target", "backlog_cleared_weeks <= 1", "--bounds", "paediatrician=0:0.2",
+             "--out", str(tmp_path / "none")]
+    assert cli(again) == 1 and "not empty" in capsys.readouterr().err  # never replaced unasked
+    assert cli([*again, "--force"]) == 1 and "No option" in capsys.readouterr().out  # an earlier plan
     assert cli(["plan", *common, "--target", "backlog_cleard_weeks <= 1", "--out", str(tmp_path / "x")]) == 1
     error = capsys.readouterr().err
     assert "no KPI 'backlog_cleard_weeks'" in error and "backlog_cleared_weeks" in error

@@ -57,8 +57,9 @@ def add_parser(subparsers: Any) -> None:
                     "optionally outsourced assessments) from a date that meets every target with\n"
                     "the stated confidence, by simulation under common random numbers. Writes\n"
                     "plan.csv (every option evaluated), recommended.yaml (a scenario extending the\n"
-                    "input with the dated changes), plan.png and plan.json into DIR. Exit 1 when no\n"
-                    "option within the bounds meets the targets (the best found is reported).\n\n"
+                    "input with the dated changes), plan.png and provenance.json into DIR. Exit 1\n"
+                    "when no option within the bounds meets the targets (the best found is\n"
+                    "reported).\n\n"
                     "Targets: 'KPI >= VALUE' or 'KPI <= VALUE [by DATE]', e.g.\n"
                     "  'assessment_started_within_3_months >= 0.9'   (referrals from --by)\n"
                     "  'waiting_over_52_weeks == 0 by 2026-03-31'    (a count at a date)\n"
@@ -139,7 +140,7 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if problem is not None:
         err(f"asdsim plan: {problem}")
         return EXIT_USAGE
-    check_destination(args.out, args.force)
+    check_destination(args.out, args.force, inputs=[args.scenario])
     scenario = load_scenario(args.scenario)
     steps = {name: value for name, value in args.step if name is not None}
     single = [value for name, value in args.step if name is None]

@@ -1288,9 +1288,11 @@ def _confirm(ev: _Evaluator, chosen: Point | None, fresh: Sequence[int], budget:
                            else -math.inf)
         return min(margins)
 
-    def score(p: Point, est: Estimate) -> tuple[float, float, float]:
-        """Share meeting, then the worst target's margin of the mean, then cheapness."""
-        return est.p_meet, worst_margin(est), -cost(p)
+    def score(p: Point, est: Estimate) -> tuple[float, float, float, float]:
+        """Share meeting every target, then meeting each (on average), then the worst target's
+        margin of the mean, then cheapness."""
+        each = float(np.mean([m.mean() for m in est.met.values()])) if est.met and est.n else 0.0
+        return est.p_meet, each, worst_margin(est), -cost(p)
 
     def finish(point: Point, ok: bool) -> tuple[Point, bool]:
         ev.confirm(point, fresh, early=False)  # every fresh replication, for the figures reported
@@ -1461,9 +1463,10 @@ def assess(scenario: Scenario, targets: Sequence[str | Target] | str, replicatio
 
 def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None = None,
                force: bool = False, command: Sequence[str] | None = None) -> Path:
-    """Write ``plan.csv``, ``recommended.yaml``, ``plan.png`` and ``plan.json`` into a folder.
+    """Write ``plan.csv``, ``recommended.yaml``, ``plan.png`` and ``provenance.json`` into a folder.
 
-    The folder is written beside ``out`` and renamed into place at the end. ``recommended.yaml``
+    The folder is written beside ``out`` and renamed into place at the end; ``force`` replaces
+    only an earlier results folder, never one holding the input scenario. ``recommended.yaml``
     ``extends:`` the input scenario file (by a path relative to the folder) when ``scenario_path``
     is given, and is checked to load back to the recommended scenario.
 
@@ -1480,7 +1483,8 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
     extends = None
     if scenario_path is not None:
         extends = os.path.relpath(Path(scenario_path).resolve(), out.resolve().parent / out.name)
-    with atomic_folder(out, force) as folder:
+    inputs = [scenario_path] if scenario_path is not None else []
+    with atomic_folder(out, force, inputs) as folder:
         result.options.to_csv(folder / "plan.csv", index=False)
         text = result.to_yaml(Path(extends).as_posix() if extends else None)
         (folder / "recommended.yaml").write_text(text, encoding="utf-8")
@@ -1505,5 +1509,6 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
                         "high": lv.change(lv.high), "cost_per_step_gbp": lv.cost_per_step}
                        for lv in result.levers],
         }
-        (folder / "plan.json").write_text(json.dumps(provenance, indent=2, default=str), encoding="utf-8")
+        (folder / "provenance.json").write_text(json.dumps(provenance, indent=2, default=str),
+                                                encoding="utf-8")
     return out
