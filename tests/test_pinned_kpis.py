@@ -874,3 +874,38 @@ def test_validation_table_percentiles_and_locality():
     assert table.simulated_low.tolist() == pytest.approx([0.5, 0.5])
     assert table.simulated_high.tolist() == pytest.approx([19.5, 19.5])
     assert table.inside.tolist() == [True, False]
+
+
+# ---------------------------------------------------------------------- names and years
+
+
+def test_kpi_names_split_into_base_and_argument():
+    from asdsim.analysis.definitions import definition, split
+
+    assert split("open_referrals[2020-04-05]") == ("open_referrals", "2020-04-05")
+    assert split("utilisation[t/p]") == ("utilisation", "t/p")
+    assert split("referrals") == ("referrals", None)
+    assert split("exit[withdrawn") == ("exit", None)  # no closing bracket: no argument
+    assert definition("waiting_over_13_weeks[2020-04-05]").unit == "children"
+    with pytest.raises(KeyError) as info:
+        definition("no_such_kpi[x]")
+    message = str(info.value)
+    assert "no KPI 'no_such_kpi'" in message
+    assert "valid KPIs: assessment_started_wait_mean_seen, assessment_started_wait_median," in (
+        message)
+
+
+def test_financial_years_april_to_march_cut_to_the_horizon():
+    from asdsim.analysis.kpis import financial_years
+
+    # From Monday 6 January 2020 for 70 weeks (490 days, to 11 May 2021): 1 April 2020 is day
+    # 86 and 1 April 2021 day 451.
+    assert financial_years(scenario(horizon_weeks=70)) == [
+        ("FY2019/20", 0.0, 86.0), ("FY2020/21", 86.0, 451.0), ("FY2021/22", 451.0, 490.0)]
+    # starting on 1 April: that year's first day; on 31 March: the year before, one day long
+    assert financial_years(scenario(start_date="2020-04-01", horizon_weeks=10)) == [
+        ("FY2020/21", 0.0, 70.0)]
+    assert financial_years(scenario(start_date="2020-03-31", horizon_weeks=10)) == [
+        ("FY2019/20", 0.0, 1.0), ("FY2020/21", 1.0, 70.0)]
+    # two-digit end year
+    assert financial_years(scenario(start_date="2000-06-05", horizon_weeks=1))[0][0] == "FY2000/01"
