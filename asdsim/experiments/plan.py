@@ -1072,8 +1072,11 @@ class Plan:
         else:
             lines = [f"Fund {' and '.join(funded)} from {_month(self.from_date)}: {cost}; {kpis}; {odds}."]
         if self.feasible and not self.optimal:
-            lines.append(f"The evaluation budget ran out: a cheaper option (down to GBP "
-                         f"{self.cost_lower_bound:,.0f} a year) is not ruled out.")
+            why = ("the option the search chose did not hold on fresh replications, so the "
+                   "recommendation is above it" if self.settings.get("moved_on_fresh")
+                   else "the search stopped before it could rule them out")
+            lines.append(f"Not proved cheapest: options down to GBP {self.cost_lower_bound:,.0f} a "
+                         f"year may also meet the targets ({why}).")
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -1262,9 +1265,12 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str,
         warnings.append("the option chosen by the search did not meet the targets on fresh "
                         "replications, nor did the options one step above it")
     # the proof is of the search's choice: one changed by the fresh replications is not proved
+    moved = chosen is not None and recommended != chosen
     outcome.optimal = outcome.optimal and recommended == outcome.best
-    return _build(ev, recommended, feasible, outcome, warnings, scenario, start, by, budget,
-                  confirm, started)
+    result = _build(ev, recommended, feasible, outcome, warnings, scenario, start, by, budget,
+                    confirm, started)
+    result.settings["moved_on_fresh"] = moved
+    return result
 
 
 def _confirm(ev: _Evaluator, chosen: Point | None, fresh: Sequence[int], budget: float | None,
