@@ -139,7 +139,8 @@ def test_snapshot_parse_keeps_only_what_the_model_needs():
            b"2019-06-02,2014-03-18,awaiting-triage,Ben\r\n")
     snapshot = parse_snapshot(raw, "x.csv")
     assert [f.name for f in dataclasses.fields(SnapshotRow)] == [
-        "line", "referral_date", "age_months", "age_column", "stage", "priority", "locality"]
+        "line", "referral_date", "age_months", "age_column", "stage", "priority", "locality",
+        "steps_done"]
     assert [(r.line, r.age_months, r.stage) for r in snapshot.rows] == [
         (2, 62, "awaiting_assessment"), (5, 62, "awaiting_triage")]
     assert snapshot.rows[0].age_years == pytest.approx(62.5 / 12)

@@ -14,6 +14,7 @@ A change that the scenario format refuses (a probability above 1) is left out an
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -201,10 +202,13 @@ def write_sensitivity(result: Sensitivity, out: str | Path, force: bool = False)
     asdsim.reporting.outputs.OutputExists
         When ``out`` is not empty and ``force`` is false.
     """
-    from asdsim.reporting.outputs import atomic_folder
+    from asdsim.reporting.outputs import MARKER, atomic_folder
     from asdsim.reporting.tornado import tornado
 
     with atomic_folder(Path(out), force) as tmp:
+        # marks the folder as asdsim's results, so a later --force may replace it
+        (tmp / MARKER).write_text(json.dumps({"kind": "sensitivity", "kpi": result.kpi,
+                                              "replications": result.replications}) + "\n")
         result.ranking.to_csv(tmp / "ranking.csv", index=False)
         result.runs.to_csv(tmp / "runs.csv", index=False)
         tornado(result.runs, result.ranking, result.kpi, result.unit, result.baseline,

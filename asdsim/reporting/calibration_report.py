@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from asdsim.files import write_text_atomic
-from asdsim.reporting.outputs import atomic_folder
+from asdsim.reporting.outputs import MARKER, atomic_folder
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KIND_TITLES = {"age_band": "Age at referral (years)", "source": "Source of referral",
@@ -177,6 +178,9 @@ def write_calibration_report(fit: FitTables, folder: str | Path, force: bool = F
     titles = {"referrals": "Referrals: observed and fitted", "mixes": "Who is referred",
               "activity": "Appointments", "waiting_list": "Today's list (the starting state)"}
     with atomic_folder(folder, force) as tmp:
+        # marks the folder as asdsim's, so a later --force may replace it (and nothing else)
+        (tmp / MARKER).write_text(json.dumps({"kind": "calibration fit report",
+                                              "asdsim_version": _version()}, indent=2) + "\n")
         (tmp / "charts").mkdir()
         images = {}
         for name, figure in charts.items():
@@ -225,3 +229,12 @@ base_value: the base scenario's (assumed) value.</p>
 """
         write_text_atomic(tmp / "report.html", page, fsync=False)
     return folder
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("asdsim")
+    except PackageNotFoundError:
+        return "unknown"
