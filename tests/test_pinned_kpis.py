@@ -135,6 +135,9 @@ def test_assessment_started_within_3_months_counts_closed_windows_only():
     # (92.3125 days would give 3/4, 90.3125 days 0/6, no closed-window rule 2/7.)
     k = kpis_of(make_record(window_children()), scenario())
     assert k["assessment_started_within_3_months"] == pytest.approx(2 / 5)
+    # the count behind the share: 2 children started within 3 months (H, from the backlog,
+    # started within 3 months too but is not in the cohort)
+    assert k["started_within_3_months_count"] == 2
 
 
 def test_cohort_from_date_leaves_out_earlier_referrals():
@@ -150,15 +153,18 @@ def test_within_window_shares_on_each_basis():
     # Referred day 0 (windows closed by day 140): S seen on day 50; N left as no_pathway (no
     # team covers it) on day 1; R rejected at triage on day 1; U still waiting for triage.
     # Headline basis, every referral not turned down at triage: S, N, U -> 1/3.
-    # All referrals: S, N, R, U -> 1/4. Listed (reached a list): S -> 1.
+    # All referrals: S, N, R, U, Q -> 1/5. Listed (reached a list): S -> 1.
+    # A fifth, Q, was rejected on day 5 and comes back only on day 200, after the horizon: for
+    # now it is turned down, like R (in the all-referrals basis only).
     kids = [child(first_appointment_day=50.0, assessment_started_day=50.0),
             child(list_join_day=NAN, triage_day=1.0, exit_day=1.0, exit_reason="no_pathway"),
             child(list_join_day=NAN, triage_day=1.0, exit_day=1.0, exit_reason="rejected"),
-            child(list_join_day=NAN, triage_day=NAN)]
-    k = kpis_of(make_record(kids), scenario())
+            child(list_join_day=NAN, triage_day=NAN),
+            child(list_join_day=NAN, triage_day=5.0)]
+    k = kpis_of(make_record(kids, rereferral_gaps=((4, 5.0, 200.0),)), scenario())
     for kpi in ("first_appointment_within_13_weeks", "assessment_started_within_3_months"):
         assert k[kpi] == pytest.approx(1 / 3)
-        assert k[kpi + "_all_referrals"] == pytest.approx(1 / 4)
+        assert k[kpi + "_all_referrals"] == pytest.approx(1 / 5)
         assert k[kpi + "_listed"] == 1.0
 
 
@@ -191,6 +197,7 @@ def test_no_closed_window_gives_nan_not_zero():
     k = kpis_of(make_record([child(referral_day=100.0)]), scenario())
     assert math.isnan(k["first_appointment_within_13_weeks"])
     assert math.isnan(k["assessment_started_within_3_months"])
+    assert k["started_within_3_months_count"] == 0
 
 
 def test_a_rereferred_child_waits_from_its_current_referral():
@@ -657,6 +664,7 @@ def weekly_children() -> ReplicationRecord:
     W6: referred day 0, not yet triaged.
     W7: referred day 7, not yet triaged.
     W8: referred, accepted and listed day 2, withdrew on day 13 unseen.
+    W9: referred and accepted day 1, held, referred out of area on day 5 (never listed).
     """
     kids = [
         child(referral_day=1.0, accepted_day=3.0, list_join_day=3.0, started_day=10.0,
@@ -673,18 +681,22 @@ def weekly_children() -> ReplicationRecord:
         child(referral_day=7.0, triage_day=NAN, list_join_day=NAN),
         child(referral_day=2.0, accepted_day=2.0, list_join_day=2.0, exit_day=13.0,
               exit_reason="withdrawn"),
+        child(referral_day=1.0, accepted_day=1.0, held_day=1.0, list_join_day=NAN, exit_day=5.0,
+              exit_reason="out_of_area"),
     ]
     return make_record(kids, rereferral_days=(11.0,), rereferral_gaps=((4, 5.0, 11.0),))
 
 
 def test_weekly_table_by_hand():
     # referrals in (first referrals from day 0, and repeat referrals), by week:
-    #   week 0: W1 (1), W2 (2), W5 (4), W6 (0), W8 (2) = 5; week 1: W4 (8), W7 (7), W5 again (11)
+    #   week 0: W1 (1), W2 (2), W5 (4), W6 (0), W8 (2), W9 (1) = 6; week 1: W4 (8), W7 (7), W5
+    #   again (11)
     # open referrals: t=7: W1, W2, W3, W6, W8 (W5 is between rejection and return, W7 came at
     #   7) = 5; t=14: W1, W3, W4, W5, W6, W7 = 6 (W2 left day 9, W8 day 13); t=21: W4-W7 = 4.
     # awaiting triage (referred, not yet accepted or gone): t=7: W2, W5, W6 = 3 (the weekly
     #   table counts W5's wait for its repeat referral here); t=14: W6, W7 = 2; t=21: 2.
-    # held or under review: t=7: W3 (held to day 12); t=14: W4 (review to day 15); t=21: 0.
+    # held or under review: t=7: W3 (held to day 12; W9 left on day 5); t=14: W4 (review to day
+    #   15); t=21: 0.
     # waiting for assessment (listed, not yet started or gone): t=7: W1, W8; t=14: W3, W5;
     #   t=21: W4, W5.
     # mean waiting within each week (waiting-days / 7): week 0: W1 4 + W8 5 = 9; week 1:
@@ -697,7 +709,7 @@ def test_weekly_table_by_hand():
                              records=[rec])
     w = results.weekly.iloc[:4]
     assert w.week.tolist() == [0, 1, 2, 3]
-    assert w.referrals_in.tolist() == [5, 3, 0, 0]
+    assert w.referrals_in.tolist() == [6, 3, 0, 0]
     assert w.open_referrals.tolist() == [5, 6, 4, 4]
     assert w.awaiting_triage.tolist() == [3, 2, 2, 2]
     assert w.held_or_review.tolist() == [1, 1, 0, 0]
@@ -909,3 +921,135 @@ def test_financial_years_april_to_march_cut_to_the_horizon():
         ("FY2019/20", 0.0, 1.0), ("FY2020/21", 1.0, 70.0)]
     # two-digit end year
     assert financial_years(scenario(start_date="2000-06-05", horizon_weeks=1))[0][0] == "FY2000/01"
+
+
+def test_counts_of_open_children_by_status_and_units():
+    # at the horizon: one waiting (never started), one in assessment (started day 50, open)
+    kids = [child(), child(started_day=50.0, first_appointment_day=50.0,
+                           exit_reason="in_assessment")]
+    slots = {"t": (np.full(20, 1.0), np.full(20, 0.5))}
+    per_rep = per_replication_kpis([make_record(kids, slots=slots)], scenario()).set_index("kpi")
+    assert per_rep.value["exit[waiting]"] == 1 and per_rep.value["exit[in_assessment]"] == 1
+    assert per_rep.unit["slot_utilisation[t]"] == "share"
+    assert per_rep.value["slot_utilisation[t]"] == 0.5
+    assert per_rep.unit["exit[in_assessment]"] == "children"
+    assert per_rep.unit["backlog_cleared_weeks"] == "weeks"
+
+
+def test_utilisation_with_less_than_an_hour_available():
+    # half an hour available in all, a quarter used: utilisation 0.5
+    staff = {("t", "p"): (np.array([0.5] + [0.0] * 19), np.array([0.25] + [0.0] * 19))}
+    assert kpis_of(make_record([child()], staff=staff), scenario())["utilisation[t/p]"] == 0.5
+
+
+def test_restricted_mean_runs_from_the_cohort_start_and_exists_for_one_child():
+    # cohort from day 70 (16 March 2020): the longest possible follow-up is 140 - 70 = 70 days
+    # = 10 weeks. One child referred day 70, never seen: restricted mean 10 weeks.
+    scen = scenario(reporting={"cohort_from_date": "2020-03-16"})
+    k = kpis_of(make_record([child(referral_day=70.0)]), scen)
+    assert k["first_appointment_wait_restricted_mean"] == pytest.approx(10.0)
+    # seen after 2 weeks: S = 0 from week 2 -> area 2 weeks
+    k = kpis_of(make_record([child(referral_day=70.0, first_appointment_day=84.0)]), scen)
+    assert k["first_appointment_wait_restricted_mean"] == pytest.approx(2.0)
+
+
+def test_long_waits_just_before_t_with_rereferral_gaps():
+    # Snapshot at the end of 5 April 2020 (t = 91); all first referred on day -200.
+    # G1: rejected day -100, back exactly at t (its current referral, day 91, is not yet in
+    #     force): between referrals just before t, not open.
+    # G2: rejected exactly at t: open, its referral (day -200) 291 days old -> over 13 weeks.
+    # G3: rejected day -100, back day -50: open, 141 days -> over 13 weeks.
+    # G4: referred day -400, re-referred exactly at t while waiting in triage (no gap): its
+    #     referral in force is still the first -> 491 days, over 13 and 52 weeks.
+    scen = scenario(reporting={"snapshot_dates": ["2020-04-05"]})
+    kids = [child(first_referral_day=-200.0, referral_day=91.0),
+            child(referral_day=-200.0),
+            child(first_referral_day=-200.0, referral_day=-50.0),
+            child(first_referral_day=-400.0, referral_day=91.0)]
+    gaps = ((0, -100.0, 91.0), (1, 91.0, 150.0), (2, -100.0, -50.0))
+    k = kpis_of(make_record(kids, rereferral_gaps=gaps), scen)
+    assert k["open_referrals[2020-04-05]"] == 3
+    assert k["waiting_over_13_weeks[2020-04-05]"] == 3
+    assert k["waiting_over_52_weeks[2020-04-05]"] == 1
+
+
+def test_referral_periods_are_calendar_years_and_quarters_within_the_horizon():
+    from asdsim.analysis.cohorts import referral_periods
+
+    # 52 weeks from Monday 6 January 2020 (to 4 January 2021). P1 day 0 (6 Jan), P2 day 80
+    # (26 Mar), P3 day 100 (15 Apr), P4 from the backlog (day -10), P5 day 300 (1 Nov), P6 day
+    # 361 (1 Jan 2021).
+    scen = scenario(horizon_weeks=52)
+    days = np.array([0.0, 80.0, 100.0, -10.0, 300.0, 361.0])
+    periods = {k: v.tolist() for k, v in referral_periods(scen, days).items()}
+    assert periods == {
+        "2020": [True, True, True, False, True, False],
+        "2021": [False, False, False, False, False, True],
+        "2020Q1": [True, True, False, False, False, False],
+        "2020Q2": [False, False, True, False, False, False],
+        "2020Q3": [False] * 6,
+        "2020Q4": [False, False, False, False, True, False],
+        "2021Q1": [False, False, False, False, False, True],
+    }
+    # a quarter counts if it overlaps the horizon: from 28 March a quarter ending 31 March does
+    # (checked on its 28th day), from 29 March it does not; ending exactly on 1 April 2020
+    # (from 18 March, 2 weeks) takes in the second quarter
+    def keys(start: str, weeks: int) -> list[str]:
+        return sorted(referral_periods(scenario(start_date=start, horizon_weeks=weeks),
+                                       np.zeros(1)))
+
+    assert keys("2020-03-28", 2) == ["2020", "2020Q1", "2020Q2"]
+    assert keys("2020-03-29", 2) == ["2020", "2020Q2"]
+    assert keys("2020-03-18", 2) == ["2020", "2020Q1", "2020Q2"]
+
+
+def test_shares_by_period_leave_out_the_backlog():
+    # 52 weeks from 6 January 2020. P1 (day 0) seen day 30: met; P2 (day 80) seen day 200: not;
+    # P3 (day 100) seen day 120: met; P4 from the backlog (day -10) seen day 5: not counted.
+    # 2020Q1: 1/2; 2020Q2: 1; 2020: 2/3.
+    kids = [child(first_appointment_day=30.0, assessment_started_day=30.0),
+            child(referral_day=80.0, first_appointment_day=200.0, assessment_started_day=200.0),
+            child(referral_day=100.0, first_appointment_day=120.0, assessment_started_day=120.0),
+            child(referral_day=-10.0, from_backlog=True, first_appointment_day=5.0,
+                  assessment_started_day=5.0)]
+    k = kpis_of(make_record(kids), scenario(horizon_weeks=52))
+    assert k["first_appointment_within_13_weeks[2020Q1]"] == 0.5
+    assert k["first_appointment_within_13_weeks[2020Q2]"] == 1.0
+    assert k["first_appointment_within_13_weeks[2020]"] == pytest.approx(2 / 3)
+
+
+def test_funded_and_outsourcing_cost_by_financial_year():
+    # 70 weeks from 6 January 2020: FY2019/20 days [0, 86), FY2020/21 [86, 451), FY2021/22
+    # [451, 490). One psychologist post, 1 WTE, all autism, 36,525 a year with no on-costs:
+    # 100 a day. Outsourced assessments bought on days 0 (500), 85.5 (600), 86 (700) and
+    # 450 (800).
+    staff = {"p": {"wte": 1, "annual_cost_per_wte_gbp": 36_525}}
+    scen = scenario(horizon_weeks=70, teams={"t": {
+        "staff": staff, "steps": [{"name": "a", "hours": {"p": 1}, "outcome": True}]}})
+    rec = make_record([child(exit_day=10.0, exit_reason="assessed", outcome="autism",
+                             diagnosis_day=10.0)])
+    rec.outsourcing_bought = np.array([[0.0, 500.0], [85.5, 600.0], [86.0, 700.0],
+                                       [450.0, 800.0]])
+    k = kpis_of(rec, scen)
+    assert k["funded_cost[FY2019/20]"] == pytest.approx(8_600)
+    assert k["funded_cost[FY2020/21]"] == pytest.approx(36_500)
+    assert k["funded_cost[FY2021/22]"] == pytest.approx(3_900)
+    assert k["outsourcing_cost[FY2019/20]"] == 1100.0
+    assert k["outsourcing_cost[FY2020/21]"] == 1500.0
+    assert k["outsourcing_cost[FY2021/22]"] == 0.0
+    # total 49,000 staff + 2,600 bought; one assessment, one autism diagnosis
+    assert k["cost_funded_total"] == pytest.approx(51_600)
+    assert k["cost_per_assessment_funded"] == pytest.approx(51_600)
+    assert k["cost_per_diagnosis"] == pytest.approx(51_600)
+    assert k["funded_cost_per_year"] == pytest.approx(49_000 * 365.25 / 490)
+
+
+def test_results_kpi_lookup():
+    results = asdsim.Results(scenario=scenario(), provenance={"replications": 1, "seed": 1},
+                             records=[make_record([child()])])
+    assert results.kpi("exit[waiting]") == 1.0
+    with pytest.raises(KeyError, match="no KPI 'nope'"):
+        results.kpi("nope")
+    page = results._repr_html_()
+    assert "<th>0</th>" not in page  # no index column
+    assert "–" in page  # NaN shown as a dash
