@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing of asdsim/analysis, asdsim/scenario and asdsim/model with mutmut 3.
 #
-#   scripts/mutation.sh [--workers N] [--here | --keep-tree] [--retest-survivors]
-#                       [analysis|scenario|model ...]
+#   scripts/mutation.sh [--workers N] [--nice N] [--here | --keep-tree] [--retest-survivors]
+#                       [--sample N [--sample-seed S]] [analysis|scenario|model ...]
 #
 # By default the committed tree (git HEAD) is exported to mutants/tree/ and mutated there, so
 # edits in progress are never mutated and the figure belongs to one commit (a new commit means
@@ -14,6 +14,13 @@
 # surviving mutants, keeping the other verdicts: the source and the other tests stay those of
 # the tree's commit (mutants/tree/.commit). Prints killed / total per package; list the survivors with
 # `cd mutants/tree && mutmut results` and show one with `mutmut show NAME`.
+# --sample N checks only a seeded random sample of N mutant names per package (drawn with
+# Python's random.Random(S).shuffle of the sorted names that `mutmut results --all true` lists
+# after mutant generation, first N taken; --sample-seed S, default 1), runs those not yet checked
+# in the tree with `mutmut run NAME...` (a larger N with the same seed extends the sample),
+# writes the names to mutants/tree/sample-PACKAGE-N-sS.txt and prints killed / sample with a
+# 95% Wilson interval (a "no tests" mutant counts as not killed). With --retest-survivors it
+# samples the package's survivors instead. --nice N runs mutmut under `nice -n N` (default 15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +29,9 @@ workers=1
 here=0
 keep=0
 retest=0
+sample=0
+seed=1
+niceness=15
 packages=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,8 +39,11 @@ while [ $# -gt 0 ]; do
     --here) here=1; shift ;;
     --keep-tree) keep=1; shift ;;
     --retest-survivors) retest=1; keep=1; shift ;;
+    --sample) sample=$2; shift 2 ;;
+    --sample-seed) seed=$2; shift 2 ;;
+    --nice) niceness=$2; shift 2 ;;
     analysis|scenario|model) packages+=("$1"); shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,8 +76,48 @@ fi
 cd "$tree"
 # property tests: a few fixed examples per mutant (see tests/hypothesis_profiles.py)
 export HYPOTHESIS_PROFILE=mutation
+mm() { nice -n "$niceness" mutmut "$@"; }
+
+# the mutants exist only after mutmut's generation (and stats) phase: a fresh export runs it
+# once with a filter that matches nothing, so their names can be listed and sampled
+mutmut results --all true > "$tree/mutmut-results.txt" 2>/dev/null || true
+if ! grep -q 'asdsim\.' "$tree/mutmut-results.txt"; then
+  echo "generating mutants and collecting test stats"
+  mm run --max-children "$workers" 'asdsim.__no_such_mutant__*' >/dev/null 2>&1 || true
+fi
+
 names=()
-if [ "$retest" = 1 ]; then
+if [ "$sample" -gt 0 ]; then
+  mutmut results --all true > "$tree/mutmut-results.txt" 2>/dev/null || true
+  for p in "${packages[@]}"; do
+    list=$tree/sample-$p-$sample-s$seed.txt
+    [ "$retest" = 1 ] && list=$tree/sample-$p-survivors-$sample-s$seed.txt
+    python - "$tree/mutmut-results.txt" "$p" "$sample" "$seed" "$retest" > "$list" <<'PY'
+import random
+import sys
+
+path, package, n, seed, retest = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+names = []
+for line in open(path, encoding="utf-8"):
+    name, sep, status = line.strip().rpartition(": ")
+    if sep and name.startswith(f"asdsim.{package}.") and (retest != "1" or status == "survived"):
+        names.append(name)
+names.sort()
+random.Random(seed).shuffle(names)  # the first N of one seed's order: a larger N extends a sample
+for name in names[:n]:
+    print(name)
+PY
+    echo "$p: $(wc -l < "$list") sampled names in ${list#"$root"/}"
+    # a sample keeps the verdicts the tree already has (so a larger N only runs the new names);
+    # a survivors' sample is rerun
+    while read -r name; do
+      if [ "$retest" = 1 ] || grep -qxF "    $name: not checked" "$tree/mutmut-results.txt"; then
+        names+=("$name")
+      fi
+    done < "$list"
+    echo "$p: ${#names[@]} to run so far"
+  done
+elif [ "$retest" = 1 ]; then
   for p in "${packages[@]}"; do
     while read -r name; do names+=("$name"); done < <(
       mutmut results 2>/dev/null | awk -F': ' -v p="asdsim.$p." \
@@ -74,26 +127,58 @@ if [ "$retest" = 1 ]; then
 else
   for p in "${packages[@]}"; do names+=("asdsim.$p.*"); done
 fi
-[ ${#names[@]} -eq 0 ] || mutmut run --max-children "$workers" "${names[@]}" || true
+[ ${#names[@]} -eq 0 ] || mm run --max-children "$workers" "${names[@]}" || true
+echo "mutmut run finished: $(date -u '+%F %H:%M:%S') UTC"
 
 mutmut results --all true > "$tree/mutmut-results.txt" 2>/dev/null || true
-python - "$tree/mutmut-results.txt" "${packages[@]}" <<'PY'
+lists=()
+if [ "$sample" -gt 0 ]; then
+  for p in "${packages[@]}"; do
+    if [ "$retest" = 1 ]; then lists+=("$tree/sample-$p-survivors-$sample-s$seed.txt")
+    else lists+=("$tree/sample-$p-$sample-s$seed.txt"); fi
+  done
+fi
+python - "$tree/mutmut-results.txt" "$(cat "$tree/.commit" 2>/dev/null || git rev-parse HEAD)" \
+  "${packages[@]}" ${lists[@]+"${lists[@]}"} <<'PY'
 import collections
+import math
 import sys
 
-path, packages = sys.argv[1], sys.argv[2:]
-counts = collections.defaultdict(collections.Counter)
+path, commit, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+packages = [a for a in args if "/" not in a]
+lists = dict(zip(packages, [a for a in args if "/" in a]))
+status_of = {}
 for line in open(path, encoding="utf-8"):
     name, sep, status = line.strip().rpartition(": ")
-    if not sep or not name.startswith("asdsim."):
-        continue
-    counts[name.split(".")[1]][status] += 1
-print(f"{'package':10s} {'killed':>7s} {'total':>6s} {'score':>6s}  other")
+    if sep and name.startswith("asdsim."):
+        status_of[name] = status
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion k / n."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+print(f"commit {commit[:10]}; killed = killed + timeout; 'no tests' counts as not killed")
+print(f"{'package':10s} {'killed':>7s} {'of':>6s} {'score':>6s}  {'95% Wilson':>14s}  other")
 for package in packages:
-    c = counts.get(package, collections.Counter())
-    total = sum(c.values())
+    if package in lists:
+        names = [n.strip() for n in open(lists[package], encoding="utf-8") if n.strip()]
+        what = f"sample of {len(names)} from {sum(n.startswith(f'asdsim.{package}.') for n in status_of)}"
+    else:
+        names = [n for n in status_of if n.startswith(f"asdsim.{package}.")]
+        what = "all mutants"
+    c = collections.Counter(status_of.get(n, "missing") for n in names)
+    checked = sum(v for k, v in c.items() if k not in ("not checked", "missing"))
     killed = c["killed"] + c["timeout"]
-    other = ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k not in ("killed", "timeout"))
-    score = f"{100 * killed / total:5.1f}%" if total else "    -"
-    print(f"{package:10s} {killed:7d} {total:6d} {score}  {other}")
+    other = ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k != "killed")
+    if checked:
+        lo, hi = wilson(killed, checked)
+        print(f"{package:10s} {killed:7d} {checked:6d} {100 * killed / checked:5.1f}%  "
+              f"[{100 * lo:4.1f}%, {100 * hi:4.1f}%]  {other} ({what})")
+    else:
+        print(f"{package:10s} {killed:7d} {checked:6d}     -  {'':14s}  {other} ({what})")
 PY
