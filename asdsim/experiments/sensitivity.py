@@ -30,7 +30,7 @@ from asdsim.analysis.stats import mean_ci
 from asdsim.errors import AsdsimError, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED, Progress, simulate
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
-from asdsim.scenario.schema import Scenario, number_at, parse_path
+from asdsim.scenario.schema import Scenario, number_at, parse_path, set_in, value_in
 
 DEFAULT_KPI = "assessment_started_within_3_months"
 DEFAULT_CHANGE = 0.2
@@ -83,12 +83,6 @@ class Sensitivity:
     """Inputs left out, and why."""
 
 
-def _with(data: Any, keys: tuple[str | int, ...], value: Any) -> None:
-    for key in keys[:-1]:
-        data = data[key]
-    data[keys[-1]] = value
-
-
 def _per_replication(results: Any, kpi: str) -> pd.Series:
     k = results.kpis_by_replication
     return k[k.kpi == kpi].set_index("replication").value.astype(float)
@@ -139,11 +133,11 @@ def sensitivity(scenario: Scenario | str | Path, kpi: str = DEFAULT_KPI,
         if why is not None or value is None or keys is None:
             raise AsdsimError(f"--vary {path}: {why}")
         sides = (value * (1 - how[1]), value * (1 + how[1])) if how[0] == "relative" else how[1:]
-        whole = isinstance(_get(data, keys), int)
+        whole = isinstance(value_in(data, keys), int)
         for side, new in zip(("low", "high"), sides, strict=True):
             new = round(new) if whole else float(new)
             changed = base.model_dump(mode="json")
-            _with(changed, keys, new)
+            set_in(changed, keys, new)
             try:
                 planned.append((path, side, new, value, scenario_from_dict(changed, name=path)))
             except ScenarioError as exc:
@@ -186,12 +180,6 @@ def sensitivity(scenario: Scenario | str | Path, kpi: str = DEFAULT_KPI,
     base_mean = float(baseline.mean()) if len(baseline) else math.nan
     return Sensitivity(scenario=base.name, kpi=kpi, unit=unit, baseline=base_mean, runs=runs,
                        ranking=ranking, replications=replications, seed=seed, skipped=skipped)
-
-
-def _get(data: Any, keys: tuple[str | int, ...]) -> Any:
-    for key in keys:
-        data = data[key]
-    return data
 
 
 def write_sensitivity(result: Sensitivity, out: str | Path, force: bool = False) -> Path:

@@ -17,7 +17,16 @@ import math
 import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from asdsim.scenario.base import (
     Date,
@@ -31,7 +40,12 @@ from asdsim.scenario.base import (
 )
 from asdsim.scenario.distributions import (
     Distribution,
+    Exponential,
     Fixed,
+    Gamma,
+    Lognormal,
+    Triangular,
+    Uniform,
 )
 
 if TYPE_CHECKING:
@@ -623,6 +637,33 @@ class ObservedPoint(Model):
         return self
 
 
+# ----------------------------------------------------------------------------------- uncertain
+
+HIGHEST_UNIFORM = 1.0 - 2.0**-53
+"""The largest uniform a draw can give (NumPy's ``random()`` is below 1 by one 53-bit step), so
+the value of an unbounded distribution at it is the largest value a draw can give."""
+
+
+def _range_is_uniform(value: object) -> object:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return {"dist": "uniform", "low": value[0], "high": value[1]}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    if not isinstance(value, dict):
+        raise PydanticCustomError("uncertain_type", "expected a range [low, high] or a "
+                                  "distribution such as {dist: uniform, low: 1.6, high: 2.4}")
+    return value
+
+
+UncertainInput = Annotated[
+    Annotated[Fixed | Exponential | Uniform | Lognormal | Gamma | Triangular,
+              Field(discriminator="dist")],
+    BeforeValidator(_range_is_uniform),
+]
+"""What is not known about one number: a range ``[low, high]`` (uniform), a distribution with a
+``dist`` key, or a plain number (no uncertainty)."""
+
+
 # ------------------------------------------------------------------------------------ scenario
 
 
@@ -666,6 +707,21 @@ class Scenario(Model):
     """Dotted paths of the numbers in this scenario that are assumptions rather than local data
     (``teams.mdt.staff.psychologist.wte``, ``demand.monthly_factors[7]``); each must name one
     number. ``asdsim sensitivity`` varies these by default."""
+    uncertain: dict[str, UncertainInput] = Field(default_factory=dict)
+    """What is not known about some assumed numbers: each key a path listed under ``assumed:``,
+    each value a range ``[low, high]`` (uniform) or a distribution (``{dist: triangular, low:
+    1.6, mode: 2, high: 2.4}``). Every value the distribution can give must be valid for the field.
+    The scenario runs with the numbers as written unless inputs are drawn (``asdsim run
+    --draw-inputs``), when each replication draws its own (docs/uncertainty.md)."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # ``uncertain`` is left out while empty, so a scenario without it keeps the content
+        # hash and resolved file it had before the field existed
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("uncertain", True):
+            del data["uncertain"]
+        return data
 
     @property
     def horizon_days(self) -> float:
@@ -777,9 +833,59 @@ class Scenario(Model):
                 add("assumed", i, f"{text!r}: {why}")
             elif text in self.assumed[:i]:
                 add("assumed", i, f"{text!r} is listed twice")
+        problems.extend(self._uncertain_problems())
         if problems:
             raise FieldProblems(problems)
         return self
+
+    def _uncertain_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Problems of ``uncertain``: a path that names no number, is not listed under
+        ``assumed:``, or whose distribution can give a value the scenario refuses (checked by
+        validating the scenario at the lowest and the highest value a draw can give)."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if not self.uncertain:
+            return problems
+        assumed = {canonical_path(p) for p in self.assumed if parse_path(p) is not None}
+        data = self.model_dump(mode="json")
+        data.pop("uncertain", None)
+        seen: dict[str, str] = {}
+        for text, dist in self.uncertain.items():
+            why = number_at(self, text)[1]
+            if why is not None:
+                problems.append((("uncertain", text), f"{text!r}: {why}"))
+                continue
+            canon = canonical_path(text)
+            if canon == "horizon_weeks":
+                problems.append((("uncertain", text), "the horizon must be the same in every "
+                                 "replication; it cannot be uncertain"))
+                continue
+            if canon in seen:
+                problems.append((("uncertain", text), f"{text!r} names the same number as "
+                                 f"{seen[canon]!r}"))
+                continue
+            seen[canon] = text
+            if canon not in assumed:
+                problems.append((("uncertain", text), f"{text!r} is not listed under assumed:; an "
+                                 "uncertain input is an assumption, so add it there"))
+                continue
+            keys = parse_path(text) or ()
+            whole = isinstance(value_in(data, keys), int)
+            for end, u in (("lowest", 0.0), ("highest", HIGHEST_UNIFORM)):
+                value = float(dist.quantile(u))
+                changed = json_copy(data)
+                set_in(changed, keys, round(value) if whole else value)
+                try:
+                    Scenario.model_validate(changed)
+                except ValidationError as exc:
+                    first = exc.errors(include_url=False)[0]
+                    field = "".join(f"[{k}]" if isinstance(k, int) else f".{k}"
+                                    for k in first["loc"]).lstrip(".")
+                    reason = str(first.get("msg", "")).removeprefix("Value error, ")
+                    problems.append((("uncertain", text), (
+                        f"the {end} value a draw can give, {value:.6g}, is refused ({field}: "
+                        f"{reason}); narrow the range or choose another distribution")))
+                    break
+        return problems
 
     def _peak_referrals_per_week(self) -> float:
         """An upper bound on the weekly referral rate over the horizon (inf if it overflows)."""
@@ -819,6 +925,41 @@ def parse_path(text: str) -> tuple[str | int, ...] | None:
         keys.append(int(name) if name.isdigit() else name)
         keys.extend(int(i) for i in re.findall(r"\[(\d+)\]", indices))
     return tuple(keys)
+
+
+def canonical_path(text: str) -> str:
+    """The one spelling of a dotted field path (``demand.monthly_factors.7`` and ``demand.
+    monthly_factors[7]`` are both ``demand.monthly_factors[7]``); the text as given when it is
+    not a path."""
+    keys = parse_path(text)
+    if keys is None:
+        return text
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+
+
+def value_in(data: object, keys: tuple[str | int, ...]) -> object:
+    """The value at ``keys`` in nested plain data (a dumped scenario)."""
+    for key in keys:
+        data = data[key]  # type: ignore[index]
+    return data
+
+
+def set_in(data: object, keys: tuple[str | int, ...], value: object) -> None:
+    """Set the value at ``keys`` in nested plain data (a dumped scenario), in place."""
+    for key in keys[:-1]:
+        data = data[key]  # type: ignore[index]
+    data[keys[-1]] = value  # type: ignore[index]
+
+
+def json_copy(data: dict[str, object]) -> dict[str, object]:
+    """A deep copy of plain JSON-like data (dicts, lists, numbers and text)."""
+    def copy(item: object) -> object:
+        if isinstance(item, dict):
+            return {k: copy(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [copy(v) for v in item]
+        return item
+    return copy(data)  # type: ignore[return-value]
 
 
 def number_at(scenario: Scenario, text: str) -> tuple[float | None, str | None]:
