@@ -21,6 +21,7 @@ from asdsim.analysis import cohorts
 from asdsim.analysis.cohorts import count_within
 from asdsim.analysis.kpis import kpi_table, per_replication_kpis
 from asdsim.analysis.record import ReplicationRecord
+from asdsim.analysis.uncertainty import uncertainty_table
 from asdsim.analysis.validation import validation_table
 from asdsim.model.child import MILESTONES
 from asdsim.scenario.schema import Scenario
@@ -93,11 +94,33 @@ class Results:
         Seed, replications, version, scenario hash, wall time and software versions.
     records
         Raw per-replication arrays (the tables are built from these on first use).
+    inputs
+        With drawn inputs: one row per replication and uncertain input (``replication``,
+        ``path``, ``value``); None when the inputs were fixed.
+    fixed_kpis_by_replication
+        With drawn inputs: every KPI of the same replications run with the inputs as written
+        (as :attr:`kpis_by_replication`); None when the inputs were fixed.
     """
 
     scenario: Scenario
     provenance: dict[str, Any]
     records: list[ReplicationRecord] = field(repr=False)
+    inputs: pd.DataFrame | None = field(default=None, repr=False)
+    fixed_kpis_by_replication: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def drawn(self) -> bool:
+        """Whether the uncertain inputs were drawn per replication."""
+        return self.inputs is not None
+
+    @cached_property
+    def uncertainty(self) -> pd.DataFrame | None:
+        """With drawn inputs: each KPI with fixed inputs (run-to-run randomness alone) and with
+        drawn inputs (both), and the share of the spread from what is not known (see
+        :mod:`asdsim.analysis.uncertainty`); None when the inputs were fixed."""
+        if self.fixed_kpis_by_replication is None:
+            return None
+        return uncertainty_table(self.fixed_kpis_by_replication, self.kpis_by_replication)
 
     @cached_property
     def patients(self) -> pd.DataFrame:

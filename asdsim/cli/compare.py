@@ -24,6 +24,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--baseline", metavar="NAME",
                         help="baseline scenario: its name or file (default: the first)")
     parser.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    parser.add_argument("--draw-inputs", action="store_true",
+                        help="draw each scenario's uncertain: inputs per replication (an input "
+                             "scenarios share gets the same draw in each), and state the spread "
+                             "from what is not known apart (docs/uncertainty.md)")
     add_simulation_options(parser)
     parser.set_defaults(func=command)
 
@@ -45,7 +49,7 @@ def command(args: argparse.Namespace) -> int:
     check_destination(folder, args.force, inputs)
     with progress_bar("simulating scenarios") as update:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,
-                             args.baseline, update)
+                             args.baseline, update, "drawn" if args.draw_inputs else "fixed")
     write_comparison(comparison, folder, force=args.force, command=args.argv, inputs=inputs)
     out(f"baseline: {comparison.baseline}")
     for line in summarise(comparison).lines(width=100):

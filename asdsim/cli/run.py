@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import asdsim
-from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
+from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
 from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
 
 
@@ -21,6 +21,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("scenario", help="scenario YAML file")
     parser.add_argument("--out", metavar="DIR", help="output folder (default results/<file name>)")
     parser.add_argument("--csv", action="store_true", help="write patients.csv instead of Parquet")
+    parser.add_argument("--draw-inputs", action="store_true",
+                        help="draw the scenario's uncertain: inputs per replication, and state the "
+                             "spread from what is not known apart from run-to-run randomness "
+                             "(runs the replications twice; docs/uncertainty.md)")
     add_simulation_options(parser)
     parser.set_defaults(func=command)
 
@@ -34,11 +38,16 @@ def command(args: argparse.Namespace) -> int:
         err(f"asdsim run: {problem}")
         return EXIT_USAGE
     scenario = asdsim.load_scenario(args.scenario)
+    if args.draw_inputs and not scenario.uncertain:
+        err(f"asdsim run: --draw-inputs: scenario {scenario.name!r} gives no uncertain: inputs to "
+            "draw (see docs/uncertainty.md)")
+        return EXIT_INVALID
     folder = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
     inputs = scenario_inputs(args.scenario, scenario)
     check_destination(folder, args.force, inputs)  # before the simulation, not after it
     with progress_bar(f"simulating {scenario.name}") as update:
-        results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update)
+        results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update,
+                                  inputs="drawn" if args.draw_inputs else "fixed")
     write_run(results, folder, force=args.force, csv=args.csv, command=args.argv, inputs=inputs)
     out(f"{scenario.name}: {results.provenance['replications']} replications in "
         f"{results.provenance['wall_seconds']:.1f} s")

@@ -8,14 +8,14 @@ from pathlib import Path
 from asdsim.analysis.paired import Comparison, paired_table
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError, Problem, ScenarioError
-from asdsim.experiments.runner import DEFAULT_SEED, Progress, simulate
+from asdsim.experiments.runner import DEFAULT_SEED, Inputs, Progress, simulate
 from asdsim.scenario.loading import load_scenario
 from asdsim.scenario.schema import Scenario
 
 
 def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
             seed: int = DEFAULT_SEED, jobs: int = 1, baseline: str | None = None,
-            progress: Progress | None = None) -> Comparison:
+            progress: Progress | None = None, inputs: Inputs = "fixed") -> Comparison:
     """Run scenarios with common random numbers and compare them with a baseline.
 
     Parameters
@@ -28,13 +28,18 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
         Name (or file) of the baseline scenario; the first one by default.
     progress
         Called as ``progress(done, total)`` over all replications of all scenarios.
+    inputs
+        As for :func:`asdsim.simulate`: ``"drawn"`` draws each scenario's uncertain inputs per
+        replication; an input two scenarios share, with the same distribution, gets the same
+        value in the same replication of both, so the paired differences compare like with like.
 
     Raises
     ------
     ScenarioError
         When any scenario file is invalid (with the problems of every file).
     AsdsimError
-        When no scenario is given, two share a name, or the baseline is not among them.
+        When no scenario is given, two share a name, the baseline is not among them, or inputs
+        are to be drawn and no scenario gives any uncertain input.
     """
     if not scenarios:
         raise AsdsimError("compare needs at least one scenario")
@@ -59,15 +64,21 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
         if len(where) > 1:
             raise AsdsimError(f"scenario name {name!r} is used by {' and '.join(where)}; names must "
                               "be unique to compare (change 'name:' in all but one)")
+    if inputs == "drawn" and not any(s.uncertain for s in loaded):
+        raise AsdsimError("inputs are to be drawn, but no scenario gives uncertain: inputs "
+                          "(see docs/uncertainty.md)")
     chosen = names[0] if baseline is None else _baseline_name(baseline, sources, names)
     results: dict[str, Results] = {}
-    total = replications * len(loaded)
-    for i, scenario in enumerate(loaded):
-        def step(done: int, _total: int, offset: int = i * replications) -> None:
+    drawn = inputs == "drawn"
+    total = sum(replications * (2 if drawn and s.uncertain else 1) for s in loaded)
+    offset = 0
+    for scenario in loaded:
+        def step(done: int, _total: int, offset: int = offset) -> None:
             if progress:
                 progress(offset + done, total)
 
-        results[scenario.name] = simulate(scenario, replications, seed, jobs, step)
+        results[scenario.name] = simulate(scenario, replications, seed, jobs, step, inputs)
+        offset += replications * (2 if drawn and scenario.uncertain else 1)
     return Comparison(results=results, baseline=chosen, table=paired_table(results, chosen))
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,13 @@ from asdsim.experiments.backends import TaskFailed, make_backend
 from asdsim.model.pathway import Pathway
 from asdsim.scenario.loading import load_scenario, scenario_hash
 from asdsim.scenario.schema import Scenario
+from asdsim.scenario.uncertainty import inputs_table, replication_scenario
 
 DEFAULT_SEED = 12345
 Progress = Callable[[int, int], None]
+Inputs = Literal["fixed", "drawn"]
+"""How a run treats a scenario's ``uncertain:`` inputs: ``fixed`` runs every replication with
+the numbers as written; ``drawn`` gives each replication its own draw of them."""
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationRecord:
@@ -40,6 +45,13 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Replicat
     out = record(pathway, replication)
     out.wall_seconds = time.perf_counter() - started
     return out
+
+
+def run_drawn_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationRecord:
+    """Run one replication with its own draw of the scenario's uncertain inputs (see
+    :mod:`asdsim.scenario.uncertainty`); the draw depends only on the seed, the replication and
+    each input's path, so any process makes the same one."""
+    return run_replication(replication_scenario(scenario, seed, replication), seed, replication)
 
 
 BYTES_PER_CHILD = 1024
@@ -88,8 +100,10 @@ def check_run_size(scenario: Scenario, replications: int, seed: int) -> None:
 
 
 def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int = 1,
-                     progress: Progress | None = None) -> list[ReplicationRecord]:
-    """Run replications ``0 .. replications-1``, in ``jobs`` processes, in replication order."""
+                     progress: Progress | None = None,
+                     inputs: Inputs = "fixed") -> list[ReplicationRecord]:
+    """Run replications ``0 .. replications-1``, in ``jobs`` processes, in replication order
+    (with ``inputs="drawn"``, each with its own draw of the uncertain inputs)."""
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
     if jobs < 1:
@@ -97,7 +111,8 @@ def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int
     check_run_size(scenario, replications, seed)
     records: dict[int, ReplicationRecord] = {}
     try:
-        one = partial(run_replication, scenario, seed)
+        run = run_drawn_replication if inputs == "drawn" and scenario.uncertain else run_replication
+        one = partial(run, scenario, seed)
         with make_backend(min(jobs, replications)) as backend:
             for r, rec in backend.map_unordered(one, range(replications)):
                 records[r] = rec
@@ -110,7 +125,7 @@ def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int
 
 def simulate(scenario: Scenario | str | Path, replications: int = 10,
              seed: int = DEFAULT_SEED, jobs: int = 1,
-             progress: Progress | None = None) -> Results:
+             progress: Progress | None = None, inputs: Inputs = "fixed") -> Results:
     """Simulate a scenario.
 
     Parameters
@@ -126,18 +141,47 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
         Worker processes; the tables do not depend on it.
     progress
         Called as ``progress(done, total)`` after each replication (the CLI draws a bar).
+    inputs
+        ``"fixed"`` (the default): the scenario's numbers as written. ``"drawn"``: each
+        replication draws the scenario's ``uncertain:`` inputs (seeded by the seed, the
+        replication and each input's path), so the tables reflect what is not known as well as
+        run-to-run randomness; the same replications are also run with fixed inputs, to state
+        the two apart (``Results.uncertainty``), and the draws are in ``Results.inputs``. A
+        scenario with nothing uncertain runs as with ``"fixed"``.
 
     Returns
     -------
     Results
         Patient, weekly and KPI tables, the scenario and the run's provenance.
+
+    Raises
+    ------
+    ValueError
+        When ``inputs`` is neither ``"fixed"`` nor ``"drawn"``.
     """
     from asdsim import __version__
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    if inputs not in ("fixed", "drawn"):
+        raise ValueError(f"inputs must be 'fixed' or 'drawn', got {inputs!r}")
+    drawn = inputs == "drawn" and bool(scenario.uncertain)
     started = time.perf_counter()
-    records = run_replications(scenario, replications, seed, jobs, progress)
+    fixed_kpis = None
+    if drawn:  # both runs share the seed: the same children and luck, fixed then drawn inputs
+        def half(offset: int) -> Progress:
+            def update(done: int, _total: int) -> None:
+                if progress:
+                    progress(offset + done, 2 * replications)
+            return update
+
+        fixed = Results(scenario=scenario, provenance={},
+                        records=run_replications(scenario, replications, seed, jobs, half(0)))
+        fixed_kpis = fixed.kpis_by_replication
+        del fixed
+        records = run_replications(scenario, replications, seed, jobs, half(replications), "drawn")
+    else:
+        records = run_replications(scenario, replications, seed, jobs, progress)
     provenance = {
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
@@ -152,4 +196,10 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
         "numpy": np.__version__, "pandas": pd.__version__, "scipy": scipy.__version__,
         "simpy": simpy.__version__, "cpu_count": os.cpu_count(),
     }
-    return Results(scenario=scenario, provenance=provenance, records=records)
+    if not drawn:
+        return Results(scenario=scenario, provenance=provenance, records=records)
+    provenance["inputs"] = "drawn"
+    provenance["uncertain_inputs"] = list(scenario.uncertain)
+    return Results(scenario=scenario, provenance=provenance, records=records,
+                   inputs=inputs_table(scenario, seed, replications),
+                   fixed_kpis_by_replication=fixed_kpis)

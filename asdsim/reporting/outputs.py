@@ -214,6 +214,24 @@ def _json(path: Path, data: Any) -> None:
     _text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _drawn_inputs(runs: dict[str, Results], tmp: Path) -> None:
+    """``inputs.csv`` (the inputs each replication drew) and ``uncertainty.csv`` (each KPI with
+    fixed and with drawn inputs, and the share of its spread from what is not known), for runs
+    whose inputs were drawn (nothing otherwise); a ``scenario`` column when there are several."""
+    drawn = {name: res for name, res in runs.items() if res.drawn}
+    if not drawn:
+        return
+    several = len(runs) > 1
+
+    def table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(scenario=name)[["scenario", *frame.columns]] if several else frame
+
+    _csv(pd.concat([table(n, r.inputs) for n, r in drawn.items() if r.inputs is not None],
+                   ignore_index=True), tmp / "inputs.csv")
+    _csv(pd.concat([table(n, r.uncertainty) for n, r in drawn.items() if r.uncertainty is not None],
+                   ignore_index=True), tmp / "uncertainty.csv")
+
+
 def write_run(results: Results, out: Path, force: bool = False, csv: bool = False,
               command: list[str] | None = None, inputs: Sequence[Path | str] = ()) -> Path:
     """Write one scenario's results folder, all at once.
@@ -221,7 +239,8 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
     Files: ``kpis.csv``, ``patients.parquet`` (``patients.csv`` with ``csv``), ``weekly.csv``,
     ``staff_weekly.csv``, ``wte.csv`` (funded WTE by team and staff group), ``charts/*.png``,
     ``report.html``, ``scenario.resolved.yaml`` (after ``extends:``) and ``provenance.json``
-    (with ``command``, the command line that ran).
+    (with ``command``, the command line that ran); with drawn inputs also ``inputs.csv`` and
+    ``uncertainty.csv``.
 
     Raises
     ------
@@ -237,6 +256,7 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
         _csv(results.weekly, tmp / "weekly.csv")
         _csv(results.staff_weekly, tmp / "staff_weekly.csv")
         runs = {results.scenario.name: results}
+        _drawn_inputs(runs, tmp)
         _csv(wte_table(runs), tmp / "wte.csv")
         _text(tmp / "scenario.resolved.yaml", scenario_to_yaml(results.scenario))
         _json(tmp / "provenance.json", {**results.provenance, "command": command or []})
@@ -254,7 +274,8 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
     ``incremental_cost.csv`` (extra funded cost per extra child started within 3 months against
     the baseline, with its 95% CI), ``charts/*.png``, ``report.html``, ``scenarioN.resolved.yaml``
     (N in the order given) and ``provenance.json`` (baseline, command, each scenario's
-    provenance and resolved file).
+    provenance and resolved file); with drawn inputs also ``inputs.csv`` and
+    ``uncertainty.csv``, each with a ``scenario`` column.
 
     Raises
     ------
@@ -263,6 +284,7 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
     """
     with atomic_folder(out, force, inputs) as tmp:
         _csv(comparison.table, tmp / "comparison.csv")
+        _drawn_inputs(comparison.results, tmp)
         _csv(wte_table(comparison.results), tmp / "wte.csv")
         if len(comparison.results) > 1:
             _csv(incremental_table(comparison.results, comparison.baseline),
