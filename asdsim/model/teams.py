@@ -239,14 +239,14 @@ class TeamRunner:
             p = self.uncertain_probability
             if self.young is not None and child.age_at(day) < self.young.under_years:
                 p = self.young.uncertain_probability
-            if p > 0 and float(self.u_outcome[child.id, 0]) < p:
+            if p > 0 and self.u_outcome.item(child.id, 0) < p:
                 child.outcome = "uncertain"
                 case.plan = case.plan[: index + 1] + self.uncertain + case.plan[index + 1:]
                 case.decide_at = index + len(self.uncertain)
                 return
         elif index != case.decide_at:
             return
-        child.outcome = self.definite_outcome(float(self.u_outcome[child.id, 1]))
+        child.outcome = self.definite_outcome(self.u_outcome.item(child.id, 1))
         child.diagnosis_day = day
 
     def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -271,6 +271,7 @@ class ClinicTeam(TeamRunner):
         self.weeks = available.shape[1]
         self.horizon_weeks = team.booking_horizon_weeks
         self.pending: list[Case] = []
+        self._needs_cache: dict[tuple[int, float], tuple[tuple[int, float, float], ...]] = {}
         self.env.process(self._weekly_booking())
 
     def _weekly_booking(self):
@@ -310,47 +311,64 @@ class ClinicTeam(TeamRunner):
         bookings: list[Booking] = []
         deferred = math.nan
         day = earliest
+        horizon, weeks = self.horizon_weeks, self.weeks
         for index in range(start, len(plan)):
             step = plan[index]
             if index > start:
                 day += step.min_gap_days
-            first_week = max(now_week, int(day // 7.0))
+            first_week = int(day // 7.0)
+            if first_week < now_week:
+                first_week = now_week
             # the first step within the horizon from now; each later one within the horizon
             # from its own earliest day, so a started assessment cannot be spread out forever
-            last_week = min((now_week if index == start else first_week) + self.horizon_weeks,
-                            self.weeks)
+            last_week = (now_week if index == start else first_week) + horizon
+            if last_week > weeks:
+                last_week = weeks
+            needs = self._needs(step, factor)
             parts: list[tuple[int, int, float]] = []
-            if step.joint:
-                for w in range(first_week, last_week):
-                    if all(remaining[g][w] >= h * factor - EPS for g, h in step.needs):
-                        parts = [(g, w, h * factor) for g, h in step.needs]
-                        break
+            if not needs:
+                pass  # a step that needs no hours books nothing (as the joint rule always did)
+            elif step.joint:
+                week = _first_common_week(remaining, needs, first_week, last_week)
+                if week >= 0:
+                    parts = [(g, week, hours) for g, hours, _ in needs]
             else:
-                for g, h in step.needs:
-                    row = remaining[g]
-                    for w in range(first_week, last_week):
-                        if row[w] >= h * factor - EPS:
-                            parts.append((g, w, h * factor))
-                            break
-                    else:
+                for g, hours, threshold in needs:
+                    week = _first_week(remaining[g], threshold, first_week, last_week)
+                    if week < 0:
                         parts = []
                         break
+                    parts.append((g, week, hours))
             if not parts:
                 if index == start:
                     self._give_back(bookings, -1)
                     return False
                 deferred = day
                 break
-            for g, w, h in parts:
-                remaining[g][w] -= h
-            day = self._session_day(case, index, max(w for _, w, _ in parts), max(day, now))
+            last = -1
+            for g, w, hours in parts:
+                remaining[g][w] -= hours
+                if w > last:
+                    last = w
+            day = self._session_day(case, index, last, day if day > now else now)
             bookings.append(Booking(index, parts, day))
         case.booked.extend(bookings)
+        timeout = self.env.timeout
         for booking in bookings:
-            self.env.timeout(booking.day - now).callbacks.append(self._attender(case, booking))
-        if not math.isnan(deferred):
+            timeout(booking.day - now).callbacks.append(self._attender(case, booking))
+        if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
         return True
+
+    def _needs(self, step: CompiledStep, factor: float) -> tuple[tuple[int, float, float], ...]:
+        """(group, hours, least hours left that will do) of each group a step needs, for a
+        child's hours factor; cached per step and factor."""
+        key = (id(step), factor)
+        needs = self._needs_cache.get(key)
+        if needs is None:
+            needs = tuple((g, h * factor, h * factor - EPS) for g, h in step.needs)
+            self._needs_cache[key] = needs
+        return needs
 
     def _session_day(self, case: Case, index: int, week: int, earliest: float) -> float:
         """When in its week a booked step falls: spread over the week's working days (the first
@@ -522,6 +540,35 @@ class CaseloadTeam(TeamRunner):
         week_starts = 7.0 * np.arange(weeks)
         current = slot_days[np.searchsorted(change_days, week_starts, side="right") - 1]
         return current, _busy_per_week(self.cases, weeks)
+
+
+def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:
+    """The first week in ``[first, last)`` whose hours left reach ``threshold``, or -1."""
+    for w in range(first, last):
+        if row[w] >= threshold:
+            return w
+    return -1
+
+
+def _first_common_week(remaining: list[list[float]], needs: tuple[tuple[int, float, float], ...],
+                       first: int, last: int) -> int:
+    """The first week in ``[first, last)`` in which every group in ``needs`` has the hours, or -1.
+
+    Each group in turn moves the candidate week on to its own next week with the hours; a
+    candidate that no group moves is the answer.
+    """
+    week = first
+    while week < last:
+        for g, _, threshold in needs:
+            row = remaining[g]
+            if row[week] < threshold:
+                week += 1
+                while week < last and row[week] < threshold:
+                    week += 1
+                break
+        else:
+            return week
+    return -1
 
 
 def _weekly_sum(days: np.ndarray, values: np.ndarray, weeks: int) -> np.ndarray:
