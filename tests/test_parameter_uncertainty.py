@@ -267,3 +267,26 @@ def test_run_with_drawn_inputs_writes_inputs_and_uncertainty_csv(tmp_path, capsy
     capsys.readouterr()
     assert main(["run", str(plain), "--draw-inputs", "--out", str(tmp_path / "p")]) == 1
     assert "gives no uncertain: inputs" in capsys.readouterr().err
+
+
+def test_the_summary_and_report_state_the_two_sources_apart():
+    from asdsim.reporting.report import render_report
+    from asdsim.reporting.summary import summarise
+
+    drawn = asdsim.simulate(scenario({WTE: [0.6, 1.6]}), replications=4, seed=2, inputs="drawn")
+    (design,) = summarise(drawn).designs
+    last = design.sentences[-1]
+    u = drawn.uncertainty.set_index("kpi").loc[KPI]
+    assert last.startswith("With the 1 uncertain input drawn from its stated range in each")
+    assert f"about {round(100 * u.unknown_share)}% of the spread between replications comes from " \
+           "what is not known about the inputs" in last
+    figure = design.figures[-1]  # the drawn figure is the KPI table's
+    row = drawn.kpis.set_index("kpi").loc[KPI]
+    assert (figure.kpi, figure.mean, figure.ci_low) == (KPI, row["mean"], row.ci_low)
+    html = render_report({"bottleneck": drawn}, {})
+    assert 'id="uncertainty-table"' in html and f"<code>{WTE}</code>" in html
+    assert "uniform from 0.6 to 1.6" in html
+
+    fixed = asdsim.simulate(scenario({WTE: [0.6, 1.6]}), replications=2, seed=2)
+    assert "uncertain input" not in " ".join(summarise(fixed).designs[0].sentences)
+    assert 'id="uncertainty-table"' not in render_report({"bottleneck": fixed}, {})

@@ -33,6 +33,7 @@ from asdsim.reporting.summary import (
 from asdsim.reporting.summary import label as kpi_label
 from asdsim.reporting.summary import unit as kpi_unit
 from asdsim.reporting.tables import ALL_TEAMS, TOTAL, incremental_table, wte_table
+from asdsim.scenario.schema import canonical_path
 
 HEADLINE_KPIS = [
     HEADLINE, "first_appointment_within_13_weeks", "assessment_started_wait_median",
@@ -148,6 +149,53 @@ def incremental_rows(results: dict[str, Results], baseline: str) -> list[dict[st
     return rows
 
 
+UNCERTAINTY_KPIS = [k for k in HEADLINE_KPIS if k not in (COST_PER_YEAR, OUTSOURCING_PER_YEAR)]
+"""Rows of the uncertainty table (the per-year costs are the funded totals divided by years)."""
+
+
+def describe_distribution(dist: Any) -> str:
+    """An uncertain input's distribution in words: ``uniform from 0.6 to 1.6``."""
+    kind = dist.dist
+    if kind == "uniform":
+        return f"uniform from {dist.low:g} to {dist.high:g}"
+    if kind == "triangular":
+        return f"triangular from {dist.low:g} to {dist.high:g}, most likely {dist.mode:g}"
+    if kind in ("lognormal", "gamma"):
+        return f"{kind} with mean {dist.mean:g} and standard deviation {dist.sd:g}"
+    if kind == "exponential":
+        return f"exponential with mean {dist.mean:g}"
+    return f"fixed at {dist.value:g}"
+
+
+def uncertainty_rows(results: dict[str, Results]) -> dict[str, list[dict[str, Any]]]:
+    """For runs with drawn inputs: ``inputs`` (each uncertain input, its distribution and the
+    values drawn) and ``kpis`` (each headline KPI with fixed and with drawn inputs, and the
+    share of its spread from what is not known); both empty when no inputs were drawn."""
+    inputs, kpis = [], []
+    for name, res in results.items():
+        if res.uncertainty is None or res.inputs is None:
+            continue
+        for path, dist in res.scenario.uncertain.items():
+            values = res.inputs[res.inputs.path == canonical_path(path)].value
+            drawn = (f"{values.min():.4g} to {values.max():.4g}" if len(values) else "–")
+            inputs.append({"scenario": name, "path": path, "dist": describe_distribution(dist),
+                           "drawn": drawn})
+        table = res.uncertainty.set_index("kpi")
+        for kpi in UNCERTAINTY_KPIS:
+            if kpi not in table.index or pd.isna(table.loc[kpi, "drawn_mean"]):
+                continue
+            r = table.loc[kpi]
+            unit = str(r["unit"])
+            kpis.append({
+                "scenario": name, "kpi": kpi, "label": kpi_label(kpi),
+                "unit": _fmt.unit_name(unit),
+                "fixed": _fmt.estimate(r.fixed_mean, r.fixed_ci_low, r.fixed_ci_high, unit),
+                "drawn": _fmt.estimate(r.drawn_mean, r.drawn_ci_low, r.drawn_ci_high, unit),
+                "share": "–" if pd.isna(r.unknown_share) else _fmt.percent(r.unknown_share, 0),
+            })
+    return {"inputs": inputs, "kpis": kpis}
+
+
 VALIDATION_MEASURES = {
     "open_referrals": ("open referrals", "children"),
     "awaiting_assessment": ("waiting for assessment", "children"),
@@ -237,6 +285,7 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
         summary=_summary_context(summary),
         kpi_rows=kpi_rows(results, summary), diff_rows=diff_rows,
         wte_rows=wte_rows(results), validation_rows=validation_rows(results),
+        uncertainty=uncertainty_rows(results),
         incremental_rows=incremental_rows(results, baseline) if compared and baseline else [],
         method=method_sections(results),
         charts=[{"name": name, "title": CHART_TITLES.get(name.split("_")[0] if name.startswith(
@@ -248,4 +297,5 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
     )
 
 
-__all__ = ["fmt", "incremental_rows", "kpi_rows", "render_report", "validation_rows", "wte_rows"]
+__all__ = ["describe_distribution", "fmt", "incremental_rows", "kpi_rows", "render_report",
+           "uncertainty_rows", "validation_rows", "wte_rows"]

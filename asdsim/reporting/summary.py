@@ -249,8 +249,50 @@ def _quarter_range(q: str) -> str:
     return f"{period.start_time:%b}-{period.end_time:%b %Y}"
 
 
+def uncertainty_sentence(name: str, uncertainty: pd.DataFrame, scenario: Scenario,
+                         kpis: pd.DataFrame | None = None) -> tuple[Part, ...] | None:
+    """The sentence stating the two sources of spread in the headline KPI, for a run with drawn
+    inputs (None when the table has no headline row).
+
+    Parameters
+    ----------
+    name
+        The design's name.
+    uncertainty
+        ``Results.uncertainty`` (see :mod:`asdsim.analysis.uncertainty`).
+    scenario
+        Its scenario: the uncertain inputs and the cohort.
+    kpis
+        Its KPI table; the figure with drawn inputs is the table's (they are the same numbers).
+    """
+    table = uncertainty.set_index("kpi")
+    if HEADLINE not in table.index or pd.isna(table.loc[HEADLINE, "drawn_mean"]):
+        return None
+    r = table.loc[HEADLINE]
+    drawn = _stated(name, kpis.set_index("kpi"), HEADLINE) if kpis is not None else None
+    if drawn is None:
+        drawn = Stated(name, HEADLINE, float(r.drawn_mean), float(r.drawn_ci_low),
+                       float(r.drawn_ci_high), "share",
+                       fmt.estimate(r.drawn_mean, r.drawn_ci_low, r.drawn_ci_high, "share", True))
+    fixed = fmt.estimate(r.fixed_mean, r.fixed_ci_low, r.fixed_ci_high, "share", True)
+    count = len(scenario.uncertain)
+    inputs = f"{count} uncertain input{'s' if count != 1 else ''}"
+    share = r.unknown_share
+    if pd.isna(share):
+        split = "; too few replications to tell how much of the spread comes from each source."
+    else:
+        split = (f"; about {fmt.percent(share, 0)} of the spread between replications comes from "
+                 f"what is not known about the inputs, and {fmt.percent(1.0 - share, 0)} from "
+                 "run-to-run randomness.")
+    ranges = "their stated ranges" if count != 1 else "its stated range"
+    return (f"With the {inputs} drawn from {ranges} in each replication, ", drawn,
+            f" of children {cohort_words(scenario)} had their assessment started within 3 months, "
+            f"against {fixed} with the inputs as written{split}")
+
+
 def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
-                     level: float = DEFAULT_LEVEL) -> DesignSummary:
+                     level: float = DEFAULT_LEVEL,
+                     uncertainty: pd.DataFrame | None = None) -> DesignSummary:
     """Summarise one design from its KPI table.
 
     Parameters
@@ -263,6 +305,10 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         Its scenario (dates and the run's length).
     level
         The share of a quarter's referrals that must start assessment within 3 months.
+    uncertainty
+        ``Results.uncertainty`` of a run with drawn inputs: adds a sentence stating how much of
+        the headline KPI's spread comes from what is not known (see
+        :func:`uncertainty_sentence`).
     """
     if not 0 < level <= 1:
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
@@ -330,6 +376,10 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         else:
             sentence += [" and no outsourcing"]
         parts.append((*sentence, "."))
+    if uncertainty is not None:
+        stated = uncertainty_sentence(name, uncertainty, scenario, kpis)
+        if stated is not None:
+            parts.append(stated)
     return DesignSummary(name, level, meets_from is not None, meets_from, certain, last,
                          quarter_share, open_ref, annual, posts, outsourcing, tuple(parts))
 
@@ -389,10 +439,11 @@ def summarise(results: Results | Mapping[str, Results] | Comparison,
             incremental = _incremental(results)
     else:
         runs = results
-    designs = tuple(summarise_design(name, res.kpis, res.scenario, level)
+    designs = tuple(summarise_design(name, res.kpis, res.scenario, level, res.uncertainty)
                     for name, res in runs.items())
     return Summary(designs, level, baseline, incremental)
 
 
 __all__ = ["DEFAULT_LEVEL", "DERIVED", "DesignSummary", "IncrementalSummary", "Stated", "Summary",
-           "derived_kpis", "label", "summarise", "summarise_design", "unit", "years"]
+           "derived_kpis", "label", "summarise", "summarise_design", "uncertainty_sentence", "unit",
+           "years"]
