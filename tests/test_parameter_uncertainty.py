@@ -212,6 +212,18 @@ def test_a_bottleneck_range_widens_the_interval_and_an_input_with_no_effect_does
     assert n.unknown_share == 0.0 and n.drawn_ci_low == n.fixed_ci_low
 
 
+def test_each_replication_s_kpis_use_the_values_it_drew():
+    from asdsim.analysis.uncertainty import kpi_summary
+
+    drawn = asdsim.simulate(scenario({WTE: [0.6, 1.6]}), replications=3, seed=2, inputs="drawn")
+    k = drawn.kpis_by_replication
+    funded = k[k.kpi == "funded_wte[mdt/paediatrician]"].sort_values("replication").value
+    np.testing.assert_allclose(funded.to_numpy(), drawn.inputs.value.to_numpy(), rtol=1e-12)
+    # the KPI table of a drawn run is built as the ordinary one is
+    fixed = asdsim.simulate(scenario(), replications=3, seed=2)
+    pd.testing.assert_frame_equal(kpi_summary(fixed.kpis_by_replication), fixed.kpis)
+
+
 def test_parallel_equals_serial_with_drawn_inputs():
     s = scenario({WTE: [0.6, 1.6], PSY: {"dist": "triangular", "low": 0.4, "mode": 0.6, "high": 0.9}})
     serial = asdsim.simulate(s, replications=4, seed=9, jobs=1, inputs="drawn")

@@ -21,7 +21,7 @@ from asdsim.analysis import cohorts
 from asdsim.analysis.cohorts import count_within
 from asdsim.analysis.kpis import kpi_table, per_replication_kpis
 from asdsim.analysis.record import ReplicationRecord
-from asdsim.analysis.uncertainty import uncertainty_table
+from asdsim.analysis.uncertainty import kpi_summary, uncertainty_table
 from asdsim.analysis.validation import validation_table
 from asdsim.model.child import MILESTONES
 from asdsim.scenario.schema import Scenario
@@ -100,6 +100,9 @@ class Results:
     fixed_kpis_by_replication
         With drawn inputs: every KPI of the same replications run with the inputs as written
         (as :attr:`kpis_by_replication`); None when the inputs were fixed.
+    replication_scenarios
+        With drawn inputs: the scenario each replication ran, by replication number, so its
+        KPIs (funded WTE, costs) are computed with the values it drew; None when fixed.
     """
 
     scenario: Scenario
@@ -107,6 +110,7 @@ class Results:
     records: list[ReplicationRecord] = field(repr=False)
     inputs: pd.DataFrame | None = field(default=None, repr=False)
     fixed_kpis_by_replication: pd.DataFrame | None = field(default=None, repr=False)
+    replication_scenarios: dict[int, Scenario] | None = field(default=None, repr=False)
 
     @property
     def drawn(self) -> bool:
@@ -207,11 +211,18 @@ class Results:
     @cached_property
     def kpis(self) -> pd.DataFrame:
         """One row per KPI: ``kpi``, ``mean``, ``ci_low``, ``ci_high`` (95%), ``unit``, ``n``."""
+        if self.replication_scenarios is not None:
+            return kpi_summary(self.kpis_by_replication)
         return kpi_table(self.records, self.scenario)
 
     @cached_property
     def kpis_by_replication(self) -> pd.DataFrame:
-        """Every KPI for every replication (for paired comparisons)."""
+        """Every KPI for every replication (for paired comparisons); with drawn inputs, each
+        replication's KPIs are computed with the scenario it ran."""
+        if self.replication_scenarios is not None:
+            own = self.replication_scenarios
+            return pd.concat([per_replication_kpis([rec], own.get(rec.replication, self.scenario))
+                              for rec in self.records], ignore_index=True)
         return per_replication_kpis(self.records, self.scenario)
 
     @cached_property

@@ -41,6 +41,23 @@ def _summary(values: np.ndarray, kpi: str, unit: str) -> tuple[float, float, flo
     return mean, low, high, sd, n
 
 
+def kpi_summary(per_replication: pd.DataFrame) -> pd.DataFrame:
+    """The KPI table (as :func:`asdsim.analysis.kpis.kpi_table` builds it) from per-replication
+    KPIs, for runs whose replications ran different scenarios (drawn inputs), where each
+    replication's KPIs are computed with its own scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per KPI: ``kpi``, ``mean``, ``ci_low``, ``ci_high``, ``unit``, ``n``.
+    """
+    rows = []
+    for (kpi, unit), group in per_replication.groupby(["kpi", "unit"], sort=False):
+        mean, low, high, _sd, n = _summary(group["value"].to_numpy(dtype=float), str(kpi), str(unit))
+        rows.append({"kpi": kpi, "mean": mean, "ci_low": low, "ci_high": high, "unit": unit, "n": n})
+    return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high", "unit", "n"])
+
+
 def unknown_share(fixed_sd: float, drawn_sd: float) -> float:
     """Share of the spread between replications that comes from what is not known about the
     inputs: ``1 - fixed_sd**2 / drawn_sd**2``, at least 0 (NaN when either is not known; 0 when

@@ -202,4 +202,6 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
     provenance["uncertain_inputs"] = list(scenario.uncertain)
     return Results(scenario=scenario, provenance=provenance, records=records,
                    inputs=inputs_table(scenario, seed, replications),
-                   fixed_kpis_by_replication=fixed_kpis)
+                   fixed_kpis_by_replication=fixed_kpis,
+                   replication_scenarios={r: replication_scenario(scenario, seed, r)
+                                          for r in range(replications)})
