@@ -7,12 +7,14 @@ is NaN, never a sentinel, and a child whose exit lies beyond the horizon is stil
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from asdsim.model.child import MILESTONES
 from asdsim.model.pathway import Pathway
+from asdsim.model.runtime import collector_paused
 from asdsim.model.teams import CaseloadTeam
 
 
@@ -46,14 +48,31 @@ class ReplicationRecord:
 
 def record(pathway: Pathway, replication: int) -> ReplicationRecord:
     """Collect a finished replication's results as arrays."""
+    with collector_paused():
+        return _record(pathway, replication)
+
+
+def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     horizon = pathway.horizon
     kids = pathway.children
     scenario = pathway.scenario
     cols: dict[str, np.ndarray] = {}
-    for name in (*MILESTONES, "started_day"):
-        values = np.fromiter((getattr(c, name) for c in kids), float, len(kids))
+    n = len(kids)
+    # one pass over the children per kind of column (attrgetter reads a child's fields in C)
+    days = (*MILESTONES, "started_day")
+    reals = (*days, "age_years", "staff_hours", "hours_factor")
+    get = operator.attrgetter(*reals)
+    table = np.array([get(c) for c in kids], dtype=float).reshape(n, len(reals))
+    for j, name in enumerate(reals):
+        cols[name] = table[:, j].copy()
+    for name in days:
+        values = cols[name]
         values[values > horizon] = np.nan
-        cols[name] = values
+    wholes = ("source", "locality", "priority", "referrals", "transfers", "dna_count",
+              "from_backlog", "outsourced")
+    get = operator.attrgetter(*wholes)
+    counts = np.array([get(c) for c in kids], dtype=np.int64).reshape(n, len(wholes))
+    whole = {name: counts[:, j].copy() for j, name in enumerate(wholes)}
     exit_day = cols["exit_day"]
     reasons = np.array([c.exit_reason or "" for c in kids], dtype=object)
     started = ~np.isnan(cols["started_day"])
@@ -65,18 +84,19 @@ def record(pathway: Pathway, replication: int) -> ReplicationRecord:
     outcome[np.isnan(cols["diagnosis_day"])] = None
     cols["outcome"] = outcome
     cols["team"] = np.array([c.team for c in kids], dtype=object)
-    cols["age_at_referral_years"] = np.fromiter((c.age_years for c in kids), float, len(kids))
+    cols["age_at_referral_years"] = cols.pop("age_years")
     sources = np.array(pathway.sources, dtype=object)
     localities = np.array(pathway.localities, dtype=object)
     classes = np.array(scenario.priority_classes, dtype=object)
-    cols["source"] = sources[np.fromiter((c.source for c in kids), np.int64, len(kids))]
-    cols["locality"] = localities[np.fromiter((c.locality for c in kids), np.int64, len(kids))]
-    cols["priority"] = classes[np.fromiter((c.priority for c in kids), np.int64, len(kids))]
-    for name, kind in (("from_backlog", bool), ("outsourced", bool), ("referrals", np.int64),
-                       ("transfers", np.int64), ("dna_count", np.int64),
-                       ("staff_hours", float)):
-        cols[name] = np.fromiter((getattr(c, name) for c in kids), kind, len(kids))
-    cols["hours_factor"] = np.fromiter((c.hours_factor for c in kids), float, len(kids))
+    cols["source"] = sources[whole["source"]]
+    cols["locality"] = localities[whole["locality"]]
+    cols["priority"] = classes[whole["priority"]]
+    cols["from_backlog"] = whole["from_backlog"].astype(bool)
+    cols["outsourced"] = whole["outsourced"].astype(bool)
+    for name in ("referrals", "transfers", "dna_count"):
+        cols[name] = whole[name]
+    cols["staff_hours"] = cols.pop("staff_hours")
+    cols["hours_factor"] = cols.pop("hours_factor")
 
     weeks = pathway.weeks
     staff: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}

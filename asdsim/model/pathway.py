@@ -13,11 +13,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
-import gc
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +27,7 @@ from asdsim.model.case import Case
 from asdsim.model.child import Child
 from asdsim.model.demand import draw_children, referral_days
 from asdsim.model.randomness import Streams
+from asdsim.model.runtime import collector_paused
 from asdsim.model.teams import CaseloadTeam, ClinicTeam, TeamRunner
 from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Scenario
@@ -150,6 +149,7 @@ class Pathway:
         self._rereferral_delay = triage.rereferral_delay_days.sampler()
         self._information_wait = triage.information_wait_days.sampler()
         self._triage_queue: deque[Child] = deque()
+        self._triage_on_arrival = triage.capacity_per_week is None
         self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
 
         for k, j in enumerate(order):
@@ -169,7 +169,8 @@ class Pathway:
                 self.teams[name].resume(child, done)
             else:
                 self.join_list(child, name)
-        self.env.process(self._arrivals(children[:n_new]))
+        self._new = children[:n_new]
+        self._arrive(0)
         if triage.capacity_per_week is not None:
             self.env.process(self._triage_sessions(triage.capacity_per_week / 7.0))
         elif self._triage_queue:
@@ -187,11 +188,10 @@ class Pathway:
     def run(self) -> None:
         """Run the replication to the horizon.
 
-        Python's cyclic garbage collector is paused meanwhile (and restored after): the run's
-        objects live until its end anyway, and collecting passes over them cost a third of the
-        run time.
+        Python's cyclic garbage collector is paused meanwhile (see
+        :mod:`asdsim.model.runtime`).
         """
-        with _collector_paused():
+        with collector_paused():
             self.env.run(until=self.horizon)
 
     def day(self, date: dt.date) -> float:
@@ -208,17 +208,26 @@ class Pathway:
 
     # -- referral and triage ---------------------------------------------------------------------
 
-    def _arrivals(self, children: list[Child]):
+    def _arrive(self, i: int) -> None:
+        """Receive new referrals from the ``i``-th on, up to the first one still to come, and
+        set an event for that one (one event at a time, so the event queue stays short)."""
+        children = self._new
         env = self.env
-        receive = self._receive
-        for child in children:
+        while i < len(children):
+            child = children[i]
             delay = child.referral_day - env.now
             if delay > 0:
-                yield env.timeout(delay)
-            receive(child)
+                env.timeout(delay).callbacks.append(functools.partial(self._arrived, i))
+                return
+            self._receive(child)
+            i += 1
+
+    def _arrived(self, i: int, _event: object) -> None:
+        self._receive(self._new[i])
+        self._arrive(i + 1)
 
     def _receive(self, child: Child) -> None:
-        if self.scenario.triage.capacity_per_week is None:
+        if self._triage_on_arrival:
             self._triage(child)
         else:
             self._triage_queue.append(child)
@@ -476,21 +485,10 @@ class Pathway:
     def uniform(self, table: np.ndarray, child: Child, k: int, activity: str, j: int = 0) -> float:
         """The child's k-th pre-drawn uniform of an activity (part ``j`` where a draw has
         parts); past the pre-drawn ones, the activity's own stream."""
-        if k < table.shape[1]:
+        try:
             return table.item(child.id, k) if table.ndim == 2 else table.item(child.id, k, j)
-        return float(self.streams[activity].random())
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block, if it was running."""
-    running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if running:
-            gc.enable()
+        except IndexError:  # k past the pre-drawn ones
+            return float(self.streams[activity].random())
 
 
 def _add_month(date: dt.date) -> dt.date:

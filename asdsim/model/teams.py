@@ -27,6 +27,7 @@ import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -353,9 +354,9 @@ class ClinicTeam(TeamRunner):
             day = self._session_day(case, index, last, day if day > now else now)
             bookings.append(Booking(index, parts, day))
         case.booked.extend(bookings)
-        timeout = self.env.timeout
+        timeout, attend = self.env.timeout, self._attend
         for booking in bookings:
-            timeout(booking.day - now).callbacks.append(self._attender(case, booking))
+            timeout(booking.day - now).callbacks.append(partial(attend, case, booking))
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
         return True
@@ -391,9 +392,6 @@ class ClinicTeam(TeamRunner):
             case.pending = True
             self.pending.append(case)
 
-    def _attender(self, case: Case, booking: Booking) -> Callable[[object], None]:
-        return lambda _event: self._attend(case, booking)
-
     def _give_back(self, bookings: list[Booking], current_week: int) -> None:
         remaining = self.remaining
         for booking in bookings:
@@ -418,7 +416,7 @@ class ClinicTeam(TeamRunner):
         if not self._book(case, earliest, self.env.now):
             self._queue(case, earliest)
 
-    def _attend(self, case: Case, booking: Booking) -> None:
+    def _attend(self, case: Case, booking: Booking, _event: object = None) -> None:
         if case.state == CLOSED or not case.booked or case.booked[0] is not booking:
             return
         case.booked.pop(0)
