@@ -149,6 +149,12 @@ class Pathway:
         self._rereferral_delay = triage.rereferral_delay_days.sampler()
         self._information_wait = triage.information_wait_days.sampler()
         self._triage_queue: deque[Child] = deque()
+        self._age_out_years = scenario.routing.age_out_years
+        self._routes = [
+            tuple((t.min_age_years, t.max_age_years, name, t.opens_on, t.closes_on)
+                  for name, t in scenario.teams.items() if t.serves(locality))
+            for locality in self.localities
+        ]
         self._triage_on_arrival = triage.capacity_per_week is None
         self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
 
@@ -291,12 +297,18 @@ class Pathway:
         """Send an accepted (or transferred, or held) child to the team for its age and place."""
         now = self.env.now
         age = child.age_at(now)
-        if age >= self.scenario.routing.age_out_years:
+        if age >= self._age_out_years:
             self.release(child, "aged_out", now)
             return
         locality = self.localities[child.locality]
         today = self.date(now)
-        name = self.scenario.team_for(age, locality, today)
+        name = None
+        # Scenario.team_for, with the locality's teams looked up once
+        for low, high, team_name, opens, closes in self._routes[child.locality]:
+            if low <= age < high and (opens is None or today >= opens) and (
+                    closes is None or today < closes):
+                name = team_name
+                break
         if name is None:
             rule = self.scenario.uncovered_rule(locality)
             older = self._older_team_age(age, locality, today)

@@ -61,6 +61,8 @@ class CompiledStep:
     assessment_started: bool
     outcome: bool
     hours: float
+    scaled: tuple[tuple[int, float, float], ...]
+    """(group, hours, least hours left that will do) for each group, for an hours factor of 1."""
 
 
 def compile_steps(steps: tuple[Step, ...], groups: list[str], flag_first: bool,
@@ -78,6 +80,7 @@ def compile_steps(steps: tuple[Step, ...], groups: list[str], flag_first: bool,
             first_appointment=s.first_appointment if flag_first else i == first_contact,
             assessment_started=s.assessment_started if flag_started else i == 0,
             outcome=s.outcome, hours=sum(h for _, h in needs),
+            scaled=tuple((g, h, h - EPS) for g, h in needs),
         ))
     return tuple(out)
 
@@ -325,7 +328,7 @@ class ClinicTeam(TeamRunner):
             last_week = (now_week if index == start else first_week) + horizon
             if last_week > weeks:
                 last_week = weeks
-            needs = self._needs(step, factor)
+            needs = step.scaled if factor == 1.0 else self._needs(step, factor)
             parts: list[tuple[int, int, float]] = []
             if not needs:
                 pass  # a step that needs no hours books nothing (as the joint rule always did)
