@@ -302,3 +302,25 @@ def test_the_summary_and_report_state_the_two_sources_apart():
     fixed = asdsim.simulate(scenario({WTE: [0.6, 1.6]}), replications=2, seed=2)
     assert "uncertain input" not in " ".join(summarise(fixed).designs[0].sentences)
     assert 'id="uncertainty-table"' not in render_report({"bottleneck": fixed}, {})
+
+
+def test_compare_with_drawn_inputs_writes_each_scenario_s_draws(tmp_path):
+    import yaml
+
+    from asdsim.cli import main
+
+    files = []
+    for name, uncertain in (("a", {WTE: [0.6, 1.6]}), ("b", {WTE: [0.6, 1.6], COST: [50, 150]}),
+                            ("c", None)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(scenario(uncertain, name=name).model_dump(mode="json")))
+        files.append(str(path))
+    out = tmp_path / "out"
+    assert main(["compare", *files, "--replications", "2", "--jobs", "1", "--draw-inputs",
+                 "--out", str(out)]) == 0
+    inputs = pd.read_csv(out / "inputs.csv")
+    assert list(inputs.columns) == ["scenario", "replication", "path", "value"]
+    assert set(inputs.scenario) == {"a", "b"}  # c gives no uncertain inputs: as written
+    a, b = (inputs[(inputs.scenario == n) & (inputs.path == WTE)].value.to_numpy() for n in "ab")
+    np.testing.assert_array_equal(a, b)
+    assert set(pd.read_csv(out / "uncertainty.csv").scenario) == {"a", "b"}
