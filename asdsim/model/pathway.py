@@ -148,7 +148,9 @@ class Pathway:
         }
         self._rereferral_delay = triage.rereferral_delay_days.sampler()
         self._information_wait = triage.information_wait_days.sampler()
-        self._triage_queue: deque[Child] = deque()
+        # children back for triage (returned information, re-referrals, the starting list's
+        # untriaged), as (day received, child); new referrals wait in ``_new`` from ``_next_new``
+        self._triage_queue: deque[tuple[float, Child]] = deque()
         self._age_out_years = scenario.routing.age_out_years
         self._routes = [
             tuple((t.min_age_years, t.max_age_years, name, t.opens_on, t.closes_on)
@@ -161,7 +163,7 @@ class Pathway:
         for k, j in enumerate(order):
             child = children[n_new + k]
             if backlog.stage[j] == 0:
-                self._triage_queue.append(child)
+                self._triage_queue.append((0.0, child))
                 continue
             # already on a list: not triaged or routed again, and not turned away on day 0
             child.triage_day = child.accepted_day = child.referral_day
@@ -176,11 +178,13 @@ class Pathway:
             else:
                 self.join_list(child, name)
         self._new = children[:n_new]
-        self._arrive(0)
+        self._next_new = 0
         if triage.capacity_per_week is not None:
+            # a triage session takes the referrals received by then, in the order received
             self.env.process(self._triage_sessions(triage.capacity_per_week / 7.0))
-        elif self._triage_queue:
-            for child in list(self._triage_queue):
+        else:
+            self._arrive(0)
+            for _, child in self._triage_queue:
                 self._triage(child)
             self._triage_queue.clear()
         for block in scenario.outsourcing:
@@ -215,8 +219,9 @@ class Pathway:
     # -- referral and triage ---------------------------------------------------------------------
 
     def _arrive(self, i: int) -> None:
-        """Receive new referrals from the ``i``-th on, up to the first one still to come, and
-        set an event for that one (one event at a time, so the event queue stays short)."""
+        """Without a triage capacity: triage new referrals from the ``i``-th on, up to the first
+        one still to come, and set an event for that one (one at a time, so the event queue
+        stays short). With a capacity, triage sessions take new referrals as they come."""
         children = self._new
         env = self.env
         while i < len(children):
@@ -236,18 +241,36 @@ class Pathway:
         if self._triage_on_arrival:
             self._triage(child)
         else:
-            self._triage_queue.append(child)
+            self._triage_queue.append((self.env.now, child))
+
+    def _next_for_triage(self, now: float) -> Child | None:
+        """Take the referral received first of those waiting for triage (new ones, received on
+        their referral day, and those back for triage), or None when none is waiting."""
+        queue = self._triage_queue
+        new, i = self._new, self._next_new
+        arrived = i < len(new) and new[i].referral_day <= now
+        if queue and (not arrived or queue[0][0] <= new[i].referral_day):
+            return queue.popleft()[1]
+        if arrived:
+            self._next_new = i + 1
+            return new[i]
+        return None
 
     def _triage_sessions(self, per_day: float):
         env = self.env
-        queue = self._triage_queue
+        queue, new = self._triage_queue, self._new
         credit = 0.0  # fractional referrals a day add up across days
         while True:
+            now = env.now
             credit += per_day
-            while queue and credit >= 1.0:
+            while credit >= 1.0:
+                child = self._next_for_triage(now)
+                if child is None:
+                    break
                 credit -= 1.0
-                self._triage(queue.popleft())
-            if not queue:
+                self._triage(child)
+            if not queue and not (self._next_new < len(new) and
+                                  new[self._next_new].referral_day <= now):
                 credit = min(credit, per_day)  # idle capacity is not banked
             yield env.timeout(1.0)
 
