@@ -3,6 +3,7 @@
 #
 #   scripts/mutation.sh [--workers N] [--nice N] [--here | --keep-tree] [--retest-survivors]
 #                       [--sample N [--sample-seed S]] [analysis|scenario|model ...]
+#   scripts/mutation.sh --direct FILE [--nice N]
 #
 # By default the committed tree (git HEAD) is exported to mutants/tree/ and mutated there, so
 # edits in progress are never mutated and the figure belongs to one commit (a new commit means
@@ -21,6 +22,13 @@
 # writes the names to mutants/tree/sample-PACKAGE-N-sS.txt and prints killed / sample with a
 # 95% Wilson interval (a "no tests" mutant counts as not killed). With --retest-survivors it
 # samples the package's survivors instead. --nice N runs mutmut under `nice -n N` (default 15).
+# --direct FILE runs each mutant named in FILE (one a line) in a fresh pytest process in
+# mutants/tree/mutants with MUTANT_UNDER_TEST set, the [mutmut] pytest arguments and test
+# selection (or the test paths in $DIRECT_TESTS), and appends "NAME: killed|survived (exit N)"
+# to mutants/tree/direct-results.txt (or $DIRECT_OUT). It is for what mutmut's fork-after-import runner cannot
+# see: a function called only while a module is imported (e.g. the KPI registry built by
+# asdsim/analysis/definitions.py) runs unmutated in every forked worker, so its mutants all
+# "survive" there; a fresh process imports the module with the mutant active.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,6 +40,7 @@ retest=0
 sample=0
 seed=1
 niceness=15
+direct=
 packages=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,8 +51,9 @@ while [ $# -gt 0 ]; do
     --sample) sample=$2; shift 2 ;;
     --sample-seed) seed=$2; shift 2 ;;
     --nice) niceness=$2; shift 2 ;;
+    --direct) direct=$(realpath "$2"); keep=1; shift 2 ;;
     analysis|scenario|model) packages+=("$1"); shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,6 +87,35 @@ cd "$tree"
 # property tests: a few fixed examples per mutant (see tests/hypothesis_profiles.py)
 export HYPOTHESIS_PROFILE=mutation
 mm() { nice -n "$niceness" mutmut "$@"; }
+
+if [ -n "$direct" ]; then
+  cd "$tree/mutants"
+  mapfile -t args < <(python - <<'PY'
+import configparser
+
+cfg = configparser.ConfigParser()
+cfg.read("setup.cfg")
+for key in ("pytest_add_cli_args", "pytest_add_cli_args_test_selection"):
+    print("\n".join(line.strip() for line in cfg["mutmut"][key].splitlines() if line.strip()))
+PY
+)
+  if [ -n "${DIRECT_TESTS:-}" ]; then
+    mapfile -t args < <(printf '%s\n' "${args[@]}" | grep -v '^tests/test_[a-z_]*\.py$')
+    read -r -a extra <<< "$DIRECT_TESTS"
+    args+=("${extra[@]}")
+  fi
+  while read -r name; do
+    [ -n "$name" ] || continue
+    set +e
+    MUTANT_UNDER_TEST=$name timeout 900 nice -n "$niceness" python -m pytest -q "${args[@]}" \
+      >/dev/null 2>&1
+    rc=$?
+    set -e
+    if [ "$rc" = 0 ]; then verdict=survived; elif [ "$rc" = 124 ]; then verdict=timeout; else verdict=killed; fi
+    echo "$name: $verdict (exit $rc)" | tee -a "${DIRECT_OUT:-$tree/direct-results.txt}"
+  done < "$direct"
+  exit 0
+fi
 
 # the mutants exist only after mutmut's generation (and stats) phase: a fresh export runs it
 # once with a filter that matches nothing, so their names can be listed and sampled
