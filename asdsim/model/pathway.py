@@ -152,6 +152,8 @@ class Pathway:
         # untriaged), as (day received, child); new referrals wait in ``_new`` from ``_next_new``
         self._triage_queue: deque[tuple[float, Child]] = deque()
         self._age_out_years = scenario.routing.age_out_years
+        self._transfer_age = {name: t.max_age_years if t.on_age_boundary == "transfer" else None
+                              for name, t in scenario.teams.items()}
         self._routes = [
             tuple((t.min_age_years, t.max_age_years, name, t.opens_on, t.closes_on)
                   for name, t in scenario.teams.items() if t.serves(locality))
@@ -299,8 +301,8 @@ class Pathway:
                     probability: float, delay: Sampler, action: Callable[[Child], None],
                     otherwise: str) -> None:
         """With ``probability``, ``action`` the child after a drawn delay; else it exits."""
-        if self.uniform(table, child, k, activity) < probability:
-            wait = delay(self.uniform(table, child, k, activity, j=1))
+        if self.uniform_part(table, child, k, activity, 0) < probability:
+            wait = delay(self.uniform_part(table, child, k, activity, 1))
             if activity == "rereferral":  # not an open referral until it comes back
                 self.rereferral_gaps.append((child.id, self.env.now, self.env.now + wait))
             self._later(wait, action, child)
@@ -407,20 +409,18 @@ class Pathway:
     def join_list(self, child: Child, name: str) -> None:
         """Put a child on a team's waiting list, with its withdrawal and age boundary."""
         now = self.env.now
-        scenario = self.scenario
-        if math.isnan(child.list_join_day):
+        if child.list_join_day != child.list_join_day:  # NaN: first time on a list
             child.list_join_day = now
-        if math.isnan(child.withdraw_day):
+        if child.withdraw_day != child.withdraw_day:
             rate = self._withdrawal_rate[name]
             u = self.draws.withdrawal.item(child.id)
             child.withdraw_day = now - math.log1p(-u) / rate if rate > 0 else math.inf
         child.team = name
-        team = scenario.teams[name]
         born = child.first_referral_day - child.age_years * 365.25
-        age_out_day = born + scenario.routing.age_out_years * 365.25
+        age_out_day = born + self._age_out_years * 365.25
         # a hair past the boundary, so the age computed then is surely in the next range
-        boundary_day = born + team.max_age_years * 365.25 + 1e-6 if (
-            team.on_age_boundary == "transfer") else math.inf
+        max_age = self._transfer_age[name]
+        boundary_day = born + max_age * 365.25 + 1e-6 if max_age is not None else math.inf
         # the earliest; on a tie aged_out, then transfer, then withdrawn
         when, reason = age_out_day, "aged_out"
         if boundary_day < when:
@@ -517,12 +517,22 @@ class Pathway:
         event = self.env.timeout(max(delay, 0.0))
         event.callbacks.append(lambda _e: None if child.exited else action(child))
 
-    def uniform(self, table: np.ndarray, child: Child, k: int, activity: str, j: int = 0) -> float:
-        """The child's k-th pre-drawn uniform of an activity (part ``j`` where a draw has
-        parts); past the pre-drawn ones, the activity's own stream."""
+    def uniform(self, table: np.ndarray, child: Child, k: int, activity: str) -> float:
+        """The child's k-th pre-drawn uniform of an activity (``table``: children by draws);
+        past the pre-drawn ones, the activity's own stream."""
         try:
-            return table.item(child.id, k) if table.ndim == 2 else table.item(child.id, k, j)
+            return table.item(child.id, k)
         except IndexError:  # k past the pre-drawn ones
+            return float(self.streams[activity].random())
+
+    def uniform_part(self, table: np.ndarray, child: Child, k: int, activity: str,
+                     j: int) -> float:
+        """Part ``j`` of the child's k-th pre-drawn draw of an activity whose draws have parts
+        (``table``: children by draws by parts); past the pre-drawn ones, the activity's own
+        stream."""
+        try:
+            return table.item(child.id, k, j)
+        except IndexError:
             return float(self.streams[activity].random())
 
 
