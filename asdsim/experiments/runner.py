@@ -26,6 +26,7 @@ from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import TaskFailed, make_backend
 from asdsim.model.pathway import Pathway
+from asdsim.model.runtime import collector_paused
 from asdsim.scenario.loading import load_scenario, scenario_hash
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.uncertainty import inputs_table, replication_scenario
@@ -40,9 +41,10 @@ the numbers as written; ``drawn`` gives each replication its own draw of them.""
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationRecord:
     """Run one replication and return its arrays."""
     started = time.perf_counter()
-    pathway = Pathway(scenario, seed, replication)
-    pathway.run()
-    out = record(pathway, replication)
+    with collector_paused():  # see asdsim.model.runtime
+        pathway = Pathway(scenario, seed, replication)
+        pathway.run()
+        out = record(pathway, replication)
     out.wall_seconds = time.perf_counter() - started
     return out
 

@@ -90,20 +90,22 @@ class WaitingList:
 
     def __init__(self, discipline: str):
         self.discipline = discipline
+        self._by_priority = discipline == "priority"
+        self._by_referral = discipline == "longest_wait"
         self._heap: list[tuple] = []
         self._seq = 0
 
     def push(self, case: Case) -> None:
         """Put a case on the list."""
         child = case.child
-        if self.discipline == "priority":
-            key: tuple = (child.priority, child.list_join_day)
-        elif self.discipline == "longest_wait":
-            key = (0, child.first_referral_day)
-        else:
-            key = (0, child.list_join_day)
         self._seq += 1
-        heapq.heappush(self._heap, (*key, self._seq, case))
+        if self._by_priority:
+            entry = (child.priority, child.list_join_day, self._seq, case)
+        elif self._by_referral:
+            entry = (0, child.first_referral_day, self._seq, case)
+        else:
+            entry = (0, child.list_join_day, self._seq, case)
+        heapq.heappush(self._heap, entry)
 
     def head(self) -> Case | None:
         """The next waiting case in order, without removing it."""
@@ -143,6 +145,7 @@ class TeamRunner:
         outcomes = team.outcomes
         definite = np.array([outcomes.autism, outcomes.other_neurodevelopmental, outcomes.none])
         self.cumulative = tuple(np.cumsum(definite / definite.sum()))
+        self._outcome_edges = tuple(zip(DEFINITE_OUTCOMES, self.cumulative, strict=True))
         self.uncertain_probability = outcomes.uncertain
         self.young = team.young_child
         draws = pathway.draws
@@ -222,23 +225,26 @@ class TeamRunner:
                 case.earliest_day = day + self.rebook(u)
             return False
         child.staff_hours += step.hours * child.hours_factor
-        if step.first_appointment and math.isnan(child.first_appointment_day):
-            child.first_appointment_day = day
-        if step.assessment_started and math.isnan(child.assessment_started_day):
+        if step.first_appointment and child.first_appointment_day != child.first_appointment_day:
+            child.first_appointment_day = day  # was NaN: the first
+        if step.assessment_started and (
+                child.assessment_started_day != child.assessment_started_day):
             child.assessment_started_day = day
         return True
 
     def definite_outcome(self, u: float) -> str:
         """One of the three definite outcomes for a uniform draw."""
-        for name, edge in zip(DEFINITE_OUTCOMES, self.cumulative, strict=True):
+        for name, edge in self._outcome_edges:
             if u < edge:
                 return name
         return DEFINITE_OUTCOMES[-1]
 
     def decide(self, case: Case, index: int, day: float) -> None:
         """Outcome after step ``index``: at the outcome step, or after the uncertain steps."""
-        child = case.child
         step = case.plan[index]
+        if not step.outcome and index != case.decide_at:
+            return
+        child = case.child
         if step.outcome:
             p = self.uncertain_probability
             if self.young is not None and child.age_at(day) < self.young.under_years:
@@ -248,8 +254,6 @@ class TeamRunner:
                 case.plan = case.plan[: index + 1] + self.uncertain + case.plan[index + 1:]
                 case.decide_at = index + len(self.uncertain)
                 return
-        elif index != case.decide_at:
-            return
         child.outcome = self.definite_outcome(self.u_outcome.item(child.id, 1))
         child.diagnosis_day = day
 
