@@ -7,6 +7,9 @@ CSV snapshot); the comment above each test names the mutant it kills.
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from tests.test_pinned_model import CASELOAD, backlog, generated, run, scenario, snapshot, team
 
 
@@ -84,3 +87,132 @@ def test_a_starting_child_older_than_every_team_goes_to_the_nearest_by_age(tmp_p
              "senior": team(min_age_years=6, max_age_years=12, staff={"p": {"wte": 0}})}
     row = run(scenario(teams=teams, initial_state=snapshot(tmp_path, rows))).patients.iloc[0]
     assert row.team == "senior"
+
+
+def test_a_later_step_without_hours_in_its_window_waits_and_is_booked_when_hours_come():
+    # Kills ClinicTeam._book `if not math.isnan(deferred)` -> `if math.isnan(deferred)` (a later
+    # step deferred for want of hours is never queued again).
+    # Booking horizon 1 week. Step 1 (p 1 h) on day d in [0, 5); step 2 (q 1 h) from d, but q
+    # has no hours until Monday 27 January (day 21, week 3): deferred and retried at each weekly
+    # pass, booked at the day-21 pass into week 3, on a day in [21, 26): assessed then.
+    staff = {"p": {"wte": 1, "hours_per_wte_week": 10}, "q": {"wte": 0, "hours_per_wte_week": 10}}
+    steps = [{"name": "history", "hours": {"p": 1}},
+             {"name": "decision", "hours": {"q": 1}, "outcome": True}]
+    s = scenario(teams={"t": team(staff=staff, steps=steps, booking_horizon_weeks=1)},
+                 capacity_changes=[{"date": "2020-01-27", "team": "t", "group": "q", "wte": 1}],
+                 initial_state=generated(backlog(1)))
+    row = run(s).patients.iloc[0]
+    assert 0.0 <= row.first_appointment_day < 5.0
+    assert row.exit_reason == "assessed"
+    assert 21.0 <= row.diagnosis_day < 26.0
+
+
+def test_a_later_step_is_booked_in_the_week_of_its_earliest_day():
+    # Kills ClinicTeam._book `int(day // 7.0)` -> `int(day // 8.0)` (a later step's first week).
+    # Step 1 (p 1 h) on day d in [0, 5); step 2 (q 1 h) at least 49 days later, from d + 49 in
+    # [49, 54): week 7 (days 49-55). q's hour is used in week 7 and no other.
+    staff = {"p": {"wte": 1, "hours_per_wte_week": 10}, "q": {"wte": 1, "hours_per_wte_week": 10}}
+    steps = [{"name": "history", "hours": {"p": 1}},
+             {"name": "decision", "hours": {"q": 1}, "outcome": True, "min_gap_days": 49}]
+    s = scenario(teams={"t": team(staff=staff, steps=steps)}, horizon_weeks=12,
+                 initial_state=generated(backlog(1)))
+    results = run(s)
+    used = results.staff_weekly.pivot(index="week", columns="group", values="hours_used")
+    assert used.q.tolist() == [0.0] * 7 + [1.0] + [0.0] * 4
+    assert 49.0 <= results.patients.diagnosis_day.iloc[0] < 54.0
+
+
+def test_a_missed_step_gives_back_the_hours_booked_later_in_the_same_week():
+    # Kills ClinicTeam._give_back `w >= current_week` -> `w > current_week`.
+    # Step 1 (p 1 h) always missed; step 2 (q 1 h) booked with it in week 0. The miss gives
+    # back the rest of the package, week 0 included; the rebook (10 days on) is missed again
+    # and the child discharged, giving back step 2 again: q's hours are never used.
+    staff = {"p": {"wte": 1, "hours_per_wte_week": 10}, "q": {"wte": 1, "hours_per_wte_week": 10}}
+    steps = [{"name": "history", "hours": {"p": 1}, "dna_probability": 1.0},
+             {"name": "decision", "hours": {"q": 1}, "outcome": True}]
+    s = scenario(teams={"t": team(staff=staff, steps=steps, dna={"rebook_after_days": 10})},
+                 initial_state=generated(backlog(1)))
+    results = run(s)
+    assert results.patients.exit_reason.iloc[0] == "discharged_dna"
+    used = results.staff_weekly.pivot(index="week", columns="group", values="hours_used")
+    assert used.q.sum() == 0.0
+    assert used.p.sum() == 2.0
+
+
+def test_a_package_of_25_steps_draws_the_session_days_past_the_pre_drawn_ones():
+    # Kills ClinicTeam._session_day's activity "session" -> None: 24 session days are pre-drawn
+    # per child (BOOKINGS); step 25 draws from the "session" stream. 25 steps of 0.2 h of p,
+    # all in week 0 (10 h a week): assessed in week 0 with 5 h attended.
+    steps = [{"name": f"s{i}", "hours": {"p": 0.2}} for i in range(24)]
+    steps.append({"name": "s24", "hours": {"p": 0.2}, "outcome": True})
+    s = scenario(teams={"t": team(steps=steps)}, initial_state=generated(backlog(1)))
+    row = run(s).patients.iloc[0]
+    assert row.exit_reason == "assessed" and 0.0 <= row.diagnosis_day < 5.0
+    assert row.staff_hours == pytest.approx(5.0)
+
+
+def test_staff_hours_are_step_hours_times_the_childs_hours_factor():
+    # Kills attend_or_dna `step.hours * child.hours_factor` -> `/`.
+    # New referrals (2 a week) all flagged with hours factor 2; one step of 1 h of p (10 h a
+    # week, ample): each child assessed attends 2 h.
+    s = scenario(demand={"referrals_per_week": 2,
+                         "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}],
+                         "flags": {"complex": {"probability": 1.0, "hours_factor": 2.0}}})
+    p = run(s).patients
+    assessed = p[p.exit_reason == "assessed"]
+    assert len(assessed) > 0
+    assert (assessed.staff_hours == 2.0).all()
+
+
+def test_routed_at_the_age_out_age_leaves_aged_out_on_that_day(tmp_path):
+    # Kills Pathway.route `release(child, "aged_out", now)` -> `release(..., None)`.
+    # Triage 1 a week; seven children awaiting triage since 30 December 2019 go first. Child X,
+    # referred on the start date aged 17.9 (214 months -> 17.875 years), is 18 on day
+    # (18 - 17.875) x 365.25 = 45.66 and is triaged after the seven, on a day past 45.66 (and
+    # before the horizon, day 70): routed at 18 or more, it leaves aged out that day.
+    rows = "id,referral_date,age_years,stage\n" + "".join(
+        f"{i},2019-12-30,5.0,awaiting_triage\n" for i in range(7)) + "x,2020-01-06,17.9,awaiting_triage\n"
+    s = scenario(triage={"capacity_per_week": 1}, initial_state=snapshot(tmp_path, rows))
+    p = run(s).patients
+    x = p[p.referral_day == 0.0].iloc[0]
+    assert x.exit_reason == "aged_out"
+    assert x.exit_day == x.triage_day
+    assert 45.65 < x.exit_day < 70.0
+
+
+def test_hold_waits_only_for_a_team_opening_in_the_childs_locality(tmp_path):
+    # Kills Pathway.route's `opening = any(opens_on ... and serves(locality) and min <= age <
+    # max)` -> `(opens_on ... and serves(locality)) or min <= age < max`.
+    # Rule 'hold'. Locality b's only team takes under-4s; locality a's team takes every age. A
+    # child of b aged 5 (60 months -> 5.04) referred on the start date: no team in b for it now,
+    # none older and none opening, so it is recorded as no pathway on day 0 (not held).
+    rows = """\
+        referral_date,age_years,stage,locality
+        2020-01-06,5.0,awaiting_triage,b
+    """
+    teams = {"ta": team(localities=["a"]), "tb": team(localities=["b"], max_age_years=4)}
+    s = scenario(teams=teams, routing={"uncovered": "hold"},
+                 demand={"referrals_per_week": 0, "localities": {"a": 0.5, "b": 0.5},
+                         "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
+                 initial_state=snapshot(tmp_path, rows))
+    row = run(s).patients.iloc[0]
+    assert (row.exit_reason, row.exit_day) == ("no_pathway", 0.0)
+    assert np.isnan(row.held_day)
+
+
+def test_a_child_waiting_to_be_referred_again_when_eligible_is_not_open(tmp_path):
+    # Kills Pathway.route's gap `(child.id, now, now + wait)` -> `now - wait`.
+    # The only team takes children from 4; rule no pathway, and every such child is referred
+    # again when old enough. A child aged 3 (36.5 / 12 years) referred on the start date is
+    # triaged on day 0, recorded as no pathway and waits (4 - 36.5 / 12) x 365.25 = 350 days
+    # to be referred again: not an open referral at any week's end of the 10-week horizon.
+    rows = """\
+        referral_date,age_years,stage
+        2020-01-06,3.0,awaiting_triage
+    """
+    s = scenario(teams={"t": team(min_age_years=4)},
+                 routing={"rereferred_when_eligible": {"all": 1.0}},
+                 initial_state=snapshot(tmp_path, rows))
+    results = run(s)
+    assert results.patients.unmet_need_day.iloc[0] == 0.0
+    assert results.weekly.open_referrals.tolist() == [0] * 10
