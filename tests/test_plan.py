@@ -12,7 +12,7 @@ import pytest
 
 import asdsim
 from asdsim.analysis.definitions import REGISTRY
-from asdsim.checks.verify import erlang_c
+from asdsim.checks.verify import least_servers
 from asdsim.experiments import plan as planning
 from asdsim.experiments.backends import make_backend
 from asdsim.experiments.plan import PlanError, assess, make_levers, option_data, plan
@@ -220,11 +220,7 @@ def test_a_change_from_the_date_shifts_later_dated_changes(make_scenario):
 
 
 def _least_c(lam: float, mean_days: float, t_weeks: float, p: float) -> int:
-    mu, a = 1.0 / mean_days, lam * mean_days
-    c = int(a) + 1
-    while 1.0 - erlang_c(c, a) * math.exp(-(c * mu - lam) * 7.0 * t_weeks) < p:
-        c += 1
-    return c
+    return least_servers(lam, 1.0 / mean_days, 7.0 * t_weeks, p)
 
 
 MMC_CASES = [  # arrivals a day, target (P(W <= t) >= p as a wait quantile), smallest stable c

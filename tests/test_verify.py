@@ -11,7 +11,9 @@ from asdsim.checks.verify import (
     CheckResult,
     cobham_waits,
     default_checks,
+    default_plan_checks,
     erlang_c,
+    least_servers,
     mmc_mean_wait,
     run_checks,
 )
@@ -34,6 +36,35 @@ def test_erlang_c_known_values():
     assert mmc_mean_wait(1, 0.5, 1.0) == pytest.approx(1.0)  # rho / (mu - lambda)
     with pytest.raises(ValueError, match="offered load"):
         erlang_c(2, 2.0)
+
+
+def test_least_servers_by_hand():
+    # M/M/1, lambda 0.5, mu 1: P(W <= t) = 1 - 0.5 exp(-0.5 t) >= 0.9 from t = 2 ln 5 = 3.22
+    assert least_servers(0.5, 1.0, 3.3, 0.9) == 1
+    assert least_servers(0.5, 1.0, 3.1, 0.9) == 2  # two servers: C(2, 0.5) = 0.1, so any t
+    assert erlang_c(2, 0.5) == pytest.approx(0.1)
+    assert least_servers(0.5, 1.0, 0.0, 0.9) == 2  # no wait at all: P(W = 0) = 1 - C
+    assert least_servers(0.5, 1.0, 0.0, 0.95) == 3  # C(3, 0.5) = 0.015 < 0.05 < C(2, 0.5)
+
+
+def test_the_plan_checks_include_answers_above_the_smallest_stable_c():
+    above = [c.expected - (math.floor(c.arrivals_per_day * c.mean_days) + 1)
+             for c in default_plan_checks()]
+    assert above == [1, 2, 0]
+    # each plan starts from the smallest stable c, so the answer is found by adding clinicians
+    assert all(c.servers == math.floor(c.arrivals_per_day * c.mean_days) + 1
+               for c in default_plan_checks())
+
+
+def test_a_model_with_a_slot_too_few_fails_the_plan_check(monkeypatch):
+    import asdsim.model.pathway as pathway
+
+    real = pathway.slot_changes
+    monkeypatch.setattr(pathway, "slot_changes", lambda *args: [
+        (day, max(slots - 1, 1)) for day, slots in real(*args)])
+    report = run_checks(only=["plan-erlang-c-9"], jobs=1)  # in this process, so the patch applies
+    (row,) = report.results
+    assert row.theory == 9 and row.mean == 10 and row.verdict == "FAIL"
 
 
 def test_cobham_reduces_to_fcfs_and_conserves_work():
@@ -64,7 +95,7 @@ def shipped_report():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("check_id", [c.id for c in default_checks()])
+@pytest.mark.parametrize("check_id", [c.id for c in [*default_checks(), *default_plan_checks()]])
 def test_the_shipped_model_passes_every_check(shipped_report, check_id):
     table = shipped_report.table()
     rows = table[table["id"] == check_id]
@@ -75,9 +106,9 @@ def test_the_shipped_model_passes_every_check(shipped_report, check_id):
 
 @pytest.mark.slow
 def test_the_suite_compares_every_quantity_in_check_order(shipped_report):
-    assert shipped_report.checks == [c.id for c in default_checks()]
+    assert shipped_report.checks == [c.id for c in [*default_checks(), *default_plan_checks()]]
     ids = [r.check_id for r in shipped_report.results]
-    assert len(ids) == 16 and ids == sorted(ids, key=shipped_report.checks.index)
+    assert len(ids) == 19 and ids == sorted(ids, key=shipped_report.checks.index)
 
 
 def test_parallel_checks_equal_serial_checks():
@@ -109,4 +140,5 @@ def test_verify_command_usage_errors(capsys):
     assert "erlang-c-5" in capsys.readouterr().err  # names the checks there are
     assert main(["verify", "--jobs", "0"]) == 2
     assert main(["verify", "--list"]) == 0
-    assert "cobham" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "cobham" in listed and "plan-erlang-c-13" in listed

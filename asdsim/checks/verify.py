@@ -12,6 +12,9 @@ compares the simulated mean (with its 95% confidence interval across replication
   mean time in the system.
 * **Fluid.** In clinic-hours mode with fixed hours per assessment, the waiting list grows or
   clears at demand minus capacity, and a starting backlog clears when the fluid calculation says.
+* **Plan against Erlang C.** For an M/M/c queue, the least number of clinicians c for which
+  P(wait <= t) >= p follows from Erlang C (P(W <= t) = 1 - C(c, a) e^{-(c mu - lambda) t});
+  ``asdsim plan`` must return that c, in cases where it is and is not the smallest stable c.
 
 A check passes when the simulated mean is within the stated tolerance of theory *and* its
 confidence interval is no wider than the tolerance, so that a pass is evidence rather than noise.
@@ -83,6 +86,21 @@ def mmc_mean_wait(servers: int, arrival_rate: float, service_rate: float) -> flo
     """Mean wait in the queue of an M/M/c system: ``C(c, a) / (c mu - lambda)``."""
     offered = arrival_rate / service_rate
     return erlang_c(servers, offered) / (servers * service_rate - arrival_rate)
+
+
+def least_servers(arrival_rate: float, service_rate: float, wait: float, probability: float
+                  ) -> int:
+    """The least number of servers c of an M/M/c queue with P(W <= wait) >= probability.
+
+    P(W <= t) = 1 - C(c, a) exp(-(c mu - lambda) t), with a = lambda / mu and C Erlang's C; it
+    rises with c, so the answer is the first stable c that reaches ``probability``.
+    """
+    offered = arrival_rate / service_rate
+    servers = math.floor(offered) + 1  # the smallest stable c
+    while 1.0 - erlang_c(servers, offered) * math.exp(
+            -(servers * service_rate - arrival_rate) * wait) < probability:
+        servers += 1
+    return servers
 
 
 def cobham_waits(servers: int, arrival_rates: Sequence[float], service_rate: float) -> list[float]:
@@ -520,6 +538,68 @@ def _clearance_check(referrals: float, hours: float, per: float, backlog: int, w
                  partial(measure_list, fit_weeks=fit, clear_below=referrals), evaluate)
 
 
+@dataclass(frozen=True)
+class PlanCheck:
+    """``asdsim plan`` on an M/M/c scenario, against the least c that Erlang C gives.
+
+    The scenario starts with ``servers`` clinicians; the plan may add up to ``most_added``. The
+    target is a Kaplan-Meier quantile of the wait for a slot (``..._wait_p90 <= t`` weeks reads
+    P(W <= t) >= 0.9; ``..._wait_median`` reads 0.5) among children referred after an eight-week
+    warm-up, met when the median replication meets it (``confidence`` 0.5), which estimates
+    whether the steady state does.
+    """
+
+    id: str
+    arrivals_per_day: float
+    mean_days: float
+    servers: int
+    target: str
+    replications: int = 9
+    confirm_replications: int = 15
+    weeks: int = 260
+    most_added: int = 6
+
+    @property
+    def scenario(self) -> Scenario:
+        """The M/M/c scenario the plan starts from."""
+        return mmc_scenario(self.arrivals_per_day, self.servers, self.mean_days, self.weeks)
+
+    @property
+    def expected(self) -> int:
+        """The least c from Erlang C."""
+        wait_weeks = float(self.target.split("<=")[1])
+        probability = 0.9 if "_p90" in self.target else 0.5
+        return least_servers(self.arrivals_per_day, 1.0 / self.mean_days, 7.0 * wait_weeks,
+                             probability)
+
+    def run(self, seed: int, backend: Any) -> list[CheckResult]:
+        """Run the plan and compare the clinicians it recommends with Erlang C (exactly)."""
+        from asdsim.experiments.plan import plan
+
+        result = plan(self.scenario, [self.target], "2020-01-06", by_date="2020-03-02",
+                      vary="clinicians", bounds={"clinicians": (0, self.most_added)},
+                      confidence=0.5, replications=self.replications,
+                      confirm_replications=self.confirm_replications, seed=seed, backend=backend)
+        found = self.servers + result.changes.get("team/clinicians", 0.0) if result.feasible \
+            else math.nan
+        name = (f"Plan: M/M/c, lambda {self.arrivals_per_day:g}/day, mean {self.mean_days:g} "
+                f"days, {self.target}")
+        quantity = (f"least clinicians (from {self.servers}; {result.evaluations} options "
+                    f"evaluated)")
+        return [CheckResult(name, quantity, float(self.expected), float(found), float(found),
+                            float(found), 1, 0.0, "exact")]
+
+
+def default_plan_checks() -> list[PlanCheck]:
+    """Three plans whose answers Erlang C gives: one above the smallest stable c by one, one by
+    two, and one where the staffing as it is already meets the target."""
+    return [
+        PlanCheck("plan-erlang-c-9", 1.0, 7.0, 8, "assessment_started_wait_p90 <= 1"),
+        PlanCheck("plan-erlang-c-13", 1.5, 7.0, 11, "assessment_started_wait_p90 <= 0.75"),
+        PlanCheck("plan-erlang-c-8", 1.0, 7.0, 8, "assessment_started_wait_median <= 0.75"),
+    ]
+
+
 def default_checks() -> list[Check]:
     """The shipped suite, sized to run in about a minute on two cores.
 
@@ -562,16 +642,17 @@ def _run_task(task: _Task) -> dict[str, float]:
     return task.measure(run_replication(task.scenario, task.seed, task.replication), task.scenario)
 
 
-def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None = None,
+def run_checks(checks: Sequence[Check | PlanCheck] | None = None, only: Sequence[str] | None = None,
                seed: int = DEFAULT_SEED, jobs: int = 1, progress: Progress | None = None) -> VerifyReport:
     """Run verification checks and compare each with theory.
 
     Parameters
     ----------
     checks
-        The checks to run (default: :func:`default_checks`).
+        The checks to run (default: :func:`default_checks`, then :func:`default_plan_checks`).
     only
-        Ids of the checks to keep (``erlang-c-5``, ``cobham``, ``little``, ...).
+        Ids of the checks to keep (``erlang-c-5``, ``cobham``, ``little``, ``plan-erlang-c-9``,
+        ...).
     seed
         Seed of every check's replications.
     jobs
@@ -586,7 +667,8 @@ def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    suite = list(default_checks() if checks is None else checks)
+    suite: list[Check | PlanCheck] = list(
+        [*default_checks(), *default_plan_checks()] if checks is None else checks)
     if only:
         known = {c.id for c in suite}
         unknown = [name for name in only if name not in known]
@@ -595,20 +677,31 @@ def run_checks(checks: Sequence[Check] | None = None, only: Sequence[str] | None
                              f"{', '.join(c.id for c in suite)}")
         suite = [c for c in suite if c.id in set(only)]
     started = time.perf_counter()
-    ordered = sorted(suite, key=lambda c: -c.cost)  # the longest first, so workers finish together
+    simulated = [c for c in suite if isinstance(c, Check)]
+    plans = [c for c in suite if isinstance(c, PlanCheck)]
+    # the longest first, so workers finish together
+    ordered = sorted(simulated, key=lambda c: -c.cost)
     tasks = (_Task(c.id, c.scenario, c.measure, seed, r) for c in ordered for r in range(c.replications))
-    total = sum(c.replications for c in suite)
+    total = sum(c.replications for c in simulated) + len(plans)  # a plan counts as one
     measured: dict[tuple[str, int], dict[str, float]] = {}
+    planned: dict[str, list[CheckResult]] = {}
     try:
         with make_backend(jobs) as backend:
             for task, values in backend.map_unordered(_run_task, tasks):
                 measured[task.check_id, task.replication] = values
                 if progress:
                     progress(len(measured), total)
+            for check in plans:
+                planned[check.id] = check.run(seed, backend)
+                if progress:
+                    progress(len(measured) + len(planned), total)
     except TaskFailed as exc:  # the error itself, as if the replication ran here
         raise exc.__cause__ from None  # type: ignore[misc]
     results: list[CheckResult] = []
     for check in suite:
+        if isinstance(check, PlanCheck):
+            results.extend(replace(r, check_id=check.id) for r in planned[check.id])
+            continue
         rows = [measured[check.id, r] for r in range(check.replications)]  # in replication order
         columns = {key: np.array([row[key] for row in rows], dtype=float) for key in rows[0]}
         results.extend(replace(r, check_id=check.id) for r in check.evaluate(columns))

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from asdsim.checks.verify import DEFAULT_SEED, VerifyReport, default_checks, run_checks
+from asdsim.checks.verify import (
+    DEFAULT_SEED,
+    VerifyReport,
+    default_checks,
+    default_plan_checks,
+    run_checks,
+)
 from asdsim.cli.console import (
     EXIT_INVALID,
     EXIT_OK,
@@ -26,8 +32,9 @@ def add_parser(subparsers: Any) -> None:
         "verify", help="check the simulator against queueing theory (about a minute)",
         formatter_class=FORMATTER,
         description="Run the model as installed on scenarios with known answers (Erlang C, Cobham's\n"
-                    "priority formula, Little's law, fluid backlog clearance) and print theory\n"
-                    "against the simulated mean with its 95% CI. Exit 1 if any check fails.",
+                    "priority formula, Little's law, fluid backlog clearance, and plans whose\n"
+                    "least staffing Erlang C gives) and print theory against the simulated mean\n"
+                    "with its 95% CI. Exit 1 if any check fails.",
         epilog="Example:\n  asdsim verify --jobs 2")
     parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
@@ -66,6 +73,9 @@ def command(args: argparse.Namespace) -> int:
     if args.list:
         for check in default_checks():
             out(f"{check.id:16} {check.replications:3} replications x {check.scenario.horizon_weeks} weeks")
+        for plan_check in default_plan_checks():
+            out(f"{plan_check.id:16} a plan: {plan_check.replications} replications an option, "
+                f"{plan_check.confirm_replications} to confirm, x {plan_check.weeks} weeks")
         return EXIT_OK
     if args.jobs < 1:
         err(f"asdsim verify: --jobs must be at least 1, got {args.jobs}")
