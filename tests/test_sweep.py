@@ -21,9 +21,10 @@ from asdsim.cli.sweep import add_parser
 from asdsim.cli.sweep import command as sweep_command
 from asdsim.experiments import sweep
 from asdsim.experiments.backends import Backend, BackendError, DaskBackend, ProcessBackend, make_backend
-from asdsim.experiments.grid import GridError, load_grid, parse_field, short_names
+from asdsim.experiments.grid import GridError, load_grid
 from asdsim.experiments.sweep import PointStore, SweepError, run_sweep
 from asdsim.reporting.sweep_chart import summary_chart
+from asdsim.scenario.paths import parse_field, short_names
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None
 REPO = Path(__file__).resolve().parents[1]

@@ -32,9 +32,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from asdsim.analysis.definitions import HEADLINE
-from asdsim.experiments.grid import short_names
 from asdsim.reporting import formatting as fmt
 from asdsim.reporting.summary import DEFAULT_LEVEL
+from asdsim.scenario.paths import short_names
 
 MAX_CELL_LABELS = 150
 MAX_TICKS = 20
