@@ -216,3 +216,46 @@ def test_a_child_waiting_to_be_referred_again_when_eligible_is_not_open(tmp_path
     results = run(s)
     assert results.patients.unmet_need_day.iloc[0] == 0.0
     assert results.weekly.open_referrals.tolist() == [0] * 10
+
+
+def test_a_team_opening_the_day_after_the_start_takes_the_held_child_that_day(tmp_path):
+    # Kills Pathway.__init__'s `0 < self.day(team.opens_on)` -> `1 < ...` (an opening on day 1
+    # never scheduled). Rule 'hold'; the only team opens on Tuesday 7 January 2020 (day 1). A
+    # child aged 5 referred on the start date is triaged on day 0, held (a team for it opens),
+    # and put on the list when the team opens, on day 1.
+    rows = """\
+        referral_date,age_years,stage
+        2020-01-06,5.0,awaiting_triage
+    """
+    s = scenario(teams={"t": team(opens_on="2020-01-07")}, routing={"uncovered": "hold"},
+                 initial_state=snapshot(tmp_path, rows))
+    row = run(s).patients.iloc[0]
+    assert (row.held_day, row.list_join_day) == (0.0, 1.0)
+
+
+def test_without_contact_steps_the_first_step_is_the_first_appointment():
+    # Kills compile_steps' default `next(..., 0)` -> `next(..., None)`: where no step is a
+    # contact, the first step counts as the first appointment. One non-contact step (1 h of p,
+    # 10 h a week), booked in week 0: first appointment and outcome on the same day in [0, 5).
+    steps = [{"name": "file_review", "hours": {"p": 1}, "contact": False, "outcome": True}]
+    s = scenario(teams={"t": team(steps=steps)}, initial_state=generated(backlog(1)))
+    row = run(s).patients.iloc[0]
+    assert 0.0 <= row.first_appointment_day < 5.0
+    assert row.first_appointment_day == row.diagnosis_day
+
+
+def test_the_rereferral_delay_is_drawn_apart_from_the_decision_to_come_back():
+    # Kills Pathway.uniform's default part `j=0` -> `j=1`: the decision to come back would then
+    # reuse the delay's uniform, so only short delays would follow a 'yes'.
+    # 200 children awaiting triage on day 0, all rejected; half come back, after a delay uniform
+    # on [0, 60) days. The children referred exactly twice by the horizon (day 70) came back
+    # once, on day d1 = their first delay: about half (at least, since a later delay pushes a
+    # third referral past the horizon more often after a long first one) have d1 >= 30. Were
+    # the two draws the same uniform u, a 'yes' (u < 0.5) would mean d1 = 60u < 30 always.
+    s = scenario(triage={"outcomes": {"accept": 0, "reject": 1}, "rereferral_probability": 0.5,
+                         "rereferral_delay_days": {"dist": "uniform", "low": 0, "high": 60}},
+                 initial_state=generated(backlog(200, 0, "awaiting_triage")))
+    p = run(s).patients
+    back_once = p[p.referrals == 2]
+    assert len(back_once) >= 30
+    assert (back_once.referral_day >= 30).mean() > 0.3
