@@ -320,6 +320,7 @@ class ClinicTeam(TeamRunner):
         deferred = math.nan
         day = earliest
         horizon, weeks = self.horizon_weeks, self.weeks
+        u_session, child_id = self.u_session, case.child.id
         for index in range(start, len(plan)):
             step = plan[index]
             if index > start:
@@ -336,6 +337,14 @@ class ClinicTeam(TeamRunner):
             parts: list[tuple[int, int, float]] = []
             if not needs:
                 pass  # a step that needs no hours books nothing (as the joint rule always did)
+            elif len(needs) == 1:  # one group: its first week with the hours
+                g, hours, threshold = needs[0]
+                row = remaining[g]
+                week = first_week
+                while week < last_week and row[week] < threshold:
+                    week += 1
+                if week < last_week:
+                    parts = [(g, week, hours)]
             elif step.joint:
                 week = _first_common_week(remaining, needs, first_week, last_week)
                 if week >= 0:
@@ -358,7 +367,22 @@ class ClinicTeam(TeamRunner):
                 remaining[g][w] -= hours
                 if w > last:
                     last = w
-            day = self._session_day(case, index, last, day if day > now else now)
+            # when in its week the step falls: spread over the week's working days (the first
+            # five of the model's week), no earlier than its earliest day, by the child's uniform
+            low = 7.0 * last
+            if low < day:
+                low = day
+            if low < now:
+                low = now
+            high = 7.0 * last + WORKING_DAYS
+            if low < high:
+                try:
+                    u = u_session.item(child_id, index)
+                except IndexError:  # past the pre-drawn ones
+                    u = float(self.pathway.streams["session"].random())
+                day = low + (high - low) * u
+            else:
+                day = low
             bookings.append(Booking(index, parts, day))
         case.booked.extend(bookings)
         timeout, attend = self.env.timeout, self._attend
@@ -377,15 +401,6 @@ class ClinicTeam(TeamRunner):
             needs = tuple((g, h * factor, h * factor - EPS) for g, h in step.needs)
             self._needs_cache[key] = needs
         return needs
-
-    def _session_day(self, case: Case, index: int, week: int, earliest: float) -> float:
-        """When in its week a booked step falls: spread over the week's working days (the first
-        five of the model's week), no earlier than ``earliest``, by the child's own uniform."""
-        low = max(7.0 * week, earliest)
-        high = 7.0 * week + WORKING_DAYS
-        if low >= high:
-            return low
-        return low + (high - low) * self.pathway.uniform(self.u_session, case.child, index, "session")
 
     def _resume(self, case: Case) -> None:
         """Book the rest of a started assessment at the first weekly pass, ahead of new starts."""
