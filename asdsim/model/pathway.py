@@ -152,6 +152,8 @@ class Pathway:
         # untriaged), as (day received, child); new referrals wait in ``_new`` from ``_next_new``
         self._triage_queue: deque[tuple[float, Child]] = deque()
         self._age_out_years = scenario.routing.age_out_years
+        self._dated_teams = any(t.opens_on is not None or t.closes_on is not None
+                                for t in scenario.teams.values())
         self._transfer_age = {name: t.max_age_years if t.on_age_boundary == "transfer" else None
                               for name, t in scenario.teams.items()}
         self._routes = [
@@ -280,7 +282,7 @@ class Pathway:
         now = self.env.now
         k = child.triage_count
         child.triage_count += 1
-        if math.isnan(child.triage_day):  # the first decision on this referral
+        if child.triage_day != child.triage_day:  # NaN: the first decision on this referral
             self.triage_decisions.append((child.referral_day, now))
         child.triage_day = now
         outcomes = self._triage_outcomes[child.source]
@@ -326,7 +328,8 @@ class Pathway:
             self.release(child, "aged_out", now)
             return
         locality = self.localities[child.locality]
-        today = self.date(now)
+        # the date matters only where a team opens or closes on one (or no team covers the child)
+        today = self.date(now) if self._dated_teams else self.scenario.start_date
         name = None
         # Scenario.team_for, with the locality's teams looked up once
         for low, high, team_name, opens, closes in self._routes[child.locality]:
@@ -335,6 +338,7 @@ class Pathway:
                 name = team_name
                 break
         if name is None:
+            today = self.date(now)
             rule = self.scenario.uncovered_rule(locality)
             older = self._older_team_age(age, locality, today)
             if rule == "hold":
