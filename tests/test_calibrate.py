@@ -10,8 +10,9 @@ import yaml
 
 import asdsim
 from asdsim.cli import main
-from asdsim.experiments.calibrate import calibrate, fit_referrals, parse_day
+from asdsim.experiments.calibrate import DATE_SWITCH, calibrate, fit_referrals
 from asdsim.model.demand import referral_days
+from asdsim.scenario.dates import parse_date
 from asdsim.scenario.schema import Demand
 from asdsim.templates_area import create_area
 
@@ -59,6 +60,11 @@ def test_over_dispersion_is_found_and_widens_the_intervals():
     assert not poisson.overdispersed and 0.7 < poisson.dispersion < 1.3
 
 
+def parse_day(text, dayfirst=True):
+    """A date as calibrate reads it (the scenario layer's parser, with calibrate's hints)."""
+    return parse_date(text, "day_first" if dayfirst else "month_first", switch=DATE_SWITCH)
+
+
 def test_dates_iso_or_day_first_and_never_echoed():
     assert parse_day("2024-03-05") == dt.date(2024, 3, 5)
     assert parse_day("05/03/2024") == dt.date(2024, 3, 5)
@@ -68,6 +74,16 @@ def test_dates_iso_or_day_first_and_never_echoed():
         reason = parse_day(bad)
         assert isinstance(reason, str) and bad not in reason
     assert "--no-dayfirst" in parse_day("05/13/2024")
+    assert "--dayfirst" in parse_day("13/05/2024", dayfirst=False)
+
+
+def test_an_ambiguous_date_reads_by_the_rule_asked_for():
+    assert parse_date("03/04/2025", "day_first") == dt.date(2025, 4, 3)
+    assert parse_date("03/04/2025", "month_first") == dt.date(2025, 3, 4)
+    reason = parse_date("03/04/2025")  # iso, a snapshot's default
+    assert isinstance(reason, str) and "YYYY-MM-DD" in reason and "03/04" not in reason
+    assert "initial_state.dates: day_first" in reason
+    assert parse_date("2025-04-03") == parse_date("2025-04-03 00:00") == dt.date(2025, 4, 3)
 
 
 def area(tmp_path):
@@ -128,7 +144,8 @@ def test_calibrate_writes_a_commented_scenario_that_runs(tmp_path, capsys):
     assert "referrals_per_week" in capsys.readouterr().out
     text = out.read_text()
     data = yaml.safe_load(text)
-    assert "extends" not in data and data["initial_state"] == {"kind": "csv", "csv": "waiting_list.csv"}
+    assert "extends" not in data and data["initial_state"] == {
+        "kind": "csv", "csv": "waiting_list.csv", "dates": "day_first"}
     line = next(t for t in text.splitlines() if t.strip().startswith("referrals_per_week:"))
     assert "# fitted: Poisson GLM" in line and "95% CI" in line
     assert "95% CIs of the monthly factors" in text and "step changes before start_date" in text
@@ -143,6 +160,70 @@ def test_calibrate_writes_a_commented_scenario_that_runs(tmp_path, capsys):
     assert main(args) == 1  # refuses to replace without --force
     assert "exists" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
+
+
+def _day_first(path, out):
+    """The ISO waiting list at ``path`` written as Excel writes UK dates (DD/MM/YYYY), to ``out``."""
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    dated = [i for i, h in enumerate(header) if h in ("referral_date", "date_of_birth")]
+    rows = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        for i in dated:
+            cells[i] = dt.date.fromisoformat(cells[i]).strftime("%d/%m/%Y")
+        rows.append(",".join(cells))
+    out.write_text("\r\n".join(rows) + "\r\n")
+    return out
+
+
+def test_a_day_first_waiting_list_calibrates_and_its_scenario_loads_and_runs(tmp_path):
+    folder, scenario = area(tmp_path)
+    uk = _day_first(folder / "waiting_list.csv", folder / "waiting_list_uk.csv")
+    assert "/" in uk.read_text().splitlines()[1]
+    out = folder / "calibrated.yaml"
+    assert main(["calibrate", "--referrals", str(folder / "referrals.csv"), "--waiting-list",
+                 str(uk), "--base", str(scenario), "--out", str(out)]) == 0
+    assert yaml.safe_load(out.read_text())["initial_state"] == {
+        "kind": "csv", "csv": "waiting_list_uk.csv", "dates": "day_first"}
+    calibrated = asdsim.load_scenario(out)  # read again, in this process, as written
+    iso = asdsim.load_scenario(scenario)  # the template reads the same list in ISO dates
+    assert calibrated.initial_state.dates == "day_first"
+    assert [(r.referral_date, r.age_months, r.stage) for r in calibrated._snapshot.rows] == [
+        (r.referral_date, r.age_months, r.stage) for r in iso._snapshot.rows]
+    results = asdsim.simulate(calibrated, replications=1, seed=1)
+    assert results.patients.from_backlog.sum() == len(iso._snapshot.rows)
+    # month first: a list whose first numbers go above 12 is refused, by line and column
+    with pytest.raises(asdsim.ScenarioError) as caught:
+        calibrate(folder / "referrals.csv", scenario, waiting_list=uk, dayfirst=False)
+    problems = [p for p in caught.value.problems if p.line is not None]  # not "and N more"
+    assert problems and all(p.field in ("referral_date", "date_of_birth") for p in problems)
+    assert "--dayfirst (day first)" in problems[0].message
+    month = calibrate(folder / "referrals.csv", scenario, waiting_list=folder / "waiting_list.csv",
+                      dayfirst=False)
+    assert month.data["initial_state"]["dates"] == "month_first"
+
+
+def test_the_same_day_first_list_read_as_iso_names_line_and_column(tmp_path):
+    folder, _ = area(tmp_path)
+    uk = _day_first(folder / "waiting_list.csv", folder / "today_uk.csv")
+    text = (folder / "scenario.yaml").read_text().replace("csv: waiting_list.csv", "csv: today_uk.csv")
+    (folder / "uk.yaml").write_text(text)  # initial_state.dates not given: iso
+    with pytest.raises(asdsim.ScenarioError) as caught:
+        asdsim.load_scenario(folder / "uk.yaml")
+    problems = caught.value.problems
+    first = uk.read_text().splitlines()[1].split(",")
+    assert (problems[0].line, problems[0].field) == (2, "referral_date")
+    assert problems[0].file.endswith("today_uk.csv")
+    assert "expected a date as YYYY-MM-DD" in problems[0].message
+    assert "initial_state.dates: day_first" in problems[0].message
+    shown = str(caught.value)
+    for cell in first[1:3]:
+        assert cell not in shown
+    said = text.replace("csv: today_uk.csv", "csv: today_uk.csv\n  dates: day_first")
+    (folder / "uk.yaml").write_text(said)
+    rows = len(uk.read_text().splitlines()) - 1
+    assert len(asdsim.load_scenario(folder / "uk.yaml")._snapshot.rows) == rows
 
 
 def test_the_readme_steps_run_as_written(tmp_path, capsys):

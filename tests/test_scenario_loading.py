@@ -363,6 +363,79 @@ def test_snapshot_rows_fit_the_scenario_or_are_refused_without_their_cells(tmp_p
         assert cell not in shown
 
 
+# A list exported from Excel on a UK machine: dates day first. 03/04/2019 is 3 April day first
+# and 4 March month first; 13/05/2014 is a date only day first.
+UK_SNAPSHOT = textwrap.dedent("""\
+    nhs_number,referral_date,date_of_birth,stage,locality
+    9990001,03/04/2019,13/05/2014,awaiting_assessment,north
+    9990002,2019-12-01,02/11/2016,awaiting_triage,south
+""")
+
+
+def test_snapshot_dates_day_first_or_month_first_by_initial_state_dates(tmp_path):
+    import datetime as dt
+
+    from asdsim.scenario.snapshot import read_snapshot
+
+    def load(folder, dates):
+        (tmp_path / folder).mkdir()
+        text = UK_SNAPSHOT if dates == "day_first" else UK_SNAPSHOT.replace("13/05/2014", "05/13/2014")
+        data = dict(BASE, initial_state={"kind": "csv", "csv": "today.csv", "dates": dates})
+        (tmp_path / folder / "today.csv").write_text(text)
+        return asdsim.load_scenario(write(tmp_path / folder / "s.yaml", data))
+
+    day, month = load("d", "day_first"), load("m", "month_first")
+    assert [r.referral_date for r in day._snapshot.rows] == [dt.date(2019, 4, 3), dt.date(2019, 12, 1)]
+    assert [r.referral_date for r in month._snapshot.rows] == [dt.date(2019, 3, 4), dt.date(2019, 12, 1)]
+    assert day._snapshot.rows[0].age_months == 4 * 12 + 10  # born 13 May 2014, referred 3 April 2019
+    assert day.initial_state.dates == "day_first"
+    assert asdsim.simulate(day, replications=1, seed=1).patients.from_backlog.sum() == 2
+    # the rule travels with the dump, and the per-process cache is kept apart by rule
+    rebuilt = asdsim.scenario_from_dict(day.model_dump(mode="json"))
+    assert rebuilt == day and rebuilt._snapshot.rows == day._snapshot.rows
+    path = tmp_path / "both.csv"  # every date reads both ways
+    path.write_text(UK_SNAPSHOT.replace("13/05/2014", "12/05/2014"))
+    first = read_snapshot(path, dates="day_first", reuse=True)
+    other = read_snapshot(path, dates="month_first", reuse=True)
+    assert first.rows[0].referral_date == dt.date(2019, 4, 3) and first.dates == "day_first"
+    assert other.rows[0].referral_date == dt.date(2019, 3, 4) and other.dates == "month_first"
+    assert read_snapshot(path, dates="day_first", reuse=True) is first
+    assert "dates: day_first" in asdsim.scenario_to_yaml(day)
+
+
+def test_a_day_first_snapshot_read_as_iso_is_refused_by_line_and_column(tmp_path):
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(_snapshot_scenario(tmp_path, UK_SNAPSHOT))  # dates: iso, the default
+    found = {(p.line, p.field) for p in info.value.problems}
+    assert found == {(2, "referral_date"), (2, "date_of_birth"), (3, "date_of_birth")}
+    assert all(p.file.endswith("today.csv") for p in info.value.problems)
+    first = next(p for p in info.value.problems if p.field == "referral_date")
+    assert "YYYY-MM-DD" in first.message and "initial_state.dates: day_first" in first.message
+    shown = str(info.value)
+    for cell in ("03/04", "2019", "13/05", "02/11", "9990001"):
+        assert cell not in shown
+
+
+def test_initial_state_dates_is_checked_and_left_out_of_the_dump_while_iso(tmp_path, make_scenario):
+    (tmp_path / "today.csv").write_text(SNAPSHOT)
+
+    def load(state):
+        data = dict(BASE, initial_state={"kind": "csv", "csv": "today.csv", **state})
+        return asdsim.load_scenario(write(tmp_path / "s.yaml", data))
+
+    with pytest.raises(asdsim.ScenarioError) as info:
+        load({"dates": "dmy"})
+    assert [p.field for p in info.value.problems] == ["initial_state.dates"]
+    assert "day_first" in info.value.problems[0].message
+    with pytest.raises(asdsim.ScenarioError, match="only read with kind 'csv'"):
+        make_scenario(initial_state={"kind": "empty", "dates": "day_first"})
+    unsaid, said = load({}), load({"dates": "iso"})
+    assert unsaid == said and unsaid.initial_state.dates == "iso"
+    assert "dates" not in said.model_dump()["initial_state"]
+    assert "dates" not in make_scenario().model_dump()["initial_state"]
+    assert asdsim.scenario_hash(said) == asdsim.scenario_hash(unsaid)
+    assert asdsim.scenario_hash(load({"dates": "day_first"})) != asdsim.scenario_hash(unsaid)
+
 def _dob_snapshot(born: list[str]) -> str:
     rows = [f"{i},2019-0{1 + i % 9}-15,{b},awaiting_assessment,north" for i, b in enumerate(born)]
     return "id,referral_date,date_of_birth,stage,locality\n" + "\n".join(rows) + "\n"

@@ -29,7 +29,8 @@ def add_parser(subparsers: Any) -> None:
                     "--activity) DNA rates and appointment lengths, and start from today's list\n"
                     "(--waiting-list). Writes OUT (every fitted number with a comment naming the fit\n"
                     "and its 95% interval) and a fit report (OUT's name + _fit/report.html).\n"
-                    "Dates are YYYY-MM-DD or day first (DD/MM/YYYY); see docs/your-area.md.",
+                    "Dates in every file are YYYY-MM-DD or day first (DD/MM/YYYY); the calibrated\n"
+                    "scenario reads the waiting list the same way. See docs/your-area.md.",
         epilog="Example:\n  asdsim calibrate --referrals area/referrals.csv --waiting-list "
                "area/waiting_list.csv \\\n    --base area/scenario.yaml --out area/calibrated.yaml")
     parser.add_argument("--referrals", type=Path, required=True, metavar="CSV",
@@ -49,8 +50,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--step-change", type=_date, action="append", default=[], metavar="DATE",
                         help="fit a lasting change in the referral rate from DATE (repeatable)")
     parser.add_argument("--dayfirst", action=argparse.BooleanOptionalAction, default=True,
-                        help="read 03/04/2024 as 3 April (default, the UK form); --no-dayfirst "
-                             "reads it as 4 March")
+                        help="read 03/04/2024 as 3 April in every file (default, the UK form); "
+                             "--no-dayfirst reads it as 4 March; written into the calibrated "
+                             "scenario's initial_state.dates for the waiting list")
     parser.add_argument("--force", action="store_true", help="replace OUT and the report folder")
     parser.set_defaults(func=command)
 

@@ -12,8 +12,10 @@ column without repeating a cell.
   ``/``, ``.`` or ``-``); ``dayfirst=False`` reads MM/DD/YYYY. A time of day after a date is
   ignored. Sources and localities are matched to the base scenario's names ignoring case, spaces
   and hyphens ("Health visitor" is ``health_visitor``).
-* ``waiting_list.csv``: today's list in the snapshot format (dates YYYY-MM-DD), which becomes the
-  calibrated scenario's starting state (``initial_state.kind: csv``).
+* ``waiting_list.csv``: today's list in the snapshot format, its dates read by the same rule
+  (:func:`asdsim.scenario.dates.parse_date`), which becomes the calibrated scenario's starting
+  state (``initial_state: {kind: csv, dates: day_first}``, or ``month_first`` without
+  ``dayfirst``, so the scenario reads the file the same way when it is loaded again).
 * ``activity.csv``, one row per booked appointment: ``step`` (a step name of the base scenario),
   ``attended`` (yes or no), and optionally ``team`` and ``duration_minutes`` (or
   ``duration_hours``).
@@ -74,6 +76,7 @@ import yaml
 from scipy import stats
 
 from asdsim.errors import AsdsimError, Problem, ScenarioError
+from asdsim.scenario.dates import DateRule, date_rule, parse_date
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
@@ -85,7 +88,6 @@ from asdsim.scenario.snapshot import (
     decode_text,
     did_you_mean,
     months_between,
-    parse_iso_date,
     read_snapshot,
 )
 from asdsim.scenario.yamlfile import display_path, read_limited
@@ -106,9 +108,11 @@ WAIT_BANDS = (0, 4, 13, 26, 52, 104)
 """Lower ends, in weeks, of the bands of time waited in the waiting-list summary."""
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-_TIME = re.compile(r"(.*?)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-_NUMERIC = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_SWITCH: dict[DateRule, str] = {"iso": "YYYY-MM-DD dates", "day_first": "--dayfirst (day first)",
+                                    "month_first": "--no-dayfirst (month first)"}
+"""How a user of ``asdsim calibrate`` asks for each date rule (named in messages about dates)."""
+_DATE_FORMS: dict[DateRule, str] = {"iso": "", "day_first": "DD/MM/YYYY",
+                                    "month_first": "MM/DD/YYYY"}
 TRIAGE_NAMES = {"accept": "accept", "accepted": "accept", "reject": "reject", "rejected": "reject",
                 "declined": "reject", "more_information": "more_information",
                 "more_info": "more_information", "information_requested": "more_information",
@@ -126,34 +130,6 @@ ATTENDED = {"yes": True, "y": True, "true": True, "1": True, "attended": True, "
 def normal_name(text: str) -> str:
     """A category as compared: lower case, with runs of spaces and hyphens as one underscore."""
     return re.sub(r"[\s\-]+", "_", text.strip().casefold()).strip("_")
-
-
-def parse_day(text: str, dayfirst: bool = True) -> dt.date | str:
-    """A date written YYYY-MM-DD or DD/MM/YYYY (MM/DD/YYYY unless ``dayfirst``), or why not.
-
-    A time of day after the date is ignored. The reason never repeats the text.
-    """
-    match = _TIME.fullmatch(text.strip())
-    day = match.group(1) if match else text.strip()
-    if _ISO.fullmatch(day):
-        return parse_iso_date(day)
-    expected = ("expected a date as YYYY-MM-DD or " + ("DD/MM/YYYY (day first)" if dayfirst
-                                                       else "MM/DD/YYYY (month first)"))
-    numeric = _NUMERIC.fullmatch(day)
-    if numeric is None:
-        return expected
-    first, second, year = numeric.groups()
-    if len(first) == 4:
-        return expected
-    if len(year) != 4:
-        return f"{expected}, with a four-digit year"
-    d, m = (first, second) if dayfirst else (second, first)
-    try:
-        return dt.date(int(year), int(m), int(d))
-    except ValueError:
-        other = "--no-dayfirst (month first)" if dayfirst else "--dayfirst (day first)"
-        return f"is not a calendar date read {'day' if dayfirst else 'month'} first; if the " \
-               f"file's dates are written the other way, use {other}"
 
 
 @dataclass
@@ -304,9 +280,11 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
     srcs: list[str] = []
     locs: list[str] = []
     triage: list[str] = []
+    rule = date_rule(dayfirst)
     for line, row in table.rows:
         ok = True
-        day = parse_day(row["referral_date"], dayfirst) if row["referral_date"] else "is empty; " \
+        day = parse_date(row["referral_date"], rule, switch=DATE_SWITCH) if row["referral_date"] \
+            else "is empty; " \
             "expected the date of referral"
         if isinstance(day, str):
             problems.add(line, "referral_date", day)
@@ -327,7 +305,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
                     problems.add(line, "age_years", "expected a number of years, 0 or more, like 5.5")
                     ok = False
             elif row.get("date_of_birth"):
-                born = parse_day(row["date_of_birth"], dayfirst)
+                born = parse_date(row["date_of_birth"], rule, switch=DATE_SWITCH)
                 if isinstance(born, str):
                     problems.add(line, "date_of_birth", born)
                     ok = False
@@ -863,7 +841,8 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     Returns
     -------
     Calibration
-        The calibrated scenario and the tables of every fit.
+        The calibrated scenario and the tables of every fit. With ``waiting_list``, its
+        ``initial_state.dates`` is ``day_first`` (``month_first`` without ``dayfirst``).
 
     Raises
     ------
@@ -1012,9 +991,12 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     list_table = None
     if waiting_list is not None:
         inputs["waiting_list"] = Path(waiting_list).name
-        snapshot = read_snapshot(waiting_list)
-        data["initial_state"] = {"kind": "csv", "csv": str(Path(waiting_list).absolute())}
-        comments[("initial_state",)] = f"today's list, read from {Path(waiting_list).name}"
+        rule = date_rule(dayfirst)
+        snapshot = read_snapshot(waiting_list, dates=rule, switch=DATE_SWITCH)
+        data["initial_state"] = {"kind": "csv", "csv": str(Path(waiting_list).absolute()),
+                                 "dates": rule}
+        comments[("initial_state",)] = (f"today's list, read from {Path(waiting_list).name} "
+                                        f"(dates YYYY-MM-DD or {_DATE_FORMS[rule]})")
         list_table = _list_table(snapshot, start)
     elif data.get("initial_state", {}).get("csv"):
         data["initial_state"]["csv"] = str(Path(data["initial_state"]["csv"]).absolute())

@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.base import FieldProblems
+from asdsim.scenario.dates import DATE_RULES
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
     Snapshot,
@@ -296,12 +297,13 @@ def load_scenario(path: str | Path) -> Scenario:
     snapshot: Snapshot | None = None
     state = data.get("initial_state")
     if isinstance(state, dict) and state.get("kind") == "csv" and isinstance(state.get("csv"), str) \
-            and state["csv"].strip():
+            and state["csv"].strip() and state.get("dates", "iso") in DATE_RULES:
         origin = origins.get(("initial_state", "csv"), _Origin(display_path(path), 1))
         csv_path = Path(os.path.abspath(Path(origin.file).parent / state["csv"]))
         data["initial_state"] = {**state, "csv": str(csv_path)}
         try:
-            snapshot = read_snapshot(csv_path, named_by=(origin.file, origin.line))
+            snapshot = read_snapshot(csv_path, named_by=(origin.file, origin.line),
+                                     dates=state.get("dates", "iso"))
         except SnapshotError as exc:
             problems.extend(exc.problems)
             snapshot = exc.partial

@@ -38,6 +38,7 @@ from asdsim.scenario.base import (
     Probability,
     Whole,
 )
+from asdsim.scenario.dates import DateRule
 from asdsim.scenario.distributions import (
     Distribution,
     Exponential,
@@ -578,9 +579,24 @@ class InitialState(Model):
     """Path of a CSV snapshot, one row per child (kind: csv), relative to the scenario file that
     names it. Columns read: referral_date, age_years or date_of_birth, stage, priority, locality;
     the file is read once, when the scenario is loaded."""
+    dates: DateRule = "iso"
+    """How the snapshot's dates are written (kind: csv): iso (YYYY-MM-DD only); day_first (also
+    DD/MM/YYYY, as Excel writes UK dates); or month_first (also MM/DD/YYYY)."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # ``dates`` is left out while iso, so a scenario that does not say keeps the content
+        # hash and resolved file it had before the field existed
+        data = handler(self)
+        if isinstance(data, dict) and data.get("dates", "iso") == "iso":
+            data.pop("dates", None)
+        return data
 
     @model_validator(mode="after")
     def _matches_kind(self) -> InitialState:
+        if self.kind != "csv" and self.dates != "iso":
+            raise FieldProblems([(("dates",), f"'dates' is only read with kind 'csv', not "
+                                  f"{self.kind!r}")])
         if self.kind == "generated" and not self.backlog:
             raise FieldProblems([(("kind",), "kind 'generated' needs 'backlog' groups")])
         if self.kind == "csv" and not self.csv:

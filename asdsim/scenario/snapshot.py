@@ -3,8 +3,11 @@
 A snapshot has a header row and one row per child waiting. Only these columns are read; every
 other column is skipped unread, never kept and never shown:
 
-* ``referral_date`` -- YYYY-MM-DD (a time of midnight after it is allowed);
-* ``age_years`` (age at referral, in years) or ``date_of_birth`` (YYYY-MM-DD);
+* ``referral_date`` -- a date, by the scenario's ``initial_state.dates`` rule
+  (:mod:`asdsim.scenario.dates`): YYYY-MM-DD (``iso``, the default; a time of midnight after it
+  is allowed), or also DD/MM/YYYY (``day_first``, as Excel writes UK dates) or MM/DD/YYYY
+  (``month_first``);
+* ``age_years`` (age at referral, in years) or ``date_of_birth`` (a date, by the same rule);
 * ``stage`` -- ``awaiting_triage``, ``awaiting_assessment`` or ``in_assessment`` (part-way
   through; case, spaces and hyphens ignored);
 * ``steps_done`` -- optional, for ``in_assessment``: steps of the team's assessment already done
@@ -14,8 +17,9 @@ other column is skipped unread, never kept and never shown:
 
 Header names are matched ignoring case and surrounding spaces. The file is read once, when the
 scenario is loaded: the rows are kept with the scenario (only the columns above, and the age as
-whole months, see below) together with the SHA-256 of the bytes read, so replications, worker
-processes and grid points never read the file again, and the scenario's hash covers the data.
+whole months, see below) together with the SHA-256 of the bytes read and the date rule, so
+replications, worker processes and grid points never read the file again, and the scenario's hash
+covers the data and how its dates were read.
 
 **Privacy.** A date of birth is never kept: the age at referral is reduced to whole months
 completed (``floor``), and the model uses the middle of that month, ``(months + 0.5) / 12``
@@ -47,13 +51,14 @@ import io
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.dates import SCENARIO_SWITCH, DateRule, parse_date
 from asdsim.scenario.yamlfile import display_path, read_limited
 
 if TYPE_CHECKING:
@@ -70,9 +75,6 @@ MAX_SNAPSHOT_ROWS = 200_000
 """Most children in a snapshot."""
 MAX_ROW_PROBLEMS = 50
 """Problems listed one by one before the rest are counted."""
-
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
-
 
 @dataclass(frozen=True)
 class SnapshotRow:
@@ -115,6 +117,8 @@ class Snapshot:
     """Which of :data:`COLUMNS` the header has."""
     rows: tuple[SnapshotRow, ...]
     """The children, in file order."""
+    dates: DateRule = "iso"
+    """How the file's dates were read (``initial_state.dates``)."""
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -157,20 +161,6 @@ def _field_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         csv.field_size_limit(old)
-
-
-def _parse_date(text: str) -> dt.date | str:
-    """A date, or why the text is not one (without repeating the text)."""
-    match = _DATE.fullmatch(text)
-    if match is None:
-        if "/" in text or "." in text:
-            return ("expected a date as YYYY-MM-DD, not with '/' or '.' (Excel may have "
-                    "reformatted the column: format it as yyyy-mm-dd before saving)")
-        return "expected a date as YYYY-MM-DD"
-    try:
-        return dt.date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return "expected a date in the calendar as YYYY-MM-DD"
 
 
 def _months_between(born: dt.date, day: dt.date) -> int:
@@ -222,7 +212,8 @@ class SnapshotError(ScenarioError):
         """The snapshot without its bad rows (so they can still be checked against a scenario)."""
 
 
-def parse_snapshot(raw: bytes, shown: str, file_name: str = "") -> Snapshot:
+def parse_snapshot(raw: bytes, shown: str, file_name: str = "", *, dates: DateRule = "iso",
+                   switch: Mapping[DateRule, str] = SCENARIO_SWITCH) -> Snapshot:
     """Parse the bytes of a snapshot, checking every row's form (not yet against a scenario).
 
     Parameters
@@ -233,6 +224,11 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "") -> Snapshot:
         How to name the file in messages.
     file_name
         The file's name without its folder (default: the last part of ``shown``).
+    dates
+        How the file's dates are written (:mod:`asdsim.scenario.dates`).
+    switch
+        How the reader asks for another date rule, named in messages about a date that rule
+        would read (default: the scenario's ``initial_state.dates``).
 
     Returns
     -------
@@ -309,13 +305,14 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "") -> Snapshot:
                         "tells them apart, such as an id, which is not read)"))
                     continue
                 seen[key] = start
-                row = _parse_row({c: cells[i].strip() for c, i in index.items()}, start, problems)
+                row = _parse_row({c: cells[i].strip() for c, i in index.items()}, start, problems,
+                                 dates, switch)
                 if row is not None:
                     rows.append(row)
         except csv.Error:
             problems.add(line, "", "the row is not valid CSV (check its double quotes)")
     snapshot = Snapshot(file_name=file_name or Path(shown).name, shown=shown, sha256=sha,
-                        columns=present, rows=tuple(rows))
+                        columns=present, rows=tuple(rows), dates=dates)
     if problems.items:
         raise SnapshotError(problems.all(), snapshot)
     if not rows:
@@ -325,11 +322,12 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "") -> Snapshot:
     return snapshot
 
 
-def _parse_row(row: dict[str, str], line: int, problems: _Problems) -> SnapshotRow | None:
+def _parse_row(row: dict[str, str], line: int, problems: _Problems, dates: DateRule = "iso",
+               switch: Mapping[DateRule, str] = SCENARIO_SWITCH) -> SnapshotRow | None:
     """One row's values in their kept form, or None after recording its problems."""
     ok = True
-    referral = _parse_date(row["referral_date"]) if row["referral_date"] else \
-        "is empty; expected a date as YYYY-MM-DD"
+    referral = parse_date(row["referral_date"], dates, switch=switch) if row["referral_date"] \
+        else "is empty; expected a date as " + _FORMS[dates]
     if isinstance(referral, str):
         problems.add(line, "referral_date", referral)
         ok = False
@@ -349,7 +347,7 @@ def _parse_row(row: dict[str, str], line: int, problems: _Problems) -> SnapshotR
             else:
                 months = math.floor(years * 12 + 1e-9)
     elif row.get("date_of_birth"):
-        born = _parse_date(row["date_of_birth"])
+        born = parse_date(row["date_of_birth"], dates, switch=switch)
         if isinstance(born, str):
             problems.add(line, "date_of_birth", born)
             ok = False
@@ -386,6 +384,9 @@ def _parse_row(row: dict[str, str], line: int, problems: _Problems) -> SnapshotR
                        locality=row.get("locality") or None, steps_done=steps_done)
 
 
+_FORMS: dict[DateRule, str] = {"iso": "YYYY-MM-DD", "day_first": "YYYY-MM-DD or DD/MM/YYYY",
+                               "month_first": "YYYY-MM-DD or MM/DD/YYYY"}
+
 _CHECKED: OrderedDict[tuple[object, ...], tuple[Problem, ...]] = OrderedDict()
 
 
@@ -404,7 +405,8 @@ def check_snapshot(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
     list of Problem
         Empty when every row fits the scenario. No problem repeats a cell's content.
     """
-    key = (snapshot.sha256, snapshot.shown, scenario.start_date, tuple(scenario.priority_classes),
+    key = (snapshot.sha256, snapshot.dates, snapshot.shown, scenario.start_date,
+           tuple(scenario.priority_classes),
            tuple(scenario.demand.localities), scenario.routing.age_out_years)
     if key not in _CHECKED:  # a grid checks each of its points: check each form once
         _CHECKED[key] = tuple(_check(snapshot, scenario))
@@ -447,11 +449,11 @@ def _check(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
 
 # ------------------------------------------------------------------ once per process, by path
 
-_LOADED: OrderedDict[str, Snapshot] = OrderedDict()
+_LOADED: OrderedDict[tuple[str, DateRule], Snapshot] = OrderedDict()
 _KEEP = 8
 
 
-def _remember(path: str, snapshot: Snapshot) -> None:
+def _remember(path: tuple[str, DateRule], snapshot: Snapshot) -> None:
     _LOADED[path] = snapshot
     _LOADED.move_to_end(path)
     while len(_LOADED) > _KEEP:
@@ -459,7 +461,8 @@ def _remember(path: str, snapshot: Snapshot) -> None:
 
 
 def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None = None,
-                  reuse: bool = False) -> Snapshot:
+                  reuse: bool = False, dates: DateRule = "iso",
+                  switch: Mapping[DateRule, str] = SCENARIO_SWITCH) -> Snapshot:
     """Read and parse a snapshot file.
 
     Parameters
@@ -470,9 +473,14 @@ def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None =
         File and line of the ``initial_state.csv`` that named it: a file that cannot be read
         is reported there.
     reuse
-        Return the snapshot this process last read from the same path, if any, without reading
-        the file again (a scenario rebuilt from its dumped form keeps the data it was loaded
-        with).
+        Return the snapshot this process last read from the same path by the same date rule,
+        if any, without reading the file again (a scenario rebuilt from its dumped form keeps
+        the data it was loaded with).
+    dates
+        How the file's dates are written (``initial_state.dates``; :mod:`asdsim.scenario.dates`).
+    switch
+        How the reader asks for another date rule, named in messages (default: the scenario's
+        ``initial_state.dates``; ``asdsim calibrate`` names its ``--dayfirst`` options).
 
     Returns
     -------
@@ -484,7 +492,7 @@ def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None =
     ScenarioError
         Naming the file, line and column of every problem.
     """
-    key = str(Path(path).absolute())
+    key = (str(Path(path).absolute()), dates)
     if reuse and key in _LOADED:
         return _LOADED[key]
     shown = display_path(path)
@@ -499,7 +507,7 @@ def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None =
             raise ScenarioError([Problem(file, line, "initial_state.csv",
                                          f"{p.message} (looked for {shown})")
                                  for p in exc.problems]) from None
-    snapshot = parse_snapshot(raw, shown, Path(path).name)
+    snapshot = parse_snapshot(raw, shown, Path(path).name, dates=dates, switch=switch)
     _remember(key, snapshot)
     return snapshot
 
@@ -510,8 +518,13 @@ def attach_snapshot(scenario: Scenario, snapshot: Snapshot) -> None:
     Raises
     ------
     ScenarioError
-        When a row does not fit the scenario (see :func:`check_snapshot`).
+        When a row does not fit the scenario (see :func:`check_snapshot`), or the snapshot's
+        dates were read by another rule than the scenario's ``initial_state.dates``.
     """
+    if snapshot.dates != scenario.initial_state.dates:
+        raise ScenarioError([Problem(snapshot.shown, None, "initial_state.dates", (
+            f"the snapshot was read with dates {snapshot.dates} but the scenario says "
+            f"{scenario.initial_state.dates}"))])
     problems = check_snapshot(snapshot, scenario)
     if problems:
         raise ScenarioError(problems)
@@ -533,7 +546,8 @@ def scenario_snapshot(scenario: Scenario) -> Snapshot | None:
     if scenario.initial_state.kind != "csv" or not scenario.initial_state.csv:
         return None
     if scenario._snapshot is None:
-        attach_snapshot(scenario, read_snapshot(scenario.initial_state.csv, reuse=True))
+        attach_snapshot(scenario, read_snapshot(scenario.initial_state.csv, reuse=True,
+                                                dates=scenario.initial_state.dates))
     return scenario._snapshot
 
 
@@ -544,8 +558,6 @@ decode_text = _decode
 BOM or Windows-1252, as for a snapshot (public for ``asdsim calibrate``'s inputs)."""
 csv_field_limit = _field_limit
 """Context manager letting the csv module read cells up to a length (a skipped cell may be long)."""
-parse_iso_date = _parse_date
-"""``parse_iso_date(text) -> date | str``: a YYYY-MM-DD date, or why not (never the text)."""
 months_between = _months_between
 """``months_between(born, day) -> int``: whole months completed from ``born`` to ``day``."""
 did_you_mean = _near
