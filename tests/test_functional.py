@@ -397,3 +397,30 @@ def test_assessment_longer_than_the_booking_horizon_is_booked_in_parts(make_scen
     # step falls at least its gap after the one before, and within that week's working days
     gap = done.diagnosis_day - done.first_appointment_day
     assert (gap >= 84.0 - 1e-9).all() and (gap < 84.0 + 2 * 5.0).all()
+
+
+@pytest.mark.parametrize("path", ["scenarios/as_is_2018.yaml", "scenarios/recovery.yaml",
+                                  "scenarios/as_happened_2018_2020.yaml",
+                                  "scenarios/regression/caseload.yaml"])
+def test_a_finished_replication_leaves_no_reference_cycles(path):
+    """run_replication disposes of its pathway, so the cyclic garbage collector (paused while
+    it runs) has nothing of it to find afterwards: it was freed by reference counting."""
+    import gc
+
+    from asdsim.experiments.runner import run_replication
+    from asdsim.model.pathway import Pathway
+
+    scenario = asdsim.load_scenario(path)
+    run_replication(scenario, 3, 0)  # imports and caches settled
+    gc.collect()
+    gc.disable()
+    try:
+        run_replication(scenario, 3, 1)
+        left = gc.collect()
+        pathway = Pathway(scenario, 3, 1)  # the same run, not disposed of: thousands in cycles
+        pathway.run()
+        del pathway
+        undisposed = gc.collect()
+    finally:
+        gc.enable()
+    assert left < 100 < 1000 < undisposed

@@ -45,6 +45,8 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Replicat
         pathway = Pathway(scenario, seed, replication)
         pathway.run()
         out = record(pathway, replication)
+        pathway.dispose()  # no reference cycles left: freed here, before the collector is back
+        del pathway
     out.wall_seconds = time.perf_counter() - started
     return out
 

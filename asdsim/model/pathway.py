@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +87,7 @@ class Pathway:
     def __init__(self, scenario: Scenario, seed: int, replication: int):
         self.scenario = scenario
         self.env = simpy.Environment()
+        self._generators: list[Generator] = []  # the processes' generators, closed by dispose
         self._dates: dict[int, dt.date] = {}
         self.horizon = scenario.horizon_days
         self.streams = streams = Streams(seed, replication)
@@ -185,14 +186,14 @@ class Pathway:
         self._next_new = 0
         if triage.capacity_per_week is not None:
             # a triage session takes the referrals received by then, in the order received
-            self.env.process(self._triage_sessions(triage.capacity_per_week / 7.0))
+            self.start(self._triage_sessions(triage.capacity_per_week / 7.0))
         else:
             self._arrive(0)
             for _, child in self._triage_queue:
                 self._triage(child)
             self._triage_queue.clear()
         for block in scenario.outsourcing:
-            self.env.process(self._outsourcing(block))
+            self.start(self._outsourcing(block))
         for team in scenario.teams.values():
             if team.opens_on is not None and 0 < self.day(team.opens_on) < self.horizon:
                 self.env.timeout(self.day(team.opens_on)).callbacks.append(self._team_opens)
@@ -207,6 +208,31 @@ class Pathway:
         """
         with collector_paused():
             self.env.run(until=self.horizon)
+
+    def start(self, generator: Generator) -> None:
+        """Run a generator as a SimPy process (the clock's own activities: triage sessions,
+        weekly booking, outsourcing)."""
+        self._generators.append(generator)
+        self.env.process(generator)
+
+    def dispose(self) -> None:
+        """Break the run's reference cycles (child and case, teams and the pathway, the event
+        queue and the processes), so that its objects are freed at once by reference counting
+        when the last reference goes, not by a pass of the cyclic garbage collector over them.
+        The pathway cannot run again afterwards; its children keep their milestones."""
+        for generator in self._generators:
+            generator.close()
+        self._generators = []
+        for child in self.children:
+            child.case = None
+        for team in self.teams.values():
+            team.dispose()
+        self.held = {}
+        # each event refers to the clock, and the clock's queue to each event still due
+        queue = getattr(self.env, "_queue", None)
+        if isinstance(queue, list):
+            queue.clear()
+        self.env = None  # type: ignore[assignment]
 
     def day(self, date: dt.date) -> float:
         """Days from the start to a date."""

@@ -179,6 +179,11 @@ class TeamRunner:
     def _resume(self, case: Case) -> None:
         raise NotImplementedError
 
+    def dispose(self) -> None:
+        """Forget the pathway and its clock (see :meth:`Pathway.dispose`)."""
+        self.pathway = None  # type: ignore[assignment]
+        self.env = None  # type: ignore[assignment]
+
     def start(self, case: Case) -> None:
         """The child's assessment has begun: no more withdrawal, age-out or transfer."""
         case.state = STARTED
@@ -280,7 +285,7 @@ class ClinicTeam(TeamRunner):
         self.horizon_weeks = team.booking_horizon_weeks
         self.pending: list[Case] = []
         self._needs_cache: dict[tuple[int, float], tuple[tuple[int, float, float], ...]] = {}
-        self.env.process(self._weekly_booking())
+        pathway.start(self._weekly_booking())
 
     def _weekly_booking(self):
         env = self.env
