@@ -324,3 +324,38 @@ def test_compare_with_drawn_inputs_writes_each_scenario_s_draws(tmp_path):
     a, b = (inputs[(inputs.scenario == n) & (inputs.path == WTE)].value.to_numpy() for n in "ab")
     np.testing.assert_array_equal(a, b)
     assert set(pd.read_csv(out / "uncertainty.csv").scenario) == {"a", "b"}
+
+
+def test_the_method_says_which_inputs_were_drawn_how_and_where_the_split_is():
+    from asdsim.reporting.method import (
+        DRAWN_LIMITATION,
+        LIMITATIONS,
+        UNCERTAINTY_SECTION,
+        method_sections,
+    )
+    from asdsim.reporting.report import render_report
+
+    drawn = asdsim.simulate(scenario({WTE: [0.6, 1.6], COST: [80, 120]}), replications=2, seed=2,
+                            inputs="drawn")
+    fixed = asdsim.simulate(scenario({WTE: [0.6, 1.6]}), replications=2, seed=2)
+
+    def data_section(runs):
+        sections = {s.heading: s for s in method_sections(runs)}
+        return " ".join(sections["Data and assumptions"].paragraphs), sections["Limitations"].bullets
+
+    text, limits = data_section({"bottleneck": drawn})
+    assert f"were drawn, not fixed: in bottleneck, {WTE}, {COST}." in text
+    assert "Each replication drew one value of each input" in text
+    assert "keyed by the seed, the replication and the input's path" in text
+    assert "the same replications were repeated with the inputs as written" in text
+    assert f'the section "{UNCERTAINTY_SECTION}"' in text
+    assert limits[-1] == DRAWN_LIMITATION and limits[:-1] == LIMITATIONS[:-1]
+    html = render_report({"bottleneck": drawn}, {})
+    assert f">{UNCERTAINTY_SECTION}</h2>" in html  # the section the method points to exists
+    assert "Each replication drew one value of each input" in html
+
+    text, limits = data_section({"bottleneck": drawn, "as written": fixed})
+    assert "as written gives no uncertain inputs and ran with the numbers as written" in text
+    text, limits = data_section({"bottleneck": fixed})
+    assert "Drawn inputs" not in text and "drew" not in text and limits == LIMITATIONS
+    assert "Each replication drew" not in render_report({"bottleneck": fixed}, {})

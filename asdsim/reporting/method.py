@@ -83,6 +83,13 @@ LIMITATIONS = (
     "Intervals describe the model's randomness across replications, not uncertainty in the "
     "inputs; a sensitivity analysis (asdsim sweep) is needed for that.",
 )
+DRAWN_LIMITATION = (
+    "Where inputs were drawn, intervals describe the model's randomness and what is not known "
+    "about those inputs over their stated ranges only; every other input is fixed as written, "
+    "and what it does is shown only by a sensitivity analysis (asdsim sensitivity).")
+"""The last limitation, in place of the fixed-input one, when any design drew its inputs."""
+UNCERTAINTY_SECTION = "What is not known: drawn inputs"
+"""The report section that states run-to-run randomness and what is not known apart."""
 
 
 def _years(days: float) -> str:
@@ -143,6 +150,39 @@ def cohort_text(runs: Mapping[str, Results]) -> str:
     return " ".join(parts)
 
 
+def drawn_inputs_text(runs: Mapping[str, Results]) -> str | None:
+    """Which inputs were drawn per replication, how, and where the report states the split.
+
+    Parameters
+    ----------
+    runs
+        The runs the report shows, by name.
+
+    Returns
+    -------
+    str or None
+        None when no run drew its inputs (``Results.drawn``).
+    """
+    drawn = {name: res for name, res in runs.items() if res.drawn}
+    if not drawn:
+        return None
+    named = "; ".join(f"in {name}, {', '.join(res.scenario.uncertain)}" for name, res in drawn.items())
+    as_written = [name for name, res in runs.items() if not res.drawn]
+    rest = (f" {', '.join(as_written)} {'gives' if len(as_written) == 1 else 'give'} no "
+            "uncertain inputs and ran with the numbers as written." if as_written else "")
+    return (
+        "Drawn inputs: the inputs given a range or a distribution under uncertain: were drawn, "
+        f"not fixed: {named}.{rest} "
+        "Each replication drew one value of each input from a random stream keyed by the seed, "
+        "the replication and the input's path (so designs giving an input the same distribution "
+        "drew the same value in the same replication, and the model's own random streams were "
+        "untouched), and the same replications were repeated with the inputs as written. The "
+        "intervals shown are those with the inputs drawn, so they include what is not known "
+        "about these inputs as well as run-to-run randomness; the section "
+        f"\"{UNCERTAINTY_SECTION}\" gives each headline KPI with both intervals and the share "
+        "of the spread from what is not known (docs/uncertainty.md).")
+
+
 def validation_text(runs: Mapping[str, Results]) -> str:
     """What the runs say about validation: the published figures they were set against, if any."""
     parts = []
@@ -173,6 +213,8 @@ def method_sections(runs: Mapping[str, Results]) -> list[Section]:
         The runs the report shows, by name.
     """
     assumptions = sum(len(r.scenario.assumptions) for r in runs.values())
+    drawn = drawn_inputs_text(runs)
+    limitations = LIMITATIONS if drawn is None else (*LIMITATIONS[:-1], DRAWN_LIMITATION)
     return [
         Section("Purpose and outputs", "STRESS-DES 1.1-1.3", (
             "To estimate, before money is spent, how children's autism diagnostic pathways "
@@ -188,7 +230,7 @@ def method_sections(runs: Mapping[str, Results]) -> list[Section]:
             f"The designs state {assumptions} assumptions between them, listed under each "
             "scenario below; the scenario files mark each value as published (with its source) "
             "or assumed, and docs/model.md lists the sources. Distributions of durations and "
-            "delays are stated in the scenario files.",)),
+            "delays are stated in the scenario files.",) + ((drawn,) if drawn else ())),
         Section("Starting state, cohort and run length", "STRESS-DES 4.1-4.2", (
             cohort_text(runs),
             "The model is not warmed up by discarding simulated time: it starts from the stated "
@@ -211,17 +253,20 @@ def method_sections(runs: Mapping[str, Results]) -> list[Section]:
             "for, no negative wait, hours booked never above hours available) and hand-worked "
             "cases.",)),
         Section("Validation", "STRESS-DES 3.1, 4", (validation_text(runs),)),
-        Section("Limitations", "STRESS-DES 1, 3.4", (), LIMITATIONS),
+        Section("Limitations", "STRESS-DES 1, 3.4", (), limitations),
     ]
 
 
 __all__ = [
+    "DRAWN_LIMITATION",
     "LIMITATIONS",
     "MODELLED",
     "NOT_MODELLED",
     "TARGET_HALF_WIDTH",
+    "UNCERTAINTY_SECTION",
     "Section",
     "cohort_text",
+    "drawn_inputs_text",
     "method_sections",
     "replications_text",
 ]
