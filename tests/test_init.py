@@ -78,3 +78,24 @@ def test_a_file_in_place_of_the_folder_is_refused(tmp_path):
 def test_init_has_help_with_an_example(capsys):
     assert main(["init", "--help"]) == 0
     assert "asdsim init" in capsys.readouterr().out
+
+
+def test_the_commented_examples_validate_and_draw_when_uncommented(tmp_path, capsys):
+    area = create_area(tmp_path / "area").folder
+    text = (area / "scenario.yaml").read_text()
+    assert "# uncertain:\n#   teams." in text and "asdsim run scenario.yaml --draw-inputs" in text
+    assert "  # dates: day_first" in text
+    as_shipped = asdsim.load_scenario(area / "scenario.yaml")
+    assert not as_shipped.uncertain and as_shipped.initial_state.dates == "iso"
+    uncommented = text.replace("# uncertain:\n#   ", "uncertain:\n  ").replace(
+        "  # dates: day_first", "  dates: day_first")
+    (area / "drawn.yaml").write_text(uncommented)
+    scenario = asdsim.load_scenario(area / "drawn.yaml")
+    (path,) = scenario.uncertain
+    assert path in scenario.assumed and path in as_shipped.assumed
+    assert scenario.initial_state.dates == "day_first"  # the example list's ISO dates still read
+    assert len(scenario._snapshot.rows) == len(as_shipped._snapshot.rows)
+    out = tmp_path / "drawn"
+    assert main(["run", str(area / "drawn.yaml"), "--draw-inputs", "--replications", "1",
+                 "--out", str(out)]) == 0
+    assert (out / "inputs.csv").is_file() and path in (out / "inputs.csv").read_text()
