@@ -1,0 +1,95 @@
+"""Pinned scenario-layer behaviour that mutation testing found unpinned (see
+docs/mutation-survivors.md): the resolved-scenario YAML, and which problems an invalid scenario
+or snapshot reports, where. The comment above each test names the mutants it kills."""
+
+from __future__ import annotations
+
+import pytest
+
+import asdsim
+from asdsim.scenario.loading import scenario_to_yaml
+from asdsim.scenario.snapshot import MAX_ROW_PROBLEMS, parse_snapshot, read_snapshot
+from tests.test_pinned_scenario import build, problems
+
+
+def test_the_resolved_yaml_loads_back_to_the_same_scenario_in_field_order(tmp_path):
+    # Kills scenario_to_yaml's `model_dump(mode="json")` -> mode None / "JSON" / "XXjsonXX"
+    # (tuples and dates the YAML dumper cannot write), `sort_keys=False` -> True (the schema's
+    # field order, name first, lost) and `allow_unicode=True` -> None (non-ASCII escaped).
+    s = build(name="Réseau Nord")
+    text = scenario_to_yaml(s)
+    body = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert body[0] == "name: Réseau Nord"
+    assert body[1].startswith("description:")
+    path = tmp_path / "resolved.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert asdsim.load_scenario(path).model_dump(mode="json") == s.model_dump(mode="json")
+
+
+def test_every_unknown_key_is_reported_not_only_the_first():
+    # Kills loading._problems' `continue` -> `break` after an unknown key (the rest dropped).
+    text = problems(bogus_one=1, bogus_two=2)
+    assert "bogus_one" in text and "bogus_two" in text
+
+
+def test_every_teams_validator_problem_is_reported():
+    # Kills loading._problems' `continue` -> `break` after a validator's list of problems.
+    two = [{"name": "a", "hours": {"p": 1}, "outcome": True},
+           {"name": "b", "hours": {"p": 1}, "outcome": True}]
+    teams = {name: {"staff": {"p": {"wte": 1}}, "steps": two} for name in ("t1", "t2")}
+    text = problems(teams=teams, horizon_weeks=0)
+    assert text.count("exactly one step must have 'outcome: true'") == 2
+    assert "horizon_weeks" in text
+
+
+def test_an_empty_snapshot_is_reported_as_empty():
+    # Kills parse_snapshot's empty-file error -> `ScenarioError(None)`.
+    with pytest.raises(asdsim.ScenarioError) as info:
+        parse_snapshot(b"", "x.csv")
+    (problem,) = info.value.problems
+    assert problem.file == "x.csv"
+    assert problem.message.startswith("the snapshot is empty")
+
+
+def test_row_problems_past_the_limit_are_counted_in_one_last_problem():
+    # Kills _Problems.all's last item -> None, and _Problems.__init__'s `shown` -> None.
+    # MAX_ROW_PROBLEMS + 3 rows, each with one bad age: the first MAX_ROW_PROBLEMS are listed
+    # (lines 2 on), then one problem counts the 3 more.
+    rows = "referral_date,age_years,stage\n" + "".join(
+        f"2019-01-01,x{i},awaiting_triage\n" for i in range(MAX_ROW_PROBLEMS + 3))
+    with pytest.raises(asdsim.ScenarioError) as info:
+        parse_snapshot(rows.encode(), "x.csv")
+    found = info.value.problems
+    assert len(found) == MAX_ROW_PROBLEMS + 1
+    assert [p.line for p in found[:3]] == [2, 3, 4] and found[0].field == "age_years"
+    assert all(p.file == "x.csv" for p in found)
+    assert found[-1].message == "and 3 more problems in other rows (fix these first)"
+
+
+@pytest.mark.parametrize(("row", "column", "message"), [
+    # both ages empty: reported in age_years (kills the column -> "AGE_YEARS")
+    ("2019-01-01,,,awaiting_triage,", "age_years", "age_years or date_of_birth is needed"),
+    # a stage not in the list (kills the message -> None)
+    ("2019-01-01,5,,waiting,", "stage", "expected one of awaiting_triage"),
+    # steps_done not a whole number (kills problems.add losing its line argument)
+    ("2019-01-01,5,,in_assessment,x", "steps_done", "expected a whole number of steps"),
+    # steps_done with another stage (kills the line -> None)
+    ("2019-01-01,5,,awaiting_triage,1", "steps_done", "goes only with stage in_assessment"),
+])
+def test_a_bad_row_is_reported_at_its_line_and_column(row, column, message):
+    raw = f"referral_date,age_years,date_of_birth,stage,steps_done\n{row}\n".encode()
+    with pytest.raises(asdsim.ScenarioError) as info:
+        parse_snapshot(raw, "x.csv")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field) == ("x.csv", 2, column)
+    assert problem.message.startswith(message)
+
+
+def test_a_snapshot_that_cannot_be_read_is_reported_where_the_scenario_names_it(tmp_path):
+    # Kills read_snapshot's `file, line = named_by` -> `= None`.
+    with pytest.raises(asdsim.ScenarioError) as info:
+        read_snapshot(tmp_path / "missing.csv", named_by=("scenario.yaml", 7))
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field) == (
+        "scenario.yaml", 7, "initial_state.csv")
+    assert "(looked for " in problem.message
