@@ -28,8 +28,13 @@
 # to mutants/tree/direct-results.txt (or $DIRECT_OUT). It is for what mutmut's fork-after-import runner cannot
 # see: a function called only while a module is imported (e.g. the KPI registry built by
 # asdsim/analysis/definitions.py) runs unmutated in every forked worker, so its mutants all
-# "survive" there; a fresh process imports the module with the mutant active.
+# "survive" there; a fresh process imports the module with the mutant active. A --sample run
+# checks the mutants of such functions (the import_time list below) this way by itself, and the
+# printed figure counts a mutant killed in a fresh process as killed.
 set -euo pipefail
+# the whole script is one function, read before it runs: editing this file during a long run
+# cannot change the run
+main() {
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
@@ -87,6 +92,18 @@ cd "$tree"
 # property tests: a few fixed examples per mutant (see tests/hypothesis_profiles.py)
 export HYPOTHESIS_PROFILE=mutation
 mm() { nice -n "$niceness" mutmut "$@"; }
+# functions that run only while their module is imported (the KPI registry): mutmut's forked
+# workers never see their mutants, so a sample checks these with --direct instead
+import_time=('asdsim.analysis.definitions.x__waits__mutmut_*'
+             'asdsim.analysis.definitions.x__wait_shares__mutmut_*')
+is_import_time() {
+  local glob
+  for glob in "${import_time[@]}"; do
+    # shellcheck disable=SC2053
+    [[ $1 == $glob ]] && return 0
+  done
+  return 1
+}
 
 if [ -n "$direct" ]; then
   cd "$tree/mutants"
@@ -126,6 +143,7 @@ if ! grep -q 'asdsim\.' "$tree/mutmut-results.txt"; then
 fi
 
 names=()
+rm -f "$tree/direct-todo.txt"
 if [ "$sample" -gt 0 ]; then
   mutmut results --all true > "$tree/mutmut-results.txt" 2>/dev/null || true
   for p in "${packages[@]}"; do
@@ -151,7 +169,11 @@ PY
     # a survivors' sample is rerun
     while read -r name; do
       if [ "$retest" = 1 ] || grep -qxF "    $name: not checked" "$tree/mutmut-results.txt"; then
-        names+=("$name")
+        if is_import_time "$name"; then
+          grep -qF "$name: " "$tree/direct-results.txt" 2>/dev/null || echo "$name" >> "$tree/direct-todo.txt"
+        else
+          names+=("$name")
+        fi
       fi
     done < "$list"
     echo "$p: ${#names[@]} to run so far"
@@ -166,7 +188,14 @@ elif [ "$retest" = 1 ]; then
 else
   for p in "${packages[@]}"; do names+=("asdsim.$p.*"); done
 fi
+direct_pid=
+if [ -s "$tree/direct-todo.txt" ]; then
+  echo "$(wc -l < "$tree/direct-todo.txt") import-time mutants: checked in fresh processes (--direct)"
+  "$root/scripts/mutation.sh" --direct "$tree/direct-todo.txt" --nice "$niceness" > /dev/null &
+  direct_pid=$!
+fi
 [ ${#names[@]} -eq 0 ] || mm run --max-children "$workers" "${names[@]}" || true
+[ -z "$direct_pid" ] || wait "$direct_pid" || true
 echo "mutmut run finished: $(date -u '+%F %H:%M:%S') UTC"
 
 mutmut results --all true > "$tree/mutmut-results.txt" 2>/dev/null || true
@@ -181,6 +210,7 @@ python - "$tree/mutmut-results.txt" "$(cat "$tree/.commit" 2>/dev/null || git re
   "${packages[@]}" ${lists[@]+"${lists[@]}"} <<'PY'
 import collections
 import math
+import os
 import sys
 
 path, commit, args = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -191,6 +221,13 @@ for line in open(path, encoding="utf-8"):
     name, sep, status = line.strip().rpartition(": ")
     if sep and name.startswith("asdsim."):
         status_of[name] = status
+# a mutant killed in a fresh process (--direct; code run at import) is killed
+direct = os.path.join(os.path.dirname(path), "direct-results.txt")
+if os.path.exists(direct):
+    for line in open(direct, encoding="utf-8"):
+        name, sep, verdict = line.strip().partition(": ")
+        if sep and name in status_of and status_of[name] in ("survived", "not checked"):
+            status_of[name] = "killed" if verdict.startswith("killed") else verdict.split()[0]
 
 
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -221,3 +258,6 @@ for package in packages:
     else:
         print(f"{package:10s} {killed:7d} {checked:6d}     -  {'':14s}  {other} ({what})")
 PY
+}
+main "$@"
+exit
