@@ -93,3 +93,53 @@ def test_a_snapshot_that_cannot_be_read_is_reported_where_the_scenario_names_it(
     assert (problem.file, problem.line, problem.field) == (
         "scenario.yaml", 7, "initial_state.csv")
     assert "(looked for " in problem.message
+
+
+def test_trailing_empty_cells_are_read_and_a_short_row_is_reported():
+    # Kills parse_snapshot's `and not (trailing cells all empty)` -> `and (...)`.
+    # Line 2 has two extra empty cells (as spreadsheets export): read. Line 3 has a cell too
+    # few: reported at line 3, and only that row is a problem.
+    raw = (b"referral_date,age_years,stage\n"
+           b"2019-01-01,5,awaiting_triage,,\n"
+           b"2019-01-02,5\n")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        parse_snapshot(raw, "x.csv")
+    (problem,) = info.value.problems
+    assert problem.line == 3
+    assert problem.message.startswith("the row has 2 cells but the header has 3 columns")
+    assert [r.line for r in info.value.partial.rows] == [2]
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("name: [unclosed\n", 2),  # not valid YAML: found at the end of the text, line 2
+    ("name: !unknown_tag value\n", 1),  # valid YAML that cannot be constructed
+])
+def test_a_yaml_error_is_reported_in_its_file(tmp_path, text, line):
+    # Kills parse_yaml's `_yaml_problem(name, exc)` -> `_yaml_problem(exc)` (a crash), for an
+    # error found while constructing the document.
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.file.endswith("broken.yaml") and problem.line == line
+
+
+def test_a_yaml_file_not_in_utf8_is_reported_for_the_whole_file(tmp_path):
+    # Kills read_yaml's UTF-8 problem losing its field ("" -> None) or an argument (a crash).
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: Réseau\n".encode("latin-1"))
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.file.endswith("latin1.yaml") and problem.field == ""
+    assert problem.message == "expected text in UTF-8 (save the file as UTF-8)"
+
+
+def test_a_long_offending_value_is_shown_cut_to_60_characters():
+    # Kills loading._shown's `text[:57] + "..."` -> `text[:57] - "..."` (a crash).
+    with pytest.raises(asdsim.ScenarioError) as info:
+        build(horizon_weeks="x" * 80)
+    (problem,) = info.value.problems
+    assert problem.field == "horizon_weeks"
+    assert problem.value == repr("x" * 80)[:57] + "..."
