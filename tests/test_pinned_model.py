@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import asdsim
@@ -660,3 +661,41 @@ def test_children_drawn_with_certain_flags_and_fixed_bands():
     plain = draw_children(scenario(priority_classes=["urgent", "soon", "routine"]), 5,
                           np.random.default_rng(1))
     assert (plain.priority == 2).all() and (plain.hours_factor == 1.0).all()
+
+
+# ------------------------------------------------------ settled assessments (fewer events)
+
+
+def test_a_settled_assessment_cut_by_the_horizon_keeps_only_what_happened_before_it():
+    # One child, three 1-hour steps 7 days apart (no DNA, definite outcome: settled in advance),
+    # booked at the first weekly pass: days in weeks 0, 1 and 2 (10 hours a week, ample). With
+    # a horizon of 2 weeks the third appointment (week 2) is past it: two attended (2 hours),
+    # no outcome, still in assessment; with 3 weeks all three, assessed in week 2.
+    steps = [{"name": "a", "hours": {"p": 1}}, {"name": "b", "hours": {"p": 1}, "min_gap_days": 7},
+             {"name": "c", "hours": {"p": 1}, "min_gap_days": 7, "outcome": True}]
+    for weeks, hours, reason in ((2, 2.0, "in_assessment"), (3, 3.0, "assessed")):
+        s = scenario(teams={"t": team(steps=steps)}, horizon_weeks=weeks,
+                     initial_state=generated(backlog(1)))
+        row = run(s).patients.iloc[0]
+        assert row.staff_hours == hours and row.exit_reason == reason
+        assert 0.0 <= row.first_appointment_day < 5.0
+        if reason == "assessed":
+            assert 14.0 <= row.diagnosis_day == row.exit_day < 19.0
+        else:
+            assert np.isnan(row.diagnosis_day) and np.isnan(row.exit_day)
+
+
+@pytest.mark.parametrize("path", ["scenarios/as_is_2018.yaml", "scenarios/nice_mdt.yaml",
+                                  "scenarios/recovery.yaml", "scenarios/as_happened_2018_2020.yaml",
+                                  "benchmarks/standard.yaml"])
+def test_settled_assessments_give_the_tables_of_one_event_per_appointment(path, monkeypatch):
+    """The shortcut for settled assessments (ClinicTeam._finish) must change nothing: the same
+    run with every appointment its own event (no assessment ever settled) gives equal tables."""
+    from asdsim.model.teams import ClinicTeam
+
+    scenario_ = asdsim.load_scenario(path)
+    fast = asdsim.simulate(scenario_, replications=2, seed=8)
+    monkeypatch.setattr(ClinicTeam, "_settled", lambda self, case, bookings: False)
+    slow = asdsim.simulate(scenario_, replications=2, seed=8)  # jobs=1: the patch applies
+    for name in ("patients", "weekly", "staff_weekly", "kpis"):
+        pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_exact=True)

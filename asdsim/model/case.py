@@ -35,6 +35,9 @@ class Booking:
     index: int
     parts: list[tuple[int, int, float]]
     day: float
+    at: float
+    """The clock time the appointment happens: ``day`` as the clock reaches it from the time
+    of booking (the same number, up to rounding)."""
 
 
 class Case:

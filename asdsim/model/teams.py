@@ -388,11 +388,17 @@ class ClinicTeam(TeamRunner):
                 day = low + (high - low) * u
             else:
                 day = low
-            bookings.append(Booking(index, parts, day))
-        case.booked.extend(bookings)
+            bookings.append(Booking(index, parts, day, now + (day - now)))
+        # one event per appointment, except that a whole assessment settled in advance needs
+        # only the event of its next appointment (see _finish)
+        if deferred == deferred or not self._settled(case, case.booked + bookings):
+            due = bookings
+        else:
+            due = [] if case.booked else bookings[:1]  # the earlier bookings have theirs
         timeout, attend = self.env.timeout, self._attend
-        for booking in bookings:
+        for booking in due:
             timeout(booking.day - now).callbacks.append(partial(attend, case, booking))
+        case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
         return True
@@ -461,6 +467,47 @@ class ClinicTeam(TeamRunner):
             self.pathway.release(case.child, "assessed", now)
         elif len(case.plan) != length:  # uncertain: further steps inserted
             self._rebook_rest(case, now + case.plan[case.step].min_gap_days)
+        elif len(case.booked) == len(case.plan) - case.step and self._settled(case, case.booked):
+            self._finish(case)
+
+    def _settled(self, case: Case, bookings: list[Booking]) -> bool:
+        """Whether the case's next appointments ``bookings`` are decided in advance: every one
+        attended (by the child's pre-drawn DNA uniforms) and the outcome definite (by its
+        pre-drawn outcome uniform). Once the assessment has started and its rest is booked and
+        settled, nothing in it can touch anyone else's hours or list."""
+        child = case.child
+        k = child.appointments
+        dna = self.u_dna
+        for offset, booking in enumerate(bookings):
+            step = case.plan[booking.index]
+            if step.dna_probability > 0:
+                if k + offset >= dna.shape[1]:
+                    return False  # past the pre-drawn uniforms: drawn in clock order
+                if dna.item(child.id, k + offset) < step.dna_probability:
+                    return False
+            if step.outcome:
+                p = self.uncertain_probability
+                if self.young is not None and child.age_at(booking.at) < self.young.under_years:
+                    p = self.young.uncertain_probability
+                if p > 0 and self.u_outcome.item(child.id, 0) < p:
+                    return False
+        return True
+
+    def _finish(self, case: Case) -> None:
+        """Attend the rest of a started, settled assessment now, each appointment at the clock
+        time its event would have had (``Booking.at``), none at or past the horizon, and release
+        the child on the last: what the clock would have done later, one event at a time."""
+        horizon = self.pathway.horizon
+        at = self.env.now
+        while case.booked:
+            at = case.booked[0].at
+            if at >= horizon:  # beyond the horizon: the run ends first
+                return
+            case.booked.pop(0)
+            self.attend_or_dna(case, case.plan[case.step], at)
+            self.decide(case, case.step, at)
+            case.step += 1
+        self.pathway.release(case.child, "assessed", at)
 
     def hours_used(self) -> np.ndarray:
         """Hours booked per group and week, shape (groups, weeks)."""
