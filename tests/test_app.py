@@ -293,6 +293,21 @@ def test_a_bad_snapshot_is_refused_by_line_and_column_without_echoing_a_cell():
     assert "/tmp" not in message and "asdsim-app-" not in message
 
 
+def test_a_day_first_snapshot_is_read_as_the_page_is_told():
+    day_first = b"""referral_date,age_years,stage
+02/10/2023,6.5,awaiting_assessment
+15/11/2023,4.2,awaiting_assessment
+"""
+    at = pick(page(), "minimal")
+    at.file_uploader(key="upload_csv").set_value(("list.csv", day_first, "text/csv")).run()
+    assert at.error and "list.csv:3: referral_date" in unescape(at.error[0].value)  # read as ISO
+    at.radio(key="csv_dates").set_value("DD/MM/YYYY (UK)").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.number_input(key="replications").set_value(2).run()
+    at.button(key="run").click().run()
+    assert any(t.startswith("**minimal**: ") for t in texts(at))
+
+
 def test_plan_page_finds_the_least_cost_staffing_on_the_shared_pool():
     at = pick(page(), "minimal")
     at.radio(key="mode").set_value(at.radio(key="mode").options[1]).run()

@@ -26,6 +26,8 @@ from asdsim.scenario.schema import Scenario
 
 # (Comments, not docstrings, below: Streamlit's "magic" would show a bare string on the page.)
 UPLOAD = "Upload a scenario file"
+DATE_ORDERS = {"YYYY-MM-DD": "iso", "DD/MM/YYYY (UK)": "day_first", "MM/DD/YYYY": "month_first"}
+"""How an uploaded snapshot's dates are read (its ``initial_state.dates``)."""
 LEVER = "lever:"  # prefix of the levers' widget keys: reset when the base scenario changes
 PLAN = "plan:"  # prefix of the plan page's widget keys, likewise
 TRY, PLAN_MODE = "Try a change", "Find the least-cost staffing that meets targets (plan)"
@@ -102,13 +104,17 @@ def choose_base() -> tuple[Scenario, str | None] | None:
         csv = st.file_uploader(
             f"Snapshot (CSV, at most {settings.MAX_CSV_BYTES // 1_000_000} MB)", type=["csv"],
             key="upload_csv", max_upload_size=settings.MAX_CSV_BYTES // 1_000_000)
+        order = st.radio("Dates in the file", list(DATE_ORDERS), key="csv_dates",
+                         horizontal=True,
+                         help="How the snapshot writes its dates (a scenario file uploaded with "
+                              "it says so itself, as initial_state.dates)")
     if source == UPLOAD and upload is None:
         st.info("Choose a scenario file to start from.")
         return None
     if csv is None and "folder" in st.session_state and source != UPLOAD:
         _drop_uploads()
     token = (source, upload.file_id if source == UPLOAD else stem,
-             csv.file_id if csv is not None else None)
+             csv.file_id if csv is not None else None, order)
     loaded = st.session_state.get("loaded")
     if loaded is not None and loaded[0] == token:
         return loaded[1], loaded[2]
@@ -122,7 +128,8 @@ def choose_base() -> tuple[Scenario, str | None] | None:
                 folder = _folder()
                 path = sources.save_snapshot(folder, csv.name, csv.getvalue())
                 base = sources.with_snapshot(base.model_dump(mode="json"), path, folder,
-                                             sources.safe_name(csv.name, ".csv"))
+                                             sources.safe_name(csv.name, ".csv"),
+                                             dates=DATE_ORDERS[order])
     except ScenarioError as error:
         show_problems(error, "The starting point cannot be used")
         return None

@@ -214,8 +214,10 @@ def load_upload(folder: SessionFolder, name: str, data: bytes,
         path.unlink(missing_ok=True)
 
 
-def with_snapshot(data: dict[str, Any], path: Path, folder: SessionFolder, shown: str) -> Scenario:
-    """A scenario (as a dict) started from the uploaded snapshot at ``path``.
+def with_snapshot(data: dict[str, Any], path: Path, folder: SessionFolder, shown: str,
+                  dates: str = "iso") -> Scenario:
+    """A scenario (as a dict) started from the uploaded snapshot at ``path``, its dates read by
+    ``dates`` (``iso``, ``day_first`` or ``month_first``).
 
     Raises
     ------
@@ -224,7 +226,7 @@ def with_snapshot(data: dict[str, Any], path: Path, folder: SessionFolder, shown
         cell; see docs/privacy.md).
     """
     data = copy.deepcopy(data)
-    data["initial_state"] = {"kind": "csv", "csv": str(path)}
+    data["initial_state"] = {"kind": "csv", "csv": str(path), "dates": dates}
     try:
         return scenario_from_dict(data, name=str(data.get("name", "scenario")))
     except ScenarioError as exc:
