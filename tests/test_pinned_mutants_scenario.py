@@ -5,11 +5,12 @@ or snapshot reports, where. The comment above each test names the mutants it kil
 from __future__ import annotations
 
 import pytest
+import yaml
 
 import asdsim
 from asdsim.scenario.loading import scenario_to_yaml
 from asdsim.scenario.snapshot import MAX_ROW_PROBLEMS, parse_snapshot, read_snapshot
-from tests.test_pinned_scenario import build, problems
+from tests.test_pinned_scenario import BASE, build, problems
 
 
 def test_the_resolved_yaml_loads_back_to_the_same_scenario_in_field_order(tmp_path):
@@ -143,3 +144,80 @@ def test_a_long_offending_value_is_shown_cut_to_60_characters():
     (problem,) = info.value.problems
     assert problem.field == "horizon_weeks"
     assert problem.value == repr("x" * 80)[:57] + "..."
+
+
+def scenario_yaml(**over: object) -> str:
+    """The pinned BASE scenario as YAML text, with top-level keys replaced or added."""
+    data = {**BASE, **over}
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_a_chain_of_more_than_20_extends_is_reported(tmp_path):
+    # Kills loading._read's limit problem -> `ScenarioError(None)`.
+    # s0 extends s1, ..., s21 extends s22 (the full scenario): 22 files extend one another.
+    (tmp_path / "s22.yaml").write_text(scenario_yaml(), encoding="utf-8")
+    for i in range(22):
+        (tmp_path / f"s{i}.yaml").write_text(f"extends: s{i + 1}.yaml\n", encoding="utf-8")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(tmp_path / "s0.yaml")
+    (problem,) = info.value.problems
+    assert problem.field == "extends"
+    assert problem.message == "more than 20 files extend one another"
+
+
+def test_extends_that_is_not_a_path_is_reported_at_its_line(tmp_path):
+    # Kills loading._read's 'expected the path' problem -> `ScenarioError(None)`.
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\nextends: [a.yaml, b.yaml]\n", encoding="utf-8")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.field) == (2, "extends")
+    assert problem.message.startswith("expected the path of a base scenario file")
+
+
+def test_a_missing_snapshot_is_reported_at_the_line_that_names_it(tmp_path):
+    # Kills load_scenario's origin key ("initial_state", "csv") -> "XXcsvXX" (line 1 instead).
+    path = tmp_path / "s.yaml"
+    text = scenario_yaml(initial_state={"kind": "csv", "csv": "missing.csv"})
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  csv: missing.csv") + 1
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.file.endswith("s.yaml") and problem.line == line > 1
+    assert problem.field == "initial_state.csv"
+
+
+def test_an_unreadable_snapshot_read_directly_is_reported_in_initial_state_csv(tmp_path):
+    # Kills read_snapshot's field "initial_state.csv" -> "XXinitial_state.csvXX" / upper case.
+    with pytest.raises(asdsim.ScenarioError) as info:
+        read_snapshot(tmp_path / "missing.csv")
+    (problem,) = info.value.problems
+    assert problem.field == "initial_state.csv" and problem.file.endswith("missing.csv")
+
+
+def test_a_header_without_rows_is_reported_for_the_whole_file():
+    # Kills the 'header but no rows' problem losing its file or its field ("" -> None).
+    with pytest.raises(asdsim.ScenarioError) as info:
+        parse_snapshot(b"referral_date,age_years,stage\n", "x.csv")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field) == ("x.csv", None, "")
+    assert problem.message.startswith("the snapshot has a header but no rows")
+
+
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_yaml_nested_more_than_50_deep_is_reported_at_its_line(tmp_path, style):
+    # Kills _flow_too_deep's line count ("\n" -> "XX\nXX": always line 1) and compose_node's
+    # limit problem losing its mark (a crash). 51 nested lists, opened on line 2.
+    if style == "flow":
+        deep = "[" * 51 + "]" * 51
+    else:
+        deep = "\n" + "".join("  " * i + "-\n" for i in range(51)) + "  " * 51 + "- 1"
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: x\nteams: " + deep + "\n", encoding="utf-8")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        asdsim.load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.message == "mappings and lists nest more than 50 deep"
+    assert problem.line >= 2
