@@ -4,6 +4,7 @@ docs/mutation-survivors.md). Hand-worked small runs in the style of tests/test_p
 
 from __future__ import annotations
 
+from asdsim.analysis.definitions import REGISTRY
 from tests.test_pinned_model import CASELOAD, backlog, generated, run, scenario, team
 
 
@@ -20,3 +21,17 @@ def test_a_visit_on_the_horizon_day_is_not_counted_in_the_dna_share():
     assert results.kpi("dna_share[t/history]") == 0.0
     assert "dna_share[t/feedback]" not in set(results.kpis.kpi)
 
+
+
+def test_every_kpi_has_its_own_label_and_the_basis_shows_in_it():
+    # Kills the registry's labels set to None (restricted mean, mean of those seen) and the
+    # '(listed)' basis of a share's label misspelt. The KPI registry is built at import, so
+    # these mutants are checked in a fresh process (scripts/mutation.sh --direct).
+    labels = [d.label for d in REGISTRY.values()]
+    assert all(isinstance(label, str) and label for label in labels)
+    assert len(set(labels)) == len(labels)
+    assert REGISTRY["first_appointment_wait_restricted_mean"].label == (
+        "Mean wait to first appointment within follow-up")
+    assert REGISTRY["diagnosis_wait_mean_seen"].label == "Mean wait to diagnosis, children seen"
+    assert REGISTRY["first_appointment_within_13_weeks_listed"].label == (
+        "First appointment within 13 weeks (listed)")
