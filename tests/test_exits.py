@@ -15,8 +15,8 @@ import pytest
 
 import asdsim
 from asdsim.model import pathway as pathway_module
+from asdsim.model.clinic import ClinicTeam
 from asdsim.model.pathway import Pathway
-from asdsim.model.teams import ClinicTeam
 from tests.conftest import BASE, deep_update
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

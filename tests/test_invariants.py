@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 import asdsim
 from asdsim.analysis.record import record
+from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import EXIT_REASONS, OPEN_REASONS
+from asdsim.model.clinic import ClinicTeam
 from asdsim.model.pathway import Pathway
-from asdsim.model.teams import EPS, CaseloadTeam, ClinicTeam
+from asdsim.model.teams import EPS
 from tests import hypothesis_profiles  # noqa: F401  (ci: derandomized; dev: random)
 
 ORDERED = ("first_referral_day", "referral_day", "triage_day", "list_join_day",

@@ -691,7 +691,7 @@ def test_a_settled_assessment_cut_by_the_horizon_keeps_only_what_happened_before
 def test_settled_assessments_give_the_tables_of_one_event_per_appointment(path, monkeypatch):
     """The shortcut for settled assessments (ClinicTeam._finish) must change nothing: the same
     run with every appointment its own event (no assessment ever settled) gives equal tables."""
-    from asdsim.model.teams import ClinicTeam
+    from asdsim.model.clinic import ClinicTeam
 
     scenario_ = asdsim.load_scenario(path)
     fast = asdsim.simulate(scenario_, replications=2, seed=8)

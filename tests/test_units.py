@@ -101,7 +101,7 @@ def test_daily_rates_apply_growth_seasonality_and_steps():
 
 
 def test_busy_per_week_matches_a_direct_count():
-    from asdsim.model.teams import _busy_per_week
+    from asdsim.model.caseload import _busy_per_week
 
     rng = np.random.default_rng(3)
     starts = rng.uniform(0, 60, 200)

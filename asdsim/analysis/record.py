@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import MILESTONES
 from asdsim.model.pathway import Pathway
 from asdsim.model.runtime import collector_paused
-from asdsim.model.teams import CaseloadTeam
 
 
 @dataclass

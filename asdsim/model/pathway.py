@@ -24,11 +24,13 @@ import simpy
 from asdsim.model.backlog import generate_backlog
 from asdsim.model.capacity import hours_available, slot_changes
 from asdsim.model.case import Case
+from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import Child
+from asdsim.model.clinic import ClinicTeam
 from asdsim.model.demand import draw_children, referral_days
 from asdsim.model.randomness import Streams
 from asdsim.model.runtime import collector_paused
-from asdsim.model.teams import CaseloadTeam, ClinicTeam, TeamRunner
+from asdsim.model.teams import TeamRunner
 from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Scenario
 

@@ -1,0 +1,301 @@
+"""Clinic-hours mode: a team's weekly clinic hours per staff group, booked as whole packages.
+
+See :class:`ClinicTeam`; what both capacity modes share is in :mod:`asdsim.model.teams`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from asdsim.model.case import BOOKED, CLOSED, STARTED, Booking, Case
+from asdsim.model.teams import EPS, WORKING_DAYS, CompiledStep, TeamRunner
+from asdsim.scenario.schema import Team
+
+if TYPE_CHECKING:
+    from asdsim.model.pathway import Pathway
+
+
+class ClinicTeam(TeamRunner):
+    """Clinic-hours mode: assessments booked as packages into weekly hours per staff group.
+
+    A child starts when its first step can be booked within the booking horizon and every later
+    step within the horizon from its own earliest day (the previous step's day plus its minimum
+    gap), each in the earliest week with the hours, so started children hold their hours. A DNA
+    (or an uncertain outcome, which adds steps) gives back the rest of the package and books it
+    again, ahead of new starts.
+    """
+
+    def __init__(self, pathway: Pathway, name: str, team: Team, available: np.ndarray):
+        super().__init__(pathway, name, team)
+        self.available = available
+        self.remaining = [list(row) for row in available]
+        self.weeks = available.shape[1]
+        self.horizon_weeks = team.booking_horizon_weeks
+        self.pending: list[Case] = []
+        self._needs_cache: dict[tuple[int, float], tuple[tuple[int, float, float], ...]] = {}
+        pathway.start(self._weekly_booking())
+
+    def _weekly_booking(self):
+        env = self.env
+        while True:
+            now = env.now
+            if self.pending:
+                waiting, self.pending = self.pending, []
+                waiting.sort(key=lambda c: (c.earliest_day, c.child.id))
+                for case in waiting:
+                    if case.pending:
+                        case.pending = False
+                        if not self._book(case, case.earliest_day, now):
+                            self._queue(case, case.earliest_day)
+            # started assessments come first: no new starts while one that is due is unbooked
+            overdue = any(c.pending and c.earliest_day < now + 7.0 for c in self.pending)
+            head = self.list.head
+            while not overdue and (case := head()) is not None:
+                if not self._book(case, now, now):
+                    break
+                self.list.pop()
+                case.state = BOOKED
+            yield env.timeout(7.0)
+
+    def _book(self, case: Case, earliest: float, now: float) -> bool:
+        """Book the case's next unbooked step within the booking horizon, and each step after
+        it within the horizon from its own earliest day, all together or not at all.
+
+        Later steps that find no hours in their window wait in ``pending`` (booked ahead of new
+        starts). Returns whether anything was booked.
+        """
+        remaining = self.remaining
+        now_week = int(now // 7.0)
+        factor = case.child.hours_factor
+        plan = case.plan
+        start = case.step + len(case.booked)
+        bookings: list[Booking] = []
+        deferred = math.nan
+        day = earliest
+        horizon, weeks = self.horizon_weeks, self.weeks
+        u_session, child_id = self.u_session, case.child.id
+        for index in range(start, len(plan)):
+            step = plan[index]
+            if index > start:
+                day += step.min_gap_days
+            first_week = int(day // 7.0)
+            if first_week < now_week:
+                first_week = now_week
+            # the first step within the horizon from now; each later one within the horizon
+            # from its own earliest day, so a started assessment cannot be spread out forever
+            last_week = (now_week if index == start else first_week) + horizon
+            if last_week > weeks:
+                last_week = weeks
+            needs = step.scaled if factor == 1.0 else self._needs(step, factor)
+            parts: list[tuple[int, int, float]] = []
+            if not needs:
+                pass  # a step that needs no hours books nothing (as the joint rule always did)
+            elif len(needs) == 1:  # one group: its first week with the hours
+                g, hours, threshold = needs[0]
+                row = remaining[g]
+                week = first_week
+                while week < last_week and row[week] < threshold:
+                    week += 1
+                if week < last_week:
+                    parts = [(g, week, hours)]
+            elif step.joint:
+                week = _first_common_week(remaining, needs, first_week, last_week)
+                if week >= 0:
+                    parts = [(g, week, hours) for g, hours, _ in needs]
+            else:
+                for g, hours, threshold in needs:
+                    week = _first_week(remaining[g], threshold, first_week, last_week)
+                    if week < 0:
+                        parts = []
+                        break
+                    parts.append((g, week, hours))
+            if not parts:
+                if index == start:
+                    self._give_back(bookings, -1)
+                    return False
+                deferred = day
+                break
+            last = -1
+            for g, w, hours in parts:
+                remaining[g][w] -= hours
+                if w > last:
+                    last = w
+            # when in its week the step falls: spread over the week's working days (the first
+            # five of the model's week), no earlier than its earliest day, by the child's uniform
+            low = 7.0 * last
+            if low < day:
+                low = day
+            if low < now:
+                low = now
+            high = 7.0 * last + WORKING_DAYS
+            if low < high:
+                try:
+                    u = u_session.item(child_id, index)
+                except IndexError:  # past the pre-drawn ones
+                    u = float(self.pathway.streams["session"].random())
+                day = low + (high - low) * u
+            else:
+                day = low
+            bookings.append(Booking(index, parts, day, now + (day - now)))
+        # one event per appointment, except that a whole assessment settled in advance needs
+        # only the event of its next appointment (see _finish)
+        if deferred == deferred or not self._settled(case, case.booked + bookings):
+            due = bookings
+        else:
+            due = [] if case.booked else bookings[:1]  # the earlier bookings have theirs
+        timeout, attend = self.env.timeout, self._attend
+        for booking in due:
+            timeout(booking.day - now).callbacks.append(partial(attend, case, booking))
+        case.booked.extend(bookings)
+        if deferred == deferred:  # not NaN: later steps wait for a weekly pass
+            self._queue(case, deferred)
+        return True
+
+    def _needs(self, step: CompiledStep, factor: float) -> tuple[tuple[int, float, float], ...]:
+        """(group, hours, least hours left that will do) of each group a step needs, for a
+        child's hours factor; cached per step and factor."""
+        key = (id(step), factor)
+        needs = self._needs_cache.get(key)
+        if needs is None:
+            needs = tuple((g, h * factor, h * factor - EPS) for g, h in step.needs)
+            self._needs_cache[key] = needs
+        return needs
+
+    def _resume(self, case: Case) -> None:
+        """Book the rest of a started assessment at the first weekly pass, ahead of new starts."""
+        self.start(case)
+        self._queue(case, 0.0)
+
+    def _queue(self, case: Case, earliest: float) -> None:
+        """Wait for a weekly pass to book the case's next steps from ``earliest``."""
+        case.earliest_day = earliest
+        if not case.pending:
+            case.pending = True
+            self.pending.append(case)
+
+    def _give_back(self, bookings: list[Booking], current_week: int) -> None:
+        remaining = self.remaining
+        for booking in bookings:
+            for g, w, h in booking.parts:
+                if w >= current_week:
+                    remaining[g][w] += h
+
+    def _give_back_all(self, case: Case) -> None:
+        """Give back the hours of every step booked and not yet attended."""
+        self._give_back(case.booked, int(self.env.now // 7.0))
+        case.booked = []
+        case.pending = False
+
+    def close(self, case: Case) -> None:
+        """The child leaves the team: hours it had booked go back, and nothing more is booked."""
+        self._give_back_all(case)
+        case.state = CLOSED
+
+    def _rebook_rest(self, case: Case, earliest: float) -> None:
+        """Give back the rest of a package and book it again from ``earliest``."""
+        self._give_back_all(case)
+        if not self._book(case, earliest, self.env.now):
+            self._queue(case, earliest)
+
+    def _attend(self, case: Case, booking: Booking, _event: object = None) -> None:
+        if case.state == CLOSED or not case.booked or case.booked[0] is not booking:
+            return
+        case.booked.pop(0)
+        now = self.env.now
+        if not self.attend_or_dna(case, case.plan[case.step], now):
+            if case.state != CLOSED:
+                self._rebook_rest(case, case.earliest_day)
+            return
+        if case.state != STARTED:
+            self.start(case)
+        length = len(case.plan)
+        self.decide(case, case.step, now)
+        case.step += 1
+        if case.step == len(case.plan):
+            self.pathway.release(case.child, "assessed", now)
+        elif len(case.plan) != length:  # uncertain: further steps inserted
+            self._rebook_rest(case, now + case.plan[case.step].min_gap_days)
+        elif len(case.booked) == len(case.plan) - case.step and self._settled(case, case.booked):
+            self._finish(case)
+
+    def _settled(self, case: Case, bookings: list[Booking]) -> bool:
+        """Whether the case's next appointments ``bookings`` are decided in advance: every one
+        attended (by the child's pre-drawn DNA uniforms) and the outcome definite (by its
+        pre-drawn outcome uniform). Once the assessment has started and its rest is booked and
+        settled, nothing in it can touch anyone else's hours or list."""
+        child = case.child
+        k = child.appointments
+        dna = self.u_dna
+        for offset, booking in enumerate(bookings):
+            step = case.plan[booking.index]
+            if step.dna_probability > 0:
+                if k + offset >= dna.shape[1]:
+                    return False  # past the pre-drawn uniforms: drawn in clock order
+                if dna.item(child.id, k + offset) < step.dna_probability:
+                    return False
+            if step.outcome:
+                p = self.uncertain_probability
+                if self.young is not None and child.age_at(booking.at) < self.young.under_years:
+                    p = self.young.uncertain_probability
+                if p > 0 and self.u_outcome.item(child.id, 0) < p:
+                    return False
+        return True
+
+    def _finish(self, case: Case) -> None:
+        """Attend the rest of a started, settled assessment now, each appointment at the clock
+        time its event would have had (``Booking.at``), none at or past the horizon, and release
+        the child on the last: what the clock would have done later, one event at a time."""
+        horizon = self.pathway.horizon
+        at = self.env.now
+        while case.booked:
+            at = case.booked[0].at
+            if at >= horizon:  # beyond the horizon: the run ends first
+                return
+            case.booked.pop(0)
+            self.attend_or_dna(case, case.plan[case.step], at)
+            self.decide(case, case.step, at)
+            case.step += 1
+        self.pathway.release(case.child, "assessed", at)
+
+    def hours_used(self) -> np.ndarray:
+        """Hours booked per group and week, shape (groups, weeks)."""
+        return self.available - np.array(self.remaining)
+
+    def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Hours available and booked per week over ``weeks``, by staff group."""
+        used = self.hours_used()
+        return {group: (self.available[g, :weeks].copy(), used[g, :weeks].copy())
+                for g, group in enumerate(self.groups)}
+
+
+def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:
+    """The first week in ``[first, last)`` whose hours left reach ``threshold``, or -1."""
+    for w in range(first, last):
+        if row[w] >= threshold:
+            return w
+    return -1
+
+
+def _first_common_week(remaining: list[list[float]], needs: tuple[tuple[int, float, float], ...],
+                       first: int, last: int) -> int:
+    """The first week in ``[first, last)`` in which every group in ``needs`` has the hours, or -1.
+
+    Each group in turn moves the candidate week on to its own next week with the hours; a
+    candidate that no group moves is the answer.
+    """
+    week = first
+    while week < last:
+        for g, _, threshold in needs:
+            row = remaining[g]
+            if row[week] < threshold:
+                week += 1
+                while week < last and row[week] < threshold:
+                    week += 1
+                break
+        else:
+            return week
+    return -1
