@@ -4,12 +4,16 @@ or snapshot reports, where. The comment above each test names the mutants it kil
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 import asdsim
 from asdsim.scenario.loading import scenario_to_yaml
+from asdsim.scenario.schema import number_at, parse_path
 from asdsim.scenario.snapshot import MAX_ROW_PROBLEMS, parse_snapshot, read_snapshot
+from asdsim.scenario.yamlfile import YamlFile
 from tests.test_pinned_scenario import BASE, build, problems
 
 
@@ -221,3 +225,35 @@ def test_yaml_nested_more_than_50_deep_is_reported_at_its_line(tmp_path, style):
     (problem,) = info.value.problems
     assert problem.message == "mappings and lists nest more than 50 deep"
     assert problem.line >= 2
+
+
+# The sensitivity command's parameter paths and the app's line lookup: no test in the mutation
+# selection ran them ("no tests").
+
+
+def test_parse_path_splits_names_and_indices():
+    # Kills parse_path's match -> None (every path refused) and its regex losing its text.
+    assert parse_path("outsourcing[0].price_gbp") == ("outsourcing", 0, "price_gbp")
+    assert parse_path("teams.mdt.steps[1][2].hours") == ("teams", "mdt", "steps", 1, 2, "hours")
+    assert parse_path("teams..wte") is None
+
+
+def test_number_at_finds_a_number_and_says_why_a_path_names_none():
+    # Kills number_at's `keys = parse_path(text)` -> None, `getattr(node, key)` -> `(node,
+    # None)`, the `[i]` of an index in the reason, and the 'did you mean' lookup losing its key.
+    s = build()
+    assert number_at(s, "horizon_weeks") == (10.0, None)
+    assert number_at(s, "teams.t.staff.p.wte") == (1.0, None)
+    assert number_at(s, "teams.t.steps[0].nope") == (
+        None, "teams.t.steps[0] has no field 'nope'")
+    assert number_at(s, "horizon_week") == (
+        None, "the scenario has no field 'horizon_week'; did you mean 'horizon_weeks'?")
+
+
+def test_a_yaml_files_line_is_that_of_the_nearest_enclosing_key():
+    # Kills YamlFile.line's `range(len(keys), -1, -1)` -> a stop of None or a step of -2.
+    doc = YamlFile(path=Path("x.yaml"), name="x.yaml", data={},
+                   lines={(): 1, ("teams",): 3, ("teams", "t"): 4})
+    assert doc.line(("teams", "t", "staff")) == 4
+    assert doc.line(("teams", "u")) == 3
+    assert doc.line(("horizon_weeks",)) == 1
