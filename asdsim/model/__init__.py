@@ -1,9 +1,10 @@
 """The pathway model: one replication of a scenario as a discrete-event simulation.
 
 Modules: ``pathway`` (referral, triage, routing, the one exit path), ``teams`` (waiting lists and
-the two capacity modes), ``case`` (a team's view of one child), ``child`` (a child's identity and
-milestones), ``capacity`` (hours and caseload slots over time), ``demand`` (who is referred,
-when), ``backlog`` (the starting state) and ``randomness`` (named seeded streams).
+what the two capacity modes share), ``clinic`` and ``caseload`` (the two modes), ``case`` (a
+team's view of one child), ``child`` (a child's identity and milestones), ``capacity`` (hours and
+caseload slots over time), ``demand`` (who is referred, when), ``backlog`` (the starting state),
+``randomness`` (named seeded streams) and ``runtime`` (the garbage collector paused for a run).
 
 The event protocol
 ------------------
