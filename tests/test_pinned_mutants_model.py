@@ -259,3 +259,54 @@ def test_the_rereferral_delay_is_drawn_apart_from_the_decision_to_come_back():
     back_once = p[p.referrals == 2]
     assert len(back_once) >= 30
     assert (back_once.referral_day >= 30).mean() > 0.3
+
+
+def test_an_outsourcing_block_buys_nothing_while_the_list_is_under_its_threshold():
+    # Kills Pathway._skip_purchase's `return True` -> `return False` (skip_when_list_under).
+    # Two children on a list with no hours; a block of 2 a month from the start date, skipped
+    # while fewer than 3 wait: nothing is bought over the 10 weeks.
+    s = scenario(teams={"t": team(staff={"p": {"wte": 0}})}, initial_state=generated(backlog(2)),
+                 outsourcing=[{"team": "t", "start_date": "2020-01-06",
+                               "end_date": "2020-03-01", "assessments_per_month": 2,
+                               "price_gbp": 800, "skip_when_list_under": 3}])
+    results = run(s)
+    assert not results.patients.outsourced.any()
+    assert results.kpi("cost_outsourced") == 0.0
+
+
+def test_an_outsourcing_block_buys_once_the_longest_wait_reaches_its_weeks(tmp_path):
+    # Kills Pathway._skip_purchase's `7.0 * weeks` -> `8.0 * weeks`.
+    # One child referred Sunday 22 December 2019 (day -15) on a list with no hours; a block
+    # from the start date skipped while the longest wait is under 2 weeks (14 days): on day 0
+    # the child has waited 15 days, so it is bought then (first appointment 14 days on).
+    rows = """\
+        referral_date,age_years,stage
+        2019-12-22,5.0,awaiting_assessment
+    """
+    s = scenario(teams={"t": team(staff={"p": {"wte": 0}})},
+                 initial_state=snapshot(tmp_path, rows),
+                 outsourcing=[{"team": "t", "start_date": "2020-01-06",
+                               "end_date": "2020-01-31", "assessments_per_month": 1,
+                               "price_gbp": 800, "skip_when_longest_wait_under_weeks": 2}])
+    row = run(s).patients.iloc[0]
+    assert bool(row.outsourced) and row.first_appointment_day == 14.0
+
+
+def test_hold_until_old_enough_for_an_older_team_in_the_childs_own_locality(tmp_path):
+    # Kills Pathway.route's `_older_team_age(age, locality, today)` -> `(age, None, today)`.
+    # Rule 'hold'. In locality b one team takes under-4s and another from 6; a child of b aged
+    # 5 (60.5 / 12 years) referred on the start date is held on day 0 until it is 6 (past the
+    # 10-week horizon), not recorded as no pathway.
+    rows = """\
+        referral_date,age_years,stage,locality
+        2020-01-06,5.0,awaiting_triage,b
+    """
+    teams = {"ta": team(localities=["a"]), "young": team(localities=["b"], max_age_years=4),
+             "older": team(localities=["b"], min_age_years=6)}
+    s = scenario(teams=teams, routing={"uncovered": "hold"},
+                 demand={"referrals_per_week": 0, "localities": {"a": 0.5, "b": 0.5},
+                         "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
+                 initial_state=snapshot(tmp_path, rows))
+    row = run(s).patients.iloc[0]
+    assert row.held_day == 0.0
+    assert np.isnan(row.unmet_need_day) and np.isnan(row.exit_day)
