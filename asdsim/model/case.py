@@ -53,8 +53,8 @@ class Case:
         The team's steps, in order (an uncertain outcome inserts more).
     """
 
-    __slots__ = ("booked", "child", "decide_at", "earliest_day", "pending", "plan", "state", "step",
-                 "team")
+    __slots__ = ("booked", "child", "decide_at", "earliest_day", "judged", "pending", "plan",
+                 "settled", "state", "step", "team")
 
     def __init__(self, child: Child, team: str, plan: tuple[CompiledStep, ...]):
         self.child = child
@@ -66,6 +66,8 @@ class Case:
         self.booked: list[Booking] = []  # clinic hours held for steps not yet attended, in order
         self.pending = False   # waiting for a weekly booking pass to book its next steps
         self.earliest_day = 0.0  # with ``pending``: the first day those steps may be booked
+        self.judged: Booking | None = None  # the last booking of the bookings last judged ...
+        self.settled = False  # ... and whether they were settled (see ClinicTeam._settled)
 
     @property
     def waiting(self) -> bool:

@@ -226,7 +226,20 @@ class ClinicTeam(TeamRunner):
         """Whether the case's next appointments ``bookings`` are decided in advance: every one
         attended (by the child's pre-drawn DNA uniforms) and the outcome definite (by its
         pre-drawn outcome uniform). Once the assessment has started and its rest is booked and
-        settled, nothing in it can touch anyone else's hours or list."""
+        settled, nothing in it can touch anyone else's hours or list.
+
+        Each booking is judged on its own (the child's k-th appointment draws its k-th uniform),
+        so what is left of settled bookings is settled too: the answer for bookings ending with
+        the case's last judged booking is reused (a reused "no" only costs the shortcut).
+        """
+        if bookings and bookings[-1] is case.judged:
+            return case.settled
+        settled = self._judge(case, bookings)
+        if bookings:
+            case.judged, case.settled = bookings[-1], settled
+        return settled
+
+    def _judge(self, case: Case, bookings: list[Booking]) -> bool:
         child = case.child
         k = child.appointments
         dna = self.u_dna
