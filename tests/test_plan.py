@@ -12,7 +12,7 @@ import pytest
 
 import asdsim
 from asdsim.analysis.definitions import REGISTRY
-from asdsim.checks.verify import least_servers
+from asdsim.checks.theory import least_servers
 from asdsim.experiments import plan as planning
 from asdsim.experiments.backends import make_backend
 from asdsim.experiments.plan import PlanError, assess, make_levers, option_data, plan

@@ -7,16 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from asdsim.checks.verify import (
-    CheckResult,
-    cobham_waits,
-    default_checks,
-    default_plan_checks,
-    erlang_c,
-    least_servers,
-    mmc_mean_wait,
-    run_checks,
-)
+from asdsim.checks.theory import cobham_waits, erlang_c, least_servers, mmc_mean_wait
+from asdsim.checks.verify import CheckResult, default_checks, default_plan_checks, run_checks
 from asdsim.cli import main
 from tests.conftest import halve_clinic_hours
 
