@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 import asdsim
+from asdsim.scenario import snapshot as snapshot_module
 from asdsim.scenario.loading import scenario_to_yaml
 from asdsim.scenario.schema import number_at, parse_path
 from asdsim.scenario.snapshot import MAX_ROW_PROBLEMS, parse_snapshot, read_snapshot
-from asdsim.scenario.yamlfile import YamlFile
+from asdsim.scenario.yamlfile import YamlFile, read_limited
 from tests.test_pinned_scenario import BASE, build, problems
 
 
@@ -257,3 +258,30 @@ def test_a_yaml_files_line_is_that_of_the_nearest_enclosing_key():
     assert doc.line(("teams", "t", "staff")) == 4
     assert doc.line(("teams", "u")) == 3
     assert doc.line(("horizon_weeks",)) == 1
+
+
+def test_a_snapshot_of_one_row_more_than_the_limit_is_refused(monkeypatch):
+    # Kills parse_snapshot's `len(rows) >= MAX_SNAPSHOT_ROWS` -> `>` and the limit's problem
+    # -> `ScenarioError(None)`. With the limit at 3: 3 rows are read; a 4th is refused, at its
+    # line (5).
+    monkeypatch.setattr(snapshot_module, "MAX_SNAPSHOT_ROWS", 3)
+    head = "referral_date,age_years,stage\n"
+    rows = [f"2019-01-0{i + 1},5,awaiting_triage\n" for i in range(4)]
+    assert len(parse_snapshot((head + "".join(rows[:3])).encode(), "x.csv").rows) == 3
+    with pytest.raises(asdsim.ScenarioError) as info:
+        parse_snapshot((head + "".join(rows)).encode(), "x.csv")
+    (problem,) = info.value.problems
+    assert problem.line == 5
+    assert problem.message == "more than 3 children; at most that many are read"
+
+
+def test_read_limited_reads_a_file_of_exactly_the_limit_and_refuses_one_byte_more(tmp_path):
+    # Kills read_limited's `max_bytes + 1 - total` -> `max_bytes - 1 - total` (a file cut
+    # short instead of read whole, and one over the limit not refused).
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"0123456789")
+    assert read_limited(path, 10, shown="f.txt") == b"0123456789"
+    path.write_bytes(b"0123456789A")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        read_limited(path, 10, shown="f.txt")
+    assert "larger than the limit" in info.value.problems[0].message
