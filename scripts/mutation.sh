@@ -13,8 +13,8 @@
 # setup.cfg. Each named package's mutants are all (re)tested. --retest-survivors first copies
 # HEAD's pinned tests (tests/test_pinned_*.py) into the tree and retests only the package's
 # surviving mutants, keeping the other verdicts: the source and the other tests stay those of
-# the tree's commit (mutants/tree/.commit). Prints killed / total per package; list the survivors with
-# `cd mutants/tree && mutmut results` and show one with `mutmut show NAME`.
+# the tree's commit (mutants/tree/.commit). Prints killed / total per package; list the
+# survivors with `cd mutants/tree && mutmut results` and show one with `mutmut show NAME`.
 # --sample N checks only a seeded random sample of N mutant names per package (drawn with
 # Python's random.Random(S).shuffle of the sorted names that `mutmut results --all true` lists
 # after mutant generation, first N taken; --sample-seed S, default 1), runs those not yet checked
@@ -25,8 +25,8 @@
 # --direct FILE runs each mutant named in FILE (one a line) in a fresh pytest process in
 # mutants/tree/mutants with MUTANT_UNDER_TEST set, the [mutmut] pytest arguments and test
 # selection (or the test paths in $DIRECT_TESTS), and appends "NAME: killed|survived (exit N)"
-# to mutants/tree/direct-results.txt (or $DIRECT_OUT). It is for what mutmut's fork-after-import runner cannot
-# see: a function called only while a module is imported (e.g. the KPI registry built by
+# to mutants/tree/direct-results.txt (or $DIRECT_OUT). It is for what mutmut's
+# fork-after-import runner cannot see: a function called only while a module is imported (e.g. the KPI registry built by
 # asdsim/analysis/definitions.py) runs unmutated in every forked worker, so its mutants all
 # "survive" there; a fresh process imports the module with the mutant active. A --sample run
 # checks the mutants of such functions (the import_time list below) this way by itself, and the
@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
     --nice) niceness=$2; shift 2 ;;
     --direct) direct=$(realpath "$2"); keep=1; shift 2 ;;
     analysis|scenario|model) packages+=("$1"); shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
