@@ -24,10 +24,9 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, TypeVar
 
 import numpy as np
@@ -38,7 +37,7 @@ import simpy
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
-from asdsim.experiments.backends import IN_FLIGHT_PER_WORKER, Backend, TaskFailed
+from asdsim.experiments.backends import Backend, TaskFailed, map_submitted
 from asdsim.experiments.runner import run_replication
 from asdsim.scenario.loading import scenario_hash, scenario_snapshot
 from asdsim.scenario.schema import Scenario
@@ -444,27 +443,7 @@ class PoolBackend(Backend):
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         """Yield ``(item, fn(item))`` as the shared workers finish them (see
         :meth:`asdsim.experiments.backends.Backend.map_unordered`)."""
-        source = iter(items)
-        running: dict[Future[R], T] = {}
-
-        def submit(count: int) -> None:
-            for item in islice(source, count):
-                running[self._engine._submit(fn, item)] = item
-
-        submit(self.workers * IN_FLIGHT_PER_WORKER)
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = running.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        raise TaskFailed(item, error) from error
-                    yield item, future.result()
-                submit(len(done))
-        finally:
-            for future in running:
-                future.cancel()
+        return map_submitted(self._engine._submit, fn, items, self.workers)
 
 
 def _provenance(job: Job, records: list[ReplicationRecord], workers: int) -> dict[str, Any]:

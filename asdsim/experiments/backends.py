@@ -82,6 +82,35 @@ class Backend:
         self.close()
 
 
+def map_submitted(submit: Callable[..., Future[R]], fn: Callable[[T], R], items: Iterable[T],
+                  workers: int) -> Iterator[tuple[T, R]]:
+    """Yield ``(item, fn(item))`` as futures from ``submit(fn, item)`` finish, keeping
+    ``IN_FLIGHT_PER_WORKER`` items a worker in flight (so a long or endless ``items`` is read
+    as the work goes). A failed item raises :class:`TaskFailed`; the items still in flight are
+    cancelled when the caller stops early."""
+    source = iter(items)
+    running: dict[Future[R], T] = {}
+
+    def top_up(count: int) -> None:
+        for item in islice(source, count):
+            running[submit(fn, item)] = item
+
+    top_up(workers * IN_FLIGHT_PER_WORKER)
+    try:
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = running.pop(future)
+                error = future.exception()
+                if error is not None:
+                    raise TaskFailed(item, error) from error
+                yield item, future.result()
+            top_up(len(done))
+    finally:
+        for future in running:
+            future.cancel()
+
+
 class ProcessBackend(Backend):
     """Local worker processes (:class:`~concurrent.futures.ProcessPoolExecutor`).
 
@@ -101,27 +130,7 @@ class ProcessBackend(Backend):
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         """Yield ``(item, fn(item))`` as worker processes finish them (see :class:`Backend`)."""
-        source = iter(items)
-        running: dict[Future[R], T] = {}
-
-        def submit(count: int) -> None:
-            for item in islice(source, count):
-                running[self._pool.submit(fn, item)] = item
-
-        submit(self.workers * IN_FLIGHT_PER_WORKER)
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = running.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        raise TaskFailed(item, error) from error
-                    yield item, future.result()
-                submit(len(done))
-        finally:
-            for future in running:
-                future.cancel()
+        return map_submitted(self._pool.submit, fn, items, self.workers)
 
     def close(self) -> None:
         """Stop the worker processes (work not yet started is cancelled)."""
