@@ -11,7 +11,7 @@ import yaml
 
 import asdsim
 from asdsim.scenario import snapshot as snapshot_module
-from asdsim.scenario.loading import scenario_to_yaml
+from asdsim.scenario.loading import scenario_json_schema, scenario_to_yaml
 from asdsim.scenario.schema import number_at, parse_path
 from asdsim.scenario.snapshot import MAX_ROW_PROBLEMS, parse_snapshot, read_snapshot
 from asdsim.scenario.yamlfile import YamlFile, read_limited
@@ -285,3 +285,30 @@ def test_read_limited_reads_a_file_of_exactly_the_limit_and_refuses_one_byte_mor
     with pytest.raises(asdsim.ScenarioError) as info:
         read_limited(path, 10, shown="f.txt")
     assert "larger than the limit" in info.value.problems[0].message
+
+
+def test_a_snapshot_row_that_does_not_fit_the_scenario_is_refused(tmp_path):
+    # Kills attach_snapshot's `problems = check_snapshot(...)` -> `None` (rows never checked
+    # against the scenario). A child 18 or older at the start is outside the pathway.
+    path = tmp_path / "snapshot.csv"
+    path.write_text("referral_date,age_years,stage\n2019-01-06,17.5,awaiting_triage\n",
+                    encoding="utf-8")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        build(initial_state={"kind": "csv", "csv": str(path)})
+    (problem,) = info.value.problems
+    assert problem.line == 2 and problem.field == "age_years"
+    assert "18 or more by start_date" in problem.message
+
+
+def test_number_at_says_a_mapping_is_not_a_single_number():
+    # Kills number_at's `"a mapping" if isinstance(node, Model | dict)` -> never a mapping.
+    assert number_at(build(), "teams.t.staff") == (
+        None, "is a mapping, not a single number; name one number in it")
+
+
+def test_the_json_schema_names_its_draft_and_allows_extends():
+    # Kills scenario_json_schema's "$schema" key misspelt.
+    schema = scenario_json_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["properties"]["extends"]["type"] == "string"
+    assert schema["title"] == "asdsim scenario"
