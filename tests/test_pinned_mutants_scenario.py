@@ -312,3 +312,8 @@ def test_the_json_schema_names_its_draft_and_allows_extends():
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["extends"]["type"] == "string"
     assert schema["title"] == "asdsim scenario"
+
+
+def test_a_date_given_as_a_number_is_refused_as_not_a_date():
+    # Kills base._date_text's PydanticCustomError losing its error type (a crash).
+    assert problems(start_date=20200106) == "start_date: expected a date as YYYY-MM-DD"
