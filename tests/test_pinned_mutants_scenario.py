@@ -317,3 +317,17 @@ def test_the_json_schema_names_its_draft_and_allows_extends():
 def test_a_date_given_as_a_number_is_refused_as_not_a_date():
     # Kills base._date_text's PydanticCustomError losing its error type (a crash).
     assert problems(start_date=20200106) == "start_date: expected a date as YYYY-MM-DD"
+
+
+def test_a_repeated_row_is_reported_at_its_line_in_the_file_read(tmp_path):
+    # Kills parse_snapshot's duplicate-row problem losing its line, and read_snapshot's
+    # `shown = display_path(path)` -> None (parse problems without their file).
+    path = tmp_path / "snap.csv"
+    path.write_text("referral_date,age_years,stage\n"
+                    "2019-01-01,5,awaiting_triage\n"
+                    "2019-01-01,5,awaiting_triage\n", encoding="utf-8")
+    with pytest.raises(asdsim.ScenarioError) as info:
+        read_snapshot(path)
+    (problem,) = info.value.problems
+    assert problem.file.endswith("snap.csv") and problem.line == 3
+    assert problem.message.startswith("the row repeats line 2 in every column")
