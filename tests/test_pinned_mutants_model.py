@@ -140,7 +140,8 @@ def test_a_missed_step_gives_back_the_hours_booked_later_in_the_same_week():
 
 
 def test_a_package_of_25_steps_draws_the_session_days_past_the_pre_drawn_ones():
-    # Kills ClinicTeam._session_day's activity "session" -> None: 24 session days are pre-drawn
+    # Kills ClinicTeam._session_day's activity "session" -> None (at 5674519; the session day
+    # is now worked out in ClinicTeam._book): 24 session days are pre-drawn
     # per child (BOOKINGS); step 25 draws from the "session" stream. 25 steps of 0.2 h of p,
     # all in week 0 (10 h a week): assessed in week 0 with 5 h attended.
     steps = [{"name": f"s{i}", "hours": {"p": 0.2}} for i in range(24)]
