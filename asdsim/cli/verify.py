@@ -29,7 +29,7 @@ from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
 def add_parser(subparsers: Any) -> None:
     """Register ``asdsim verify`` on an argparse subparsers object (handler in ``func``)."""
     parser = subparsers.add_parser(
-        "verify", help="check the simulator against queueing theory (one to two minutes)",
+        "verify", help="check the simulator against queueing theory (under a minute on 2 cores)",
         formatter_class=FORMATTER,
         description="Run the model as installed on scenarios with known answers (Erlang C, Cobham's\n"
                     "priority formula, Little's law, fluid backlog clearance, and plans whose\n"
