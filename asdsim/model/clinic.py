@@ -26,7 +26,9 @@ class ClinicTeam(TeamRunner):
     step within the horizon from its own earliest day (the previous step's day plus its minimum
     gap), each in the earliest week with the hours, so started children hold their hours. A DNA
     (or an uncertain outcome, which adds steps) gives back the rest of the package and books it
-    again, ahead of new starts.
+    again, ahead of new starts. A package settled in advance (no missed appointment, a definite
+    outcome, by the child's pre-drawn uniforms) has one event, for its next appointment; the
+    rest are attended together once it starts (:meth:`_finish`).
     """
 
     def __init__(self, pathway: Pathway, name: str, team: Team, available: np.ndarray):
@@ -94,7 +96,7 @@ class ClinicTeam(TeamRunner):
             parts: list[tuple[int, int, float]] = []
             if not needs:
                 pass  # a step that needs no hours books nothing (as the joint rule always did)
-            elif len(needs) == 1:  # one group: its first week with the hours
+            elif len(needs) == 1:  # one group: its first week with the hours (_first_week, inline)
                 g, hours, threshold = needs[0]
                 row = remaining[g]
                 week = first_week
