@@ -179,27 +179,7 @@ class Engine:
         if replications < 1:
             raise ValueError(f"replications must be at least 1, got {replications}")
         key = RunKey(scenario_hash(scenario), int(seed), int(replications), scope)
-        with self._lock:
-            if self._closed:
-                raise AsdsimError("the app is shutting down")
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                self.hits += 1
-                return Job(key, scenario, state="done", done=replications, results=hit,
-                           cached=True, waiters=0)
-            job = self._active.get(key)
-            if job is not None:
-                job.waiters += 1
-                return job
-            if len(self._waiting) >= self.max_waiting:
-                raise QueueFull(f"{len(self._waiting)} runs are already waiting; try again in a "
-                                "minute")
-            job = Job(key, scenario)
-            self._active[key] = job
-            self._waiting.append(job)
-            self._dispatch()
-            return job
+        return self._enqueue(key, scenario, None, None)
 
     def submit_call(self, key: RunKey, scenario: Scenario, steps: int,
                     call: Callable[[Backend, Callable[..., None]], Any]) -> Job:
@@ -208,6 +188,13 @@ class Engine:
         The backend sends work to the shared pool (:class:`PoolBackend`); ``progress(done,
         total, ...)`` moves the job's progress. Queued, joined and cached like a run.
         """
+        return self._enqueue(key, scenario, call, steps)
+
+    def _enqueue(self, key: RunKey, scenario: Scenario,
+                 call: Callable[[Backend, Callable[..., None]], Any] | None,
+                 steps: int | None) -> Job:
+        """A finished job on a cache hit, the job under way for the same key, or a new queued
+        one (a run when ``call`` is None)."""
         with self._lock:
             if self._closed:
                 raise AsdsimError("the app is shutting down")
@@ -215,8 +202,9 @@ class Engine:
             if hit is not None:
                 self._cache.move_to_end(key)
                 self.hits += 1
-                return Job(key, scenario, state="done", done=steps, results=hit, cached=True,
-                           waiters=0, steps=steps)
+                return Job(key, scenario, state="done",
+                           done=steps if steps is not None else key.replications, results=hit,
+                           cached=True, waiters=0, steps=steps)
             job = self._active.get(key)
             if job is not None:
                 job.waiters += 1
