@@ -63,11 +63,11 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     reals = (*days, "age_years", "staff_hours", "hours_factor")
     get = operator.attrgetter(*reals)
     table = np.array([get(c) for c in kids], dtype=float).reshape(n, len(reals))
-    for j, name in enumerate(reals):
-        cols[name] = table[:, j].copy()
+    real = {name: table[:, j].copy() for j, name in enumerate(reals)}
     for name in days:
-        values = cols[name]
+        values = real[name]
         values[values > horizon] = np.nan
+        cols[name] = values
     wholes = ("source", "locality", "priority", "referrals", "transfers", "dna_count",
               "from_backlog", "outsourced")
     get = operator.attrgetter(*wholes)
@@ -84,7 +84,7 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     outcome[np.isnan(cols["diagnosis_day"])] = None
     cols["outcome"] = outcome
     cols["team"] = np.array([c.team for c in kids], dtype=object)
-    cols["age_at_referral_years"] = cols.pop("age_years")
+    cols["age_at_referral_years"] = real["age_years"]
     sources = np.array(pathway.sources, dtype=object)
     localities = np.array(pathway.localities, dtype=object)
     classes = np.array(scenario.priority_classes, dtype=object)
@@ -95,8 +95,8 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     cols["outsourced"] = whole["outsourced"].astype(bool)
     for name in ("referrals", "transfers", "dna_count"):
         cols[name] = whole[name]
-    cols["staff_hours"] = cols.pop("staff_hours")
-    cols["hours_factor"] = cols.pop("hours_factor")
+    cols["staff_hours"] = real["staff_hours"]
+    cols["hours_factor"] = real["hours_factor"]
 
     weeks = pathway.weeks
     staff: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
