@@ -279,18 +279,24 @@ class Pathway:
         """Take the referral received first of those waiting for triage (new ones, received on
         their referral day, and those back for triage), or None when none is waiting."""
         queue = self._triage_queue
-        new, i = self._new, self._next_new
-        arrived = i < len(new) and new[i].referral_day <= now
-        if queue and (not arrived or queue[0][0] <= new[i].referral_day):
+        arrived = self._new_referral_by(now)
+        if queue and (arrived is None or queue[0][0] <= arrived.referral_day):
             return queue.popleft()[1]
-        if arrived:
-            self._next_new = i + 1
-            return new[i]
+        if arrived is not None:
+            self._next_new += 1
+        return arrived
+
+    def _new_referral_by(self, now: float) -> Child | None:
+        """The next new referral not yet taken into triage, if it has been received by now."""
+        if self._next_new < len(self._new):
+            child = self._new[self._next_new]
+            if child.referral_day <= now:
+                return child
         return None
 
     def _triage_sessions(self, per_day: float):
         env = self.env
-        queue, new = self._triage_queue, self._new
+        queue = self._triage_queue
         credit = 0.0  # fractional referrals a day add up across days
         while True:
             now = env.now
@@ -301,8 +307,7 @@ class Pathway:
                     break
                 credit -= 1.0
                 self._triage(child)
-            if not queue and not (self._next_new < len(new) and
-                                  new[self._next_new].referral_day <= now):
+            if not queue and self._new_referral_by(now) is None:
                 credit = min(credit, per_day)  # idle capacity is not banked
             yield env.timeout(1.0)
 
