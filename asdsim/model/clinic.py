@@ -96,13 +96,10 @@ class ClinicTeam(TeamRunner):
             parts: list[tuple[int, int, float]] = []
             if not needs:
                 pass  # a step that needs no hours books nothing (as the joint rule always did)
-            elif len(needs) == 1:  # one group: its first week with the hours (_first_week, inline)
+            elif len(needs) == 1:  # one group: its first week with the hours
                 g, hours, threshold = needs[0]
-                row = remaining[g]
-                week = first_week
-                while week < last_week and row[week] < threshold:
-                    week += 1
-                if week < last_week:
+                week = _first_week(remaining[g], threshold, first_week, last_week)
+                if week >= 0:
                     parts = [(g, week, hours)]
             elif step.joint:
                 week = _first_common_week(remaining, needs, first_week, last_week)
