@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +45,8 @@ from asdsim.analysis.results import Results
 from asdsim.analysis.stats import mean_ci
 from asdsim.checks.scenarios import fluid_scenario, full_pathway_scenario, mmc_scenario
 from asdsim.checks.theory import cobham_waits, erlang_c, least_servers, mmc_mean_wait
-from asdsim.experiments.backends import TaskFailed, make_backend
+from asdsim.experiments.backends import Backend, TaskFailed, make_backend
+from asdsim.experiments.plan import plan
 from asdsim.experiments.runner import run_replication
 from asdsim.scenario import Scenario
 
@@ -394,10 +394,8 @@ class PlanCheck:
         return least_servers(self.arrivals_per_day, 1.0 / self.mean_days, 7.0 * wait_weeks,
                              probability)
 
-    def run(self, seed: int, backend: Any) -> list[CheckResult]:
+    def run(self, seed: int, backend: Backend) -> list[CheckResult]:
         """Run the plan and compare the clinicians it recommends with Erlang C (exactly)."""
-        from asdsim.experiments.plan import plan
-
         result = plan(self.scenario, [self.target], "2020-01-06", by_date="2020-03-02",
                       vary="clinicians", bounds={"clinicians": (0, self.most_added)},
                       confidence=0.5, replications=self.replications,
