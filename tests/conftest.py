@@ -8,6 +8,16 @@ from typing import Any
 import pytest
 
 import asdsim
+from asdsim.scenario import snapshot as snapshot_module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_snapshot_caches():
+    """Each test reads and checks its snapshots itself: the per-process caches of read and
+    checked snapshots start empty, so no test sees another's result (and a mutation-testing
+    worker, forked after the tests ran once, does not reuse problems found by unmutated code)."""
+    snapshot_module._CHECKED.clear()
+    snapshot_module._LOADED.clear()
 
 
 def deep_update(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from asdsim.scenario import snapshot as snapshot_module
 from asdsim.scenario.loading import scenario_json_schema, scenario_to_yaml
 from asdsim.scenario.schema import number_at, parse_path
 from asdsim.scenario.snapshot import MAX_ROW_PROBLEMS, parse_snapshot, read_snapshot
+from asdsim.scenario.uncertainty import with_inputs
 from asdsim.scenario.yamlfile import YamlFile, read_limited
 from tests.test_pinned_scenario import BASE, build, problems
 
@@ -331,3 +332,20 @@ def test_a_repeated_row_is_reported_at_its_line_in_the_file_read(tmp_path):
     (problem,) = info.value.problems
     assert problem.file.endswith("snap.csv") and problem.line == 3
     assert problem.message.startswith("the row repeats line 2 in every column")
+
+
+def test_drawn_inputs_keep_the_snapshot_read_at_loading_and_never_read_the_file_again(tmp_path):
+    # Kills with_inputs' `kind == "csv"` -> "CSV" (the changed scenario rebuilt from its dump,
+    # which reads the snapshot's path again) and `attach_snapshot(changed, snapshot)` losing
+    # its snapshot. The file is deleted and the per-process cache emptied after loading.
+    (tmp_path / "list.csv").write_text("referral_date,age_years,stage\n2019-06-01,5,awaiting_triage\n",
+                                       encoding="utf-8")
+    data = {**BASE, "initial_state": {"kind": "csv", "csv": "list.csv"}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    s = asdsim.load_scenario(tmp_path / "s.yaml")
+    snapshot = snapshot_module.scenario_snapshot(s)
+    (tmp_path / "list.csv").unlink()
+    snapshot_module._LOADED.clear()
+    changed = with_inputs(s, {"teams.t.staff.p.wte": 2.5})
+    assert changed.teams["t"].staff["p"].wte == 2.5
+    assert snapshot_module.scenario_snapshot(changed) is snapshot
