@@ -291,6 +291,9 @@ def test_an_outsourcing_block_buys_once_the_longest_wait_reaches_its_weeks(tmp_p
                                "price_gbp": 800, "skip_when_longest_wait_under_weeks": 2}])
     row = run(s).patients.iloc[0]
     assert bool(row.outsourced) and row.first_appointment_day == 14.0
+    # an outsourced assessment starts at its first appointment (kills Pathway._outsourcing's
+    # `assessment_started_day = first_appointment_day` -> None)
+    assert row.assessment_started_day == 14.0
 
 
 def test_hold_until_old_enough_for_an_older_team_in_the_childs_own_locality(tmp_path):
@@ -311,3 +314,156 @@ def test_hold_until_old_enough_for_an_older_team_in_the_childs_own_locality(tmp_
     row = run(s).patients.iloc[0]
     assert row.held_day == 0.0
     assert np.isnan(row.unmet_need_day) and np.isnan(row.exit_day)
+
+
+# ------------------------------------------------ survivors of the model sample at a7e97dd
+
+
+FLAGGED = {"referrals_per_week": 0, "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}],
+           "flags": {"complex": {"probability": 1.0, "hours_factor": 2.0}}}
+"""No new referrals; every child flagged with an hours factor of 2."""
+
+
+@pytest.mark.parametrize("mode", [{}, CASELOAD])
+def test_the_hours_booked_in_a_week_are_the_steps_hours_times_the_childs_hours_factor(mode):
+    # Kills ClinicTeam._book's `step.scaled if factor == 1.0 else self._needs(...)` -> `!=`
+    # (clinic hours booked without the factor) and CaseloadTeam._start's hours log
+    # `h * child.hours_factor` -> `/`. One child of the backlog, hours factor 2, one step of
+    # 1 h of p on day 0 to 5: 2 h used in week 0, none after; the child attends 2 h.
+    s = scenario(teams={"t": team(**mode)}, demand=FLAGGED, initial_state=generated(backlog(1)))
+    results = run(s)
+    assert results.staff_weekly.hours_used.tolist() == [2.0] + [0.0] * 9
+    assert results.patients.staff_hours.tolist() == [2.0]
+
+
+def test_a_joint_step_waits_for_the_first_week_in_which_every_group_has_the_hours():
+    # Kills _first_common_week's `return -1` -> `return +1` (no common week read as week 1).
+    # One joint step of 1 h of p and 1 h of q; q has no hours until Monday 27 January (day 21,
+    # week 3); booking horizon 1 week, so each weekly pass looks at its own week only. Passes on
+    # days 0, 7 and 14 find no common week; day 21 books week 3: assessed on a day in [21, 26).
+    staff = {"p": {"wte": 1, "hours_per_wte_week": 10}, "q": {"wte": 0, "hours_per_wte_week": 10}}
+    steps = [{"name": "mdt", "hours": {"p": 1, "q": 1}, "joint": True, "outcome": True}]
+    s = scenario(teams={"t": team(staff=staff, steps=steps, booking_horizon_weeks=1)},
+                 capacity_changes=[{"date": "2020-01-27", "team": "t", "group": "q", "wte": 1}],
+                 initial_state=generated(backlog(1)))
+    results = run(s)
+    row = results.patients.iloc[0]
+    assert row.exit_reason == "assessed" and 21.0 <= row.diagnosis_day < 26.0
+    weekly = results.staff_weekly
+    assert (weekly.hours_used <= weekly.hours_available).all()
+    assert weekly[weekly.group == "q"].hours_used.tolist() == [0.0] * 3 + [1.0] + [0.0] * 6
+
+
+def test_a_missed_appointment_past_the_pre_drawn_uniforms_is_not_settled_in_advance():
+    # Kills ClinicTeam._judge's `return False` -> `return True` for an appointment past the
+    # pre-drawn DNA uniforms (24 a child): such a package cannot be settled in advance, since
+    # its later misses are drawn in clock order. 25 steps of 0.2 h of p, all booked in week 0;
+    # the 25th is always missed (probability 1): missed, rebooked 10 days on, missed again,
+    # discharged after the second miss (the default), with no outcome.
+    steps = [{"name": f"s{i}", "hours": {"p": 0.2}} for i in range(24)]
+    steps.append({"name": "s24", "hours": {"p": 0.2}, "outcome": True, "dna_probability": 1.0})
+    s = scenario(teams={"t": team(steps=steps, dna={"rebook_after_days": 10})},
+                 initial_state=generated(backlog(1)))
+    row = run(s).patients.iloc[0]
+    assert row.exit_reason == "discharged_dna" and row.dna_count == 2
+    assert np.isnan(row.diagnosis_day) and row.outcome != row.outcome  # no outcome (NaN)
+    assert row.staff_hours == pytest.approx(24 * 0.2)
+
+
+def test_a_child_part_way_through_assessment_at_the_start_is_on_its_teams_books(tmp_path):
+    # Kills TeamRunner.resume's `child.team = self.name` -> None. A child of the snapshot in
+    # assessment (no step done) resumes with team t, attends its one step in week 0.
+    rows = """\
+        referral_date,age_years,stage
+        2019-12-02,5.0,in_assessment
+    """
+    row = run(scenario(initial_state=snapshot(tmp_path, rows))).patients.iloc[0]
+    assert row.team == "t" and row.exit_reason == "assessed"
+    assert row.first_appointment_day == row.assessment_started_day == 0.0
+
+
+
+def test_a_joint_step_is_booked_in_one_week_for_every_group():
+    # Kills compile_steps' `joint=s.joint or len(needs) <= 1` -> `joint=None` (a joint step
+    # booked as separate parts). Joint step of 1 h of p and 1 h of q; booking horizon 2 weeks.
+    # p has no hours in week 3 only (wte 0 from day 21, back on day 28); q none until week 3.
+    # Passes on days 0 and 7 see no q; day 14 looks at weeks 2-3: q only in 3, p not in 3, so no
+    # common week; day 21 looks at weeks 3-4: week 4 has both. Assessed on a day in [28, 33),
+    # with p's and q's hours in week 4. (Booked as parts, it would take p in week 2 and q in
+    # week 3 at the day-14 pass.)
+    staff = {"p": {"wte": 1, "hours_per_wte_week": 10}, "q": {"wte": 0, "hours_per_wte_week": 10}}
+    steps = [{"name": "mdt", "hours": {"p": 1, "q": 1}, "joint": True, "outcome": True}]
+    changes = [{"date": "2020-01-27", "team": "t", "group": "p", "wte": 0},
+               {"date": "2020-02-03", "team": "t", "group": "p", "wte": 1},
+               {"date": "2020-01-27", "team": "t", "group": "q", "wte": 1}]
+    s = scenario(teams={"t": team(staff=staff, steps=steps, booking_horizon_weeks=2)},
+                 capacity_changes=changes, initial_state=generated(backlog(1)))
+    results = run(s)
+    row = results.patients.iloc[0]
+    assert row.exit_reason == "assessed" and 28.0 <= row.diagnosis_day < 33.0
+    used = results.staff_weekly.pivot(index="week", columns="group", values="hours_used")
+    assert used.p.tolist() == used.q.tolist() == [0.0] * 4 + [1.0] + [0.0] * 5
+
+
+def test_a_step_needing_two_groups_apart_is_booked_in_week_0_when_both_have_hours():
+    # Kills ClinicTeam._book's `if week < 0` -> `if week <= 0` for a step that needs several
+    # groups, not jointly (week 0 taken for no week). 1 h of p and 1 h of q, both with hours
+    # in week 0: booked at the day-0 pass, assessed on a day in [0, 5).
+    staff = {"p": {"wte": 1, "hours_per_wte_week": 10}, "q": {"wte": 1, "hours_per_wte_week": 10}}
+    steps = [{"name": "assess", "hours": {"p": 1, "q": 1}, "outcome": True}]
+    row = run(scenario(teams={"t": team(staff=staff, steps=steps)},
+                       initial_state=generated(backlog(1)))).patients.iloc[0]
+    assert row.exit_reason == "assessed" and 0.0 <= row.diagnosis_day < 5.0
+
+
+def test_the_flagged_steps_mark_the_first_appointment_and_the_start_of_assessment():
+    # Kills TeamRunner.__init__'s `compile_steps(..., flag_first, ...)` -> None (flags ignored,
+    # the first contact step taken as the first appointment) and attend_or_dna's
+    # `step.assessment_started and (...)` -> `or` (the start stamped at the first step
+    # attended). Step a on a day in [0, 5); step b, flagged as both, 14 days after a, in
+    # week 2 or 3: both milestones on b's day, at least 14 days after a, before the outcome.
+    steps = [{"name": "a", "hours": {"p": 1}},
+             {"name": "b", "hours": {"p": 1}, "min_gap_days": 14, "first_appointment": True,
+              "assessment_started": True},
+             {"name": "c", "hours": {"p": 1}, "min_gap_days": 7, "outcome": True}]
+    row = run(scenario(teams={"t": team(steps=steps)},
+                       initial_state=generated(backlog(1)))).patients.iloc[0]
+    assert row.exit_reason == "assessed"
+    assert row.first_appointment_day == row.assessment_started_day
+    assert 14.0 <= row.first_appointment_day < 26.0
+    assert row.diagnosis_day >= row.first_appointment_day + 7.0
+
+
+def test_a_team_closing_on_the_start_date_takes_no_child_routed_that_day(tmp_path):
+    # Kills Pathway.route's `today < closes` -> `today <= closes`. The only team closes on
+    # the start date; a child referred that day is triaged and routed on day 0, when the team
+    # is already closed: no pathway, on day 0.
+    rows = """\
+        referral_date,age_years,stage
+        2020-01-06,5.0,awaiting_triage
+    """
+    s = scenario(teams={"t": team(closes_on="2020-01-06")}, initial_state=snapshot(tmp_path, rows))
+    row = run(s).patients.iloc[0]
+    assert (row.exit_reason, row.exit_day, row.unmet_need_day) == ("no_pathway", 0.0, 0.0)
+
+
+def test_hold_is_for_a_team_that_will_cover_the_child_not_for_any_team_opening(tmp_path):
+    # Kills Pathway.route's `opening = any(opens_on ... > today and serves(locality) and ...)`
+    # -> `(opens_on ... > today) or (serves(locality) and ...)`. Rule 'hold'. Locality b's only
+    # team takes under-4s; a team of locality a opens in March. A child of b aged 5 has no team
+    # now, none older and none opening for it: no pathway on day 0, never held.
+    rows = """\
+        referral_date,age_years,stage,locality
+        2020-01-06,5.0,awaiting_triage,b
+    """
+    teams = {"ta": team(localities=["a"], max_age_years=10),
+             "tc": team(localities=["a"], min_age_years=10, opens_on="2020-03-02"),
+             "tb": team(localities=["b"], max_age_years=4)}
+    s = scenario(teams=teams, routing={"uncovered": "hold"},
+                 demand={"referrals_per_week": 0, "localities": {"a": 0.5, "b": 0.5},
+                         "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
+                 initial_state=snapshot(tmp_path, rows))
+    row = run(s).patients.iloc[0]
+    assert (row.exit_reason, row.exit_day) == ("no_pathway", 0.0)
+    assert np.isnan(row.held_day)
+
