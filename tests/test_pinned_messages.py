@@ -1,4 +1,4 @@
-"""Every problem the scenario reader can report, pinned whole: file, line, field and message.
+"""Problems the scenario reader reports, pinned whole: file, line, field and message.
 
 A scenario or snapshot that cannot be used must say which file, which line, which field and
 what was expected, so the wording of these messages is the format's specification, not
@@ -6,8 +6,6 @@ decoration. Mutation testing found that the tests checked only a word or two of 
 (a message wrapped in "XX", upper-cased, or with its list separator changed went unnoticed).
 Each test here states, written out by hand from the documented rule, the complete list of
 problems one small bad input gives: a missing, extra, reordered or reworded problem fails.
-
-The schema's cross-field checks are pinned the same way in ``test_pinned_messages_schema.py``.
 """
 
 from __future__ import annotations
