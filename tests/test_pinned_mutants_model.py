@@ -181,17 +181,24 @@ def test_routed_at_the_age_out_age_leaves_aged_out_on_that_day(tmp_path):
     assert 45.65 < x.exit_day < 70.0
 
 
-def test_hold_waits_only_for_a_team_opening_in_the_childs_locality(tmp_path):
+@pytest.mark.parametrize("teams", [
+    {"ta": team(localities=["a"]), "tb": team(localities=["b"], max_age_years=4)},
+    # a team of locality a opening in March is no reason to hold a child of b
+    {"ta": team(localities=["a"], max_age_years=10),
+     "tc": team(localities=["a"], min_age_years=10, opens_on="2020-03-02"),
+     "tb": team(localities=["b"], max_age_years=4)},
+])
+def test_hold_waits_only_for_a_team_opening_in_the_childs_locality(tmp_path, teams):
     # Kills Pathway.route's `opening = any(opens_on ... and serves(locality) and min <= age <
-    # max)` -> `(opens_on ... and serves(locality)) or min <= age < max`.
-    # Rule 'hold'. Locality b's only team takes under-4s; locality a's team takes every age. A
+    # max)` -> `(opens_on ... and serves(locality)) or min <= age < max` (first team set) and
+    # -> `(opens_on ... > today) or (serves(locality) and ...)` (second set, at a7e97dd).
+    # Rule 'hold'. Locality b's only team takes under-4s; locality a's teams take every age. A
     # child of b aged 5 (60 months -> 5.04) referred on the start date: no team in b for it now,
     # none older and none opening, so it is recorded as no pathway on day 0 (not held).
     rows = """\
         referral_date,age_years,stage,locality
         2020-01-06,5.0,awaiting_triage,b
     """
-    teams = {"ta": team(localities=["a"]), "tb": team(localities=["b"], max_age_years=4)}
     s = scenario(teams=teams, routing={"uncovered": "hold"},
                  demand={"referrals_per_week": 0, "localities": {"a": 0.5, "b": 0.5},
                          "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
@@ -445,25 +452,4 @@ def test_a_team_closing_on_the_start_date_takes_no_child_routed_that_day(tmp_pat
     s = scenario(teams={"t": team(closes_on="2020-01-06")}, initial_state=snapshot(tmp_path, rows))
     row = run(s).patients.iloc[0]
     assert (row.exit_reason, row.exit_day, row.unmet_need_day) == ("no_pathway", 0.0, 0.0)
-
-
-def test_hold_is_for_a_team_that_will_cover_the_child_not_for_any_team_opening(tmp_path):
-    # Kills Pathway.route's `opening = any(opens_on ... > today and serves(locality) and ...)`
-    # -> `(opens_on ... > today) or (serves(locality) and ...)`. Rule 'hold'. Locality b's only
-    # team takes under-4s; a team of locality a opens in March. A child of b aged 5 has no team
-    # now, none older and none opening for it: no pathway on day 0, never held.
-    rows = """\
-        referral_date,age_years,stage,locality
-        2020-01-06,5.0,awaiting_triage,b
-    """
-    teams = {"ta": team(localities=["a"], max_age_years=10),
-             "tc": team(localities=["a"], min_age_years=10, opens_on="2020-03-02"),
-             "tb": team(localities=["b"], max_age_years=4)}
-    s = scenario(teams=teams, routing={"uncovered": "hold"},
-                 demand={"referrals_per_week": 0, "localities": {"a": 0.5, "b": 0.5},
-                         "age_bands": [{"min_years": 5, "max_years": 6, "weight": 1}]},
-                 initial_state=snapshot(tmp_path, rows))
-    row = run(s).patients.iloc[0]
-    assert (row.exit_reason, row.exit_day) == ("no_pathway", 0.0)
-    assert np.isnan(row.held_day)
 
