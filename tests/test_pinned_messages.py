@@ -739,22 +739,6 @@ def test_a_scenario_built_in_code_gets_the_same_words_from_pydantic():
     assert (error["type"], error["msg"]) == ("date_type", "expected a date as YYYY-MM-DD")
 
 
-def test_shares_that_do_not_sum_to_one_are_listed_with_their_total():
-    with pytest.raises(asdsim.ScenarioError) as info:
-        build(demand={**BASE["demand"], "localities": {"north": 0.5, "south": 0.4}})
-    assert [(p.field, p.message) for p in info.value.problems] == [
-        ("demand.localities", "demand.localities must sum to 1, but north=0.5, south=0.4 sum to 0.9")]
-
-
-def test_an_uncertain_range_whose_end_the_scenario_refuses_names_the_field_and_reason():
-    # weeks_lost_per_year must be below 52; a range up to 60 can draw 60 (the highest uniform
-    # a draw gives is 1 - 2**-53, so the highest value is 60 to six significant figures)
-    path = "teams.t.staff.p.weeks_lost_per_year"
-    with pytest.raises(asdsim.ScenarioError) as info:
-        build(assumed=[path], uncertain={path: [10, 60]})
-    assert [(p.field, p.message) for p in info.value.problems] == [
-        (f"uncertain.{path}", f"the highest value a draw can give, 60, is refused ({path}: Input "
-         "should be less than 52); narrow the range or choose another distribution")]
 
 
 def test_a_plain_number_as_an_uncertain_input_is_a_fixed_value_and_a_pair_a_uniform_range():
@@ -763,8 +747,3 @@ def test_a_plain_number_as_an_uncertain_input_is_a_fixed_value_and_a_pair_a_unif
     assert s.uncertain == {path: Fixed(dist="fixed", value=3.0)}
     s = build(assumed=[path], uncertain={path: [0.5, 2.5]})
     assert s.uncertain == {path: Uniform(dist="uniform", low=0.5, high=2.5)}
-    with pytest.raises(asdsim.ScenarioError) as info:
-        build(assumed=[path], uncertain={path: "abc"})
-    assert [(p.field, p.message, p.value) for p in info.value.problems] == [
-        (f"uncertain.{path}", "expected a range [low, high] or a distribution such as {dist: "
-         "uniform, low: 1.6, high: 2.4}", "'abc'")]

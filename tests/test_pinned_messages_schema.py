@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -24,6 +23,7 @@ import pytest
 import asdsim
 from asdsim.scenario.base import Date, NonNegative, Number, Whole
 from asdsim.scenario.schema import number_at
+from tests.test_pinned_messages import load_problems, write
 from tests.test_pinned_scenario import BASE, build
 
 Found = list[tuple[str, str]]
@@ -550,17 +550,6 @@ def test_an_uncertain_range_whose_ends_the_scenario_refuses_names_the_end_field_
 # --------------------------------------------------------------------- files, lines, extends
 
 
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def loaded(path: Path) -> list[tuple[str, int | None, str, str]]:
-    with pytest.raises(asdsim.ScenarioError) as info:
-        asdsim.load_scenario(path)
-    return [(p.file, p.line, p.field, p.message) for p in info.value.problems]
-
-
 SCENARIO = """\
 name: lines
 start_date: 2020-01-06
@@ -585,7 +574,7 @@ teams:
 def test_a_team_problem_is_reported_at_the_line_of_the_offending_key(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "s.yaml", SCENARIO)
-    assert loaded(tmp_path / "s.yaml") == [
+    assert load_problems(tmp_path / "s.yaml") == [
         ("s.yaml", 16, "teams.t.steps[0].hours.slt",
          "steps[0] ('assess') needs staff group 'slt', which this team does not have (it has: p)")]
 
@@ -607,7 +596,7 @@ def test_a_problem_at_a_field_not_written_is_reported_at_the_nearest_enclosing_l
         "    first_appointment_after_days: 30\n"           # line 27
         "    turnaround_days: 29\n")                       # line 28
     write(tmp_path / "s.yaml", text)
-    assert loaded(tmp_path / "s.yaml") == [
+    assert load_problems(tmp_path / "s.yaml") == [
         ("s.yaml", 18, "capacity_changes[0]", "give exactly one of 'wte' (with 'group') or 'clinicians'"),
         ("s.yaml", 28, "outsourcing[0].turnaround_days",
          "turnaround_days must be at least first_appointment_after_days"),
@@ -616,7 +605,7 @@ def test_a_problem_at_a_field_not_written_is_reported_at_the_nearest_enclosing_l
     text = text.replace("{date: 2020-02-03, team: t, group: p}", "{date: 2020-02-03, team: t, "
                         "group: p, wte: 2}").replace("turnaround_days: 29", "turnaround_days: 30")
     write(tmp_path / "s.yaml", text)
-    assert loaded(tmp_path / "s.yaml") == [
+    assert load_problems(tmp_path / "s.yaml") == [
         ("s.yaml", 19, "capacity_changes[1].date", f"2020-03-17 {HORIZON}"),
         ("s.yaml", 20, "capacity_changes[1].team", "no team 'x'"),
     ]
@@ -636,11 +625,11 @@ def test_a_problem_inherited_through_extends_is_reported_at_the_base_files_line(
                                "reporting:\n"
                                "  cohort_from_date: 2020-01-13\n")
     # the child's sources are its own line; the base's cohort date is replaced by the child's
-    assert loaded(tmp_path / "s.yaml") == [
+    assert load_problems(tmp_path / "s.yaml") == [
         ("s.yaml", 4, "demand.sources", "demand.sources must sum to 1, but gp=0.5, school=0.25 sum "
          "to 0.75")]
     write(tmp_path / "s.yaml", "extends: base.yaml\nname: child\n")
-    assert loaded(tmp_path / "s.yaml") == [
+    assert load_problems(tmp_path / "s.yaml") == [
         ("base.yaml", 18, "reporting.snapshot_dates[1]", f"2020-04-06 {HORIZON}"),
         ("base.yaml", 19, "reporting.cohort_from_date", f"2019-12-30 {HORIZON}"),
     ]
