@@ -23,7 +23,7 @@ from asdsim.reporting.charts import OKABE_ITO, group_utilisation, save_charts
 from asdsim.reporting.report import DIFFERENCE_KPIS, kpi_rows, render_report
 from asdsim.reporting.summary import Summary, derived_kpis, summarise
 from asdsim.reporting.summary import label as kpi_label
-from asdsim.reporting.tables import ALL_TEAMS, wte_table
+from asdsim.reporting.tables import ALL_TEAMS, comparison_table, wte_table
 
 
 def summary_of(results: dict[str, Results], baseline: str | None) -> tuple[Summary, pd.DataFrame | None]:
@@ -72,8 +72,8 @@ def kpis_csv(results: dict[str, Results]) -> bytes:
 
 
 def comparison_csv(table: pd.DataFrame) -> bytes:
-    """The paired comparison table as CSV (the CLI's ``comparison.csv`` columns)."""
-    return table.to_csv(index=False).encode()
+    """The paired comparison table as CSV (the CLI's ``comparison.csv``, rounded as it is)."""
+    return comparison_table(table).to_csv(index=False).encode()
 
 
 def report_html(results: dict[str, Results], table: pd.DataFrame | None,
