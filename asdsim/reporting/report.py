@@ -48,6 +48,9 @@ DIFFERENCE_KPIS = [k for k in HEADLINE_KPIS if k not in (COST_PER_YEAR, OUTSOURC
 """The paired-difference table's rows (the per-year costs are the funded totals' differences
 divided by the years, so they are left to the incremental cost table)."""
 CHART_TITLES = {
+    "standard_by_quarter": "The 3-month standard by quarter of referral: the share whose "
+                           "assessment started within 3 months, with 95% confidence intervals "
+                           "and the standard's level",
     "open_referrals": "Open referrals over time: mean with its 95% confidence interval, the "
                       "interval the tables use",
     "first_appointment_13_weeks_by_quarter": "First appointment within 13 weeks, by quarter of "
