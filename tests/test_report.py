@@ -346,7 +346,7 @@ def test_wte_table_and_csv(costed_page, costed_folder):
 def test_wte_table_autism_time_by_hand():
     # Two groups in one team: 2 WTE at 40% autism time and 0.15 WTE (three posts of 0.05, no
     # float noise allowed: 0.15 is 0.15) at all of it. Autism time: 0.8 and 0.15; total 2.95 in
-    # post, 0.95 costed. Every figure is rounded to a thousandth of a WTE.
+    # post, 0.95 costed. Every figure is rounded to a ten-thousandth of a WTE.
     data = asdsim.load_scenario(FIXTURES / "small.yaml").model_dump(mode="json")
     team = next(iter(data["teams"]))
     groups = list(data["teams"][team]["staff"])[:2]

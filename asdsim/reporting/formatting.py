@@ -172,7 +172,7 @@ def difference_estimate(mean: float | None, low: float | None, high: float | Non
     return f"{text} ({span})" if span and text != NOT_REACHED else text
 
 
-CSV_DECIMALS = {"share": 4, "GBP": 2, "children": 2, "weeks": 3, "hours": 2, "WTE": 3}
+CSV_DECIMALS = {"share": 4, "GBP": 2, "children": 2, "weeks": 3, "hours": 2, "WTE": 4}
 """Places a CSV keeps of a value in each registry unit: a hundredth of a percentage point, a
 penny, a hundredth of a child (means over replications), and so on: what the figure can mean,
 with no float noise such as ``0.45000000000000007``."""

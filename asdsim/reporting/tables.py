@@ -44,7 +44,7 @@ def wte_table(runs: Mapping[str, Results]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``scenario, team, group, wte, ci_low, ci_high`` (WTE in post) and
-        ``autism_wte, autism_ci_low, autism_ci_high`` (autism time), to a thousandth of a WTE.
+        ``autism_wte, autism_ci_low, autism_ci_high`` (autism time), to a ten-thousandth of a WTE.
     """
     rows = []
     for name, res in runs.items():
