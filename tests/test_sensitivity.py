@@ -167,3 +167,21 @@ def test_a_baseline_share_at_0_or_100_percent_is_warned_of(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "warning: the baseline KPI is 0% in every replication" in shown
     assert "low 0.008 +0.0 points" in shown
+
+
+def test_the_tornado_breaks_paths_at_dots_and_draws_a_share_change_within_its_range():
+    # baseline 98.7%: a mean change can reach -98.7 points and +1.3 at most, so a t interval of
+    # -224 to +104 points (two replications) is drawn from -98.7 to +1.3
+    from asdsim.reporting.tornado import tornado
+
+    path = "teams.school_age_mdt.staff.psychologist.wte"
+    runs = pd.DataFrame({"input": [path, path], "side": ["low", "high"],
+                         "diff_mean": [-0.6, 0.0], "diff_ci_low": [-2.24, 0.0],
+                         "diff_ci_high": [1.04, 0.0]})
+    ranking = pd.DataFrame({"input": [path], "low_value": [1.32], "high_value": [1.98]})
+    ax = tornado(runs, ranking, "assessment_started_within_3_months", "share", 0.987, 2).axes[0]
+    assert ax.get_yticklabels()[0].get_text() == (
+        "teams.school_age_mdt.staff\n.psychologist.wte\n(low 1.32, high 1.98)")
+    segments = [seg for c in ax.collections for seg in c.get_segments()]
+    ends = [(round(seg[0][0], 6), round(seg[1][0], 6)) for seg in segments]
+    assert (-98.7, 1.3) in ends
