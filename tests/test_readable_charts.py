@@ -265,3 +265,7 @@ def test_every_app_chart_reads(comparison):
             x = layer.get("encoding", {}).get("x")
             if x and "field" in x:  # one tick per quarter, at its points: an ordinal axis
                 assert x["type"] == "ordinal" and x["field"] == "quarter", (name, x)
+            shape = layer.get("encoding", {}).get("shape")
+            if shape:  # the same designs in the same order as the colours: one legend, not two
+                colour = layer["encoding"]["color"]
+                assert shape["scale"]["domain"] == colour["scale"]["domain"] == list(runs)

@@ -193,8 +193,10 @@ def quarterly_chart(results: dict[str, Results], kpi: str, title: str, target: f
             alt.Tooltip("high:Q", format=".1f", title="95% CI to")]
     points = alt.Chart(data).mark_point(filled=True, size=50).encode(
         x=x, xOffset="design:N",
-        y=alt.Y("share:Q", title=y_title, scale=alt.Scale(domain=[0, 105])),
-        color=colour, shape=alt.Shape("design:N", legend=None), tooltip=tips)
+        y=alt.Y("share:Q", title=y_title, scale=alt.Scale(domain=[0, 105], nice=False)),
+        color=colour, shape=alt.Shape("design:N", scale=alt.Scale(domain=list(results)),
+                                      legend=alt.Legend(title="design")),  # one legend
+        tooltip=tips)
     bars = alt.Chart(data).mark_errorbar(ticks=True).encode(
         x=x, xOffset="design:N", y=alt.Y("low:Q", title=y_title), y2="high:Q", color=colour)
     rule = alt.Chart(pd.DataFrame({"y": [100 * target], "what": [target_label]})).mark_rule(
@@ -231,10 +233,11 @@ def utilisation_chart(results: dict[str, Results]) -> alt.LayerChart:
             "low": 100 * table.ci_low.to_numpy(), "high": 100 * table.ci_high.to_numpy(),
             "wte": [wte.get((name, g), np.nan) for g in table.index]}))
     data = pd.concat(frames, ignore_index=True)
+    data["wte_text"] = [f"{w:.2f} WTE" for w in data.wte]  # as the static chart writes it
     colour = _design_colour(list(results))
     y = alt.Y("group:N", title="staff group")
     x_title = "utilisation (% of hours available), mean and 95% CI"
-    x = alt.X("used:Q", title=x_title, scale=alt.Scale(domain=[0, 118]))
+    x = alt.X("used:Q", title=x_title, scale=alt.Scale(domain=[0, 118], nice=False))
     tips = [alt.Tooltip("design:N"), alt.Tooltip("group:N", title="staff group"),
             alt.Tooltip("used:Q", format=".1f", title="% used"),
             alt.Tooltip("low:Q", format=".1f", title="95% CI from"),
@@ -246,7 +249,7 @@ def utilisation_chart(results: dict[str, Results]) -> alt.LayerChart:
                                                     y=y, yOffset="design:N")
     labels = alt.Chart(data).mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(
         x=alt.X("high:Q", title=x_title), y=y, yOffset="design:N",
-        text=alt.Text("wte:Q", format=".2f")
+        text=alt.Text("wte_text:N")
     ).transform_filter("isValid(datum.wte) && isFinite(datum.wte)")
     return (bars + errors + labels).properties(title=chart_title(UTILISATION_TITLE))
 
