@@ -181,3 +181,18 @@ def test_paired_table_of_runs_without_a_scenario_stays_paired():
     kpis = pd.DataFrame([{"kpi": "referrals", "mean": 1.5, "ci_low": 0.0, "ci_high": 3.0, "unit": "x"}])
     run = types.SimpleNamespace(kpis_by_replication=per_rep, kpis=kpis)
     assert set(paired_table({"a": run, "b": run}, "a").difference) == {PAIRED}
+
+
+def test_the_apps_csvs_are_rounded_as_the_commands_are(unpaired):
+    import io
+
+    from asdsim.app import views
+
+    kpis = pd.read_csv(io.BytesIO(views.kpis_csv(unpaired.results)))
+    per_year = kpis[kpis.kpi == "cost_funded_total/year"]
+    assert len(per_year) == 2
+    assert np.array_equal(per_year["mean"], np.round(per_year["mean"], 2))
+    table = pd.read_csv(io.BytesIO(views.comparison_csv(unpaired.table)))
+    shares = table[table.unit == "share"]
+    assert np.array_equal(shares["mean"], np.round(shares["mean"], 4))
+    assert set(table.difference) == {UNPAIRED}

@@ -66,7 +66,9 @@ def kpis_csv(results: dict[str, Results]) -> bytes:
     """Every KPI of every design (with the per-year costs the summary states) as CSV."""
     frames = []
     for name, res in results.items():
-        k = pd.concat([res.kpis, derived_kpis(res.kpis, res.scenario)], ignore_index=True)
+        derived = fmt.rounded(derived_kpis(res.kpis, res.scenario),
+                              dict.fromkeys(["mean", "ci_low", "ci_high"], "GBP"))  # £ / years
+        k = pd.concat([res.kpis, derived], ignore_index=True)
         frames.append(k.assign(scenario=name))
     table = pd.concat(frames, ignore_index=True)
     cols = ["scenario"] + [c for c in table.columns if c != "scenario"]
