@@ -194,5 +194,5 @@ def test_the_apps_csvs_are_rounded_as_the_commands_are(unpaired):
     assert np.array_equal(per_year["mean"], np.round(per_year["mean"], 2))
     table = pd.read_csv(io.BytesIO(views.comparison_csv(unpaired.table)))
     shares = table[table.unit == "share"]
-    assert np.array_equal(shares["mean"], np.round(shares["mean"], 4))
+    assert np.array_equal(shares["mean"], np.round(shares["mean"], 4), equal_nan=True)
     assert set(table.difference) == {UNPAIRED}
