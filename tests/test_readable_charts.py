@@ -179,8 +179,13 @@ def test_the_sweep_charts_read():
 
     one = ["teams.school_age_mdt.staff.psychologist.wte"]
     two = [*one, "teams.school_age_mdt.staff.paediatrician.wte"]
+    three = [*two, "triage.capacity_per_week"]
+    four = [*three, "demand.referrals_per_week"]
     for fields, values in ((one, [(1,), (2,), (3,), (4,)]),
-                           (two, [(1, 1), (2, 1), (1, 2), (2, 2)])):
+                           (two, [(1, 1), (2, 1), (1, 2), (2, 2)]),
+                           (three, [(1, 1, 10), (2, 1, 10), (1, 2, 20), (2, 2, 20)]),
+                           (four, [(1, 1, 10, 5), (2, 1, 10, 6), (1, 2, 20, 5),
+                                   (2, 2, 20, 6)])):
         fig = summary_figure(rows(fields, values), fields, "assessment_started_within_3_months",
                              title="Sweep of the school-age team's staffing")
         assert readability_problems(fig) == [], fields
