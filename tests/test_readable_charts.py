@@ -23,6 +23,7 @@ import asdsim
 from asdsim.reporting import charts
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SLACK_PX = 1.0
 
 
@@ -117,6 +118,15 @@ def report_charts(comparison) -> dict[str, Callable[[], Figure]]:
     made.update({f"{name} (one design)": (lambda name=name: getattr(charts, name)(one))
                  for name in charts.CHARTS if name != "forest"})
     return made
+
+
+def test_every_report_chart_reads_with_five_designs_and_long_names():
+    # the shipped designs, the longest names among them: legends and labels still fit
+    names = ["as_is_2018", "nice_mdt", "recovery", "nice_mdt_at_as_is_hours",
+             "as_is_2018_at_nice_hours"]
+    many = asdsim.compare([SCENARIOS / f"{n}.yaml" for n in names], replications=2)
+    found = {name: readability_problems(getattr(charts, name)(many)) for name in charts.CHARTS}
+    assert {name: problems for name, problems in found.items() if problems} == {}
 
 
 @pytest.mark.parametrize("two", [True, False])

@@ -396,7 +396,8 @@ def forest(comparison: Comparison | Mapping[str, Results] | Iterable[Results],
             mid = r.diff_mean * scale
             err = [[(r.diff_mean - r.diff_ci_low) * scale], [(r.diff_ci_high - r.diff_mean) * scale]]
             ax.errorbar([mid], [j], xerr=np.nan_to_num(err), capsize=3, color=OKABE_ITO[(j + 1) % 8],
-                        marker=MARKERS[(j + 1) % 8], linestyle="none", label=name)
+                        marker=MARKERS[(j + 1) % 8], linestyle="none",
+                        label=f"_{name}")  # named on the y axis, not in a legend
         ax.axvline(0, color="black", linewidth=1)
         ax.set_xlabel(f"difference from {base}")
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
