@@ -185,3 +185,20 @@ def test_the_tornado_breaks_paths_at_dots_and_draws_a_share_change_within_its_ra
     segments = [seg for c in ax.collections for seg in c.get_segments()]
     ends = [(round(seg[0][0], 6), round(seg[1][0], 6)) for seg in segments]
     assert (-98.7, 1.3) in ends
+
+
+def test_a_dated_change_on_the_start_date_moves_with_the_input():
+    # A change on the start date (6 Jan 2020) sets the paediatrician to 2.0 WTE from day 0, so
+    # the field's own 1.0 is never in force: funded WTE is 2.0. Varied by -0.2 and +0.2 (20% of
+    # the field's 1.0), the change moves to 1.8 and 2.2: changes of exactly -0.2 and +0.2.
+    from asdsim.experiments.sensitivity import sensitivity
+
+    scenario = asdsim.scenario_from_dict(deep_update(BASE, {
+        "capacity_changes": [{"date": "2020-01-06", "team": "mdt", "group": "paediatrician",
+                              "wte": 2.0}]}))
+    result = sensitivity(scenario, kpi="funded_wte[mdt/paediatrician]",
+                         vary={"teams.mdt.staff.paediatrician.wte": ("relative", 0.2)},
+                         replications=2)
+    assert result.baseline == pytest.approx(2.0)
+    row = result.ranking.iloc[0]
+    assert row.low_change == pytest.approx(-0.2) and row.high_change == pytest.approx(0.2)

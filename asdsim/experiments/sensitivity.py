@@ -121,7 +121,8 @@ def _move_dated_changes(data: dict[str, Any], base: Scenario, keys: tuple[str | 
     if staff is None:
         return 0
     team, key, group = staff
-    later = [c for c in base.capacity_changes if c.team == team and c.date > base.start_date
+    # a change dated on the start date overrides the field itself, so it moves too
+    later = [c for c in base.capacity_changes if c.team == team and c.date >= base.start_date
              and getattr(c, key) is not None and (key == "clinicians" or c.group == group)]
     if not later:
         return 0
