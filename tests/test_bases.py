@@ -196,3 +196,10 @@ def test_the_apps_csvs_are_rounded_as_the_commands_are(unpaired):
     shares = table[table.unit == "share"]
     assert np.array_equal(shares["mean"], np.round(shares["mean"], 4), equal_nan=True)
     assert set(table.difference) == {UNPAIRED}
+
+
+def test_window_cost_uses_the_scenario_each_replication_drew():
+    # with drawn inputs, replication 1 ran with 2 WTE: GBP 200 a day over 158.6875 days
+    run = fake_run(priced("drawn", 1.0), [[], []], [0, 0])
+    run.replication_scenarios = {0: priced("drawn", 1.0), 1: priced("drawn", 2.0)}
+    assert list(window_cost(run)) == pytest.approx([15_868.75, 31_737.5])
