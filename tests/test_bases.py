@@ -203,3 +203,11 @@ def test_window_cost_uses_the_scenario_each_replication_drew():
     run = fake_run(priced("drawn", 1.0), [[], []], [0, 0])
     run.replication_scenarios = {0: priced("drawn", 1.0), 1: priced("drawn", 2.0)}
     assert list(window_cost(run)) == pytest.approx([15_868.75, 31_737.5])
+
+
+def test_the_apps_comparison_names_an_unpaired_difference(unpaired):
+    from asdsim.app import views
+
+    rows = views.comparison_rows(unpaired.table, "early")
+    assert "unpaired difference (95% CI): cohorts differ" in rows.columns
+    assert "difference (95% CI)" not in rows.columns

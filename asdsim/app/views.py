@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from asdsim.analysis.definitions import HEADLINE, split
-from asdsim.analysis.paired import Comparison, paired_table
+from asdsim.analysis.paired import PAIRED, Comparison, paired_table
 from asdsim.analysis.results import Results
 from asdsim.reporting import charts
 from asdsim.reporting import formatting as fmt
@@ -37,7 +37,8 @@ def summary_of(results: dict[str, Results], baseline: str | None) -> tuple[Summa
 
 
 def comparison_rows(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """The headline paired differences from the baseline, as the report words them."""
+    """The headline paired differences from the baseline, as the report words them (the column
+    says ``unpaired`` where the designs' headline cohorts differ)."""
     rows = []
     chosen = table[(table.scenario != baseline) & table.kpi.isin(DIFFERENCE_KPIS)]
     base = table[table.scenario == baseline].set_index("kpi")
@@ -48,8 +49,9 @@ def comparison_rows(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
             "unit": fmt.unit_name(r["unit"]),
             baseline: "–" if b is None else fmt.estimate(b["mean"], b.ci_low, b.ci_high, r["unit"]),
             r["scenario"]: fmt.estimate(r["mean"], r["ci_low"], r["ci_high"], r["unit"]),
-            "difference (95% CI)": fmt.difference_estimate(r["diff_mean"], r["diff_ci_low"],
-                                                           r["diff_ci_high"], r["unit"]),
+            ("difference (95% CI)" if r.get("difference", PAIRED) == PAIRED
+             else "unpaired difference (95% CI): cohorts differ"): fmt.difference_estimate(
+                r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"], r["unit"]),
         })
     return pd.DataFrame(rows)
 
