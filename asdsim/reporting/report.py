@@ -148,7 +148,7 @@ def incremental_rows(results: dict[str, Results], baseline: str) -> list[dict[st
     for r in incremental_table(results, baseline).to_dict("records"):
         rows.append({
             "scenario": r["scenario"],
-            "window": window_words(r["window_from"], r["window_to"]) if r["window_from"] else "–",
+            "window": window_words(r["window_from"], r["window_to"]),
             "difference": r["difference"],
             "children": _fmt.difference_estimate(r["extra_children"], r["extra_children_ci_low"],
                                                  r["extra_children_ci_high"], "children"),

@@ -396,7 +396,10 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
 
 
 def window_words(first: str, last: str) -> str:
-    """The matched window of an incremental cost in words: ``from 4 Oct 2021 to 2 Jan 2023``."""
+    """The matched window of an incremental cost in words: ``from 4 Oct 2021 to 2 Jan 2023``
+    (``in the headline cohort`` for runs that name no dates)."""
+    if not first or not last:
+        return "in the headline cohort"
     return (f"from {fmt.date(dt.date.fromisoformat(first))} to "
             f"{fmt.date(dt.date.fromisoformat(last))}")
 
@@ -466,4 +469,4 @@ def summarise(results: Results | Mapping[str, Results] | Comparison,
 
 __all__ = ["DEFAULT_LEVEL", "DERIVED", "DesignSummary", "IncrementalSummary", "Stated", "Summary",
            "derived_kpis", "label", "summarise", "summarise_design", "uncertainty_sentence", "unit",
-           "years"]
+           "window_words", "years"]
