@@ -211,3 +211,11 @@ def test_the_apps_comparison_names_an_unpaired_difference(unpaired):
     rows = views.comparison_rows(unpaired.table, "early")
     assert "unpaired difference (95% CI): cohorts differ" in rows.columns
     assert "difference (95% CI)" not in rows.columns
+
+
+def test_no_extra_cost_reads_as_pounds():
+    # the small scenario gives no salaries: the extra funded cost is nothing, said as £0
+    more = asdsim.load_scenario(FIXTURES / "more_staff.yaml")
+    comparison = asdsim.compare([SMALL, more], replications=2, seed=1)
+    words = summarise(comparison).incremental[0].text
+    assert "within 3 months, for £0 of funded cost over the same dates" in words

@@ -414,8 +414,9 @@ def _incremental(comparison: Comparison) -> tuple[IncrementalSummary, ...]:
                           r["extra_children_ci_low"], r["extra_children_ci_high"], "children",
                           fmt.difference_estimate(r["extra_children"], r["extra_children_ci_low"],
                                                   r["extra_children_ci_high"], "children"))
+        extra = fmt.difference(r["extra_cost_gbp"], "GBP", short=True)
         cost = Stated(name, WINDOW_COST, r["extra_cost_gbp"], math.nan, math.nan, "GBP",
-                      fmt.difference(r["extra_cost_gbp"], "GBP", short=True))
+                      "£0" if extra == "0" else extra)  # "for £0", not "for 0", of funded cost
         unpaired = r["difference"] == UNPAIRED
         parts: list[Part] = [f"{name} against {comparison.baseline}"
                              + (" (unpaired: the designs' cohorts differ)" if unpaired else "")
