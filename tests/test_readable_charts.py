@@ -127,6 +127,10 @@ def test_every_report_chart_reads_with_five_designs_and_long_names():
     many = asdsim.compare([SCENARIOS / f"{n}.yaml" for n in names], replications=2)
     found = {name: readability_problems(getattr(charts, name)(many)) for name in charts.CHARTS}
     assert {name: problems for name, problems in found.items() if problems} == {}
+    for name in ("standard_by_quarter", "first_appointment_13_weeks_by_quarter"):
+        ax = getattr(charts, name)(many).axes[0]  # 19 quarters: a tick a year, each at Q1
+        assert {t.get_text()[-2:] for t in ax.get_xticklabels()} == {"Q1"}
+        quarter_ticks_match_points(ax)
 
 
 @pytest.mark.parametrize("two", [True, False])
