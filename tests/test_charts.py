@@ -124,6 +124,31 @@ def test_quarterly_share_against_the_13_week_standard(comparison):
                for line in target.get_lines())
 
 
+def test_the_standard_by_quarter_draws_the_summarys_shares_and_the_level(comparison):
+    # each point is a quarter's 3-month share in the KPI table, with its 95% interval as the
+    # error bar, and the level (90% by default, or as given) is drawn and named
+    fig = charts.standard_by_quarter(comparison)
+    ax = fig.axes[0]
+    level = [line for line in ax.get_lines() if "3-month standard" in line.get_label()]
+    assert len(level) == 1 and set(level[0].get_ydata()) == {90}
+    assert level[0].get_label() == "3-month standard: 90% of a quarter's referrals"
+    for container in (c for c in ax.containers if not c.get_label().startswith("_")):
+        res = comparison.results[container.get_label()]
+        k = res.kpis.set_index("kpi")
+        quarters = sorted((q for q in k.index if q.startswith(
+            "assessment_started_within_3_months[") and "Q" in q
+            and not np.isnan(k.loc[q, "mean"])), key=lambda q: pd.Period(q[-7:-1], freq="Q"))
+        np.testing.assert_allclose(container.lines[0].get_ydata(),
+                                   [100 * k.loc[q, "mean"] for q in quarters])
+        segments = container.lines[2][0].get_segments()
+        np.testing.assert_allclose([seg[0][1] for seg in segments],
+                                   [100 * k.loc[q, "ci_low"] for q in quarters])
+        np.testing.assert_allclose([seg[1][1] for seg in segments],
+                                   [100 * k.loc[q, "ci_high"] for q in quarters])
+    stricter = charts.standard_by_quarter(comparison, level=0.95).axes[0]
+    assert any(set(line.get_ydata()) == {95} for line in stricter.get_lines())
+
+
 def test_designs_that_coincide_stay_visible(comparison):
     """Two identical designs: their markers fall in different places and the lines differ in
     width, so the one drawn first still shows."""
@@ -301,7 +326,7 @@ def test_save_charts_writes_pngs_and_leaves_no_figure_open(comparison, tmp_path)
         assert len(np.unique(pixels, axis=0)) > 20  # not blank
     assert plt.get_fignums() == before
     single = charts.save_charts(comparison.results["small"], tmp_path / "one")
-    assert "forest" not in single and len(single) == 5
+    assert "forest" not in single and len(single) == len(charts.CHARTS) - 1
 
 
 # ------------------------------------------------------------------------- the sweep's chart

@@ -30,7 +30,7 @@ def test_run_writes_the_results_folder(tmp_path, capsys):
     for name in ("kpis.csv", "patients.parquet", "weekly.csv", "report.html",
                  "scenario.resolved.yaml", "provenance.json"):
         assert (out / name).is_file(), name
-    assert len(list((out / "charts").glob("*.png"))) == 5
+    assert len(list((out / "charts").glob("*.png"))) == 6  # every chart but the forest plot
     kpis = pd.read_csv(out / "kpis.csv")
     assert {"kpi", "mean", "ci_low", "ci_high", "unit"} <= set(kpis.columns)
     assert json.loads((out / "provenance.json").read_text())["replications"] == 2

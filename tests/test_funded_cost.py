@@ -77,9 +77,10 @@ def test_incremental_cost_per_extra_child_by_hand():
                 "value": [*cost, *count]})
 
     table = incremental_cost({"base": Fake([0, 0], [0, 0]), "new": Fake([1000, 1400], [10, 11])},
-                             "base")
+                             "base", cost="cost_funded_total")
     row = table.iloc[0]
     assert row.cost_per_extra_child_gbp == pytest.approx(1200 / 10.5)
     assert row.ci_high - row.cost_per_extra_child_gbp == pytest.approx(172.87, rel=1e-3)
-    same = incremental_cost({"base": Fake([0, 0], [0, 0]), "new": Fake([5, 5], [1, -1])}, "base")
+    same = incremental_cost({"base": Fake([0, 0], [0, 0]), "new": Fake([5, 5], [1, -1])}, "base",
+                            cost="cost_funded_total")
     assert same.cost_per_extra_child_gbp.isna().all()  # no extra children: no price

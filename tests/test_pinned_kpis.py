@@ -633,7 +633,7 @@ def test_incremental_cost_per_extra_child_by_the_delta_method():
     runs = {"base": run_of([100, 200, 300], [10, 20, 30]),
             "B": run_of([130, 260, 330], [12, 23, 32]),
             "C": run_of([110, 190, 300], [11, 19, 30])}
-    table = incremental_cost(runs, "base").set_index("scenario")
+    table = incremental_cost(runs, "base", cost="cost_funded_total").set_index("scenario")
     assert list(table.index) == ["B", "C"]
     b = table.loc["B"]
     assert b.extra_cost_gbp == pytest.approx(40.0)
@@ -777,19 +777,20 @@ def test_incremental_cost_edge_cases():
 
     base = run_of([100, 200, 300], [10, 20, 30])
     unclear = incremental_cost({"base": base, "U": run_of([100, 200, 300], [10.1, 19.9, 30.3])},
-                               "base").set_index("scenario").loc["U"]
+                               "base", cost="cost_funded_total").set_index("scenario").loc["U"]
     assert unclear.extra_children_ci_high == pytest.approx(0.1 + 0.49683, abs=1e-4)
     assert math.isnan(unclear.cost_per_extra_child_gbp)
     assert math.isnan(unclear.ci_low) and math.isnan(unclear.ci_high)
     worse = incremental_cost({"base": base, "W": run_of([130, 230, 330], [8, 17, 28])},
-                             "base").set_index("scenario").loc["W"]
+                             "base", cost="cost_funded_total").set_index("scenario").loc["W"]
     assert worse.cost_per_extra_child_gbp == pytest.approx(-90 / 7)
     # only the baseline: an empty table that still has its columns
-    empty = incremental_cost({"base": base}, "base")
+    empty = incremental_cost({"base": base}, "base", cost="cost_funded_total")
     assert len(empty) == 0
-    assert list(empty.columns) == ["scenario", "extra_cost_gbp", "extra_children",
-                                   "extra_children_ci_low", "extra_children_ci_high",
-                                   "cost_per_extra_child_gbp", "ci_low", "ci_high"]
+    assert list(empty.columns) == ["scenario", "window_from", "window_to", "extra_cost_gbp",
+                                   "extra_children", "extra_children_ci_low",
+                                   "extra_children_ci_high", "cost_per_extra_child_gbp", "ci_low",
+                                   "ci_high", "difference"]
 
 
 def test_restricted_mean_and_mean_of_children_seen():

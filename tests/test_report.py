@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 import shutil
@@ -217,10 +218,12 @@ def test_kpi_table_matches_comparison_csv(compared, page):
 def test_difference_table_matches_comparison_csv(compared, page):
     table = pd.read_csv(compared / "comparison.csv").set_index(["scenario", "kpi"])
     header, *rows = page.tables["difference-table"]
-    assert header == ["scenario", "KPI", "name", "unit", "difference", "95% CI"]
+    assert header == ["scenario", "KPI", "name", "unit", "difference", "95% CI",
+                      "difference taken"]
     assert {r[0] for r in rows} == {HOSTILE.name}  # the baseline is not differenced
-    for scenario, _label, kpi, unit, diff, ci in rows:
+    for scenario, _label, kpi, unit, diff, ci, taken in rows:
         row = table.loc[(scenario, kpi)]
+        assert taken == row.difference == "paired"
         if pd.isna(row.diff_mean):
             assert diff == "not reached"
             continue
@@ -314,7 +317,8 @@ def test_a_wrong_figure_would_be_caught(costed_page, costed_folder):
 
 def test_wte_table_and_csv(costed_page, costed_folder):
     wte = pd.read_csv(costed_folder / "wte.csv")
-    assert list(wte.columns) == ["scenario", "team", "group", "wte", "ci_low", "ci_high"]
+    assert list(wte.columns) == ["scenario", "team", "group", "wte", "ci_low", "ci_high",
+                                 "autism_wte", "autism_ci_low", "autism_ci_high"]
     comparison = pd.read_csv(costed_folder / "comparison.csv")
     funded = comparison[comparison.kpi.str.startswith("funded_wte[")]
     by_team = wte[wte.team != "all teams"]
@@ -323,33 +327,74 @@ def test_wte_table_and_csv(costed_page, costed_folder):
         kpi = f"funded_wte[{r.team}/{r.group}]"
         assert r.wte == pytest.approx(funded.set_index(["scenario", "kpi"]).loc[(r.scenario, kpi), "mean"])
     header, *rows = costed_page.tables["wte-table"]
-    assert header == ["staff group", "today", "more staff", "outsourced"]
+    assert header == ["staff group"] + [f"{name}: {what}" for name in
+                                        ("today", "more staff", "outsourced")
+                                        for what in ("in post", "autism time (costed)")]
     shown = {row[0]: row[1:] for row in rows}
     assert list(shown) == ["paediatrician", "psychologist", "slt", "total"]
-    totals = wte[wte.team == "all teams"].set_index(["scenario", "group"]).wte
-    assert totals[("today", "total")] == pytest.approx(0.2 * 3 + 0.4 + 0.4 + 0.3)
-    assert totals[("more staff", "total")] == pytest.approx(totals[("today", "total")] + 6 * 0.3)
+    totals = wte[wte.team == "all teams"].set_index(["scenario", "group"])
+    assert totals.wte[("today", "total")] == pytest.approx(0.2 * 3 + 0.4 + 0.4 + 0.3)
+    assert totals.wte[("more staff", "total")] == pytest.approx(totals.wte[("today", "total")]
+                                                                + 6 * 0.3)
     for group, cells in shown.items():
-        for scenario, cell in zip(header[1:], cells, strict=True):
-            assert float(cell) == pytest.approx(totals[(scenario, group)], abs=0.005)
+        for i, scenario in enumerate(("today", "more staff", "outsourced")):
+            assert float(cells[2 * i]) == pytest.approx(totals.wte[(scenario, group)], abs=0.005)
+            assert float(cells[2 * i + 1]) == pytest.approx(totals.autism_wte[(scenario, group)],
+                                                            abs=0.005)
+
+
+def test_wte_table_autism_time_by_hand():
+    # Two groups in one team: 2 WTE at 40% autism time and 0.15 WTE (three posts of 0.05, no
+    # float noise allowed: 0.15 is 0.15) at all of it. Autism time: 0.8 and 0.15; total 2.95 in
+    # post, 0.95 costed. Every figure is rounded to a ten-thousandth of a WTE.
+    data = asdsim.load_scenario(FIXTURES / "small.yaml").model_dump(mode="json")
+    team = next(iter(data["teams"]))
+    groups = list(data["teams"][team]["staff"])[:2]
+    for other in list(data["teams"]):
+        for staff in data["teams"][other]["staff"].values():
+            staff.update(wte=0.0, autism_share=1.0)
+    data["teams"][team]["staff"][groups[0]].update(wte=2.0, autism_share=0.4)
+    data["teams"][team]["staff"][groups[1]].update(wte=0.05 * 3, autism_share=1.0)
+    data["capacity_changes"] = []
+    scenario = asdsim.scenario_from_dict(data)
+    runs = {"one": asdsim.simulate(scenario, replications=2, seed=1)}
+    from asdsim.reporting.tables import wte_table
+
+    table = wte_table(runs).set_index(["team", "group"])
+    assert table.loc[(team, groups[0]), "wte"] == 2.0
+    assert table.loc[(team, groups[0]), "autism_wte"] == 0.8
+    assert table.loc[(team, groups[1]), "wte"] == 0.15
+    assert table.loc[(team, groups[1]), "autism_wte"] == 0.15
+    assert table.loc[("all teams", "total"), "wte"] == 2.15
+    assert table.loc[("all teams", "total"), "autism_wte"] == 0.95
 
 
 def test_incremental_cost_table_and_csv(costed_page, costed_folder):
     csv = pd.read_csv(costed_folder / "incremental_cost.csv")
     assert list(csv.scenario) == ["more staff", "outsourced"]
     assert set(csv.baseline) == {"today"}
+    assert set(csv.difference) == {"paired"}
     header, *rows = costed_page.tables["incremental-table"]
     assert header[0] == "scenario" and "cost per extra child (95% CI)" in header
+    assert header[1] == "window (referred and paid)"
     for row, r in zip(rows, csv.itertuples(), strict=True):
         assert row[0] == r.scenario
-        assert_shown(row[1], np.array([r.extra_children, r.extra_children_ci_low,
+        first, last = dt.date.fromisoformat(r.window_from), dt.date.fromisoformat(r.window_to)
+        assert row[1] == f"from {fmt.date(first)} to {fmt.date(last)}"
+        assert_shown(row[2], np.array([r.extra_children, r.extra_children_ci_low,
                                        r.extra_children_ci_high]), "extra children")
-        assert_shown(row[2], np.array([r.extra_cost_gbp] * 3), "extra cost")
+        assert_shown(row[3], np.array([r.extra_cost_gbp] * 3), "extra cost")
         if np.isnan(r.cost_per_extra_child_gbp):
-            assert row[3].startswith("no extra children")
+            assert row[4].startswith("no extra children")
         else:
-            assert_shown(row[3], np.array([r.cost_per_extra_child_gbp, r.ci_low, r.ci_high]),
+            assert_shown(row[4], np.array([r.cost_per_extra_child_gbp, r.ci_low, r.ci_high]),
                          "cost per child")
+        assert row[5] == "paired"
+    # every number rounded to what it means: pounds to the penny, children to a hundredth
+    for column in ("extra_cost_gbp", "cost_per_extra_child_gbp", "ci_low", "ci_high",
+                   "extra_children", "extra_children_ci_low", "extra_children_ci_high"):
+        values = csv[column].dropna().to_numpy()
+        assert np.array_equal(values, np.round(values, 2)), column
 
 
 def test_model_and_method_section(costed_page):

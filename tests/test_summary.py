@@ -122,6 +122,19 @@ def test_a_mean_above_the_level_with_an_interval_below_it_is_not_certain():
         summarise_design("A", table, SMALL, level=90)
 
 
+def test_the_may_not_sentence_counts_the_quarters_whose_interval_reaches_below():
+    # meets from 2019 Q2 (Q1 is below); of Q2, Q3, Q4 the intervals of Q2 (89%) and Q4 (88%)
+    # reach below 90%, Q3's (91%) does not: "2 of these 3 quarters (2019 Q2, 2019 Q4)"
+    table = kpi_table({"2019Q1": (0.80, 0.75, 0.85), "2019Q2": (0.93, 0.89, 0.97),
+                       "2019Q3": (0.95, 0.91, 0.99), "2019Q4": (0.92, 0.88, 0.96)}, **COSTS)
+    d = summarise_design("A", table, SMALL)
+    assert d.meets_from == "2019Q2" and not d.certain
+    assert ("the 95% intervals of 2 of these 3 quarters (2019 Q2, 2019 Q4) reach below 90%, so "
+            "it may not.") in d.sentences[0]
+    one = summarise_design("A", kpi_table({"2019Q1": (0.92, 0.85, 0.99)}, **COSTS), SMALL)
+    assert "its 95% interval reaches below 90%, so it may not." in one.sentences[0]
+
+
 def test_a_last_quarter_below_the_level_means_it_does_not_meet_it():
     table = kpi_table({"2019Q1": (0.95, 0.9, 1.0), "2019Q2": (0.89, 0.85, 0.93)}, **COSTS)
     d = summarise_design("A", table, SMALL)

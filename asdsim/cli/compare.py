@@ -28,12 +28,17 @@ def add_parser(subparsers: Any) -> None:
                         help="draw each scenario's uncertain: inputs per replication (an input "
                              "scenarios share gets the same draw in each), and state the spread "
                              "from what is not known apart (docs/uncertainty.md)")
+    parser.add_argument("--allow-different-cohorts", action="store_true",
+                        help="compare designs whose headline cohorts differ (cohort_from_date, "
+                             "start or horizon); their differences are then unpaired, and every "
+                             "output says so")
     add_simulation_options(parser)
     parser.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim compare`` from parsed arguments; returns the exit code."""
+    from asdsim.analysis.paired import PAIRED
     from asdsim.experiments.compare import compare
     from asdsim.reporting.outputs import check_destination, write_comparison
     from asdsim.reporting.summary import summarise
@@ -49,9 +54,13 @@ def command(args: argparse.Namespace) -> int:
     check_destination(folder, args.force, inputs)
     with progress_bar("simulating scenarios") as update:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,
-                             args.baseline, update, "drawn" if args.draw_inputs else "fixed")
+                             args.baseline, update, "drawn" if args.draw_inputs else "fixed",
+                             args.allow_different_cohorts)
     write_comparison(comparison, folder, force=args.force, command=args.argv, inputs=inputs)
     out(f"baseline: {comparison.baseline}")
+    if (comparison.table.difference != PAIRED).any():
+        out("the designs' headline cohorts differ: every difference is unpaired (a difference "
+            "of means with Welch's interval), not a paired difference")
     for line in summarise(comparison).lines(width=100):
         out(line)
     out(f"results in {folder}/ (open {folder / 'report.html'})")

@@ -19,9 +19,12 @@ def add_parser(subparsers: Any) -> None:
         "sensitivity", help="rank assumptions by their effect on a KPI (tornado chart)",
         formatter_class=FORMATTER,
         description="Change each input low and high, one at a time, with the same seed (common\n"
-                    "random numbers), and rank the inputs by the paired change in a KPI. By default\n"
-                    "every number listed under the scenario's assumed: is changed by 20% down and up.\n"
-                    "Writes DIR/ranking.csv, DIR/runs.csv and DIR/tornado.png.",
+                    "random numbers), and rank the inputs by the larger of the paired low and high\n"
+                    "changes in a KPI (both are reported and drawn). By default every number listed\n"
+                    "under the scenario's assumed: is changed by 20% down and up. A staff input\n"
+                    "(teams.T.staff.G.wte, teams.T.caseload.clinicians) moves its dated\n"
+                    "capacity_changes by the same amount. Writes DIR/ranking.csv, DIR/runs.csv\n"
+                    "and DIR/tornado.png.",
         epilog="Example:\n  asdsim sensitivity area/calibrated.yaml --vary "
                "teams.school_age_mdt.staff.psychologist.wte=±20% --out results/sensitivity")
     parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
@@ -54,12 +57,20 @@ def command(args: argparse.Namespace) -> int:
     share = result.unit == "share"
     out(f"{result.kpi} in {result.scenario}: "
         + (f"{100 * result.baseline:.1f}%" if share else f"{result.baseline:.3g} {result.unit}"))
+    scale, unit = (100.0, " points") if share else (1.0, f" {result.unit}")
+
+    def change(mean: float, low: float, high: float) -> str:
+        return f"{scale * mean:+.1f}{unit} ({scale * low:+.1f} to {scale * high:+.1f})"
+
     for row in result.ranking.itertuples():
-        scale, unit = (100.0, " points") if share else (1.0, f" {result.unit}")
-        out(f"{row.rank:>3}. {row.input} {row.low_value:g} -> {row.high_value:g}: "
-            f"{scale * row.swing:+.1f}{unit} (95% CI {scale * row.swing_ci_low:+.1f} to "
-            f"{scale * row.swing_ci_high:+.1f})")
+        out(f"{row.rank:>3}. {row.input}: low {row.low_value:g} "
+            f"{change(row.low_change, row.low_ci_low, row.low_ci_high)}; high {row.high_value:g} "
+            f"{change(row.high_change, row.high_ci_low, row.high_ci_high)}")
+        if row.input in result.notes:
+            out(f"     {result.notes[row.input]}")
     for path, why in result.skipped.items():
         out(f"skipped {path}: {why}")
+    for warning in result.warnings:
+        out(f"warning: {warning}")
     out(f"results in {args.out}/ (tornado.png, ranking.csv, runs.csv)")
     return EXIT_OK

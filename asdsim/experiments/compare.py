@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from asdsim.analysis.paired import Comparison, paired_table
+from asdsim.analysis.paired import Comparison, headline_cohort, paired_table
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError, Problem, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED, Inputs, Progress, simulate
@@ -15,7 +15,8 @@ from asdsim.scenario.schema import Scenario
 
 def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
             seed: int = DEFAULT_SEED, jobs: int = 1, baseline: str | None = None,
-            progress: Progress | None = None, inputs: Inputs = "fixed") -> Comparison:
+            progress: Progress | None = None, inputs: Inputs = "fixed",
+            allow_different_cohorts: bool = False) -> Comparison:
     """Run scenarios with common random numbers and compare them with a baseline.
 
     Parameters
@@ -32,14 +33,19 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
         As for :func:`asdsim.simulate`: ``"drawn"`` draws each scenario's uncertain inputs per
         replication; an input two scenarios share, with the same distribution, gets the same
         value in the same replication of both, so the paired differences compare like with like.
+    allow_different_cohorts
+        Compare designs whose headline cohorts differ (see
+        :func:`asdsim.analysis.paired.headline_cohort`); their differences are then unpaired
+        and every table labels them so.
 
     Raises
     ------
     ScenarioError
         When any scenario file is invalid (with the problems of every file).
     AsdsimError
-        When no scenario is given, two share a name, the baseline is not among them, or inputs
-        are to be drawn and no scenario gives any uncertain input.
+        When no scenario is given, two share a name, the baseline is not among them, inputs
+        are to be drawn and no scenario gives any uncertain input, or the headline cohorts
+        differ and ``allow_different_cohorts`` is false.
     """
     if not scenarios:
         raise AsdsimError("compare needs at least one scenario")
@@ -67,6 +73,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
     if inputs == "drawn" and not any(s.uncertain for s in loaded):
         raise AsdsimError("inputs are to be drawn, but no scenario gives uncertain: inputs "
                           "(see docs/uncertainty.md)")
+    if not allow_different_cohorts:
+        _check_cohorts(loaded, sources)
     chosen = names[0] if baseline is None else _baseline_name(baseline, sources, names)
     results: dict[str, Results] = {}
     drawn = inputs == "drawn"
@@ -80,6 +88,20 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
         results[scenario.name] = simulate(scenario, replications, seed, jobs, step, inputs)
         offset += replications * (2 if drawn and scenario.uncertain else 1)
     return Comparison(results=results, baseline=chosen, table=paired_table(results, chosen))
+
+
+def _check_cohorts(loaded: list[Scenario], sources: list[str]) -> None:
+    """Refuse designs whose headline cohorts differ: a paired difference would compare
+    different children."""
+    cohorts = [headline_cohort(s) for s in loaded]
+    if len(set(cohorts)) <= 1:
+        return
+    listed = "; ".join(f"{src}: referred {first.isoformat()} to {last.isoformat()}"
+                       for src, (first, last) in zip(sources, cohorts, strict=True))
+    raise AsdsimError(
+        "the scenarios judge different headline cohorts (reporting.cohort_from_date, start_date "
+        f"or horizon_weeks differ), so their differences would not be paired: {listed}. Give "
+        "them the same cohort, or pass --allow-different-cohorts to compare them unpaired")
 
 
 def _baseline_name(baseline: str, sources: list[str], names: list[str]) -> str:

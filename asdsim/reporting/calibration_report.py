@@ -26,6 +26,9 @@ from asdsim.reporting.outputs import MARKER, atomic_folder
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KIND_TITLES = {"age_band": "Age at referral (years)", "source": "Source of referral",
                "locality": "Locality", "triage_outcome": "Triage outcome"}
+KIND_LABELS = {"age_band": "age band (years)", "source": "source", "locality": "locality",
+               "triage_outcome": "triage outcome"}
+"""Each mix's axis label."""
 
 
 class FitTables(Protocol):
@@ -55,6 +58,7 @@ def referrals_figure(weekly: pd.DataFrame, parameters: pd.DataFrame) -> Figure:
         left.axvline(day, color="0.3", lw=0.8, ls=":")
         left.annotate(f"x{row.value:.2f}", (day, left.get_ylim()[1]), fontsize=8, va="top")
     left.set_ylabel("referrals a week")
+    left.set_xlabel("week starting")
     left.set_title("Weekly referrals (part weeks shown as points only)")
     left.legend(fontsize=8, loc="upper left")
     months = parameters[parameters.parameter.str.startswith("demand.monthly_factors[")]
@@ -65,6 +69,8 @@ def referrals_figure(weekly: pd.DataFrame, parameters: pd.DataFrame) -> Figure:
         right.plot(x, months.base_value, "x", color="0.4", label="base (assumed)")
         right.axhline(1.0, color="0.7", lw=0.8)
         right.set_xticks(x, MONTHS, fontsize=8)
+        right.set_xlabel("month of the year")
+        right.set_ylabel("factor (1 = a mean month)")
         right.legend(fontsize=8)
     else:
         right.text(0.5, 0.5, "less than a year of data:\nno seasonal factors fitted", ha="center",
@@ -88,9 +94,10 @@ def mixes_figure(mixes: pd.DataFrame) -> Figure:
         ax.plot(x, part.base_share, "x", color="C3", ms=8, label="base (assumed)")
         ax.set_xticks(x, part.category, rotation=30, ha="right", fontsize=8)
         ax.set_title(KIND_TITLES[kind], fontsize=10)
+        ax.set_xlabel(KIND_LABELS[kind])
+        ax.set_ylabel("share of referrals")
         ax.set_ylim(0, min(1.0, max(0.05, float(np.nanmax(part.ci_high)) * 1.2)))
-    axes[0][0].set_ylabel("share")
-    axes[0][0].legend(fontsize=8)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -98,7 +105,7 @@ def mixes_figure(mixes: pd.DataFrame) -> Figure:
 def activity_figure(activity: pd.DataFrame) -> Figure:
     """DNA share and mean appointment length of each step, with 95% intervals."""
     fig = Figure(figsize=(12, 3.8))
-    (left, right) = fig.subplots(1, 2)
+    (left, right) = fig.subplots(1, 2, sharey=True)
     labels = [f"{t}: {s}" for t, s in zip(activity.team, activity.step, strict=True)]
     y = np.arange(len(activity))
     left.errorbar(activity.dna_share, y, xerr=np.vstack([activity.dna_share - activity.dna_ci_low,
@@ -106,13 +113,14 @@ def activity_figure(activity: pd.DataFrame) -> Figure:
                   fmt="o", capsize=3)
     left.set_yticks(y, labels, fontsize=8)
     left.set_xlabel("share of booked appointments not attended")
+    left.set_ylabel("team: step")
     left.set_title("DNA rate by step")
     timed = activity.mean_hours.notna()
     right.errorbar(activity.mean_hours[timed], y[timed],
                    xerr=np.vstack([(activity.mean_hours - activity.hours_ci_low)[timed].fillna(0),
                                    (activity.hours_ci_high - activity.mean_hours)[timed].fillna(0)]),
                    fmt="o", capsize=3, color="C2")
-    right.set_yticks(y, [""] * len(y))
+    right.tick_params(axis="y", labelleft=False)  # the steps are named on the left
     right.set_xlabel("hours")
     right.set_title("Mean length of attended appointments")
     fig.tight_layout()

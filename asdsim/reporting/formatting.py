@@ -172,6 +172,39 @@ def difference_estimate(mean: float | None, low: float | None, high: float | Non
     return f"{text} ({span})" if span and text != NOT_REACHED else text
 
 
+CSV_DECIMALS = {"share": 4, "GBP": 2, "children": 2, "weeks": 3, "hours": 2, "WTE": 4}
+"""Places a CSV keeps of a value in each registry unit: a hundredth of a percentage point, a
+penny, a hundredth of a child (means over replications), and so on: what the figure can mean,
+with no float noise such as ``0.45000000000000007``."""
+
+
+def rounded(frame: pd.DataFrame, units: dict[str, str] | None = None,
+            row_unit: tuple[str, list[str]] | None = None) -> pd.DataFrame:
+    """A copy of a table with its numbers rounded to :data:`CSV_DECIMALS`, for a CSV.
+
+    Parameters
+    ----------
+    frame
+        The table (not changed).
+    units
+        ``{column: unit}`` for columns whose values all have one unit.
+    row_unit
+        ``(unit column, value columns)`` for tables whose rows have their own unit (the KPI and
+        comparison tables); a unit not in :data:`CSV_DECIMALS` is rounded to 6 places.
+    """
+    out = frame.copy()
+    for column, unit in (units or {}).items():
+        if column in out:
+            out[column] = out[column].astype(float).round(CSV_DECIMALS.get(unit, 6))
+    if row_unit is not None and len(out):
+        unit_column, columns = row_unit
+        places = out[unit_column].map(lambda u: CSV_DECIMALS.get(str(u), 6))
+        for column in columns:
+            out[column] = [round(float(v), int(d)) for v, d in zip(out[column], places,
+                                                                   strict=True)]
+    return out
+
+
 def unit_name(unit: str, difference: bool = False) -> str:
     """A registry unit as a table header or axis names it (``%``, ``£``, ``percentage points``)."""
     return (DIFFERENCE_UNIT_NAMES if difference else UNIT_NAMES).get(unit, unit)
@@ -213,6 +246,6 @@ def date(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-__all__ = ["NOT_REACHED", "axis_label", "children", "date", "difference", "difference_estimate",
-           "difference_interval", "estimate", "interval", "kpi_label", "money", "percent", "period",
-           "unit_name", "value", "with_unit"]
+__all__ = ["CSV_DECIMALS", "NOT_REACHED", "axis_label", "children", "date", "difference",
+           "difference_estimate", "difference_interval", "estimate", "interval", "kpi_label",
+           "money", "percent", "period", "rounded", "unit_name", "value", "with_unit"]

@@ -221,7 +221,11 @@ def method_sections(runs: Mapping[str, Results]) -> list[Section]:
             "perform against the NICE quality standard (QS51: assessment started within 3 months "
             "of referral) and the NHS England 13-week measure, and what each design costs. "
             "Outputs are the KPIs above, each defined in docs/kpis.md (numerator, denominator, "
-            "clock, censoring), for each design and as paired differences from the baseline.",)),
+            "clock, censoring), for each design and as paired differences from the baseline "
+            "(unpaired, with Welch intervals, only where designs judge different headline "
+            "cohorts, and then labelled so). The extra cost per extra child started within 3 "
+            "months counts cost and children over the same dates: the headline cohort's referral "
+            "dates, the children referred in them and the funded cost paid in them.",)),
         Section("What is modelled, and what is not", "STRESS-DES 2.1-2.5", (
             "A discrete-event simulation (SimPy) of each child from referral to diagnosis or "
             "exit; docs/model.md describes the pathway in full.",), MODELLED + tuple(

@@ -21,7 +21,7 @@ from asdsim.errors import AsdsimError
 from asdsim.files import write_text_atomic
 from asdsim.reporting.charts import save_charts
 from asdsim.reporting.report import render_report
-from asdsim.reporting.tables import incremental_table, wte_table
+from asdsim.reporting.tables import comparison_table, incremental_table, wte_table
 from asdsim.reporting.validation_chart import validation_chart
 from asdsim.scenario.loading import scenario_to_yaml
 
@@ -283,7 +283,7 @@ def write_comparison(comparison: Comparison, out: Path, force: bool = False,
         When ``out`` is not empty and ``force`` is false.
     """
     with atomic_folder(out, force, inputs) as tmp:
-        _csv(comparison.table, tmp / "comparison.csv")
+        _csv(comparison_table(comparison.table), tmp / "comparison.csv")
         _drawn_inputs(comparison.results, tmp)
         _csv(wte_table(comparison.results), tmp / "wte.csv")
         if len(comparison.results) > 1:

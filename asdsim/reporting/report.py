@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from asdsim.analysis.definitions import HEADLINE, split
-from asdsim.analysis.paired import Comparison
+from asdsim.analysis.paired import PAIRED, Comparison
 from asdsim.analysis.results import Results
 from asdsim.reporting import formatting as _fmt
 from asdsim.reporting.method import method_sections, package_version
@@ -29,6 +29,7 @@ from asdsim.reporting.summary import (
     Summary,
     derived_kpis,
     summarise,
+    window_words,
 )
 from asdsim.reporting.summary import label as kpi_label
 from asdsim.reporting.summary import unit as kpi_unit
@@ -47,6 +48,9 @@ DIFFERENCE_KPIS = [k for k in HEADLINE_KPIS if k not in (COST_PER_YEAR, OUTSOURC
 """The paired-difference table's rows (the per-year costs are the funded totals' differences
 divided by the years, so they are left to the incremental cost table)."""
 CHART_TITLES = {
+    "standard_by_quarter": "The 3-month standard by quarter of referral: the share whose "
+                           "assessment started within 3 months, with 95% confidence intervals "
+                           "and the standard's level",
     "open_referrals": "Open referrals over time: mean with its 95% confidence interval, the "
                       "interval the tables use",
     "first_appointment_13_weeks_by_quarter": "First appointment within 13 weeks, by quarter of "
@@ -115,7 +119,8 @@ def _summary_context(summary: Summary) -> dict[str, Any]:
 
 
 def wte_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
-    """Rows of the WTE table: each staff group summed over a design's teams, then the total."""
+    """Rows of the WTE table: each staff group summed over a design's teams, then the total;
+    two cells per design, WTE in post and the autism time costed."""
     table = wte_table(results)
     if table.empty:
         return []
@@ -126,8 +131,13 @@ def wte_rows(results: dict[str, Results]) -> list[dict[str, Any]]:
         cells = []
         for name in results:
             r = totals[(totals.scenario == name) & (totals.group == group)]
-            cells.append("–" if r.empty else _fmt.estimate(r.wte.iloc[0], r.ci_low.iloc[0],
-                                                           r.ci_high.iloc[0], "WTE"))
+            if r.empty:
+                cells += ["–", "–"]
+                continue
+            row = r.iloc[0]
+            cells.append(_fmt.estimate(row.wte, row.ci_low, row.ci_high, "WTE"))
+            cells.append(_fmt.estimate(row.autism_wte, row.autism_ci_low, row.autism_ci_high,
+                                       "WTE"))
         rows.append({"group": group, "cells": cells})
     return rows
 
@@ -138,6 +148,8 @@ def incremental_rows(results: dict[str, Results], baseline: str) -> list[dict[st
     for r in incremental_table(results, baseline).to_dict("records"):
         rows.append({
             "scenario": r["scenario"],
+            "window": window_words(r["window_from"], r["window_to"]),
+            "difference": r["difference"],
             "children": _fmt.difference_estimate(r["extra_children"], r["extra_children_ci_low"],
                                                  r["extra_children_ci_high"], "children"),
             "cost": _fmt.difference(r["extra_cost_gbp"], "GBP"),
@@ -272,6 +284,7 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
                 "unit": _fmt.unit_name(r["unit"], difference=True),
                 "diff": _fmt.difference(r["diff_mean"], r["unit"]),
                 "ci": _fmt.difference_interval(r["diff_ci_low"], r["diff_ci_high"], r["unit"]) or "–",
+                "difference": r.get("difference", PAIRED),
             })
     provenance = {name: res.provenance for name, res in results.items()}
     if extra_provenance:
@@ -287,6 +300,9 @@ def render_report(results: dict[str, Results], charts: Mapping[str, Path | bytes
         wte_rows=wte_rows(results), validation_rows=validation_rows(results),
         uncertainty=uncertainty_rows(results),
         incremental_rows=incremental_rows(results, baseline) if compared and baseline else [],
+        unpaired=bool(compared and comparison_table is not None
+                      and "difference" in comparison_table
+                      and (comparison_table.difference != PAIRED).any()),
         method=method_sections(results),
         charts=[{"name": name, "title": CHART_TITLES.get(name.split("_")[0] if name.startswith(
                      "validation") else name, name),

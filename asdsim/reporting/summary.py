@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from asdsim.analysis.definitions import HEADLINE, definition, split
-from asdsim.analysis.paired import Comparison, incremental_cost
+from asdsim.analysis.paired import UNPAIRED, WINDOW_COST, Comparison, incremental_cost
 from asdsim.analysis.results import Results
 from asdsim.reporting import formatting as fmt
 from asdsim.scenario.schema import Scenario
@@ -249,6 +249,17 @@ def _quarter_range(q: str) -> str:
     return f"{period.start_time:%b}-{period.end_time:%b %Y}"
 
 
+def _unsure_words(unsure: list[str], judged: int, level: float) -> str:
+    """How many of the judged quarters' 95% intervals reach below the level, and which:
+    ``the 95% intervals of 2 of these 5 quarters (2019 Q3, 2019 Q4) reach below 90%, so it may
+    not``."""
+    which = ", ".join(fmt.period(q) for q in unsure)
+    if judged == 1:
+        return f"its 95% interval reaches below {fmt.percent(level)}, so it may not"
+    return (f"the 95% intervals of {len(unsure)} of these {judged} quarters ({which}) reach below "
+            f"{fmt.percent(level)}, so it may not")
+
+
 def uncertainty_sentence(name: str, uncertainty: pd.DataFrame, scenario: Scenario,
                          kpis: pd.DataFrame | None = None) -> tuple[Part, ...] | None:
     """The sentence stating the two sources of spread in the headline KPI, for a run with drawn
@@ -319,9 +330,10 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         if row["mean"] < level:
             break
         meets_from = q
-    certain = meets_from is not None and all(
-        row.ci_low >= level for q, row in quarters
-        if pd.Period(q, freq="Q") >= pd.Period(meets_from, freq="Q"))
+    judged = [] if meets_from is None else [
+        (q, row) for q, row in quarters if pd.Period(q, freq="Q") >= pd.Period(meets_from, freq="Q")]
+    unsure = [q for q, row in judged if not row.ci_low >= level]
+    certain = meets_from is not None and not unsure
     last = quarters[-1][0] if quarters else None
     standard = f"the 3-month standard (at least {fmt.percent(level)} of a quarter's referrals)"
     first_sentence: list[Part]
@@ -334,8 +346,7 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
     elif meets_from is not None:
         later = (f"and every later quarter to {fmt.period(last)} reached {fmt.percent(level)}"
                  if meets_from != last else "the last quarter whose 3-month window closed")
-        sure = ("" if certain else "; some of these quarters' 95% intervals reach below "
-                f"{fmt.percent(level)}, so it may not")
+        sure = "" if certain else "; " + _unsure_words(unsure, len(judged), level)
         first_sentence = [f"Meets {standard} from {fmt.period(meets_from)}: ", quarter_share,
                           f" of children referred in {fmt.period(meets_from)} "
                           f"({_quarter_range(meets_from)}) had their assessment started within "
@@ -384,21 +395,34 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
                          quarter_share, open_ref, annual, posts, outsourcing, tuple(parts))
 
 
+def window_words(first: str, last: str) -> str:
+    """The matched window of an incremental cost in words: ``from 4 Oct 2021 to 2 Jan 2023``
+    (``in the headline cohort`` for runs that name no dates)."""
+    if not first or not last:
+        return "in the headline cohort"
+    return (f"from {fmt.date(dt.date.fromisoformat(first))} to "
+            f"{fmt.date(dt.date.fromisoformat(last))}")
+
+
 def _incremental(comparison: Comparison) -> tuple[IncrementalSummary, ...]:
     table = incremental_cost(comparison.results, comparison.baseline)
-    cohort = cohort_words(comparison.results[comparison.baseline].scenario)
     out = []
     for r in table.to_dict("records"):
         name = r["scenario"]
+        window = window_words(r["window_from"], r["window_to"])
         children = Stated(name, "started_within_3_months_count", r["extra_children"],
                           r["extra_children_ci_low"], r["extra_children_ci_high"], "children",
                           fmt.difference_estimate(r["extra_children"], r["extra_children_ci_low"],
                                                   r["extra_children_ci_high"], "children"))
-        cost = Stated(name, "cost_funded_total", r["extra_cost_gbp"], math.nan, math.nan, "GBP",
-                      fmt.difference(r["extra_cost_gbp"], "GBP", short=True))
-        parts: list[Part] = [f"{name} against {comparison.baseline}: ", children,
-                             f" children {cohort} had their assessment started within 3 months, "
-                             "for ", cost, " of funded cost over the run"]
+        extra = fmt.difference(r["extra_cost_gbp"], "GBP", short=True)
+        cost = Stated(name, WINDOW_COST, r["extra_cost_gbp"], math.nan, math.nan, "GBP",
+                      "£0" if extra == "0" else extra)  # "for £0", not "for 0", of funded cost
+        unpaired = r["difference"] == UNPAIRED
+        parts: list[Part] = [f"{name} against {comparison.baseline}"
+                             + (" (unpaired: the designs' cohorts differ)" if unpaired else "")
+                             + ": ", children,
+                             f" children referred {window} had their assessment started within 3 "
+                             "months, for ", cost, " of funded cost over the same dates"]
         if pd.isna(r["cost_per_extra_child_gbp"]):
             parts.append("; no cost per extra child, as the extra children's 95% interval "
                          "includes zero.")
@@ -446,4 +470,4 @@ def summarise(results: Results | Mapping[str, Results] | Comparison,
 
 __all__ = ["DEFAULT_LEVEL", "DERIVED", "DesignSummary", "IncrementalSummary", "Stated", "Summary",
            "derived_kpis", "label", "summarise", "summarise_design", "uncertainty_sentence", "unit",
-           "years"]
+           "window_words", "years"]

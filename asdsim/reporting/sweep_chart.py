@@ -19,7 +19,9 @@ touched and nothing needs a display.
 
 from __future__ import annotations
 
+import math
 import os
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -157,6 +159,16 @@ def _limits(values: np.ndarray, percent: bool) -> tuple[float, float]:
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
 
 
+DOT_FIELDS_A_LINE = 2
+"""Field values on one line of a sorted-dots label; more go on further lines."""
+
+
+def _dot_label(parts: list[str]) -> str:
+    """A grid point's values, two to a line, so long field names never push the chart aside."""
+    return "\n".join(", ".join(parts[i:i + DOT_FIELDS_A_LINE])
+                     for i in range(0, len(parts), DOT_FIELDS_A_LINE))
+
+
 def _sorted_dots(ax: Axes, rows: pd.DataFrame, fields: list[str], scale: float, kpi_label: str,
                  target: float | None = None) -> None:
     names = short_names(fields)
@@ -173,12 +185,13 @@ def _sorted_dots(ax: Axes, rows: pd.DataFrame, fields: list[str], scale: float, 
         ax.axvline(target * scale, color="black", linestyle=":", linewidth=1.2, label="_target")
         _target_legend(ax, target, scale == 100.0, heatmap=False)
     if len(rows) <= MAX_DOT_LABELS:
-        labels = [", ".join(f"{names[f]}={_text(v)}" for f, v in zip(fields, values, strict=True))
+        labels = [_dot_label([f"{names[f]}={_text(v)}" for f, v in zip(fields, values, strict=True)])
                   for values in rows[fields].itertuples(index=False)]
         ax.set_yticks(ranks, labels, fontsize=7)
+        ax.set_ylabel("grid point, sorted by the KPI")
     else:
         ax.set_ylabel(f"{len(rows)} points, sorted by the KPI")
-    ax.set_xlabel(kpi_label)
+    ax.set_xlabel("\n".join(textwrap.wrap(kpi_label, 60)))
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -281,7 +294,9 @@ def summary_figure(table: pd.DataFrame, fields: list[str], kpi: str, title: str 
         if target is not None:
             _target_legend(axes[-1], target, percent, heatmap=True)
     else:
-        height = 5 if len(rows) > MAX_DOT_LABELS else max(4.0, 0.25 * len(rows) + 1.5)
+        lines = math.ceil(len(fields) / DOT_FIELDS_A_LINE)  # lines of each point's label
+        height = 5 if len(rows) > MAX_DOT_LABELS else max(4.0, (0.12 + 0.13 * lines) * len(rows)
+                                                          + 1.5)
         fig = Figure(figsize=(9, height), layout="constrained")
         _sorted_dots(fig.add_subplot(), rows, fields, scale, kpi_label, target)
     if title:

@@ -54,7 +54,7 @@ def validation_chart(results: Results) -> Figure | None:
                 ax.plot(pd.to_datetime(pts.date), pts.observed, linestyle="none", marker=marker,
                         color=colour, markersize=8,
                         label=f"published ({'used to calibrate' if use == 'calibration' else 'held out'})")
-        ax.set(title=measure_label(measure, over, locality), ylabel="children"
+        ax.set(title=measure_label(measure, over, locality), xlabel="date", ylabel="children"
                if measure != "longest_wait_weeks" else "weeks")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
