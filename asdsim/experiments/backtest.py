@@ -1,0 +1,189 @@
+"""Back-testing: fit with the points up to a date, forecast every later point, and score it.
+
+:func:`backtest` fits the scenario to the observed points dated up to the cut
+(:func:`asdsim.experiments.history.history_match`), then forecasts each later point by
+simulation. A forecast's prediction interval carries both kinds of uncertainty:
+
+* **the fit's**: :data:`DRAWS` sets of factors are drawn from the fit's normal distribution of
+  the log-factors (its estimate and covariance); a factor the data could not identify keeps the
+  period before's, and capacity after the last fitted period stays at that period's level (the
+  forecast's assumption, stated in the report);
+* **run-to-run noise**: each draw is simulated for :data:`DRAW_REPLICATIONS` replications with
+  its own seed (``seed + 1 + draw``; the fit used ``seed``), as the real area is one run among
+  many.
+
+The forecast of a point is the mean of the pooled values (draws times replications); its 80%
+and 95% prediction intervals are their 10-90th and 2.5-97.5th percentiles. The scores are the
+share of held-out points inside each interval (coverage; an honest 80% interval covers about
+80%, and too narrow an interval is the failure to look for) and the mean absolute percentage
+error of the mean over points whose observed value is above 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from asdsim.analysis.validation import point_values
+from asdsim.errors import AsdsimError
+from asdsim.experiments.history import Fit, HistoryMatch, history_match
+from asdsim.experiments.runner import DEFAULT_SEED, run_replications
+from asdsim.scenario.loading import load_scenario
+from asdsim.scenario.schema import ObservedPoint, Scenario
+
+DRAWS = 30
+"""Draws of the fitted factors per forecast."""
+DRAW_REPLICATIONS = 3
+"""Replications of each draw."""
+COLUMNS = ["date", "measure", "over_weeks", "locality", "age_group", "period_start", "observed",
+           "forecast_mean", "low_95", "low_80", "high_80", "high_95"]
+"""Columns of ``backtest.csv``."""
+
+
+@dataclass
+class Backtest:
+    """The outcome of :func:`backtest`."""
+
+    cut: dt.date
+    """The last date of the points fitted."""
+    fit: HistoryMatch
+    """The fit to the points up to the cut."""
+    table: pd.DataFrame
+    """One row per held-out point: :data:`COLUMNS`, then ``inside_80``, ``inside_95`` and
+    ``abs_pct_error`` (NaN where the observed value is 0)."""
+    samples: np.ndarray
+    """Simulated values behind the forecasts, shape (draws x replications, held-out points)."""
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """points, coverage_80, coverage_95, mape (a share), and the same by measure."""
+        def score(frame: pd.DataFrame, what: str) -> dict[str, Any]:
+            return {"measure": what, "points": len(frame),
+                    "coverage_80": float(frame.inside_80.mean()),
+                    "coverage_95": float(frame.inside_95.mean()),
+                    "mape": float(frame.abs_pct_error.mean())
+                    if frame.abs_pct_error.notna().any() else np.nan}
+
+        rows = [score(self.table, "all")]
+        if self.table.measure.nunique() > 1:
+            rows += [score(frame, str(m)) for m, frame in self.table.groupby("measure", sort=False)]
+        return pd.DataFrame(rows)
+
+
+def split_points(points: Sequence[ObservedPoint], cut: dt.date
+                 ) -> tuple[list[ObservedPoint], list[ObservedPoint]]:
+    """The points dated up to ``cut`` (to fit) and after it (to forecast)."""
+    return [p for p in points if p.date <= cut], [p for p in points if p.date > cut]
+
+
+def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: dt.date, *,
+             fit: Sequence[Fit] = ("capacity",), periods: str | Sequence[dt.date] = "quarterly",
+             teams: Sequence[str] | None = None, replications: int = 8,
+             draws: int = DRAWS, draw_replications: int = DRAW_REPLICATIONS,
+             seed: int = DEFAULT_SEED) -> Backtest:
+    """Fit with the points up to ``cut`` and forecast every later point, with intervals.
+
+    Parameters
+    ----------
+    base
+        The scenario (or its file).
+    points
+        Every observed point.
+    cut
+        The last date of the points fitted; later points are held out and forecast.
+    fit, periods, teams, replications, seed
+        As :func:`asdsim.experiments.history.history_match` (periods after ``cut`` have no
+        points to fit).
+    draws, draw_replications
+        Draws of the fitted factors, and replications of each, behind every forecast.
+
+    Raises
+    ------
+    AsdsimError
+        When no point falls on either side of the cut.
+    """
+    if not isinstance(base, Scenario):
+        base = load_scenario(base)
+    train, test = split_points(points, cut)
+    if not train or not test:
+        raise AsdsimError(f"--cut {cut}: {len(train)} points up to it and {len(test)} after it; "
+                          "a back-test needs points on both sides")
+    if draws < 1 or draw_replications < 1:
+        raise AsdsimError("draws and draw_replications must be at least 1")
+    if not isinstance(periods, str):
+        periods = [day for day in periods if day <= cut]
+    match = history_match(base, train, fit=fit, periods=periods, teams=teams,
+                          replications=replications, seed=seed)
+    samples = []
+    for k, scenario in enumerate(match.draw(draws, seed)):
+        records = run_replications(scenario, draw_replications, seed + 1 + k)
+        samples.append(point_values(records, scenario, test))
+    sims = np.vstack(samples)
+    low95, low80, high80, high95 = np.percentile(sims, [2.5, 10.0, 90.0, 97.5], axis=0)
+    observed = np.array([p.value for p in test])
+    mean = sims.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ape = np.where(observed > 0, np.abs(mean - observed) / observed, np.nan)
+    table = pd.DataFrame({
+        "date": [p.date for p in test], "measure": [p.measure for p in test],
+        "over_weeks": [p.over_weeks for p in test], "locality": [p.locality for p in test],
+        "age_group": [p.age_group for p in test], "period_start": [p.period_start for p in test],
+        "observed": observed, "forecast_mean": mean, "low_95": low95, "low_80": low80,
+        "high_80": high80, "high_95": high95,
+        "inside_80": (low80 <= observed) & (observed <= high80),
+        "inside_95": (low95 <= observed) & (observed <= high95),
+        "abs_pct_error": ape})
+    return Backtest(cut=cut, fit=match, table=table, samples=sims)
+
+
+def write_backtest(result: Backtest, out: str | Path, *, observed_file: str | Path,
+                   force: bool = False, inputs: Sequence[Path | str] = ()) -> Path:
+    """Write the back-test folder: ``backtest.csv`` (every held-out point with its forecast and
+    intervals), ``scores.csv``, ``parameters.csv`` and ``fit.csv`` (the fit up to the cut),
+    ``backtest.png``, ``provenance.json`` and ``report.html``.
+
+    Raises
+    ------
+    asdsim.reporting.outputs.OutputExists
+        When ``out`` is in the way and may not be replaced.
+    """
+    from asdsim.reporting.history_report import write_report_folder
+    from asdsim.reporting.validation_chart import backtest_chart
+
+    match = result.fit
+    fitted = match.fit_table
+    figure = backtest_chart(result.table, fitted, result.cut)
+    overall = result.scores.iloc[0]
+    intro = [
+        f"{match.base.name}: fitted to the {len(match.points)} points of "
+        f"{Path(observed_file).name} dated up to {result.cut}, and forecast at the "
+        f"{len(result.table)} later points.",
+        f"Scores over the held-out points: the 80% prediction interval covers "
+        f"{overall.coverage_80:.0%} and the 95% interval {overall.coverage_95:.0%}; mean "
+        f"absolute percentage error of the forecast mean "
+        + (f"{overall.mape:.1%}." if np.isfinite(overall.mape) else "not defined (every "
+           "observed value is 0)."),
+        f"Each forecast pools {result.samples.shape[0]} runs: draws of the fitted factors from "
+        "their fitted distribution, each simulated with its own seed, so the intervals carry the "
+        "fit's uncertainty and run-to-run noise. Capacity after the last fitted period stays at "
+        "that period's level.",
+        *match.notes,
+    ]
+    shown = result.table[[*COLUMNS, "inside_80", "inside_95"]]
+    return write_report_folder(
+        out, title=f"Back-test of {match.base.name} from {result.cut}", intro=intro,
+        tables={"backtest": result.table[COLUMNS], "scores": result.scores,
+                "parameters": match.parameters, "fit": fitted},
+        figures={"backtest": figure},
+        sections=[("Scores", result.scores), ("Forecasts against what happened", figure),
+                  ("Every held-out point", shown), ("The fit up to the cut", match.parameters)],
+        provenance={"kind": "backtest", "cut": str(result.cut), "seed": match.seed,
+                    "replications": match.replications, "observed": Path(observed_file).name,
+                    "forecast_runs": int(result.samples.shape[0])},
+        force=force, inputs=inputs)
