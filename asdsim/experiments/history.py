@@ -90,6 +90,8 @@ interval would span more than a factor of 50)."""
 SMOOTHING = 0.2
 """Width, in log-factor, of the capacity offsets the replications of an evaluation are spread
 over (see the module docstring)."""
+COV_REPLICATIONS = 40
+"""Replications of the fitted scenario behind the covariance of the fitted values."""
 MAX_EVALUATIONS = 40
 """Loss evaluations per round of the optimiser (each a simulation; Jacobians not counted)."""
 Fit = Literal["capacity", "demand"]
@@ -408,10 +410,9 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
     loss = float(np.sum(result.fun ** 2))
     dof = len(points) - len(levers)
     dispersion = loss / dof if dof > 0 else math.nan
-    scale = max(1.0, dispersion) if dof > 0 else 1.0
-    info = jac.T @ jac
-    ridge = 1e-9 * max(float(np.trace(info)), 1e-12)
-    cov = np.linalg.inv(info + ridge * np.eye(len(levers))) * scale
+    cov = _sandwich(jac, base, levers, theta, points, weight, replications, seed)
+    if dof > 0 and dispersion > 1.0:  # a misfit beyond the stated variances widens every interval
+        cov = cov * dispersion
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     at_bound = (theta <= LOG_BOUNDS[0] + 1e-6) | (theta >= LOG_BOUNDS[1] - 1e-6)
     ident = (se <= MAX_SE) & ~at_bound
@@ -461,6 +462,26 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
                         dispersion=dispersion, covariance=cov_ident,
                         evaluations=evaluator.evaluations, replications=replications, seed=seed,
                         records=records, notes=notes)
+
+
+def _sandwich(jac: np.ndarray, base: Scenario, levers: list[Lever], theta: np.ndarray,
+              points: tuple[ObservedPoint, ...], weight: np.ndarray, replications: int,
+              seed: int) -> np.ndarray:
+    """Covariance of the fitted log-factors: ``A S A'`` with ``A = (J'J)^-1 J'`` (the fit's
+    linearisation: how the fitted values move with the weighted points) and ``S`` the
+    covariance of the weighted points from one run to the next, across
+    :data:`COV_REPLICATIONS` replications of the fitted scenario, times ``1 + 1/R`` for the
+    error of the fit's own mean of ``R`` replications. ``S`` holds the correlation between
+    points (a list counted each month moves as a whole), which a covariance from the curvature
+    alone, ``(J'J)^-1``, would take as independent."""
+    info = jac.T @ jac
+    ridge = 1e-9 * max(float(np.trace(info)), 1e-12)  # unidentified directions get a huge variance
+    lever = np.linalg.inv(info + ridge * np.eye(len(theta))) @ jac.T
+    scenario = apply_factors(base, levers, np.exp(theta))
+    records = run_replications(scenario, COV_REPLICATIONS, seed)
+    spread = point_values(records, scenario, points) * weight
+    middle = np.cov(spread, rowvar=False, ddof=1).reshape(len(points), len(points))
+    return lever @ middle @ lever.T * (1.0 + 1.0 / replications)
 
 
 def _forward_differences(residuals: Any, theta: np.ndarray) -> np.ndarray:
