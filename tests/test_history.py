@@ -53,6 +53,7 @@ def test_period_starts(area):
         dt.date(2024, 1, 1), dt.date(2024, 4, 1), dt.date(2024, 7, 1)]
     assert period_starts(area, [dt.date(2024, 9, 1), dt.date(2024, 3, 1)], dt.date(2025, 1, 1)) == [
         dt.date(2024, 1, 1), dt.date(2024, 3, 1), dt.date(2024, 9, 1)]
+    assert period_starts(area, "single", dt.date(2025, 1, 1)) == [dt.date(2024, 1, 1)]
     with pytest.raises(AsdsimError, match="outside the scenario's horizon"):
         period_starts(area, [dt.date(2030, 1, 1)], dt.date(2025, 1, 1))
 
@@ -171,7 +172,7 @@ def test_calibrate_observed_on_the_command_line(tmp_path, area, capsys):
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--fit", "staff"], "--fit: expected capacity"),
-    (["--periods", "monthly"], "--periods: expected quarterly"),
+    (["--periods", "monthly"], "--periods: expected quarterly, single"),
     (["--replications", "1"], "--replications: at least 2"),
     (["--referrals", "r.csv"], "belong to the fit of referrals"),
 ])

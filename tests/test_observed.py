@@ -185,3 +185,12 @@ def test_stocks_by_age_group_by_hand():
     waiting = ObservedPoint(date="2024-01-31", measure="awaiting_assessment", value=0, source="x",
                             age_group="6-17")
     assert point_value(_record(), scenario, waiting) == 1
+
+
+def test_the_shipped_cheshire_east_series_is_the_scenarios_published_figures():
+    scenario = asdsim.load_scenario("scenarios/as_happened_2018_2020.yaml")
+    series = read_observed("scenarios/as_happened_observed.csv", scenario)
+    published = {(p.date, p.measure, p.over_weeks, p.locality): p.value for p in scenario.observed}
+    for point in series.points:
+        assert published[(point.date, point.measure, point.over_weeks, point.locality)] == point.value
+    assert len(series.points) == 4  # the figures after the starting list (October 2018)

@@ -20,9 +20,9 @@ def parse_fit(text: str) -> list[str] | str:
 
 
 def parse_periods(text: str) -> str | list[dt.date] | None:
-    """``quarterly`` or the dates of ``DATE,DATE...``; None when neither."""
-    if text.strip() == "quarterly":
-        return "quarterly"
+    """``quarterly``, ``single`` or the dates of ``DATE,DATE...``; None when none of them."""
+    if text.strip() in ("quarterly", "single"):
+        return text.strip()
     try:
         return [dt.date.fromisoformat(p.strip()) for p in text.split(",") if p.strip()] or None
     except ValueError:
@@ -33,9 +33,10 @@ def add_fit_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -
     """The options that say what a history match fits, and how many replications."""
     parser.add_argument("--fit", default="capacity", metavar="capacity[,demand]",
                         help="what to fit to the observed series (default capacity)")
-    parser.add_argument("--periods", default="quarterly", metavar="quarterly|DATE,DATE...",
-                        help="a capacity factor per calendar quarter (default) or per period "
-                             "starting on each DATE (YYYY-MM-DD)")
+    parser.add_argument("--periods", default="quarterly", metavar="quarterly|single|DATE,DATE...",
+                        help="a capacity factor per calendar quarter (default), one for the whole "
+                             "horizon (single), or one per period starting on each DATE "
+                             "(YYYY-MM-DD)")
     parser.add_argument("--teams", metavar="TEAM,TEAM...",
                         help="teams whose capacity is fitted (default: every clinic-hours team)")
     parser.add_argument("--replications", type=int, default=8, metavar="N",
@@ -53,8 +54,8 @@ def fit_arguments(args: argparse.Namespace, command: str) -> dict[str, object] |
         err(f"asdsim {command}: {fit}")
         return None
     if periods is None:
-        err(f"asdsim {command}: --periods: expected quarterly or dates as YYYY-MM-DD separated "
-            "by commas")
+        err(f"asdsim {command}: --periods: expected quarterly, single or dates as YYYY-MM-DD "
+            "separated by commas")
         return None
     if args.replications < 2:
         err(f"asdsim {command}: --replications: at least 2 (the fit weighs each point by the "
