@@ -186,3 +186,32 @@ def test_calibrate_observed_usage_errors(tmp_path, capsys, extra, message):
 def test_calibrate_needs_referrals_or_observed(tmp_path, capsys):
     assert main(["calibrate", "--base", str(AREA), "--out", str(tmp_path / "x.yaml")]) == 2
     assert "--referrals CSV" in capsys.readouterr().err
+
+
+def test_a_bad_observed_file_is_invalid_input_and_nothing_is_written(tmp_path, capsys):
+    observed = tmp_path / "observed.csv"
+    observed.write_text("date,measure,value\n2024-01-31,open_referrals,12.5\n")
+    out = tmp_path / "fitted.yaml"
+    assert main(["calibrate", "--base", str(AREA), "--observed", str(observed), "--out",
+                 str(out)]) == 1
+    message = capsys.readouterr().err
+    assert "observed.csv:2: value: expected a whole number" in message and "12.5" not in message
+    assert not out.exists() and not (tmp_path / "fitted_fit").exists()
+
+
+def test_the_fit_chart_has_a_panel_per_series_with_flows_at_their_points(area):
+    from asdsim.analysis.results import Results
+    from asdsim.experiments.runner import run_replications
+    from asdsim.reporting.validation_chart import validation_chart
+
+    points = [p.model_copy(update={"use": "calibration"})
+              for p in observe(area, month_end_points(area), seed=3)[:6]]
+    aged = points[0].model_copy(update={"age_group": "0-9"})
+    scenario = asdsim.scenario_from_dict({**area.model_dump(mode="json"), "observed": [
+        p.model_dump(mode="json", exclude_none=True) for p in (*points, aged)]})
+    figure = validation_chart(Results(scenario, {}, run_replications(scenario, 2, 1)))
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == ["waiting for assessment", "assessments started in the period",
+                      "waiting for assessment, aged 0-9"]
+    flows = figure.axes[1]
+    assert len(flows.containers) == 1 and len(flows.containers[0].lines[0].get_xdata()) == 3

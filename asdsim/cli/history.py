@@ -70,7 +70,12 @@ def history_command(args: argparse.Namespace) -> int:
     """Run ``asdsim calibrate --observed`` from parsed arguments; returns the exit code."""
     import asdsim
     from asdsim.experiments.calibrate import report_folder
-    from asdsim.experiments.history import history_match, write_history, write_history_report
+    from asdsim.experiments.history import (
+        history_match,
+        write_history,
+        write_history_report,
+        yaml_text,
+    )
     from asdsim.experiments.observed import read_observed
     from asdsim.reporting.formatting import date as show_date
     from asdsim.reporting.validation_chart import measure_label
@@ -113,6 +118,7 @@ def history_command(args: argparse.Namespace) -> int:
             f"{row.fitted_high:.0f})")
     for note in match.notes:
         out(note)
+    yaml_text(match, args.base, out_path, args.observed)  # fails here, before anything is written
     write_history_report(match, folder, observed_file=args.observed, force=args.force)
     scenario = write_history(match, args.base, out_path, args.observed, force=args.force)
     out(f"wrote {scenario} and {folder / 'report.html'}")
