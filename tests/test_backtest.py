@@ -13,8 +13,9 @@ from scipy import stats
 import asdsim
 from asdsim.cli import main
 from asdsim.errors import AsdsimError
-from asdsim.experiments.backtest import COLUMNS, backtest, split_points
+from asdsim.experiments.backtest import COLUMNS, backtest, condition_on_cut, last_points, split_points
 from asdsim.experiments.history import Lever, apply_factors, month_end_points, observe
+from asdsim.scenario.schema import ObservedPoint
 
 AREA = Path(__file__).parent / "fixtures" / "history" / "area.yaml"
 CUT = dt.date(2024, 12, 31)
@@ -38,6 +39,31 @@ def test_points_split_at_the_cut(area):
     assert len(fit) + len(ahead) == len(points)
     with pytest.raises(AsdsimError, match="points on both sides"):
         backtest(area, points, area.end_date)
+
+
+def test_stock_forecasts_are_conditioned_on_the_last_value_observed_by_hand():
+    fitted = [
+        ObservedPoint(date="2024-11-30", measure="open_referrals", value=9, source="x"),
+        ObservedPoint(date="2024-12-31", measure="open_referrals", value=15, source="x"),
+        ObservedPoint(date="2024-12-31", measure="assessments_started", value=4, source="x",
+                      period_start="2024-12-01"),
+    ]
+    ahead = [
+        ObservedPoint(date="2025-01-31", measure="open_referrals", value=0, source="x"),
+        ObservedPoint(date="2025-01-31", measure="open_referrals", value=0, source="x",
+                      locality="town"),
+        ObservedPoint(date="2025-01-31", measure="assessments_started", value=0, source="x",
+                      period_start="2025-01-01"),
+    ]
+    anchors = last_points(fitted)
+    assert anchors == {("open_referrals", None, None, None): 1}  # the last, and no flow
+    # two draws of two runs: within each draw the forecast moves one for one with the value at
+    # the cut (slope 1), so each run is moved by its distance from the 15 observed
+    at_cut = np.array([[10.0], [12.0], [20.0], [24.0]])
+    sims = np.array([[11.0, 5.0, 3.0], [13.0, 6.0, 4.0], [22.0, 7.0, 5.0], [26.0, 8.0, 6.0]])
+    got = condition_on_cut(sims, at_cut, 2, ahead, fitted, anchors)
+    assert got[:, 0].tolist() == [16.0, 16.0, 17.0, 17.0]
+    assert np.array_equal(got[:, 1:], sims[:, 1:])  # another series, and a flow: as simulated
 
 
 def test_scores_are_counted_from_the_table(area):

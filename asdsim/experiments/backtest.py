@@ -8,9 +8,19 @@ simulation. A forecast's prediction interval carries both kinds of uncertainty:
   the log-factors (its estimate and covariance); a factor the data could not identify keeps the
   period before's, and capacity after the last fitted period stays at that period's level (the
   forecast's assumption, stated in the report);
-* **run-to-run noise**: each draw is simulated for :data:`DRAW_REPLICATIONS` replications with
-  its own seed (``seed + 1 + draw``; the fit used ``seed``), as the real area is one run among
+* **run-to-run noise**: each draw is simulated for :data:`DRAW_REPLICATIONS` replications (at
+  least 2) with its own seed (``seed + 1 + draw``; the fit used ``seed``), as the real area is one run among
   many.
+
+A forecast run reruns the whole history with its own random numbers, so its list at the cut
+may have drifted from the list observed there, which the data already tell. Each run's
+forecast of a stock (a count on a date: the list carries its state forward) is therefore
+conditioned on the last value observed in its series by regression adjustment (as in
+approximate Bayesian computation, Beaumont, Zhang and Balding 2002): ``f - b (s - y)``, where
+``s`` is the run's value at the series' last fitted point, ``y`` the value observed there, and
+``b`` the slope of ``f`` on ``s`` across the replications within each draw (their run-to-run
+spread only: the draws' spread is already conditioned on the data by the fit). Flows are left as
+simulated.
 
 The forecast of a point is the mean of the pooled values (draws times replications); its 80%
 and 95% prediction intervals are their 10-90th and 2.5-97.5th percentiles. The scores are the
@@ -58,7 +68,8 @@ class Backtest:
     """One row per held-out point: :data:`COLUMNS`, then ``inside_80``, ``inside_95`` and
     ``abs_pct_error`` (NaN where the observed value is 0)."""
     samples: np.ndarray
-    """Simulated values behind the forecasts, shape (draws x replications, held-out points)."""
+    """Simulated values behind the forecasts (stocks conditioned on the cut), shape (draws x
+    replications, held-out points)."""
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -82,11 +93,57 @@ def split_points(points: Sequence[ObservedPoint], cut: dt.date
     return [p for p in points if p.date <= cut], [p for p in points if p.date > cut]
 
 
+def _series(point: ObservedPoint) -> tuple[object, ...]:
+    return point.measure, point.over_weeks, point.locality, point.age_group
+
+
+def last_points(train: Sequence[ObservedPoint]) -> dict[tuple[object, ...], int]:
+    """The index of the last point fitted in each series of stocks (measure, weeks, locality,
+    age group): a stock carries the state of the list forward; a past flow says little of the
+    next."""
+    out: dict[tuple[object, ...], int] = {}
+    for i, point in enumerate(train):
+        if point.is_flow:
+            continue
+        key = _series(point)
+        if key not in out or train[out[key]].date <= point.date:
+            out[key] = i
+    return out
+
+
+def condition_on_cut(sims: np.ndarray, at_cut: np.ndarray, draws: int,
+                     test: Sequence[ObservedPoint], train: Sequence[ObservedPoint],
+                     anchors: dict[tuple[object, ...], int]) -> np.ndarray:
+    """Forecast runs adjusted to the last value observed in their series (see the module
+    docstring): ``f - b (s - y)``, with ``s`` the run's value at the series' last fitted point,
+    ``y`` the value observed there and ``b`` the slope of ``f`` on ``s`` across the runs of
+    each draw (their spread from one run to the next, not from the draws). Points of a series
+    with no fitted point are left as they are."""
+    out = sims.copy()
+    group = np.repeat(np.arange(draws), len(sims) // draws)
+    columns = {key: j for j, key in enumerate(anchors)}
+
+    def within(values: np.ndarray) -> np.ndarray:
+        means = np.bincount(group, weights=values) / np.bincount(group)
+        return values - means[group]
+
+    for j, point in enumerate(test):
+        key = _series(point)
+        if key not in anchors:
+            continue
+        s = at_cut[:, columns[key]]
+        ds, df = within(s), within(sims[:, j])
+        spread = float(ds @ ds)
+        slope = float(ds @ df) / spread if spread > 0 else 0.0
+        out[:, j] = np.maximum(sims[:, j] - slope * (s - train[anchors[key]].value), 0.0)
+    return out
+
+
 def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: dt.date, *,
              fit: Sequence[Fit] = ("capacity",), periods: str | Sequence[dt.date] = "quarterly",
              teams: Sequence[str] | None = None, replications: int = 8,
              draws: int = DRAWS, draw_replications: int = DRAW_REPLICATIONS,
-             seed: int = DEFAULT_SEED) -> Backtest:
+             seed: int = DEFAULT_SEED, condition: bool = True) -> Backtest:
     """Fit with the points up to ``cut`` and forecast every later point, with intervals.
 
     Parameters
@@ -102,6 +159,9 @@ def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: 
         points to fit).
     draws, draw_replications
         Draws of the fitted factors, and replications of each, behind every forecast.
+    condition
+        Adjust each forecast run to the last value observed in its series (the default; see
+        :func:`condition_on_cut`); False leaves the runs as simulated from the start.
 
     Raises
     ------
@@ -114,17 +174,21 @@ def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: 
     if not train or not test:
         raise AsdsimError(f"--cut {cut}: {len(train)} points up to it and {len(test)} after it; "
                           "a back-test needs points on both sides")
-    if draws < 1 or draw_replications < 1:
-        raise AsdsimError("draws and draw_replications must be at least 1")
+    if draws < 1 or draw_replications < 2:
+        raise AsdsimError("draws must be at least 1 and draw_replications at least 2")
     if not isinstance(periods, str):
         periods = [day for day in periods if day <= cut]
     match = history_match(base, train, fit=fit, periods=periods, teams=teams,
                           replications=replications, seed=seed)
-    samples = []
+    anchors = last_points(train)
+    samples, at_cut = [], []
     for k, scenario in enumerate(match.draw(draws, seed)):
         records = run_replications(scenario, draw_replications, seed + 1 + k)
         samples.append(point_values(records, scenario, test))
+        at_cut.append(point_values(records, scenario, [train[i] for i in anchors.values()]))
     sims = np.vstack(samples)
+    if condition:
+        sims = condition_on_cut(sims, np.vstack(at_cut), draws, test, train, anchors)
     low95, low80, high80, high95 = np.percentile(sims, [2.5, 10.0, 90.0, 97.5], axis=0)
     observed = np.array([p.value for p in test])
     mean = sims.mean(axis=0)

@@ -1,4 +1,4 @@
-"""History matching: fit what an area never published to the counts it did publish.
+"""History matching: the fit, its loss, optimiser and intervals.
 
 Every area knows its monthly list counts and referrals; almost none knows its effective capacity
 week by week. :func:`history_match` fits, by simulation, a **capacity factor per period for each
@@ -67,24 +67,27 @@ one appointment a week.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import optimize, stats
 
 from asdsim.analysis.record import ReplicationRecord
-from asdsim.analysis.results import Results
 from asdsim.analysis.validation import point_values
 from asdsim.errors import AsdsimError
-from asdsim.experiments.calibrate import emit_yaml
+from asdsim.experiments.history.levers import (
+    LOG_BOUNDS,
+    Fit,
+    Lever,
+    apply_factors,
+    capacity_teams,
+    period_starts,
+)
 from asdsim.experiments.runner import DEFAULT_SEED, run_replication, run_replications
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import ObservedPoint, Scenario
@@ -93,8 +96,6 @@ LEVEL = 0.95
 """Level of the fitted values' intervals."""
 DIFF_STEP = 0.05
 """Step of the finite-difference Jacobian, in log-factor (a 5% change of a factor)."""
-LOG_BOUNDS = (math.log(0.1), math.log(10.0))
-"""Each factor is fitted between a tenth and ten times the base."""
 MAX_SE = 1.0
 """Standard error of a log-factor above which the factor is reported as not identified (its 95%
 interval would span more than a factor of 50)."""
@@ -105,26 +106,6 @@ COV_REPLICATIONS = 40
 """Replications of the fitted scenario behind the covariance of the fitted values."""
 MAX_EVALUATIONS = 40
 """Loss evaluations per round of the optimiser (each a simulation; Jacobians not counted)."""
-Fit = Literal["capacity", "demand"]
-
-
-@dataclass(frozen=True)
-class Lever:
-    """One number the fit may set."""
-
-    kind: Fit
-    """``capacity`` (a team's factor from ``start``) or ``demand`` (the referral rate)."""
-    start: dt.date
-    """First day the factor applies (for demand: the scenario start)."""
-    team: str | None = None
-    """The team whose capacity it scales."""
-
-    @property
-    def name(self) -> str:
-        """How the lever is named in tables."""
-        if self.kind == "demand":
-            return "demand.referrals_per_week"
-        return f"capacity {self.team} from {self.start}"
 
 
 @dataclass
@@ -183,112 +164,6 @@ class HistoryMatch:
                 theta = rng.multivariate_normal(theta, self.covariance, method="eigh")
             out.append(apply_factors(self.base, self.levers, np.exp(np.clip(theta, *LOG_BOUNDS))))
         return out
-
-
-# --------------------------------------------------------------------------- the levers
-
-
-def period_starts(scenario: Scenario, periods: str | Sequence[dt.date],
-                  last: dt.date) -> list[dt.date]:
-    """First days of the capacity periods: the scenario start, then each date given, or the first
-    day of each calendar quarter after the start up to ``last`` (``"quarterly"``), or none
-    (``"single"``: one factor for the whole horizon)."""
-    start = scenario.start_date
-    if isinstance(periods, str):
-        if periods == "single":
-            return [start]
-        if periods != "quarterly":
-            raise AsdsimError(f"periods must be 'quarterly', 'single' or a list of dates, not "
-                              f"{periods!r}")
-        out = [start]
-        year, month = start.year, 3 * ((start.month - 1) // 3) + 1
-        while True:
-            month += 3
-            if month > 12:
-                year, month = year + 1, month - 12
-            day = dt.date(year, month, 1)
-            if day > last:
-                return out
-            out.append(day)
-    dates = sorted(set(periods))
-    for day in dates:
-        if not start < day <= scenario.end_date:
-            raise AsdsimError(f"period start {day} is outside the scenario's horizon (after "
-                              f"{start}, up to {scenario.end_date})")
-    return [start, *dates]
-
-
-def capacity_teams(scenario: Scenario, teams: Sequence[str] | None = None) -> list[str]:
-    """Teams whose capacity can be fitted: clinic-hours teams (a factor on their WTE)."""
-    names = list(scenario.teams) if teams is None else list(teams)
-    for name in names:
-        if name not in scenario.teams:
-            raise AsdsimError(f"no team {name!r} in the scenario (teams: "
-                              f"{', '.join(scenario.teams)})")
-    return [n for n in names if scenario.teams[n].capacity_mode == "clinic_hours"]
-
-
-def _wte_in_force(scenario: Scenario, team: str, group: str, day: dt.date) -> float:
-    wte = scenario.teams[team].staff[group].wte
-    for change in sorted(scenario.capacity_changes, key=lambda c: c.date):
-        if change.team == team and change.group == group and change.wte is not None \
-                and change.date <= day:
-            wte = change.wte
-    return wte
-
-
-def apply_factors(base: Scenario, levers: Sequence[Lever], factors: Sequence[float]) -> Scenario:
-    """The base with each lever's factor applied.
-
-    A capacity factor from a date multiplies the WTE in force of every staff group of its team
-    (written as a capacity change on that date, and each of the base's own changes to the team
-    in the period scaled by the same factor); the demand factor multiplies
-    ``demand.referrals_per_week``.
-    """
-    return scenario_from_dict(_factor_data(base, levers, factors)[0])
-
-
-def _factor_data(base: Scenario, levers: Sequence[Lever], factors: Sequence[float]
-                 ) -> tuple[dict[str, Any], dict[int, int]]:
-    """The changed scenario's data, and for each capacity change (by index) the lever (by index)
-    that set it."""
-    data = base.model_dump(mode="json")
-    by_team: dict[str, list[tuple[dt.date, int]]] = {}
-    for i, lever in enumerate(levers):
-        if lever.kind == "demand":
-            data["demand"]["referrals_per_week"] = base.demand.referrals_per_week * float(factors[i])
-        elif lever.team is not None:
-            by_team.setdefault(lever.team, []).append((lever.start, i))
-
-    def lever_at(team: str, day: dt.date) -> int | None:
-        found = None
-        for start, i in sorted(by_team.get(team, [])):
-            if start <= day:
-                found = i
-        return found
-
-    changes: dict[tuple[str, str, str], tuple[dict[str, Any], int | None]] = {}
-    for change in base.capacity_changes:
-        entry = change.model_dump(mode="json", exclude_none=True)
-        i = lever_at(change.team, change.date) if change.wte is not None else None
-        if i is not None:
-            entry["wte"] = change.wte * float(factors[i])  # type: ignore[operator]
-        changes[(str(change.date), change.team, change.group or "")] = (entry, i)
-    for team, starts in by_team.items():
-        for start, i in starts:
-            for group in base.teams[team].staff:
-                key = (str(start), team, group)
-                if key not in changes:
-                    wte = _wte_in_force(base, team, group, start) * float(factors[i])
-                    changes[key] = ({"date": str(start), "team": team, "group": group,
-                                     "wte": wte}, i)
-    ordered = sorted(changes.items(), key=lambda kv: kv[0])
-    data["capacity_changes"] = [entry for _, (entry, _) in ordered]
-    setters = {k: i for k, (_, (_, i)) in enumerate(ordered) if i is not None}
-    return data, setters
-
-
-# ----------------------------------------------------------------------------- the fit
 
 
 def _sampling_variance(points: Sequence[ObservedPoint]) -> np.ndarray:
@@ -530,161 +405,3 @@ def _fit_table(records: list[ReplicationRecord], scenario: Scenario,
         "period_start": [p.period_start for p in points],
         "observed": [p.value for p in points], "fitted_mean": mean, "fitted_low": low,
         "fitted_high": high, "residual": resid})
-
-
-# --------------------------------------------------------------------------- the output
-
-
-def _fmt_factor(row: Any) -> str:
-    return f"{row.estimate:.3f} (95% CI {row.ci_low:.3f} to {row.ci_high:.3f})"
-
-
-def yaml_text(match: HistoryMatch, base_file: str | Path, out: str | Path,
-              observed_file: str | Path) -> str:
-    """The fitted scenario as YAML: ``extends:`` the base, with the fitted capacity changes (and
-    referral rate) and the fitted points under ``observed:``, each fitted number with a comment
-    naming the fit and its interval.
-
-    Parameters
-    ----------
-    match
-        From :func:`history_match`.
-    base_file
-        The base scenario's file (named relative to ``out``'s folder).
-    out
-        Where the file will be written.
-    observed_file
-        The observed series fitted (named in the head comment).
-    """
-    relative = Path(os.path.relpath(Path(base_file).absolute(), Path(out).absolute().parent))
-    levers, factors = match.levers, np.exp(match.log_estimate)
-    data, setters = _factor_data(match.base, levers, factors)
-    rows = {r.parameter: r for r in match.parameters.itertuples()}
-    comments: dict[tuple[str | int, ...], str] = {}
-    for index, which in setters.items():
-        row = rows[levers[which].name]
-        comments[("capacity_changes", index)] = (
-            f"fitted: capacity factor {_fmt_factor(row)} on {row.team}'s WTE from {row.start}")
-    out_data: dict[str, Any] = {"extends": relative.as_posix(),
-                                "name": f"{match.base.name}, fitted to history"}
-    if any(lv.kind == "demand" for lv in levers):
-        row = rows["demand.referrals_per_week"]
-        out_data["demand"] = {"referrals_per_week": data["demand"]["referrals_per_week"]}
-        comments[("demand", "referrals_per_week")] = (
-            f"fitted: {_fmt_factor(row)} x the base rate")
-    out_data["capacity_changes"] = data["capacity_changes"]
-    out_data["observed"] = [
-        {k: v for k, v in p.model_dump(mode="json").items() if v is not None}
-        for p in match.points]
-    head = [
-        f"# Fitted by asdsim calibrate --observed on {dt.date.today().isoformat()}: "
-        + " and ".join(part for part in (
-            "the capacity of " + ", ".join(sorted({lv.team for lv in levers if lv.team}))
-            + " by period" if any(lv.kind == "capacity" for lv in levers) else "",
-            "the referral rate" if any(lv.kind == "demand" for lv in levers) else "") if part)
-        + (" (nothing identified)" if not levers else ""),
-        f"# to the {len(match.points)} points of {Path(observed_file).name} (history matching by "
-        f"simulation, {match.replications} replications, seed {match.seed}; loss "
-        f"{match.loss:.1f}).",
-        "# Each fitted change is a factor on the WTE in force, with its 95% interval from the "
-        "curvature of the loss",
-        "# (docs/as-happened.md). Factors the data could not identify are not written:",
-    ]
-    unident = match.parameters[~match.parameters["identified"]]
-    head += [f"#   {r.parameter}: {r.note}" for r in unident.itertuples()] or ["#   none."]
-    text = "\n".join(head) + "\n" + emit_yaml(out_data, comments)
-    if yaml.safe_load(text) != json.loads(json.dumps(out_data)):  # the emitter must write the data
-        raise AssertionError("fitted YAML does not read back as the data it was made from")
-    return text
-
-
-def write_history(match: HistoryMatch, base_file: str | Path, out: str | Path,
-                  observed_file: str | Path, force: bool = False) -> Path:
-    """Write the fitted scenario (see :func:`yaml_text`) and check it loads as the fit.
-
-    Raises
-    ------
-    AsdsimError
-        When ``out`` exists and ``force`` is false, or is a folder.
-    """
-    from asdsim.files import write_text_atomic
-
-    out = Path(out)
-    if out.exists() and not force:
-        raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
-    if out.is_dir():
-        raise AsdsimError(f"{out} is a folder; expected the path of a scenario file to write")
-    text = yaml_text(match, base_file, out, observed_file)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, text)
-    return out
-
-
-def write_history_report(match: HistoryMatch, folder: str | Path, *, observed_file: str | Path,
-                         force: bool = False) -> Path:
-    """Write the fit report folder: ``parameters.csv`` (each fitted value with its interval, or
-    why it was not identified), ``fit.csv`` (the fit at every point), ``fit.png`` (the
-    validation chart of the fitted scenario), ``provenance.json`` and ``report.html``."""
-    from asdsim.reporting.history_report import write_report_folder
-    from asdsim.reporting.validation_chart import validation_chart
-
-    figure = validation_chart(Results(scenario=match.scenario, provenance={},
-                                      records=match.records))
-    figures = {"fit": figure} if figure is not None else {}
-    intro = [
-        f"{match.base.name} fitted to {len(match.points)} observed points of "
-        f"{Path(observed_file).name} by simulation ({match.replications} replications, seed "
-        f"{match.seed}, {match.evaluations} evaluations); loss {match.loss:.1f}"
-        + (f", {match.dispersion:.2f} per degree of freedom." if np.isfinite(match.dispersion)
-           else "."),
-        "Each fitted value is a factor on the base (a team's WTE in force from the date, or the "
-        "referral rate), with a 95% interval from the curvature of the loss (docs/as-happened.md).",
-        *match.notes,
-    ]
-    sections: list[tuple[str, Any]] = [("Fitted values", match.parameters)]
-    if figure is not None:
-        sections.append(("The fit at every point", figure))
-    sections.append(("The fit at every point (table)", match.fit_table))
-    return write_report_folder(
-        folder, title=f"History match of {match.base.name}", intro=intro,
-        tables={"parameters": match.parameters, "fit": match.fit_table}, figures=figures,
-        sections=sections, force=force,
-        provenance={"kind": "history match", "seed": match.seed,
-                    "replications": match.replications, "evaluations": match.evaluations,
-                    "observed": Path(observed_file).name})
-
-
-# ------------------------------------------------------------------------ a known truth
-
-
-def month_end_points(scenario: Scenario, stocks: Sequence[str] = ("awaiting_assessment",),
-                     flows: Sequence[str] = ("assessments_started",)
-                     ) -> tuple[ObservedPoint, ...]:
-    """Points at every month end within the horizon (value 0): each stock counted on the
-    month's last day and each flow over the calendar month, as an area publishes monthly
-    counts. Fill their values with :func:`observe`."""
-    out: list[ObservedPoint] = []
-    day = scenario.start_date
-    while True:
-        first = day.replace(day=1)
-        nxt = (first + dt.timedelta(days=32)).replace(day=1)
-        end = nxt - dt.timedelta(days=1)
-        if end > scenario.end_date:
-            return tuple(out)
-        for measure in stocks:
-            out.append(ObservedPoint(date=end, measure=measure, value=0,  # type: ignore[arg-type]
-                                     source="simulated"))
-        if first >= scenario.start_date:
-            for measure in flows:
-                out.append(ObservedPoint(date=end, measure=measure, value=0,  # type: ignore[arg-type]
-                                         period_start=first, source="simulated"))
-        day = nxt
-
-
-def observe(scenario: Scenario, points: Sequence[ObservedPoint], seed: int,
-            replication: int = 0) -> tuple[ObservedPoint, ...]:
-    """The points with the values one run of the scenario gives them: what an area that ran as
-    the scenario says would have published (a known truth to fit)."""
-    values = point_values([run_replication(scenario, seed, replication)], scenario, points)[0]
-    return tuple(p.model_copy(update={"value": float(v)}) for p, v in zip(points, values,
-                                                                            strict=True))
