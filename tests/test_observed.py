@@ -79,11 +79,13 @@ def test_locality_age_group_and_period_rules(tmp_path, area):
         "2024-01-31,open_referrals,5,city,,\n"
         "2024-01-31,open_referrals,5,,0_17,\n"
         "2024-01-31,open_referrals,5,,,2024-01-01\n"
-        "2024-01-31,referrals_received,5,,,2024-02-01\n"))
+        "2024-01-31,referrals_received,5,,,2024-02-01\n"
+        "2024-02-29,open_referrals,5,,9-3,\n"))
     with pytest.raises(asdsim.ScenarioError) as caught:
         read_observed(path, area)
     found = [(p.line, p.field) for p in caught.value.problems]
-    assert found == [(2, "locality"), (3, "age_group"), (4, "period_start"), (5, "period_start")]
+    assert found == [(2, "locality"), (3, "age_group"), (4, "period_start"), (5, "period_start"),
+                     (6, "age_group")]
 
 
 def test_a_figure_given_twice_is_refused(tmp_path, area):

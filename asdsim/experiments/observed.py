@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from asdsim.errors import Problem, ScenarioError
 from asdsim.experiments.calibrate import DATE_SWITCH, normal_name, read_table
 from asdsim.scenario.dates import date_rule, parse_date
@@ -176,7 +178,8 @@ def read_observed(path: str | Path, scenario: Scenario, dayfirst: bool = True) -
         age_group = None
         if "age_group" in have and row["age_group"]:
             age_group = row["age_group"].replace(" ", "")
-            if _AGE_GROUP.fullmatch(age_group) is None:
+            low, _, high = age_group.rstrip("+").partition("-")
+            if _AGE_GROUP.fullmatch(age_group) is None or (high and int(high) < int(low)):
                 problems.add(line, "age_group", "expected whole years as 0-17 (inclusive) or 18+")
                 ok = False
         period_start = None
@@ -209,8 +212,9 @@ def read_observed(path: str | Path, scenario: Scenario, dayfirst: bool = True) -
                 date=day, measure=measure, value=value, over_weeks=over, locality=locality,  # type: ignore[arg-type]
                 age_group=age_group, period_start=period_start, use="calibration",
                 source=f"{name} line {line}"))
-        except ValueError as exc:  # a rule of the scenario format the checks above missed
-            problems.add(line, "", str(exc).splitlines()[-1].strip())
+        except ValidationError as exc:  # a rule of the scenario format the checks above missed
+            problems.add(line, "", str(exc.errors(include_url=False, include_input=False)[0]
+                                       .get("msg", "is not a valid figure")))
             continue
         lines.append(line)
     if problems.items:
