@@ -33,7 +33,9 @@ def add_parser(subparsers: Any) -> None:
                     "Dates in every file are YYYY-MM-DD or day first (DD/MM/YYYY); the calibrated\n"
                     "scenario reads the waiting list the same way. See docs/your-area.md.",
         epilog="Example:\n  asdsim calibrate --referrals area/referrals.csv --waiting-list "
-               "area/waiting_list.csv \\\n    --base area/scenario.yaml --out area/calibrated.yaml")
+               "area/waiting_list.csv \\\n    --base area/scenario.yaml --out area/calibrated.yaml\n"
+               "  asdsim calibrate --observed area/observed.csv --base area/then.yaml "
+               "--out area/history.yaml")
     parser.add_argument("--referrals", type=Path, metavar="CSV",
                         help="one row per referral: referral_date, age_years or date_of_birth, "
                              "source, locality, optional triage_outcome")
