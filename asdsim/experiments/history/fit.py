@@ -49,8 +49,9 @@ fitted values move with the weighted points) and ``S`` the covariance of the wei
 from one run to the next, across :data:`COV_REPLICATIONS` replications of the fitted scenario
 (times ``1 + 1/R`` for the error of the fit's own mean). ``S`` holds the correlation between
 points: a list counted every month moves as a whole, which the curvature alone, ``(J'J)^-1``,
-would take as independent errors (on the known truth of the tests its 80% forecast intervals
-covered 94% of held-out points; the sandwich's cover 89%). When the loss exceeds its degrees of
+would take as independent errors (on the known truth of docs/as-happened.md its back-test 80%
+intervals covered 94% of held-out points; the sandwich's, with stock forecasts conditioned on
+the cut, 79%). When the loss exceeds its degrees of
 freedom (a misfit beyond the stated variances) the covariance is widened by their ratio.
 
 A factor is **not identified** when no observed point is dated after its period starts (it
