@@ -115,7 +115,7 @@ def test_backtest_on_the_command_line(tmp_path, area, capsys):
     observed.write_text("\n".join(lines) + "\n")
     out = tmp_path / "bt"
     code = main(["backtest", str(AREA), "--observed", str(observed), "--cut", str(CUT),
-                 "--periods", "2024-07-01", "--replications", "2", "--draws", "3",
+                 "--periods", "2024-07-01", "--replications", "2", "--draws", "3", "--jobs", "1",
                  "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0, printed

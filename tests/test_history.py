@@ -158,7 +158,7 @@ def test_calibrate_observed_on_the_command_line(tmp_path, area, capsys):
     observed = _series_csv(tmp_path, area)
     out = tmp_path / "fitted.yaml"
     code = main(["calibrate", "--base", str(AREA), "--observed", str(observed), "--periods",
-                 "2024-03-01", "--replications", "2", "--out", str(out)])
+                 "2024-03-01", "--replications", "2", "--jobs", "1", "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "capacity clinic from 2024-03-01:" in printed
@@ -215,3 +215,11 @@ def test_the_fit_chart_has_a_panel_per_series_with_flows_at_their_points(area):
                       "waiting for assessment, aged 0-9"]
     flows = figure.axes[1]
     assert len(flows.containers) == 1 and len(flows.containers[0].lines[0].get_xdata()) == 3
+
+
+def test_the_fit_does_not_depend_on_the_worker_processes(area):
+    points = observe(area, month_end_points(area), seed=8)[:8]
+    fits = [history_match(area, points, periods="single", replications=2, seed=4,
+                          max_evaluations=3, jobs=jobs) for jobs in (1, 2)]
+    assert fits[0].parameters.equals(fits[1].parameters)
+    assert fits[0].fit_table.equals(fits[1].fit_table)

@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
+from asdsim.cli.options import JOBS_HELP, default_jobs
 
 
 def parse_fit(text: str) -> list[str] | str:
@@ -43,6 +44,7 @@ def add_fit_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -
                         help="replications of each evaluation (default 8)")
     parser.add_argument("--seed", type=int, default=12345, metavar="S",
                         help="seed of every evaluation (common random numbers; default 12345)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
 
 
 def fit_arguments(args: argparse.Namespace, command: str) -> dict[str, object] | None:
@@ -57,13 +59,19 @@ def fit_arguments(args: argparse.Namespace, command: str) -> dict[str, object] |
         err(f"asdsim {command}: --periods: expected quarterly, single or dates as YYYY-MM-DD "
             "separated by commas")
         return None
+    if args.jobs < 1:
+        err(f"asdsim {command}: --jobs must be at least 1")
+        return None
+    if args.seed < 0:
+        err(f"asdsim {command}: --seed must be 0 or more")
+        return None
     if args.replications < 2:
         err(f"asdsim {command}: --replications: at least 2 (the fit weighs each point by the "
             "spread of its replications)")
         return None
     teams = [t.strip() for t in args.teams.split(",") if t.strip()] if args.teams else None
     return {"fit": fit, "periods": periods, "teams": teams, "replications": args.replications,
-            "seed": args.seed}
+            "seed": args.seed, "jobs": min(args.jobs, default_jobs())}
 
 
 def history_command(args: argparse.Namespace) -> int:

@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asdsim.analysis.validation import point_values
 from asdsim.errors import AsdsimError
+from asdsim.experiments.backends import make_backend
 from asdsim.experiments.history import Fit, HistoryMatch, history_match
-from asdsim.experiments.runner import DEFAULT_SEED, run_replications
+from asdsim.experiments.history.fit import simulate_points
+from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.scenario.loading import load_scenario
 from asdsim.scenario.schema import ObservedPoint, Scenario
 
@@ -143,7 +144,7 @@ def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: 
              fit: Sequence[Fit] = ("capacity",), periods: str | Sequence[dt.date] = "quarterly",
              teams: Sequence[str] | None = None, replications: int = 8,
              draws: int = DRAWS, draw_replications: int = DRAW_REPLICATIONS,
-             seed: int = DEFAULT_SEED, condition: bool = True) -> Backtest:
+             seed: int = DEFAULT_SEED, condition: bool = True, jobs: int = 1) -> Backtest:
     """Fit with the points up to ``cut`` and forecast every later point, with intervals.
 
     Parameters
@@ -154,7 +155,7 @@ def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: 
         Every observed point.
     cut
         The last date of the points fitted; later points are held out and forecast.
-    fit, periods, teams, replications, seed
+    fit, periods, teams, replications, seed, jobs
         As :func:`asdsim.experiments.history.history_match` (periods after ``cut`` have no
         points to fit).
     draws, draw_replications
@@ -179,16 +180,15 @@ def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: 
     if not isinstance(periods, str):
         periods = [day for day in periods if day <= cut]
     match = history_match(base, train, fit=fit, periods=periods, teams=teams,
-                          replications=replications, seed=seed)
+                          replications=replications, seed=seed, jobs=jobs)
     anchors = last_points(train)
-    samples, at_cut = [], []
-    for k, scenario in enumerate(match.draw(draws, seed)):
-        records = run_replications(scenario, draw_replications, seed + 1 + k)
-        samples.append(point_values(records, scenario, test))
-        at_cut.append(point_values(records, scenario, [train[i] for i in anchors.values()]))
-    sims = np.vstack(samples)
+    runs = [(scenario, seed + 1 + k, r) for k, scenario in enumerate(match.draw(draws, seed))
+            for r in range(draw_replications)]
+    with make_backend(jobs) as backend:
+        values = simulate_points(runs, [*test, *(train[i] for i in anchors.values())], backend)
+    sims, at_cut = values[:, :len(test)], values[:, len(test):]
     if condition:
-        sims = condition_on_cut(sims, np.vstack(at_cut), draws, test, train, anchors)
+        sims = condition_on_cut(sims, at_cut, draws, test, train, anchors)
     low95, low80, high80, high95 = np.percentile(sims, [2.5, 10.0, 90.0, 97.5], axis=0)
     observed = np.array([p.value for p in test])
     mean = sims.mean(axis=0)

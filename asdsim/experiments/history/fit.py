@@ -71,6 +71,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ from scipy import optimize, stats
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.validation import point_values
 from asdsim.errors import AsdsimError
+from asdsim.experiments.backends import Backend, TaskFailed, make_backend
 from asdsim.experiments.history.levers import (
     LOG_BOUNDS,
     Fit,
@@ -89,7 +91,7 @@ from asdsim.experiments.history.levers import (
     capacity_teams,
     period_starts,
 )
-from asdsim.experiments.runner import DEFAULT_SEED, run_replication, run_replications
+from asdsim.experiments.runner import DEFAULT_SEED, run_replication
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import ObservedPoint, Scenario
 
@@ -178,13 +180,52 @@ def smoothing_offsets(replications: int) -> np.ndarray:
     return SMOOTHING * ((np.arange(replications) + 0.5) / replications - 0.5)
 
 
+def simulate_points(items: Sequence[tuple[Scenario, int, int]], points: Sequence[ObservedPoint],
+                    backend: Backend) -> np.ndarray:
+    """The points' values in each ``(scenario, seed, replication)`` run, in the order given, in
+    the backend's workers (the values do not depend on which).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(runs, points)``.
+    """
+    one = partial(_run_points, points=tuple(points))
+    rows: dict[int, np.ndarray] = {}
+    try:
+        for (i, _item), values in backend.map_unordered(one, list(enumerate(items))):
+            rows[i] = values
+    except TaskFailed as exc:  # the error itself, as if the run were here
+        raise exc.__cause__ from None  # type: ignore[misc]
+    return np.array([rows[i] for i in range(len(items))]).reshape(len(items), len(points))
+
+
+def _records(scenario: Scenario, replications: int, seed: int,
+             backend: Backend) -> list[ReplicationRecord]:
+    """Replications ``0 .. replications-1`` of a scenario, in order, in the backend's workers."""
+    out: dict[int, ReplicationRecord] = {}
+    try:
+        for r, rec in backend.map_unordered(partial(run_replication, scenario, seed),
+                                            range(replications)):
+            out[r] = rec
+    except TaskFailed as exc:
+        raise exc.__cause__ from None  # type: ignore[misc]
+    return [out[r] for r in range(replications)]
+
+
+def _run_points(item: tuple[int, tuple[Scenario, int, int]],
+                points: tuple[ObservedPoint, ...]) -> np.ndarray:
+    scenario, seed, replication = item[1]
+    return point_values([run_replication(scenario, seed, replication)], scenario, points)[0]
+
+
 class _Evaluator:
     """Simulated values of the points for given log-factors, under common random numbers."""
 
     def __init__(self, base: Scenario, levers: list[Lever], points: tuple[ObservedPoint, ...],
-                 replications: int, seed: int):
+                 replications: int, seed: int, backend: Backend):
         self.base, self.levers, self.points = base, levers, points
-        self.replications, self.seed = replications, seed
+        self.replications, self.seed, self.backend = replications, seed, backend
         self.capacity = np.array([lv.kind == "capacity" for lv in levers], dtype=float)
         self.offsets = smoothing_offsets(replications)
         self.evaluations = 0
@@ -194,13 +235,9 @@ class _Evaluator:
         """Shape (replications, points)."""
         key = np.round(theta, 12).tobytes()
         if key not in self._cache:
-            rows = []
-            for r, offset in enumerate(self.offsets):
-                scenario = apply_factors(self.base, self.levers,
-                                         np.exp(theta + offset * self.capacity))
-                rows.append(point_values([run_replication(scenario, self.seed, r)], scenario,
-                                         self.points)[0])
-            self._cache[key] = np.array(rows)
+            runs = [(apply_factors(self.base, self.levers, np.exp(theta + offset * self.capacity)),
+                     self.seed, r) for r, offset in enumerate(self.offsets)]
+            self._cache[key] = simulate_points(runs, self.points, self.backend)
             self.evaluations += 1
         return self._cache[key]
 
@@ -208,7 +245,8 @@ class _Evaluator:
 def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], *,
                   fit: Sequence[Fit] = ("capacity",), periods: str | Sequence[dt.date] = "quarterly",
                   teams: Sequence[str] | None = None, replications: int = 8,
-                  seed: int = DEFAULT_SEED, max_evaluations: int = MAX_EVALUATIONS) -> HistoryMatch:
+                  seed: int = DEFAULT_SEED, max_evaluations: int = MAX_EVALUATIONS,
+                  jobs: int = 1) -> HistoryMatch:
     """Fit capacity factors per period and team (and the referral rate) to observed points.
 
     Parameters
@@ -230,6 +268,8 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
         Replications of each evaluation and their seed (the same for every evaluation).
     max_evaluations
         Evaluations of the loss per round (the Jacobians' simulations not counted).
+    jobs
+        Worker processes for the replications (1: this process); the fit does not depend on it.
 
     Returns
     -------
@@ -277,7 +317,15 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
                           "not fitted (the base rate is kept)"))
     if not levers:
         raise AsdsimError("nothing to fit: " + "; ".join(f"{lv.name}: {why}" for lv, why in unfit))
-    evaluator = _Evaluator(base, levers, points, replications, seed)
+    with make_backend(jobs) as backend:
+        return _match(base, points, levers, unfit, notes, replications, seed, max_evaluations,
+                      backend)
+
+
+def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever],
+           unfit: list[tuple[Lever, str]], notes: list[str], replications: int, seed: int,
+           max_evaluations: int, backend: Backend) -> HistoryMatch:
+    evaluator = _Evaluator(base, levers, points, replications, seed, backend)
     y = np.array([p.value for p in points])
     sampling = _sampling_variance(points)
     theta = np.zeros(len(levers))
@@ -302,7 +350,7 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
     loss = float(np.sum(result.fun ** 2))
     dof = len(points) - len(levers)
     dispersion = loss / dof if dof > 0 else math.nan
-    cov = _sandwich(jac, base, levers, theta, points, weight, replications, seed)
+    cov = _sandwich(jac, base, levers, theta, points, weight, replications, seed, backend)
     if dof > 0 and dispersion > 1.0:  # a misfit beyond the stated variances widens every interval
         cov = cov * dispersion
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
@@ -337,7 +385,7 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
     scenario = apply_factors(base, keep, factors[fitted["identified"].to_numpy(dtype=bool)])
     scenario = scenario_from_dict({**scenario.model_dump(mode="json"),
                                    "observed": [p.model_dump(mode="json") for p in points]})
-    records = run_replications(scenario, replications, seed)
+    records = _records(scenario, replications, seed, backend)
     table = _fit_table(records, scenario, points, replications, sampling)
     if dof > 0 and dispersion > 2.0:
         notes.append(f"the misfit is {dispersion:.1f} times the stated variances: the model does "
@@ -358,7 +406,7 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
 
 def _sandwich(jac: np.ndarray, base: Scenario, levers: list[Lever], theta: np.ndarray,
               points: tuple[ObservedPoint, ...], weight: np.ndarray, replications: int,
-              seed: int) -> np.ndarray:
+              seed: int, backend: Backend) -> np.ndarray:
     """Covariance of the fitted log-factors: ``A S A'`` with ``A = (J'J)^-1 J'`` (the fit's
     linearisation: how the fitted values move with the weighted points) and ``S`` the
     covariance of the weighted points from one run to the next, across
@@ -370,8 +418,8 @@ def _sandwich(jac: np.ndarray, base: Scenario, levers: list[Lever], theta: np.nd
     ridge = 1e-9 * max(float(np.trace(info)), 1e-12)  # unidentified directions get a huge variance
     lever = np.linalg.inv(info + ridge * np.eye(len(theta))) @ jac.T
     scenario = apply_factors(base, levers, np.exp(theta))
-    records = run_replications(scenario, COV_REPLICATIONS, seed)
-    spread = point_values(records, scenario, points) * weight
+    runs = [(scenario, seed, r) for r in range(COV_REPLICATIONS)]
+    spread = simulate_points(runs, points, backend) * weight
     middle = np.cov(spread, rowvar=False, ddof=1).reshape(len(points), len(points))
     return lever @ middle @ lever.T * (1.0 + 1.0 / replications)
 
