@@ -7,7 +7,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
+from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out
 from asdsim.cli.options import JOBS_HELP, default_jobs
 
 
@@ -103,7 +103,7 @@ def history_command(args: argparse.Namespace) -> int:
     if out_path.exists() and not args.force:
         err(f"asdsim calibrate: {out_path} exists; choose another --out or add --force to "
             "replace it")
-        return 1
+        return EXIT_INVALID
     base = asdsim.load_scenario(args.base)
     series = read_observed(args.observed, base, dayfirst=args.dayfirst)
     folder = Path(args.report) if args.report else report_folder(out_path)
