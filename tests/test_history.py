@@ -223,3 +223,11 @@ def test_the_fit_does_not_depend_on_the_worker_processes(area):
                           max_evaluations=3, jobs=jobs) for jobs in (1, 2)]
     assert fits[0].parameters.equals(fits[1].parameters)
     assert fits[0].fit_table.equals(fits[1].fit_table)
+
+
+def test_an_existing_out_is_kept_without_force(tmp_path, capsys):
+    out = tmp_path / "fitted.yaml"
+    out.write_text("mine\n")
+    assert main(["calibrate", "--base", str(AREA), "--observed", "o.csv", "--out", str(out)]) == 1
+    assert "add --force" in capsys.readouterr().err
+    assert out.read_text() == "mine\n"
