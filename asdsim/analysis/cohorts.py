@@ -122,18 +122,23 @@ def open_mask(rec: ReplicationRecord, t: float) -> np.ndarray:
 
 
 def snapshot_measure(rec: ReplicationRecord, measure: str, t: float,
-                     over_weeks: float | None = None, locality: str | None = None) -> float:
+                     over_weeks: float | None = None, locality: str | None = None,
+                     age_years: tuple[float, float] | None = None) -> float:
     """A count or wait just before time ``t``, as an observed figure defines it.
 
     ``open_referrals``: open referrals; ``awaiting_assessment``: open, accepted at triage and
     not yet started; the ``..._over_weeks`` forms: those whose referral in force is more than
     ``over_weeks`` weeks old; ``longest_wait_weeks``: the longest wait since referral among open
-    referrals (0 when none). ``locality`` restricts to one locality.
+    referrals (0 when none). ``locality`` restricts to one locality, ``age_years`` to ages at
+    referral in ``[low, high)``.
     """
     c = rec.columns
     members = open_mask(rec, t)
     if locality is not None:
         members &= c["locality"] == locality
+    if age_years is not None:
+        age = c["age_at_referral_years"]
+        members &= (age >= age_years[0]) & (age < age_years[1])
     if measure.startswith("awaiting_assessment"):
         not_started = ~(c["started_day"] < t)  # NaN compares False: never started is waiting
         members &= (c["accepted_day"] < t) & not_started

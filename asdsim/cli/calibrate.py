@@ -7,7 +7,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from asdsim.cli.console import EXIT_OK, out
+from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
+from asdsim.cli.history import add_fit_options, history_command
 from asdsim.cli.options import FORMATTER
 from asdsim.experiments.calibrate import calibrate, write_calibration
 
@@ -32,8 +33,10 @@ def add_parser(subparsers: Any) -> None:
                     "Dates in every file are YYYY-MM-DD or day first (DD/MM/YYYY); the calibrated\n"
                     "scenario reads the waiting list the same way. See docs/your-area.md.",
         epilog="Example:\n  asdsim calibrate --referrals area/referrals.csv --waiting-list "
-               "area/waiting_list.csv \\\n    --base area/scenario.yaml --out area/calibrated.yaml")
-    parser.add_argument("--referrals", type=Path, required=True, metavar="CSV",
+               "area/waiting_list.csv \\\n    --base area/scenario.yaml --out area/calibrated.yaml\n"
+               "  asdsim calibrate --observed area/observed.csv --base area/then.yaml "
+               "--out area/history.yaml")
+    parser.add_argument("--referrals", type=Path, metavar="CSV",
                         help="one row per referral: referral_date, age_years or date_of_birth, "
                              "source, locality, optional triage_outcome")
     parser.add_argument("--waiting-list", type=Path, metavar="CSV",
@@ -54,11 +57,24 @@ def add_parser(subparsers: Any) -> None:
                              "--no-dayfirst reads it as 4 March; written into the calibrated "
                              "scenario's initial_state.dates for the waiting list")
     parser.add_argument("--force", action="store_true", help="replace OUT and the report folder")
+    history = parser.add_argument_group(
+        "history matching (instead of --referrals; docs/as-happened.md)")
+    history.add_argument("--observed", type=Path, metavar="CSV",
+                         help="a long CSV of published counts (date, measure, value, optional "
+                              "locality, age_group, period_start): fit capacity by period (and the "
+                              "referral rate) to every point by simulation")
+    add_fit_options(history)
     parser.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim calibrate`` from parsed arguments; returns the exit code."""
+    if args.observed is not None:
+        return history_command(args)
+    if args.referrals is None:
+        err("asdsim calibrate: give --referrals CSV (fit demand and mixes) or --observed CSV "
+            "(history matching)")
+        return EXIT_USAGE
     fit = calibrate(args.referrals, args.base, waiting_list=args.waiting_list,
                     activity=args.activity, step_changes=args.step_change, dayfirst=args.dayfirst)
     scenario, report = write_calibration(fit, args.out, args.report, force=args.force)

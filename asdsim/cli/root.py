@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import asdsim
 from asdsim.cli import app, compare, plan, regress, run, schema, sweep, validate, verify
+from asdsim.cli import backtest as backtest_command
 from asdsim.cli import calibrate as calibrate_command
 from asdsim.cli import init as init_command
 from asdsim.cli import sensitivity as sensitivity_command
@@ -23,8 +24,8 @@ from asdsim.cli.console import EXIT_INTERRUPTED, EXIT_INVALID, err, print_proble
 from asdsim.cli.options import FORMATTER
 from asdsim.errors import AsdsimError, ScenarioError
 
-SUBCOMMANDS = (init_command, calibrate_command, run, compare, validate, schema, sweep, plan,
-               sensitivity_command, verify, regress, app)
+SUBCOMMANDS = (init_command, calibrate_command, backtest_command, run, compare, validate, schema,
+               sweep, plan, sensitivity_command, verify, regress, app)
 """Modules that add a subcommand through ``add_parser(subparsers)``, in help order."""
 
 
