@@ -2,9 +2,29 @@
 
 Modules: ``pathway`` (referral, triage, routing, the one exit path), ``teams`` (waiting lists and
 what the two capacity modes share), ``clinic`` and ``caseload`` (the two modes), ``case`` (a
-team's view of one child), ``child`` (a child's identity and milestones), ``capacity`` (hours and
-caseload slots over time), ``demand`` (who is referred, when), ``backlog`` (the starting state),
-``randomness`` (named seeded streams) and ``runtime`` (the garbage collector paused for a run).
+team's view of one child), ``child`` (a child's identity and milestones), ``steps`` (a team's
+steps resolved for the event loop), ``capacity`` (hours and caseload slots over time),
+``demand`` (who is referred, when), ``backlog`` (the starting state), ``randomness`` (named
+seeded streams and each child's pre-drawn uniforms) and ``runtime`` (the garbage collector
+paused for a run).
+
+The layers
+----------
+Each module imports only those below it (an import-linter contract in ``pyproject.toml``)::
+
+    pathway
+    clinic | caseload
+    teams
+    case
+    child | steps
+    backlog
+    demand | capacity
+    randomness | runtime
+
+A team never imports the pathway: the pathway hands each team a
+:class:`~asdsim.model.teams.Host` (itself) through which the team draws its children's uniforms
+and reports exits. A child, at the bottom, knows its case only as a
+:class:`~asdsim.model.child.OpenCase` (the team's name and whether the case is closed).
 
 The event protocol
 ------------------
@@ -32,7 +52,7 @@ SimPy is used as an event clock with callbacks, not with processes and resources
   second exit of the same child raises ``RuntimeError``: an exit is final.
 * **Attending or missing** an appointment is decided in one place,
   ``TeamRunner.attend_or_dna``, for both capacity modes: it draws the child's next DNA uniform,
-  discharges through ``release`` after the team's limit, or sets the day to rebook from; an
+  discharges through the host's ``release`` after the team's limit, or sets the day to rebook from; an
   attended step marks the child's milestones.
 * **Settled assessments.** An appointment is an event, except inside a *settled* assessment:
   when a clinic-hours package is booked whole and, by the child's pre-drawn uniforms, no

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from asdsim.model.case import BOOKED, CLOSED, STARTED, Booking, Case
-from asdsim.model.teams import EPS, WORKING_DAYS, CompiledStep, TeamRunner
+from asdsim.model.steps import EPS, CompiledStep
+from asdsim.model.teams import WORKING_DAYS, Host, TeamRunner
 from asdsim.scenario.schema import Team
-
-if TYPE_CHECKING:
-    from asdsim.model.pathway import Pathway
 
 
 class ClinicTeam(TeamRunner):
@@ -31,15 +28,15 @@ class ClinicTeam(TeamRunner):
     rest are attended together once it starts (:meth:`_finish`).
     """
 
-    def __init__(self, pathway: Pathway, name: str, team: Team, available: np.ndarray):
-        super().__init__(pathway, name, team)
+    def __init__(self, host: Host, name: str, team: Team, available: np.ndarray):
+        super().__init__(host, name, team)
         self.available = available
         self.remaining = [list(row) for row in available]
         self.weeks = available.shape[1]
         self.horizon_weeks = team.booking_horizon_weeks
         self.pending: list[Case] = []
         self._needs_cache: dict[tuple[int, float], tuple[tuple[int, float, float], ...]] = {}
-        pathway.start(self._weekly_booking())
+        host.start(self._weekly_booking())
 
     def _weekly_booking(self):
         env = self.env
@@ -134,8 +131,8 @@ class ClinicTeam(TeamRunner):
             if low < high:
                 try:
                     u = u_session.item(child_id, index)
-                except IndexError:  # past the pre-drawn ones
-                    u = float(self.pathway.streams["session"].random())
+                except IndexError:  # past the pre-drawn ones: the host draws from the stream
+                    u = self.host.uniform(u_session, case.child, index, "session")
                 day = low + (high - low) * u
             else:
                 day = low
@@ -215,7 +212,7 @@ class ClinicTeam(TeamRunner):
         self.decide(case, case.step, now)
         case.step += 1
         if case.step == len(case.plan):
-            self.pathway.release(case.child, "assessed", now)
+            self.host.release(case.child, "assessed", now)
         elif len(case.plan) != length:  # uncertain: further steps inserted
             self._rebook_rest(case, now + case.plan[case.step].min_gap_days)
         elif len(case.booked) == len(case.plan) - case.step and self._settled(case, case.booked):
@@ -261,7 +258,7 @@ class ClinicTeam(TeamRunner):
         """Attend the rest of a started, settled assessment now, each appointment at the clock
         time its event would have had (``Booking.at``), none at or past the horizon, and release
         the child on the last: what the clock would have done later, one event at a time."""
-        horizon = self.pathway.horizon
+        horizon = self.host.horizon
         at = self.env.now
         while case.booked:
             at = case.booked[0].at
@@ -271,7 +268,7 @@ class ClinicTeam(TeamRunner):
             self.attend_or_dna(case, case.plan[case.step], at)
             self.decide(case, case.step, at)
             case.step += 1
-        self.pathway.release(case.child, "assessed", at)
+        self.host.release(case.child, "assessed", at)
 
     def hours_used(self) -> np.ndarray:
         """Hours booked per group and week, shape (groups, weeks)."""

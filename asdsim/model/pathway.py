@@ -16,7 +16,7 @@ import functools
 import math
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import simpy
@@ -28,49 +28,11 @@ from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import Child
 from asdsim.model.clinic import ClinicTeam
 from asdsim.model.demand import draw_children, referral_days
-from asdsim.model.randomness import Streams
+from asdsim.model.randomness import Draws, Streams
 from asdsim.model.runtime import collector_paused
 from asdsim.model.teams import TeamRunner
 from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Scenario
-
-TRIAGE_ATTEMPTS = 8
-BOOKINGS = 24
-DNAS = 8
-
-
-@dataclass(frozen=True)
-class Draws:
-    """Each child's uniforms per activity, drawn in child order from the activity's stream."""
-
-    triage: np.ndarray
-    rereferral: np.ndarray
-    information: np.ndarray
-    withdrawal: np.ndarray
-    review: np.ndarray
-    dna: np.ndarray
-    rebook: np.ndarray
-    duration: np.ndarray
-    outcome: np.ndarray
-    session: np.ndarray
-    unmet: np.ndarray
-
-    @classmethod
-    def make(cls, streams: Streams, n: int) -> Draws:
-        """Draw every child's uniforms for every activity."""
-        return cls(
-            triage=streams["triage"].random((n, TRIAGE_ATTEMPTS)),
-            rereferral=streams["rereferral"].random((n, TRIAGE_ATTEMPTS, 2)),
-            information=streams["information"].random((n, TRIAGE_ATTEMPTS, 2)),
-            withdrawal=streams["withdrawal"].random(n),
-            review=streams["review"].random(n),
-            dna=streams["dna"].random((n, BOOKINGS)),
-            rebook=streams["rebook"].random((n, DNAS)),
-            duration=streams["duration"].random((n, BOOKINGS)),
-            outcome=streams["outcome"].random((n, 2)),
-            session=streams["session"].random((n, BOOKINGS)),
-            unmet=streams["unmet"].random(n),
-        )
 
 
 class Pathway:
@@ -545,7 +507,9 @@ class Pathway:
                                f"{child.exit_day:g}, then {reason} on day {day:g}")
         case = child.case
         if case is not None and not case.closed:
-            self.teams[case.team].close(case)
+            # a child holds its case as an OpenCase (the child sits below the case); the teams
+            # opened it, so it is a Case
+            self.teams[case.team].close(cast(Case, case))
         child.exit_reason = reason
         child.exit_day = day
 
