@@ -90,25 +90,7 @@ class ClinicTeam(TeamRunner):
             if last_week > weeks:
                 last_week = weeks
             needs = step.scaled if factor == 1.0 else self._needs(step, factor)
-            parts: list[tuple[int, int, float]] = []
-            if not needs:
-                pass  # a step that needs no hours books nothing (as the joint rule always did)
-            elif len(needs) == 1:  # one group: its first week with the hours
-                g, hours, threshold = needs[0]
-                week = _first_week(remaining[g], threshold, first_week, last_week)
-                if week >= 0:
-                    parts = [(g, week, hours)]
-            elif step.joint:
-                week = _first_common_week(remaining, needs, first_week, last_week)
-                if week >= 0:
-                    parts = [(g, week, hours) for g, hours, _ in needs]
-            else:
-                for g, hours, threshold in needs:
-                    week = _first_week(remaining[g], threshold, first_week, last_week)
-                    if week < 0:
-                        parts = []
-                        break
-                    parts.append((g, week, hours))
+            parts = _parts(remaining, needs, step.joint, first_week, last_week)
             if not parts:
                 if index == start:
                     self._give_back(bookings, -1)
@@ -137,6 +119,12 @@ class ClinicTeam(TeamRunner):
             else:
                 day = low
             bookings.append(Booking(index, parts, day, now + (day - now)))
+        self._schedule(case, bookings, deferred, now)
+        return True
+
+    def _schedule(self, case: Case, bookings: list[Booking], deferred: float, now: float) -> None:
+        """Set the events of new bookings and keep them with the case; with ``deferred`` (not
+        NaN) the later steps wait for a weekly pass to be booked from that day."""
         # one event per appointment, except that a whole assessment settled in advance needs
         # only the event of its next appointment (see _finish)
         if deferred == deferred or not self._settled(case, case.booked + bookings):
@@ -149,7 +137,6 @@ class ClinicTeam(TeamRunner):
         case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
-        return True
 
     def _needs(self, step: CompiledStep, factor: float) -> tuple[tuple[int, float, float], ...]:
         """(group, hours, least hours left that will do) of each group a step needs, for a
@@ -279,6 +266,29 @@ class ClinicTeam(TeamRunner):
         used = self.hours_used()
         return {group: (self.available[g, :weeks].copy(), used[g, :weeks].copy())
                 for g, group in enumerate(self.groups)}
+
+
+def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], ...], joint: bool,
+           first: int, last: int) -> list[tuple[int, int, float]]:
+    """(group, week, hours) of each part of a step booked in weeks ``[first, last)``, each group
+    in its first week with the hours, a joint step's groups in their first common week; empty
+    when some part finds no week (or the step needs no hours)."""
+    if not needs:
+        return []  # a step that needs no hours books nothing (as the joint rule always did)
+    if len(needs) == 1:  # one group: its first week with the hours
+        g, hours, threshold = needs[0]
+        week = _first_week(remaining[g], threshold, first, last)
+        return [(g, week, hours)] if week >= 0 else []
+    if joint:
+        week = _first_common_week(remaining, needs, first, last)
+        return [(g, week, hours) for g, hours, _ in needs] if week >= 0 else []
+    parts = []
+    for g, hours, threshold in needs:
+        week = _first_week(remaining[g], threshold, first, last)
+        if week < 0:
+            return []
+        parts.append((g, week, hours))
+    return parts
 
 
 def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:
