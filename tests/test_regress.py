@@ -60,12 +60,12 @@ def halved_capacity(monkeypatch):
 
 def test_shipped_regression_scenarios_match_their_expected_results(capsys):
     files = regress.find_scenarios(REGRESSION)
-    assert {f.stem for f in files} == {"clinic_hours", "caseload", "under4_routing"}
+    assert {f.stem for f in files} == {"clinic_hours", "caseload", "under4_routing", "rereferral_ages"}
     for file in files:
         assert regress.expected_path(file).is_file(), f"run asdsim regress {REGRESSION} --update"
     code, out, _ = run([str(REGRESSION)], capsys)
     assert code == 0, out
-    assert "ok: 3 scenarios" in out
+    assert "ok: 4 scenarios" in out
 
 
 def test_halved_capacity_regresses_with_a_readable_diff(folder, halved_capacity, capsys):

@@ -1,10 +1,32 @@
 """The pathway model: one replication of a scenario as a discrete-event simulation.
 
-Modules: ``pathway`` (referral, triage, routing, the one exit path), ``teams`` (waiting lists and
-what the two capacity modes share), ``clinic`` and ``caseload`` (the two modes), ``case`` (a
-team's view of one child), ``child`` (a child's identity and milestones), ``capacity`` (hours and
+Modules: ``pathway`` (building a replication, routing, the one exit path), ``triage`` (referrals
+arriving, triage decisions, re-referrals), ``outsourcing`` (blocks of outsourced assessments),
+``teams`` (waiting lists and what the two capacity modes share), ``clinic`` and ``caseload``
+(the two modes), ``case`` (a team's view of one child), ``child`` (a child's identity and
+milestones), ``steps`` (a team's steps resolved for the event loop), ``capacity`` (hours and
 caseload slots over time), ``demand`` (who is referred, when), ``backlog`` (the starting state),
-``randomness`` (named seeded streams) and ``runtime`` (the garbage collector paused for a run).
+``randomness`` (named seeded streams and each child's pre-drawn uniforms) and ``runtime`` (the
+garbage collector paused for a run).
+
+The layers
+----------
+Each module imports only those below it (an import-linter contract in ``pyproject.toml``)::
+
+    pathway
+    clinic | caseload | outsourcing | triage
+    teams
+    case
+    child | steps
+    backlog
+    demand | capacity
+    randomness | runtime
+
+A team never imports the pathway: the pathway hands each team a
+:class:`~asdsim.model.teams.Host` (itself) through which the team draws its children's uniforms
+and reports exits; triage is handed a :class:`~asdsim.model.triage.TriageHost` the same way. A
+child, at the bottom, knows its case only as a :class:`~asdsim.model.child.OpenCase` (the team's
+name and whether the case is closed).
 
 The event protocol
 ------------------
@@ -14,7 +36,7 @@ SimPy is used as an event clock with callbacks, not with processes and resources
   a scheduled withdrawal or age boundary, the end of a wait for information. A few clock
   processes run for the whole replication: daily triage sessions, each clinic team's weekly
   booking pass and monthly outsourced blocks.
-* **Who may schedule one.** The pathway schedules routing events (``Pathway._later``: hold,
+* **Who may schedule one.** The pathway schedules routing events (``Pathway.later``: hold,
   review, re-referral, information) and a waiting child's expiry (``Pathway._expire``:
   withdrawal, age-out, transfer at an age boundary); a team schedules its own appointments and
   slot releases. Every event carries what it is about, a child or a :class:`~asdsim.model.case.Case`,
@@ -32,7 +54,7 @@ SimPy is used as an event clock with callbacks, not with processes and resources
   second exit of the same child raises ``RuntimeError``: an exit is final.
 * **Attending or missing** an appointment is decided in one place,
   ``TeamRunner.attend_or_dna``, for both capacity modes: it draws the child's next DNA uniform,
-  discharges through ``release`` after the team's limit, or sets the day to rebook from; an
+  discharges through the host's ``release`` after the team's limit, or sets the day to rebook from; an
   attended step marks the child's milestones.
 * **Settled assessments.** An appointment is an event, except inside a *settled* assessment:
   when a clinic-hours package is booked whole and, by the child's pre-drawn uniforms, no

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from asdsim.model.child import Child
-    from asdsim.model.teams import CompiledStep
+    from asdsim.model.steps import CompiledStep
 
 WAITING = "waiting"
 """On the team's waiting list, nothing booked."""

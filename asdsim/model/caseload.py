@@ -6,17 +6,13 @@ See :class:`CaseloadTeam`; what both capacity modes share is in :mod:`asdsim.mod
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from asdsim.model.case import CLOSED, Case
 from asdsim.model.child import Child
-from asdsim.model.teams import TeamRunner
+from asdsim.model.teams import Host, TeamRunner
 from asdsim.scenario.schema import Team
-
-if TYPE_CHECKING:
-    from asdsim.model.pathway import Pathway
 
 
 class CaseloadTeam(TeamRunner):
@@ -27,9 +23,9 @@ class CaseloadTeam(TeamRunner):
     the slot at the end.
     """
 
-    def __init__(self, pathway: Pathway, name: str, team: Team,
+    def __init__(self, host: Host, name: str, team: Team,
                  slot_changes: list[tuple[float, int]], available: np.ndarray):
-        super().__init__(pathway, name, team)
+        super().__init__(host, name, team)
         self.slots = slot_changes[0][1]
         self.busy = 0
         self.cases: list[tuple[float, float]] = []
@@ -82,11 +78,11 @@ class CaseloadTeam(TeamRunner):
                     break
                 day, rebooked = case.earliest_day, True
                 continue
-            day += step.duration(self.pathway.uniform(self.u_duration, child, k, "duration"))
+            day += step.duration(self.host.uniform(self.u_duration, child, k, "duration"))
             self.decide(case, case.step, day)
             case.step += 1
         if case.state != CLOSED:
-            self.pathway.release(child, "assessed", day)
+            self.host.release(child, "assessed", day)
         self.cases.append((now, day))
         event = self.env.timeout(day - now)
         event.callbacks.append(self._release)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from asdsim.model.case import Case
+from typing import Protocol
 
 NAN = math.nan
 
@@ -40,6 +37,18 @@ MILESTONES = (
     "exit_day",
 )
 """Milestone times recorded for every child, in days from the scenario start (NaN: not reached)."""
+
+
+class OpenCase(Protocol):
+    """What a child knows of its case with a team (a :class:`~asdsim.model.case.Case`): the
+    team's name and whether the case is closed. Named here so that the child, at the bottom of
+    the model's layers, imports nothing above it."""
+
+    team: str
+
+    @property
+    def closed(self) -> bool:
+        """Whether the child has left the team."""
 
 
 class Child:
@@ -103,7 +112,7 @@ class Child:
         self.unmet_need_day = NAN
         self.review_day = NAN
         self.team: str | None = None
-        self.case: Case | None = None
+        self.case: OpenCase | None = None
         self.list_join_day = NAN
         self.first_appointment_day = NAN
         self.assessment_started_day = NAN

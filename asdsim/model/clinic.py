@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from asdsim.model.case import BOOKED, CLOSED, STARTED, Booking, Case
-from asdsim.model.teams import EPS, WORKING_DAYS, CompiledStep, TeamRunner
+from asdsim.model.steps import EPS, CompiledStep
+from asdsim.model.teams import WORKING_DAYS, Host, TeamRunner
 from asdsim.scenario.schema import Team
-
-if TYPE_CHECKING:
-    from asdsim.model.pathway import Pathway
 
 
 class ClinicTeam(TeamRunner):
@@ -31,15 +28,15 @@ class ClinicTeam(TeamRunner):
     rest are attended together once it starts (:meth:`_finish`).
     """
 
-    def __init__(self, pathway: Pathway, name: str, team: Team, available: np.ndarray):
-        super().__init__(pathway, name, team)
+    def __init__(self, host: Host, name: str, team: Team, available: np.ndarray):
+        super().__init__(host, name, team)
         self.available = available
         self.remaining = [list(row) for row in available]
         self.weeks = available.shape[1]
         self.horizon_weeks = team.booking_horizon_weeks
         self.pending: list[Case] = []
         self._needs_cache: dict[tuple[int, float], tuple[tuple[int, float, float], ...]] = {}
-        pathway.start(self._weekly_booking())
+        host.start(self._weekly_booking())
 
     def _weekly_booking(self):
         env = self.env
@@ -93,25 +90,7 @@ class ClinicTeam(TeamRunner):
             if last_week > weeks:
                 last_week = weeks
             needs = step.scaled if factor == 1.0 else self._needs(step, factor)
-            parts: list[tuple[int, int, float]] = []
-            if not needs:
-                pass  # a step that needs no hours books nothing (as the joint rule always did)
-            elif len(needs) == 1:  # one group: its first week with the hours
-                g, hours, threshold = needs[0]
-                week = _first_week(remaining[g], threshold, first_week, last_week)
-                if week >= 0:
-                    parts = [(g, week, hours)]
-            elif step.joint:
-                week = _first_common_week(remaining, needs, first_week, last_week)
-                if week >= 0:
-                    parts = [(g, week, hours) for g, hours, _ in needs]
-            else:
-                for g, hours, threshold in needs:
-                    week = _first_week(remaining[g], threshold, first_week, last_week)
-                    if week < 0:
-                        parts = []
-                        break
-                    parts.append((g, week, hours))
+            parts = _parts(remaining, needs, step.joint, first_week, last_week)
             if not parts:
                 if index == start:
                     self._give_back(bookings, -1)
@@ -134,12 +113,18 @@ class ClinicTeam(TeamRunner):
             if low < high:
                 try:
                     u = u_session.item(child_id, index)
-                except IndexError:  # past the pre-drawn ones
-                    u = float(self.pathway.streams["session"].random())
+                except IndexError:  # past the pre-drawn ones: the host draws from the stream
+                    u = self.host.uniform(u_session, case.child, index, "session")
                 day = low + (high - low) * u
             else:
                 day = low
             bookings.append(Booking(index, parts, day, now + (day - now)))
+        self._schedule(case, bookings, deferred, now)
+        return True
+
+    def _schedule(self, case: Case, bookings: list[Booking], deferred: float, now: float) -> None:
+        """Set the events of new bookings and keep them with the case; with ``deferred`` (not
+        NaN) the later steps wait for a weekly pass to be booked from that day."""
         # one event per appointment, except that a whole assessment settled in advance needs
         # only the event of its next appointment (see _finish)
         if deferred == deferred or not self._settled(case, case.booked + bookings):
@@ -152,7 +137,6 @@ class ClinicTeam(TeamRunner):
         case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
-        return True
 
     def _needs(self, step: CompiledStep, factor: float) -> tuple[tuple[int, float, float], ...]:
         """(group, hours, least hours left that will do) of each group a step needs, for a
@@ -215,7 +199,7 @@ class ClinicTeam(TeamRunner):
         self.decide(case, case.step, now)
         case.step += 1
         if case.step == len(case.plan):
-            self.pathway.release(case.child, "assessed", now)
+            self.host.release(case.child, "assessed", now)
         elif len(case.plan) != length:  # uncertain: further steps inserted
             self._rebook_rest(case, now + case.plan[case.step].min_gap_days)
         elif len(case.booked) == len(case.plan) - case.step and self._settled(case, case.booked):
@@ -261,7 +245,7 @@ class ClinicTeam(TeamRunner):
         """Attend the rest of a started, settled assessment now, each appointment at the clock
         time its event would have had (``Booking.at``), none at or past the horizon, and release
         the child on the last: what the clock would have done later, one event at a time."""
-        horizon = self.pathway.horizon
+        horizon = self.host.horizon
         at = self.env.now
         while case.booked:
             at = case.booked[0].at
@@ -271,7 +255,7 @@ class ClinicTeam(TeamRunner):
             self.attend_or_dna(case, case.plan[case.step], at)
             self.decide(case, case.step, at)
             case.step += 1
-        self.pathway.release(case.child, "assessed", at)
+        self.host.release(case.child, "assessed", at)
 
     def hours_used(self) -> np.ndarray:
         """Hours booked per group and week, shape (groups, weeks)."""
@@ -282,6 +266,29 @@ class ClinicTeam(TeamRunner):
         used = self.hours_used()
         return {group: (self.available[g, :weeks].copy(), used[g, :weeks].copy())
                 for g, group in enumerate(self.groups)}
+
+
+def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], ...], joint: bool,
+           first: int, last: int) -> list[tuple[int, int, float]]:
+    """(group, week, hours) of each part of a step booked in weeks ``[first, last)``, each group
+    in its first week with the hours, a joint step's groups in their first common week; empty
+    when some part finds no week (or the step needs no hours)."""
+    if not needs:
+        return []  # a step that needs no hours books nothing (as the joint rule always did)
+    if len(needs) == 1:  # one group: its first week with the hours
+        g, hours, threshold = needs[0]
+        week = _first_week(remaining[g], threshold, first, last)
+        return [(g, week, hours)] if week >= 0 else []
+    if joint:
+        week = _first_common_week(remaining, needs, first, last)
+        return [(g, week, hours) for g, hours, _ in needs] if week >= 0 else []
+    parts = []
+    for g, hours, threshold in needs:
+        week = _first_week(remaining[g], threshold, first, last)
+        if week < 0:
+            return []
+        parts.append((g, week, hours))
+    return parts
 
 
 def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:

@@ -1,4 +1,4 @@
-"""The pathway of one replication: referral, triage, routing, waiting lists and assessment.
+"""The pathway of one replication: children referred, triaged, routed to a team's list, and out.
 
 ``Pathway`` builds a SimPy environment from a scenario and runs it to the horizon. Children are
 created up front (new referrals from the demand process, then the starting backlog), each with
@@ -10,67 +10,28 @@ an appointment, a withdrawal) are single timeouts with a callback.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 import math
-from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import simpy
 
-from asdsim.model.backlog import generate_backlog
+from asdsim.model.backlog import Backlog, generate_backlog
 from asdsim.model.capacity import hours_available, slot_changes
 from asdsim.model.case import Case
 from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import Child
 from asdsim.model.clinic import ClinicTeam
 from asdsim.model.demand import draw_children, referral_days
-from asdsim.model.randomness import Streams
+from asdsim.model.outsourcing import Purchases, buy_outsourced
+from asdsim.model.randomness import Draws, Streams
 from asdsim.model.runtime import collector_paused
 from asdsim.model.teams import TeamRunner
-from asdsim.scenario.distributions import Sampler
+from asdsim.model.triage import Triage
 from asdsim.scenario.schema import Scenario
-
-TRIAGE_ATTEMPTS = 8
-BOOKINGS = 24
-DNAS = 8
-
-
-@dataclass(frozen=True)
-class Draws:
-    """Each child's uniforms per activity, drawn in child order from the activity's stream."""
-
-    triage: np.ndarray
-    rereferral: np.ndarray
-    information: np.ndarray
-    withdrawal: np.ndarray
-    review: np.ndarray
-    dna: np.ndarray
-    rebook: np.ndarray
-    duration: np.ndarray
-    outcome: np.ndarray
-    session: np.ndarray
-    unmet: np.ndarray
-
-    @classmethod
-    def make(cls, streams: Streams, n: int) -> Draws:
-        """Draw every child's uniforms for every activity."""
-        return cls(
-            triage=streams["triage"].random((n, TRIAGE_ATTEMPTS)),
-            rereferral=streams["rereferral"].random((n, TRIAGE_ATTEMPTS, 2)),
-            information=streams["information"].random((n, TRIAGE_ATTEMPTS, 2)),
-            withdrawal=streams["withdrawal"].random(n),
-            review=streams["review"].random(n),
-            dna=streams["dna"].random((n, BOOKINGS)),
-            rebook=streams["rebook"].random((n, DNAS)),
-            duration=streams["duration"].random((n, BOOKINGS)),
-            outcome=streams["outcome"].random((n, 2)),
-            session=streams["session"].random((n, BOOKINGS)),
-            unmet=streams["unmet"].random(n),
-        )
 
 
 class Pathway:
@@ -94,15 +55,46 @@ class Pathway:
         self.horizon = scenario.horizon_days
         self.streams = streams = Streams(seed, replication)
         self.weeks = scenario.horizon_weeks
-        self.rereferral_days: list[float] = []
-        self.rereferral_gaps: list[tuple[int, float, float]] = []  # child, rejected, referred again
-        self.triage_decisions: list[tuple[float, float]] = []  # (referral, its first decision)
         self.sources = list(scenario.demand.sources)
         self.localities = list(scenario.demand.localities)
-        self.outsourced_cost_gbp = 0.0
-        self.outsourcing_bought: list[tuple[float, float]] = []  # (day, price) of each purchase
-        self.outsourcing_skipped: list[tuple[float, float]] = []  # (day, price not spent) by stop rules
+        self.purchases = Purchases()  # what the outsourced blocks bought
 
+        n_new, backlog, order = self._make_children(scenario, streams)
+        self.teams = self._make_teams(scenario)
+        self._withdrawal_rate = {
+            name: team.waiting_list.withdrawal_per_year / 365.25
+            for name, team in scenario.teams.items()
+        }
+        self._review = {
+            name: (team.review.under_years, team.review.duration_days.sampler())
+            for name, team in scenario.teams.items() if team.review is not None
+        }
+
+        self.triage = Triage(self, scenario.triage, self.sources)
+        # the records of every referral and re-referral, read when the run is recorded
+        self.rereferral_days = self.triage.rereferral_days
+        self.rereferral_gaps = self.triage.rereferral_gaps  # (child, rejected, referred again)
+        self.triage_decisions = self.triage.decisions  # (referral, its first decision)
+        self._age_out_years = scenario.routing.age_out_years
+        self._dated_teams = any(t.opens_on is not None or t.closes_on is not None
+                                for t in scenario.teams.values())
+        self._transfer_age = {name: t.max_age_years if t.on_age_boundary == "transfer" else None
+                              for name, t in scenario.teams.items()}
+        self._routes = [
+            tuple((t.min_age_years, t.max_age_years, name, t.opens_on, t.closes_on)
+                  for name, t in scenario.teams.items() if t.serves(locality))
+            for locality in self.localities
+        ]
+        self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
+
+        self._place_starting_list(backlog, order, n_new)
+        self._start_clock(scenario, n_new)
+
+    def _make_children(self, scenario: Scenario, streams: Streams
+                       ) -> tuple[int, Backlog, np.ndarray]:
+        """Every child of the run, with its uniforms: new referrals first, then the starting
+        list by referral day. Returns the number of new referrals, the starting list and its
+        order."""
         arrivals = referral_days(scenario.demand, scenario.start_date, self.horizon,
                                  streams["arrivals"])
         kids = draw_children(scenario, len(arrivals), streams["children"])
@@ -124,53 +116,27 @@ class Pathway:
                 float(backlog.hours_factor[j]), float(backlog.referral_day[j]), True,
             ))
         self.children = children
+        return n_new, backlog, order
 
-        self.teams: dict[str, TeamRunner] = {}
+    def _make_teams(self, scenario: Scenario) -> dict[str, TeamRunner]:
+        """Each team in its capacity mode, handed this pathway as its host."""
+        teams: dict[str, TeamRunner] = {}
         for name, team in scenario.teams.items():
             if team.capacity_mode == "caseload":
-                self.teams[name] = CaseloadTeam(self, name, team,
-                                                slot_changes(scenario, name, team),
-                                                hours_available(scenario, name, self.weeks))
+                teams[name] = CaseloadTeam(self, name, team, slot_changes(scenario, name, team),
+                                           hours_available(scenario, name, self.weeks))
             else:
                 weeks = self.weeks + team.booking_horizon_weeks
-                self.teams[name] = ClinicTeam(self, name, team,
-                                              hours_available(scenario, name, weeks))
-        self._withdrawal_rate = {
-            name: team.waiting_list.withdrawal_per_year / 365.25
-            for name, team in scenario.teams.items()
-        }
-        self._review = {
-            name: (team.review.under_years, team.review.duration_days.sampler())
-            for name, team in scenario.teams.items() if team.review is not None
-        }
+                teams[name] = ClinicTeam(self, name, team, hours_available(scenario, name, weeks))
+        return teams
 
-        triage = scenario.triage
-        self._triage_outcomes = {
-            i: triage.outcomes_by_source.get(source, triage.outcomes)
-            for i, source in enumerate(self.sources)
-        }
-        self._rereferral_delay = triage.rereferral_delay_days.sampler()
-        self._information_wait = triage.information_wait_days.sampler()
-        # children back for triage (returned information, re-referrals, the starting list's
-        # untriaged), as (day received, child); new referrals wait in ``_new`` from ``_next_new``
-        self._triage_queue: deque[tuple[float, Child]] = deque()
-        self._age_out_years = scenario.routing.age_out_years
-        self._dated_teams = any(t.opens_on is not None or t.closes_on is not None
-                                for t in scenario.teams.values())
-        self._transfer_age = {name: t.max_age_years if t.on_age_boundary == "transfer" else None
-                              for name, t in scenario.teams.items()}
-        self._routes = [
-            tuple((t.min_age_years, t.max_age_years, name, t.opens_on, t.closes_on)
-                  for name, t in scenario.teams.items() if t.serves(locality))
-            for locality in self.localities
-        ]
-        self._triage_on_arrival = triage.capacity_per_week is None
-        self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
-
+    def _place_starting_list(self, backlog: Backlog, order: np.ndarray, n_new: int) -> None:
+        """Put the children of the starting state where they are: waiting for triage, on a
+        list, or part-way through an assessment."""
         for k, j in enumerate(order):
-            child = children[n_new + k]
+            child = self.children[n_new + k]
             if backlog.stage[j] == 0:
-                self._triage_queue.append((0.0, child))
+                self.triage.queue.append((0.0, child))
                 continue
             # already on a list: not triaged or routed again, and not turned away on day 0
             child.triage_day = child.accepted_day = child.referral_day
@@ -184,18 +150,13 @@ class Pathway:
                 self.teams[name].resume(child, done)
             else:
                 self.join_list(child, name)
-        self._new = children[:n_new]
-        self._next_new = 0
-        if triage.capacity_per_week is not None:
-            # a triage session takes the referrals received by then, in the order received
-            self.start(self._triage_sessions(triage.capacity_per_week / 7.0))
-        else:
-            self._arrive(0)
-            for _, child in self._triage_queue:
-                self._triage(child)
-            self._triage_queue.clear()
+
+    def _start_clock(self, scenario: Scenario, n_new: int) -> None:
+        """Triage (sessions, or each referral as it arrives), outsourced blocks, team openings."""
+        self.triage.start(self.children[:n_new])
         for block in scenario.outsourcing:
-            self.start(self._outsourcing(block))
+            self.start(buy_outsourced(self, block, self.teams[block.team], scenario.start_date,
+                                      self.purchases))
         for team in scenario.teams.values():
             if team.opens_on is not None and 0 < self.day(team.opens_on) < self.horizon:
                 self.env.timeout(self.day(team.opens_on)).callbacks.append(self._team_opens)
@@ -229,12 +190,28 @@ class Pathway:
             child.case = None
         for team in self.teams.values():
             team.dispose()
+        self.triage.dispose()
         self.held = {}
         # each event refers to the clock, and the clock's queue to each event still due
         queue = getattr(self.env, "_queue", None)
         if isinstance(queue, list):
             queue.clear()
         self.env = None  # type: ignore[assignment]
+
+    @property
+    def outsourced_cost_gbp(self) -> float:
+        """Money spent on outsourced assessments."""
+        return self.purchases.cost_gbp
+
+    @property
+    def outsourcing_bought(self) -> list[tuple[float, float]]:
+        """(day, price) of each outsourced assessment bought."""
+        return self.purchases.bought
+
+    @property
+    def outsourcing_skipped(self) -> list[tuple[float, float]]:
+        """(day, money not spent) of each month an outsourced block's stop rule skipped."""
+        return self.purchases.skipped
 
     def day(self, date: dt.date) -> float:
         """Days from the start to a date."""
@@ -247,109 +224,6 @@ class Pathway:
         if date is None:
             date = self._dates[whole] = self.scenario.start_date + dt.timedelta(days=whole)
         return date
-
-    # -- referral and triage ---------------------------------------------------------------------
-
-    def _arrive(self, i: int) -> None:
-        """Without a triage capacity: triage new referrals from the ``i``-th on, up to the first
-        one still to come, and set an event for that one (one at a time, so the event queue
-        stays short). With a capacity, triage sessions take new referrals as they come."""
-        children = self._new
-        env = self.env
-        while i < len(children):
-            child = children[i]
-            delay = child.referral_day - env.now
-            if delay > 0:
-                env.timeout(delay).callbacks.append(functools.partial(self._arrived, i))
-                return
-            self._receive(child)
-            i += 1
-
-    def _arrived(self, i: int, _event: object) -> None:
-        self._receive(self._new[i])
-        self._arrive(i + 1)
-
-    def _receive(self, child: Child) -> None:
-        if self._triage_on_arrival:
-            self._triage(child)
-        else:
-            self._triage_queue.append((self.env.now, child))
-
-    def _next_for_triage(self, now: float) -> Child | None:
-        """Take the referral received first of those waiting for triage (new ones, received on
-        their referral day, and those back for triage), or None when none is waiting."""
-        queue = self._triage_queue
-        arrived = self._new_referral_by(now)
-        if queue and (arrived is None or queue[0][0] <= arrived.referral_day):
-            return queue.popleft()[1]
-        if arrived is not None:
-            self._next_new += 1
-        return arrived
-
-    def _new_referral_by(self, now: float) -> Child | None:
-        """The next new referral not yet taken into triage, if it has been received by now."""
-        if self._next_new < len(self._new):
-            child = self._new[self._next_new]
-            if child.referral_day <= now:
-                return child
-        return None
-
-    def _triage_sessions(self, per_day: float):
-        env = self.env
-        queue = self._triage_queue
-        credit = 0.0  # fractional referrals a day add up across days
-        while True:
-            now = env.now
-            credit += per_day
-            while credit >= 1.0:
-                child = self._next_for_triage(now)
-                if child is None:
-                    break
-                credit -= 1.0
-                self._triage(child)
-            if not queue and self._new_referral_by(now) is None:
-                credit = min(credit, per_day)  # idle capacity is not banked
-            yield env.timeout(1.0)
-
-    def _triage(self, child: Child) -> None:
-        now = self.env.now
-        k = child.triage_count
-        child.triage_count += 1
-        if child.triage_day != child.triage_day:  # NaN: the first decision on this referral
-            self.triage_decisions.append((child.referral_day, now))
-        child.triage_day = now
-        outcomes = self._triage_outcomes[child.source]
-        u = self.uniform(self.draws.triage, child, k, "triage")
-        if u < outcomes.accept:
-            child.accepted_day = now
-            self.route(child)
-        elif u < outcomes.accept + outcomes.reject:
-            self._comes_back(child, k, self.draws.rereferral, "rereferral",
-                             self.scenario.triage.rereferral_probability, self._rereferral_delay,
-                             self._rereferred, "rejected")
-        else:
-            self._comes_back(child, k, self.draws.information, "information",
-                             self.scenario.triage.information_return_probability,
-                             self._information_wait, self._receive, "information_not_returned")
-
-    def _comes_back(self, child: Child, k: int, table: np.ndarray, activity: str,
-                    probability: float, delay: Sampler, action: Callable[[Child], None],
-                    otherwise: str) -> None:
-        """With ``probability``, ``action`` the child after a drawn delay; else it exits."""
-        if self.uniform_part(table, child, k, activity, 0) < probability:
-            wait = delay(self.uniform_part(table, child, k, activity, 1))
-            if activity == "rereferral":  # not an open referral until it comes back
-                self.rereferral_gaps.append((child.id, self.env.now, self.env.now + wait))
-            self._later(wait, action, child)
-        else:
-            self.release(child, otherwise, self.env.now)
-
-    def _rereferred(self, child: Child) -> None:
-        child.referral_day = self.env.now
-        child.triage_day = math.nan  # milestones belong to the current referral
-        child.referrals += 1
-        self.rereferral_days.append(self.env.now)
-        self._receive(child)
 
     # -- routing ---------------------------------------------------------------------------------
 
@@ -371,35 +245,40 @@ class Pathway:
                 name = team_name
                 break
         if name is None:
-            today = self.date(now)
-            rule = self.scenario.uncovered_rule(locality)
-            older = self._older_team_age(age, locality, today)
-            if rule == "hold":
-                opening = any(t.opens_on is not None and t.opens_on > today and t.serves(locality)
-                              and t.min_age_years <= age < t.max_age_years
-                              for t in self.scenario.teams.values())
-                if older is not None or opening:
-                    self._hold(child, None if older is None else (older - age) * 365.25 + 1e-6)
-                    return
-                rule = "no_pathway"
-            if rule == "no_pathway":
-                child.unmet_need_day = now
-                p = self.scenario.routing.rereferred_when_eligible.get(locality, 0.0)
-                if older is not None and p > 0 and float(self.draws.unmet[child.id]) < p:
-                    # unmet need now, and demand later: referred again at the eligible age
-                    wait = (older - age) * 365.25 + 1e-6
-                    self.rereferral_gaps.append((child.id, now, now + wait))
-                    self._later(wait, self._rereferred, child)
-                    return
-            self.release(child, rule, now)
+            self._uncovered(child, age, locality, now)
             return
         review = self._review.get(name)
         if review is not None and age < review[0] and math.isnan(child.review_day):
             child.review_day = now
-            self._later(review[1](float(self.draws.review[child.id])),
-                        functools.partial(self.join_list, name=name), child)
+            self.later(review[1](float(self.draws.review[child.id])),
+                       functools.partial(self.join_list, name=name), child)
             return
         self.join_list(child, name)
+
+    def _uncovered(self, child: Child, age: float, locality: str, now: float) -> None:
+        """No team covers the child now: hold it until one does, or record unmet need (maybe
+        referred again when old enough), or refer it out of area, as the scenario says."""
+        today = self.date(now)
+        rule = self.scenario.uncovered_rule(locality)
+        older = self._older_team_age(age, locality, today)
+        if rule == "hold":
+            opening = any(t.opens_on is not None and t.opens_on > today and t.serves(locality)
+                          and t.min_age_years <= age < t.max_age_years
+                          for t in self.scenario.teams.values())
+            if older is not None or opening:
+                self._hold(child, None if older is None else (older - age) * 365.25 + 1e-6)
+                return
+            rule = "no_pathway"
+        if rule == "no_pathway":
+            child.unmet_need_day = now
+            p = self.scenario.routing.rereferred_when_eligible.get(locality, 0.0)
+            if older is not None and p > 0 and float(self.draws.unmet[child.id]) < p:
+                # unmet need now, and demand later: referred again at the eligible age
+                wait = (older - age) * 365.25 + 1e-6
+                self.rereferral_gaps.append((child.id, now, now + wait))
+                self.later(wait, self.triage.rereferred, child)
+                return
+        self.release(child, rule, now)
 
     def _starting_team(self, child: Child) -> str | None:
         """The list a child of the starting state is on: the team for its age and locality, or
@@ -428,7 +307,7 @@ class Pathway:
         ticket = object()  # a later hold, or an opening, makes this one's timer void
         self.held[child.id] = (child, ticket)
         if wait is not None:
-            self._later(wait, lambda c: self._unhold(c, ticket), child)
+            self.later(wait, lambda c: self._unhold(c, ticket), child)
 
     def _unhold(self, child: Child, ticket: object) -> None:
         held = self.held.get(child.id)
@@ -486,46 +365,6 @@ class Pathway:
         else:
             self.release(child, reason, self.env.now)
 
-    # -- capacity outside the teams -------------------------------------------------------------
-
-    def _outsourcing(self, block):
-        env = self.env
-        team = self.teams[block.team]
-        date = block.start_date
-        while date <= block.end_date:
-            delay = self.day(date) - env.now
-            if delay > 0:
-                yield env.timeout(delay)
-            now = env.now
-            date = _add_month(date)
-            if now >= self.horizon:
-                return
-            if self._skip_purchase(block, team, now):
-                self.outsourcing_skipped.append((now, block.price_gbp * block.assessments_per_month))
-                continue
-            for case in team.take_longest_waiting(block.assessments_per_month):
-                child = case.child
-                child.outsourced = True
-                child.first_appointment_day = now + block.first_appointment_after_days
-                child.assessment_started_day = child.first_appointment_day
-                done = now + block.turnaround_days
-                child.outcome = team.definite_outcome(float(self.draws.outcome[child.id, 1]))
-                child.diagnosis_day = done
-                self.outsourced_cost_gbp += block.price_gbp
-                self.outsourcing_bought.append((now, block.price_gbp))
-                self.release(child, "assessed", done)
-
-    @staticmethod
-    def _skip_purchase(block, team: TeamRunner, now: float) -> bool:
-        """Whether a block's stop rule says to buy nothing this month."""
-        waiting = team.list.waiting()
-        if block.skip_when_list_under is not None and len(waiting) < block.skip_when_list_under:
-            return True
-        if block.skip_when_longest_wait_under_weeks is not None:
-            longest = max((now - c.child.referral_day for c in waiting), default=0.0)
-            return longest < 7.0 * block.skip_when_longest_wait_under_weeks
-        return False
-
     # -- bookkeeping -----------------------------------------------------------------------------
 
     def release(self, child: Child, reason: str, day: float) -> None:
@@ -545,11 +384,13 @@ class Pathway:
                                f"{child.exit_day:g}, then {reason} on day {day:g}")
         case = child.case
         if case is not None and not case.closed:
-            self.teams[case.team].close(case)
+            # a child holds its case as an OpenCase (the child sits below the case); the teams
+            # opened it, so it is a Case
+            self.teams[case.team].close(cast(Case, case))
         child.exit_reason = reason
         child.exit_day = day
 
-    def _later(self, delay: float, action: Callable[[Child], None], child: Child) -> None:
+    def later(self, delay: float, action: Callable[[Child], None], child: Child) -> None:
         """Do ``action(child)`` after ``delay`` days, unless the child has left by then."""
         event = self.env.timeout(max(delay, 0.0))
         event.callbacks.append(lambda _e: None if child.exited else action(child))
@@ -572,8 +413,3 @@ class Pathway:
         except IndexError:
             return float(self.streams[activity].random())
 
-
-def _add_month(date: dt.date) -> dt.date:
-    year, month0 = divmod(date.year * 12 + date.month, 12)  # month0: next month, 0-based
-    month = month0 + 1
-    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))

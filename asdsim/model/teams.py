@@ -28,62 +28,48 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import Protocol
 
 import numpy as np
+import simpy
 
 from asdsim.model.case import CLOSED, STARTED, Case
 from asdsim.model.child import Child
-from asdsim.scenario.distributions import Sampler
-from asdsim.scenario.schema import Step, Team
+from asdsim.model.randomness import Draws
+from asdsim.model.steps import EPS as EPS
+from asdsim.model.steps import CompiledStep, compile_steps
+from asdsim.scenario.schema import Team
 
-if TYPE_CHECKING:
-    from asdsim.model.pathway import Pathway
-
-EPS = 1e-9
 WORKING_DAYS = 5.0
 """Days of each week on which clinics run: booked appointments are spread over them."""
 DEFINITE_OUTCOMES = ("autism", "other_neurodevelopmental", "none")
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledStep:
-    """A step resolved to group indices and samplers, for the event loop."""
+class Host(Protocol):
+    """What a team needs from the pathway that runs it, handed to the team when it is built.
 
-    name: str
-    needs: tuple[tuple[int, float], ...]
-    joint: bool
-    dna_probability: float
-    min_gap_days: float
-    duration: Sampler
-    contact: bool
-    first_appointment: bool
-    assessment_started: bool
-    outcome: bool
-    hours: float
-    scaled: tuple[tuple[int, float, float], ...]
-    """(group, hours, least hours left that will do) for each group, for an hours factor of 1."""
+    A team draws its children's uniforms and reports every exit through this interface, and
+    never imports the pathway: the pathway sits above the teams (the model's layers are an
+    import-linter contract in ``pyproject.toml``). :class:`~asdsim.model.pathway.Pathway` is the
+    host of a replication; a test may hand a team a stand-in.
+    """
 
+    env: simpy.Environment
+    """The replication's clock."""
+    horizon: float
+    """Day the replication ends."""
+    draws: Draws
+    """Every child's pre-drawn uniforms."""
 
-def compile_steps(steps: tuple[Step, ...], groups: list[str], flag_first: bool,
-                  flag_started: bool) -> tuple[CompiledStep, ...]:
-    """Resolve steps; without flagged steps the first contact step is the first appointment
-    and the first step starts the assessment."""
-    out = []
-    first_contact = next((i for i, s in enumerate(steps) if s.contact), 0)
-    for i, s in enumerate(steps):
-        needs = tuple((groups.index(g), h) for g, h in s.hours.items() if h > 0)
-        out.append(CompiledStep(
-            name=s.name, needs=needs, joint=s.joint or len(needs) <= 1, contact=s.contact,
-            dna_probability=s.dna_probability if s.contact else 0.0,
-            min_gap_days=s.min_gap_days, duration=s.duration_days.sampler(),
-            first_appointment=s.first_appointment if flag_first else i == first_contact,
-            assessment_started=s.assessment_started if flag_started else i == 0,
-            outcome=s.outcome, hours=sum(h for _, h in needs),
-            scaled=tuple((g, h, h - EPS) for g, h in needs),
-        ))
-    return tuple(out)
+    def start(self, generator: Generator) -> None:
+        """Run a clock process for the whole replication (a team's weekly booking pass)."""
+
+    def release(self, child: Child, reason: str, day: float) -> None:
+        """The child leaves the pathway (the one exit path: it closes the child's case)."""
+
+    def uniform(self, table: np.ndarray, child: Child, k: int, activity: str) -> float:
+        """The child's k-th uniform of an activity (past the pre-drawn ones, its stream)."""
 
 
 class WaitingList:
@@ -130,9 +116,9 @@ class WaitingList:
 class TeamRunner:
     """What both capacity modes share: the list, the steps, attendance, milestones and outcomes."""
 
-    def __init__(self, pathway: Pathway, name: str, team: Team):
-        self.pathway = pathway
-        self.env = pathway.env
+    def __init__(self, host: Host, name: str, team: Team):
+        self.host = host
+        self.env = host.env
         self.name = name
         self.team = team
         self.groups = list(team.staff)
@@ -149,7 +135,7 @@ class TeamRunner:
         self._outcome_edges = tuple(zip(DEFINITE_OUTCOMES, self.cumulative, strict=True))
         self.uncertain_probability = outcomes.uncertain
         self.young = team.young_child
-        draws = pathway.draws
+        draws = host.draws
         self.u_dna, self.u_rebook = draws.dna, draws.rebook
         self.u_duration, self.u_outcome = draws.duration, draws.outcome
         self.u_session = draws.session
@@ -181,8 +167,8 @@ class TeamRunner:
         raise NotImplementedError
 
     def dispose(self) -> None:
-        """Forget the pathway and its clock (see :meth:`Pathway.dispose`)."""
-        self.pathway = None  # type: ignore[assignment]
+        """Forget the host and its clock (see :meth:`asdsim.model.pathway.Pathway.dispose`)."""
+        self.host = None  # type: ignore[assignment]
         self.env = None  # type: ignore[assignment]
 
     def start(self, case: Case) -> None:
@@ -191,7 +177,7 @@ class TeamRunner:
         case.child.started_day = self.env.now
 
     def close(self, case: Case) -> None:
-        """The child leaves this team (called by the pathway only): the case's events are void."""
+        """The child leaves this team (called by the host only): the case's events are void."""
         case.state = CLOSED
 
     def take_longest_waiting(self, n: int) -> list[Case]:
@@ -215,8 +201,8 @@ class TeamRunner:
         child = case.child
         k = child.appointments
         child.appointments += 1
-        pathway = self.pathway
-        missed = step.dna_probability > 0 and pathway.uniform(self.u_dna, child, k, "dna") < (
+        host = self.host
+        missed = step.dna_probability > 0 and host.uniform(self.u_dna, child, k, "dna") < (
             step.dna_probability)
         if step.contact:
             self.visits.append((day, step.name, missed))
@@ -225,9 +211,9 @@ class TeamRunner:
             if child.dna_count >= self.discharge_after:
                 # a decided outcome stands: a missed feedback appointment is not a discharge
                 decided = not math.isnan(child.diagnosis_day)
-                pathway.release(child, "assessed" if decided else "discharged_dna", day)
+                host.release(child, "assessed" if decided else "discharged_dna", day)
             else:
-                u = pathway.uniform(self.u_rebook, child, child.dna_count - 1, "rebook")
+                u = host.uniform(self.u_rebook, child, child.dna_count - 1, "rebook")
                 case.earliest_day = day + self.rebook(u)
             return False
         child.staff_hours += step.hours * child.hours_factor
