@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from asdsim.analysis.bottleneck import StageFlow, bottleneck_sentence, find_bottleneck
 from asdsim.analysis.definitions import HEADLINE, definition, split
 from asdsim.analysis.paired import Comparison, incremental_cost
 from asdsim.analysis.results import Results
@@ -109,6 +110,8 @@ class DesignSummary:
     posts_per_year: Stated | None
     outsourcing_per_year: Stated | None
     parts: tuple[tuple[Part, ...], ...] = field(repr=False)
+    bottleneck: StageFlow | None = None
+    """Where children pile up (:mod:`asdsim.analysis.bottleneck`), when the run was given."""
 
     @property
     def sentences(self) -> list[str]:
@@ -292,7 +295,8 @@ def uncertainty_sentence(name: str, uncertainty: pd.DataFrame, scenario: Scenari
 
 def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
                      level: float = DEFAULT_LEVEL,
-                     uncertainty: pd.DataFrame | None = None) -> DesignSummary:
+                     uncertainty: pd.DataFrame | None = None,
+                     results: Results | None = None) -> DesignSummary:
     """Summarise one design from its KPI table.
 
     Parameters
@@ -309,6 +313,9 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         ``Results.uncertainty`` of a run with drawn inputs: adds a sentence stating how much of
         the headline KPI's spread comes from what is not known (see
         :func:`uncertainty_sentence`).
+    results
+        The run itself: adds a sentence naming where children pile up, measured from its
+        patient table (:func:`asdsim.analysis.bottleneck.find_bottleneck`).
     """
     if not 0 < level <= 1:
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
@@ -359,6 +366,11 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
                     else " (the last reporting date)")
             parts.append((f"Open referrals on {fmt.date(day)}{when}: ", open_ref, " children."))
 
+    bottleneck = None
+    if results is not None:
+        bottleneck = find_bottleneck(results.patients, 7.0 * results.scenario.horizon_weeks)
+        parts.append((bottleneck_sentence(bottleneck),))
+
     annual = _stated(name, table, COST_PER_YEAR)
     posts = _stated(name, table, "funded_cost_per_year")
     outsourcing = _stated(name, table, OUTSOURCING_PER_YEAR)
@@ -381,7 +393,7 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         if stated is not None:
             parts.append(stated)
     return DesignSummary(name, level, meets_from is not None, meets_from, certain, last,
-                         quarter_share, open_ref, annual, posts, outsourcing, tuple(parts))
+                         quarter_share, open_ref, annual, posts, outsourcing, tuple(parts), bottleneck)
 
 
 def _incremental(comparison: Comparison) -> tuple[IncrementalSummary, ...]:
@@ -439,7 +451,7 @@ def summarise(results: Results | Mapping[str, Results] | Comparison,
             incremental = _incremental(results)
     else:
         runs = results
-    designs = tuple(summarise_design(name, res.kpis, res.scenario, level, res.uncertainty)
+    designs = tuple(summarise_design(name, res.kpis, res.scenario, level, res.uncertainty, res)
                     for name, res in runs.items())
     return Summary(designs, level, baseline, incremental)
 
