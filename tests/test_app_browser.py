@@ -36,6 +36,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 import asdsim  # noqa: E402
+from asdsim.analysis.bottleneck import describe_bottleneck  # noqa: E402
 from asdsim.reporting.summary import summarise_design  # noqa: E402
 from asdsim.scenario.library import shipped_scenarios  # noqa: E402
 from tests.installed import installed  # noqa: E402
@@ -219,6 +220,9 @@ def test_pick_change_run_check_the_summary_download_and_screenshot(server, brows
         assert design.figures
         for figure in design.figures:
             assert figure.text in shown, (scenario.name, figure.kpi, figure.text, shown)
+    # and says where children pile up, as the run's own summary does
+    _, pile_up = describe_bottleneck(res.patients, 7.0 * edited.horizon_weeks)
+    assert pile_up in shown, (pile_up, shown)
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "Compared with the base scenario, NICE MDT" in body
     assert body.index("In short") < body.index("Compared with the base scenario")

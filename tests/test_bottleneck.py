@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 import asdsim
-from asdsim.analysis.bottleneck import bottleneck_sentence, find_bottleneck, stage_flows
+from asdsim.analysis.bottleneck import (
+    bottleneck_sentence,
+    default_from_day,
+    find_bottleneck,
+    growing_stages,
+    stage_flows,
+)
 from asdsim.analysis.utilisation import over_capacity, stated_utilisation, team_hours, triage_load
 from asdsim.cli import main
 from asdsim.reporting.summary import summarise
@@ -42,7 +48,7 @@ def by_stage(flows):
 
 
 def test_each_stage_counted_by_hand():
-    flows = by_stage(stage_flows(table(), HORIZON))
+    flows = by_stage(stage_flows(table(), HORIZON, from_day=0))  # the whole run
     triage = flows[("triage", None)]
     # at the start: child 1 (referred day -10, accepted day 2); at the end: children 2 and 4;
     # entered in the run: 2, 3, 4, 6; triaged: 1 (accepted), 3 (rejected), 6 (accepted)
@@ -64,22 +70,46 @@ def test_each_stage_counted_by_hand():
 
 
 def test_the_bottleneck_is_the_stage_that_grows_most():
-    assert find_bottleneck(table(), HORIZON, min_growth=1).stage == "triage"
-    assert find_bottleneck(table(), HORIZON) is None  # one more child is not a pile-up
+    assert find_bottleneck(table(), HORIZON, from_day=0) is None  # one more child is chance
     assert "do not pile up" in bottleneck_sentence(None)
     # six more children join A's list on day 40 and wait: A's list now grows most (1 -> 7)
     more = [(0, "A", 35, 40, 40, NAN, NAN, NAN, "waiting")] * 6
-    found = find_bottleneck(table(CHILDREN + more), HORIZON)
+    found = find_bottleneck(table(CHILDREN + more), HORIZON, from_day=0)
     assert (found.stage, found.team, found.at_start, found.at_end) == ("waiting list", "A", 1, 7)
     assert found.arrivals_per_week == pytest.approx(8 / 10)
     assert bottleneck_sentence(found) == (
-        "Children pile up in the A waiting list: 1 at the start, 7 at the end of the run (0.6 "
-        "more a week); 0.8 children a week arrive there and 0.1 a week start assessment.")
+        "Children pile up in the A waiting list: 1 at the start, 7 at the end (0.6 more a week); "
+        "0.8 children a week arrive there and 0.1 a week start assessment.")
+    # triage gains 7 (2 -> 9): more than A's list, so triage is named
+    stuck = [(0, None, 50, NAN, NAN, NAN, NAN, NAN, "waiting")] * 7
+    assert find_bottleneck(table(CHILDREN + more + stuck), HORIZON, from_day=0).stage == "triage"
+
+
+def test_a_queue_that_gains_little_of_what_passes_through_is_not_growing():
+    # 150 children pass through A's list within the run, 6 stay: 6 of 158 arrivals is under 5%
+    passing = [(0, "A", 1, 2, 2, 9, 10, 11, "assessed")] * 150
+    more = [(0, "A", 35, 40, 40, NAN, NAN, NAN, "waiting")] * 6
+    flows = by_stage(stage_flows(table(CHILDREN + passing + more), HORIZON, from_day=0))
+    waiting = flows[("waiting list", "A")]
+    assert waiting.growth == 6 and waiting.arrivals_per_week * waiting.weeks == 158
+    assert not waiting.growing
+    assert find_bottleneck(table(CHILDREN + passing + more), HORIZON, from_day=0) is None
+
+
+def test_the_default_window_is_the_second_half_in_whole_weeks():
+    assert default_from_day(70.0) == 35.0 and default_from_day(77.0) == 35.0
+    flows = by_stage(stage_flows(table(), HORIZON))  # from day 35
+    triage = flows[("triage", None)]
+    # in triage on day 35: children 2 and 4; nobody enters or leaves triage after it
+    assert (triage.from_day, triage.weeks, triage.at_start, triage.at_end) == (35.0, 5.0, 2, 2)
+    assert triage.arrivals_per_week == 0
+    with pytest.raises(ValueError, match="within the run"):
+        stage_flows(table(), HORIZON, from_day=70)
 
 
 def test_figures_are_means_over_replications():
     second = [(1, *row[1:]) for row in CHILDREN] + [(1, None, 60, NAN, NAN, NAN, NAN, NAN, "waiting")]
-    triage = by_stage(stage_flows(table(CHILDREN + second), HORIZON))[("triage", None)]
+    triage = by_stage(stage_flows(table(CHILDREN + second), HORIZON, 0))[("triage", None)]
     assert triage.at_end == pytest.approx((2 + 3) / 2)
     assert triage.arrivals_per_week == pytest.approx((4 + 5) / 2 / 10)
 
@@ -97,34 +127,38 @@ def minimal_run():
 
 def test_on_a_run_each_queue_balances_and_matches_the_weekly_tables(minimal_run):
     res = minimal_run
-    horizon = 7.0 * res.scenario.horizon_weeks
-    flows = by_stage(stage_flows(res.patients, horizon))
     weeks = res.scenario.horizon_weeks
+    flows = by_stage(stage_flows(res.patients, 7.0 * weeks))
+    half = weeks // 2  # the window starts at the end of week half - 1
     for f in flows.values():  # start + in - out = end, every stage
-        out = (f.served_per_week + f.other_exits_per_week) * weeks
-        assert f.at_start + f.arrivals_per_week * weeks - out == pytest.approx(f.at_end)
-    last = res.weekly[res.weekly.week == weeks - 1]
-    assert flows[("triage", None)].at_end == pytest.approx(last.awaiting_triage.mean())
-    team = res.teams_weekly[(res.teams_weekly.week == weeks - 1) & (res.teams_weekly.team == "clinic")]
-    assert flows[("waiting list", "clinic")].at_end == pytest.approx(team.waiting_for_assessment.mean())
-    first = res.weekly[res.weekly.week == 0]  # the starting list is on the team's list
-    assert flows[("waiting list", "clinic")].at_start > 0 and first.waiting_for_assessment.mean() > 0
+        out = (f.served_per_week + f.other_exits_per_week) * f.weeks
+        assert f.weeks == weeks - half
+        assert f.at_start + f.arrivals_per_week * f.weeks - out == pytest.approx(f.at_end)
+    # the same counts as the weekly tables, at the window's start and end
+    weekly = res.weekly.groupby("week").mean(numeric_only=True)
+    team = res.teams_weekly[res.teams_weekly.team == "clinic"].groupby("week").mean(numeric_only=True)
+    for f, table_, column in ((flows[("triage", None)], weekly, "awaiting_triage"),
+                              (flows[("waiting list", "clinic")], team, "waiting_for_assessment")):
+        assert f.at_start == pytest.approx(table_.loc[half - 1, column])
+        assert f.at_end == pytest.approx(table_.loc[weeks - 1, column])
+        assert f.at_end > 0
 
 
 def test_the_shipped_as_is_2018_summary_names_its_bottleneck():
     scenario = asdsim.load_scenario("as_is_2018")
-    res = asdsim.simulate(scenario, replications=2, seed=1)
+    res = asdsim.simulate(scenario, replications=2, seed=asdsim.DEFAULT_SEED)  # as asdsim run
     design = summarise(res).designs[0]
     found = design.bottleneck
-    assert found is not None and found.at_end - found.at_start >= 5
-    # the school-age team's stated hours are below its demand (see test_validate_warns...), so
-    # children pile up before or within its assessments: more arrive than move on
-    assert found.team == "school_age" and found.stage in ("waiting list", "mid-assessment")
-    assert found.arrivals_per_week > found.served_per_week
-    flows = stage_flows(res.patients, 7.0 * scenario.horizon_weeks)
-    assert found.at_end - found.at_start == max(f.at_end - f.at_start for f in flows)
-    assert bottleneck_sentence(found) in design.text
-    assert "Children pile up in " in design.text and "school_age" in design.text
+    # both teams' stated hours are below their demand (test_validate_warns...), so both lists
+    # grow, more arriving than start assessment; the one that gains most is named, the other too
+    growing = growing_stages(res.patients, 7.0 * scenario.horizon_weeks)
+    assert {(f.stage, f.team) for f in growing} == {("waiting list", "school_age"),
+                                                    ("waiting list", "preschool")}
+    assert found == growing[0] and found.growth > growing[1].growth
+    assert all(f.arrivals_per_week > f.served_per_week for f in growing)
+    assert bottleneck_sentence(found, growing[1:]) in design.text
+    assert f"Children pile up in {found.where}: " in design.text
+    assert f"Also growing: {growing[1].where} (" in design.text
 
 
 # ------------------------------------------------------------ stated capacity against demand

@@ -11,24 +11,34 @@ Each child passes through stages, each an interval between two milestones of the
 * ``post-diagnosis`` in a team: from the outcome to the end of the last step (``exit_day``), for
   designs with steps after the outcome (feedback).
 
-For each stage, per replication: the children in it at the start and at the end of the run (an
-interval ``[enter, leave)`` open at that time), those entering during the run, those served
-(moving on by the stage's own milestone; for triage, accepted or rejected) and those leaving any
-other way (withdrawn, aged out, discharged). The queue's growth is end minus start over the
-run's weeks; arrivals and service are a week over the run; each is the mean over replications.
-The bottleneck is the stage whose queue grows most, if it grows at all.
+Each stage is measured over a window, by default the second half of the run (whole weeks), so
+that stages that start empty (a run starts from today's waiting list, with nobody part-way
+through an assessment) have filled before they are judged. Per replication: the children in the
+stage at the window's start and end (an interval ``[enter, leave)`` open at that time), those
+entering it during the window, those served (moving on by the stage's own milestone; for
+triage, accepted or rejected) and those leaving any other way (withdrawn, aged out,
+discharged); each figure is the mean over replications, and the rates are a week.
+
+The bottleneck is the stage whose queue grows most over the window, provided it grows by at
+least :data:`MIN_GROWTH` children and by at least :data:`MIN_IMBALANCE` of the children who
+arrived there (more arrive than leave): a queue in steady state moves up and down by chance,
+a growing one gains a steady share of its arrivals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 MIN_GROWTH = 5.0
-"""Fewest more children in a stage at the end than at the start (mean over replications) for
-its queue to count as growing: fewer is within run-to-run noise of a steady queue."""
+"""Fewest more children in a stage at the window's end than at its start (mean over
+replications) for its queue to count as growing."""
+MIN_IMBALANCE = 0.05
+"""Least growth of a queue, as a share of the children arriving at it in the window, for it to
+count as growing: a steady queue's change is a far smaller share of a long window's arrivals."""
 
 COLUMNS = ("replication", "team", "first_referral_day", "accepted_day", "list_join_day",
            "assessment_started_day", "diagnosis_day", "exit_day", "exit_reason")
@@ -44,9 +54,9 @@ class StageFlow:
     team: str | None
     """The team (None for triage)."""
     at_start: float
-    """Children in the stage at the start of the run."""
+    """Children in the stage at the start of the window."""
     at_end: float
-    """Children in the stage at the end of the run."""
+    """Children in the stage at the end of the run (the window's end)."""
     arrivals_per_week: float
     """Children entering the stage a week."""
     served_per_week: float
@@ -54,12 +64,24 @@ class StageFlow:
     other_exits_per_week: float
     """Children leaving the stage any other way a week (withdrawn, aged out, ...)."""
     weeks: float
-    """The run's length in weeks."""
+    """The window's length in weeks."""
+    from_day: float
+    """The window's first day, from the start of the run."""
+
+    @property
+    def growth(self) -> float:
+        """More children in the stage at the window's end than at its start."""
+        return self.at_end - self.at_start
 
     @property
     def growth_per_week(self) -> float:
-        """The queue's growth a week: end minus start over the run's weeks."""
-        return (self.at_end - self.at_start) / self.weeks
+        """The queue's growth a week over the window."""
+        return self.growth / self.weeks
+
+    @property
+    def growing(self) -> bool:
+        """Whether the queue grows beyond chance (:data:`MIN_GROWTH`, :data:`MIN_IMBALANCE`)."""
+        return self.growth >= max(MIN_GROWTH, MIN_IMBALANCE * self.arrivals_per_week * self.weeks)
 
     @property
     def where(self) -> str:
@@ -91,8 +113,14 @@ def _stages(patients: pd.DataFrame) -> list[tuple[str, str | None, pd.Series, st
     return out
 
 
-def stage_flows(patients: pd.DataFrame, horizon_days: float) -> list[StageFlow]:
-    """Every stage's queue at the start and end of a run, and its flows a week.
+def default_from_day(horizon_days: float) -> float:
+    """The start of the default window: the run's half-way point, in whole weeks."""
+    return 7.0 * ((horizon_days // 7.0) // 2)
+
+
+def stage_flows(patients: pd.DataFrame, horizon_days: float,
+                from_day: float | None = None) -> list[StageFlow]:
+    """Every stage's queue at the start and end of a window of a run, and its flows a week.
 
     Parameters
     ----------
@@ -100,7 +128,9 @@ def stage_flows(patients: pd.DataFrame, horizon_days: float) -> list[StageFlow]:
         The patient table (``Results.patients``; the columns in :data:`COLUMNS`), one row per
         child per replication, days from the start (NaN: not reached).
     horizon_days
-        The run's length in days.
+        The run's length in days: the window ends there.
+    from_day
+        The window's first day (default :func:`default_from_day`, the half-way point).
 
     Returns
     -------
@@ -111,7 +141,11 @@ def stage_flows(patients: pd.DataFrame, horizon_days: float) -> list[StageFlow]:
     if missing:
         raise ValueError(f"the patient table has no column {', '.join(missing)}")
     reps = max(patients["replication"].nunique(), 1)
-    weeks = horizon_days / 7.0
+    start = default_from_day(horizon_days) if from_day is None else float(from_day)
+    if not 0 <= start < horizon_days:
+        raise ValueError(f"the window must start within the run (0 to {horizon_days:g} days), "
+                         f"not on day {start:g}")
+    weeks = (horizon_days - start) / 7.0
     exit_day = patients["exit_day"].to_numpy(dtype=float)
     flows = []
     for stage, team, rows, enter_column, served_column in _stages(patients):
@@ -121,27 +155,41 @@ def stage_flows(patients: pd.DataFrame, horizon_days: float) -> list[StageFlow]:
         leave = np.where(leave < enter, enter, leave)  # a milestone before entering: no stay
         began = ~np.isnan(enter)
         left = ~np.isnan(leave)
-        at_start = began & (enter < 0) & (~left | (leave >= 0))
+        at_start = began & (enter < start) & (~left | (leave >= start))
         at_end = began & (enter < horizon_days) & (~left | (leave >= horizon_days))
-        entered = began & (enter >= 0) & (enter < horizon_days)
-        gone = began & left & (leave >= 0) & (leave < horizon_days)
+        entered = began & (enter >= start) & (enter < horizon_days)
+        gone = began & left & (leave >= start) & (leave < horizon_days)
         by_service = gone & (served == leave)
         flows.append(StageFlow(
             stage, team, at_start.sum() / reps, at_end.sum() / reps,
             entered.sum() / reps / weeks, by_service.sum() / reps / weeks,
-            (gone & ~by_service).sum() / reps / weeks, weeks))
+            (gone & ~by_service).sum() / reps / weeks, weeks, start))
     return flows
 
 
+def growing_stages(patients: pd.DataFrame, horizon_days: float,
+                   from_day: float | None = None) -> list[StageFlow]:
+    """The stages whose queues grow beyond chance over the window (:attr:`StageFlow.growing`),
+    the one that grows most first."""
+    growing = [f for f in stage_flows(patients, horizon_days, from_day) if f.growing]
+    return sorted(growing, key=lambda f: -f.growth)
+
+
 def find_bottleneck(patients: pd.DataFrame, horizon_days: float,
-                    min_growth: float = MIN_GROWTH) -> StageFlow | None:
-    """The stage whose queue grows most over the run, or None when none grows by ``min_growth``
-    children or more (see :func:`stage_flows`)."""
-    flows = stage_flows(patients, horizon_days)
-    worst = max(flows, key=lambda f: f.at_end - f.at_start, default=None)
-    if worst is None or worst.at_end - worst.at_start < min_growth:
-        return None
-    return worst
+                    from_day: float | None = None) -> StageFlow | None:
+    """The stage whose queue grows most over the window (by default the second half of the
+    run), or None when no queue grows beyond chance."""
+    growing = growing_stages(patients, horizon_days, from_day)
+    return growing[0] if growing else None
+
+
+def describe_bottleneck(patients: pd.DataFrame, horizon_days: float,
+                        from_day: float | None = None) -> tuple[StageFlow | None, str]:
+    """The bottleneck (or None) and the sentence naming it and any other growing queue."""
+    growing = growing_stages(patients, horizon_days, from_day)
+    if not growing:
+        return None, bottleneck_sentence(None)
+    return growing[0], bottleneck_sentence(growing[0], growing[1:])
 
 
 def _whole(x: float) -> str:
@@ -152,20 +200,25 @@ def _rate(x: float) -> str:
     return f"{x:,.1f}" if x < 100 else f"{round(x):,}"
 
 
-def bottleneck_sentence(flow: StageFlow | None) -> str:
-    """The bottleneck in one sentence, or that no queue grew."""
+def bottleneck_sentence(flow: StageFlow | None, also: Sequence[StageFlow] = ()) -> str:
+    """The bottleneck in one sentence (and the other growing queues, ``also``, in a second), or
+    that no queue grew."""
     if flow is None:
-        return (f"Children do not pile up: no stage's queue grew by {MIN_GROWTH:g} or more "
-                "children over the run.")
+        return ("Children do not pile up: no stage's queue grew over the second half of the run "
+                "by more than chance.")
     served = {"triage": "are triaged (accepted or turned down)",
               "waiting list": "start assessment",
               "mid-assessment": "get their outcome",
               "post-diagnosis": "finish their last step"}[flow.stage]
-    return (f"Children pile up in {flow.where}: {_whole(flow.at_start)} at the start, "
-            f"{_whole(flow.at_end)} at the end of the run ({_rate(flow.growth_per_week)} more a "
-            f"week); {_rate(flow.arrivals_per_week)} children a week arrive there and "
-            f"{_rate(flow.served_per_week)} a week {served}.")
+    when = "half-way through the run" if flow.from_day > 0 else "at the start"
+    return (f"Children pile up in {flow.where}: {_whole(flow.at_start)} {when}, "
+            f"{_whole(flow.at_end)} at the end ({_rate(flow.growth_per_week)} more a week); "
+            f"{_rate(flow.arrivals_per_week)} children a week arrive there and "
+            f"{_rate(flow.served_per_week)} a week {served}."
+            + ("" if not also else " Also growing: " + "; ".join(
+                f"{f.where} ({_rate(f.growth_per_week)} more a week)" for f in also) + "."))
 
 
-__all__ = ["COLUMNS", "MIN_GROWTH", "StageFlow", "bottleneck_sentence", "find_bottleneck",
+__all__ = ["COLUMNS", "MIN_GROWTH", "MIN_IMBALANCE", "StageFlow", "bottleneck_sentence",
+           "default_from_day", "describe_bottleneck", "find_bottleneck", "growing_stages",
            "stage_flows"]

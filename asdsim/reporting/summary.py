@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from asdsim.analysis.bottleneck import StageFlow, bottleneck_sentence, find_bottleneck
+from asdsim.analysis.bottleneck import StageFlow, describe_bottleneck
 from asdsim.analysis.definitions import HEADLINE, definition, split
 from asdsim.analysis.paired import Comparison, incremental_cost
 from asdsim.analysis.results import Results
@@ -315,7 +315,7 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         :func:`uncertainty_sentence`).
     results
         The run itself: adds a sentence naming where children pile up, measured from its
-        patient table (:func:`asdsim.analysis.bottleneck.find_bottleneck`).
+        patient table (:func:`asdsim.analysis.bottleneck.describe_bottleneck`).
     """
     if not 0 < level <= 1:
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
@@ -368,8 +368,8 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
 
     bottleneck = None
     if results is not None:
-        bottleneck = find_bottleneck(results.patients, 7.0 * results.scenario.horizon_weeks)
-        parts.append((bottleneck_sentence(bottleneck),))
+        bottleneck, pile_up = describe_bottleneck(results.patients, 7.0 * results.scenario.horizon_weeks)
+        parts.append((pile_up,))
 
     annual = _stated(name, table, COST_PER_YEAR)
     posts = _stated(name, table, "funded_cost_per_year")
