@@ -14,6 +14,7 @@ import pytest
 
 import asdsim
 from asdsim.cli import main
+from asdsim.experiments.grid import load_grid
 from asdsim.scenario.library import library_folder, resolve_scenario, shipped_grids, shipped_scenarios
 from tests.installed import installed
 
@@ -108,14 +109,18 @@ def test_after_a_non_editable_install_shipped_names_work_from_any_folder(tmp_pat
     script = ("import asdsim, asdsim.scenario.library as lib, asdsim.app.sources as src\n"
               "print(asdsim.__file__)\nprint(lib.library_folder())\n"
               "print(asdsim.load_scenario('as_is_2018').name)\n"
-              "print(','.join(src.starting_points()['Shipped scenarios']))\n")
+              "print(','.join(src.starting_points()['Shipped scenarios']))\n"
+              "from asdsim.experiments.grid import load_grid\n"
+              "print(len(load_grid(lib.resolve_scenario('example', 'grid')).points))\n")
     done = _in([env.python, "-c", script], elsewhere)
     assert done.returncode == 0, done.stderr
-    module, folder, name, listed = done.stdout.splitlines()
+    module, folder, name, listed, points = done.stdout.splitlines()
     venv = str(env.root / "venv")
     assert module.startswith(venv) and folder.startswith(venv) and folder.endswith("scenario_library")
     assert name == "as is 2018"
     assert listed.split(",") == list(shipped_scenarios())
+    # the shipped grid and the base file it names travel too
+    assert int(points) == len(load_grid(REPO / "scenarios" / "grids" / "example.yaml").points) > 1
 
     done = _in([env.asdsim, "validate", "nice_mtd"], elsewhere)
     assert done.returncode == 1 and "the shipped scenarios are: as_happened_2018_2020" in done.stderr
