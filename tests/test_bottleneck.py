@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -13,12 +15,14 @@ import asdsim
 from asdsim.analysis.bottleneck import (
     bottleneck_sentence,
     default_from_day,
+    describe_bottleneck,
     find_bottleneck,
     growing_stages,
     stage_flows,
 )
 from asdsim.analysis.utilisation import over_capacity, stated_utilisation, team_hours, triage_load
 from asdsim.cli import main
+from asdsim.reporting.outputs import write_run
 from asdsim.reporting.summary import summarise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -276,3 +280,10 @@ def test_no_warning_for_the_shipped_designs_that_keep_up():
         assert over_capacity(asdsim.load_scenario(name)) == [], name
     # triage on arrival (no capacity stated) has nothing to compare
     assert [u for u in stated_utilisation(minimal(capacity_per_week=None)) if u.group is None] == []
+
+
+def test_the_report_says_where_children_pile_up(minimal_run, tmp_path):
+    folder = write_run(minimal_run, tmp_path / "out")
+    text = html.unescape(re.sub(r"<[^>]+>", "", (folder / "report.html").read_text(encoding="utf-8")))
+    _, sentence = describe_bottleneck(minimal_run.patients, 7.0 * minimal_run.scenario.horizon_weeks)
+    assert sentence in " ".join(text.split())
