@@ -22,6 +22,7 @@ import yaml
 
 import asdsim
 from asdsim.cli import main
+from asdsim.cli.root import build_parser
 from asdsim.model.backlog import generate_backlog
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,3 +143,14 @@ def test_the_base_scenario_and_calibrate_agree_on_dates_without_an_edit(tmp_path
     rows = len((area / "waiting_list.csv").read_text().splitlines()) - 1
     uk_export(area / "waiting_list.csv")
     assert len(asdsim.load_scenario(area / "scenario.yaml")._snapshot.rows) == rows
+
+
+def test_the_readme_lists_every_notebook_and_command():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for notebook in sorted((REPO / "notebooks").glob("*.ipynb")):
+        assert f"`{notebook.name}`" in readme, notebook.name
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    table = [line for line in readme.splitlines() if line.startswith("| `asdsim ")]
+    for command in sub.choices:
+        assert any(line.startswith(f"| `asdsim {command}") for line in table), command
