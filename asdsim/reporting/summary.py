@@ -96,6 +96,9 @@ class DesignSummary:
         The figures stated (None where the KPI table has no value).
     parts
         The sentences, as pieces of text and figures (see :attr:`sentences`).
+    bottleneck
+        Where children pile up (:mod:`asdsim.analysis.bottleneck`): the stage whose queue grows
+        most, or None when none grows or the run was not given.
     """
 
     scenario: str
@@ -111,7 +114,6 @@ class DesignSummary:
     outsourcing_per_year: Stated | None
     parts: tuple[tuple[Part, ...], ...] = field(repr=False)
     bottleneck: StageFlow | None = None
-    """Where children pile up (:mod:`asdsim.analysis.bottleneck`), when the run was given."""
 
     @property
     def sentences(self) -> list[str]:
