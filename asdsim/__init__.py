@@ -3,7 +3,7 @@
 The Python API in four names::
 
     import asdsim
-    scenario = asdsim.load_scenario("scenarios/nice_mdt.yaml")
+    scenario = asdsim.load_scenario("nice_mdt")  # a shipped scenario by name, or a file path
     results = asdsim.simulate(scenario, replications=20, seed=1, jobs=2)
     results.kpis            # one row per KPI, mean and 95% CI
 """

@@ -1,5 +1,9 @@
 """End to end: ``asdsim app`` on a free localhost port, driven in headless Chromium.
 
+The app is the one a user gets: a wheel of this checkout installed (not editable) in a fresh
+virtual environment outside the source tree (tests/installed.py), started from another folder,
+so the test also shows the scenario library travels with the package.
+
 Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs both) are driven through
 Selenium with the driver's path given, so nothing is downloaded. Skipped, with the reason, where
 either is missing. The server is started in its own process group and stopped at the end of the
@@ -16,7 +20,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,7 +36,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 import asdsim  # noqa: E402
+from asdsim.analysis.bottleneck import describe_bottleneck  # noqa: E402
 from asdsim.reporting.summary import summarise_design  # noqa: E402
+from asdsim.scenario.library import shipped_scenarios  # noqa: E402
+from tests.installed import installed  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -56,14 +62,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``asdsim app`` on 127.0.0.1 and a free port; killed with its workers at the end."""
+    """``asdsim app`` of the installed wheel on 127.0.0.1 and a free port; killed with its
+    workers at the end."""
+    app = installed().asdsim
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "ASDSIM_APP_WORKERS": "2"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"ASDSIM_APP_WORKERS": "2"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from asdsim.cli import main; sys.exit(main())",
-             "app", "--host", "127.0.0.1",
+            [app, "app", "--host", "127.0.0.1",
              "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env,
             start_new_session=True, cwd=tmp_path_factory.mktemp("cwd"))
     url = f"http://127.0.0.1:{port}"
@@ -174,8 +181,14 @@ def test_pick_change_run_check_the_summary_download_and_screenshot(server, brows
     driver, downloads = browser
     driver.get(server)
     wait_for("the page", lambda: element(driver, ".st-key-run button"), timeout=180)
-    # pick nice_mdt among the shipped scenarios
+    # the title comes first: no stray text above it (Streamlit shows a bare string literal)
+    main = driver.find_element(By.CSS_SELECTOR, "[data-testid=stMain]").text.strip()
+    assert main.startswith("Autism assessment pathway: what would change the waits?"), main[:200]
+    # every shipped scenario is offered (the installed library), then pick nice_mdt
     click(driver, ".st-key-scenario input", "the scenario box")
+    offered = wait_for("the scenario list", lambda: [
+        o.text.strip() for o in driver.find_elements(By.CSS_SELECTOR, "[role=option]")])
+    assert sorted(offered) == sorted(shipped_scenarios()), offered
     option = wait_for("the scenario list", lambda: next(
         (o for o in driver.find_elements(By.CSS_SELECTOR, "[role=option]")
          if o.text.strip() == "nice_mdt"), None))
@@ -207,6 +220,9 @@ def test_pick_change_run_check_the_summary_download_and_screenshot(server, brows
         assert design.figures
         for figure in design.figures:
             assert figure.text in shown, (scenario.name, figure.kpi, figure.text, shown)
+    # and says where children pile up, as the run's own summary does
+    _, pile_up = describe_bottleneck(res.patients, 7.0 * edited.horizon_weeks)
+    assert pile_up in shown, (pile_up, shown)
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "Compared with the base scenario, NICE MDT" in body
     assert body.index("In short") < body.index("Compared with the base scenario")

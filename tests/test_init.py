@@ -84,11 +84,10 @@ def test_the_commented_examples_validate_and_draw_when_uncommented(tmp_path, cap
     area = create_area(tmp_path / "area").folder
     text = (area / "scenario.yaml").read_text()
     assert "# uncertain:\n#   teams." in text and "asdsim run scenario.yaml --draw-inputs" in text
-    assert "  # dates: day_first" in text
     as_shipped = asdsim.load_scenario(area / "scenario.yaml")
-    assert not as_shipped.uncertain and as_shipped.initial_state.dates == "iso"
-    uncommented = text.replace("# uncertain:\n#   ", "uncertain:\n  ").replace(
-        "  # dates: day_first", "  dates: day_first")
+    # the list is read as calibrate reads every CSV by default: ISO or day first, no edit needed
+    assert not as_shipped.uncertain and as_shipped.initial_state.dates == "day_first"
+    uncommented = text.replace("# uncertain:\n#   ", "uncertain:\n  ")
     (area / "drawn.yaml").write_text(uncommented)
     scenario = asdsim.load_scenario(area / "drawn.yaml")
     (path,) = scenario.uncertain

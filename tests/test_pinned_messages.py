@@ -656,11 +656,29 @@ def test_a_snapshot_in_a_folder_is_named_with_its_folder(tmp_path, monkeypatch):
 def test_a_name_in_the_wrong_case_is_suggested_even_when_too_short_to_match_closely(
         tmp_path, monkeypatch):
     # "AB" shares no letter with "ab" for difflib, so the hint comes from the case-folded match
+    # (a priority class must be written as the scenario writes it; a locality need not be)
     monkeypatch.chdir(tmp_path)
-    demand = {**BASE["demand"], "localities": {"ab": 0.5, "cd": 0.5}}
-    got = snapshot_scenario(tmp_path, "2019-01-01,5,awaiting_triage,AB\n",
+    demand = {**BASE["demand"], "localities": {"ab": 0.5, "cd": 0.5}, "flags": {}}
+    got = snapshot_scenario(tmp_path, "2019-01-01,5,awaiting_triage,AB,AB\n",
+                            "referral_date,age_years,stage,priority,locality\n", demand=demand,
+                            priority_classes=["ab", "cd"])
+    assert got == [("list.csv", 2, "priority", "expected one of ab, cd, or empty for cd; did you "
+                                               "mean 'ab'?")]
+
+
+def test_a_locality_is_matched_ignoring_case_spaces_and_hyphens_as_in_referrals(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    demand = {**BASE["demand"], "localities": {"north_east": 0.5, "cd": 0.5}}
+    rows = "2019-01-01,5,awaiting_triage,North East\n2019-01-01,5,awaiting_triage, north-east \n"
+    (tmp_path / "list.csv").write_text("referral_date,age_years,stage,locality\n" + rows)
+    data = {**copy.deepcopy(BASE), "demand": demand,
+            "initial_state": {"kind": "csv", "csv": "list.csv"}}
+    write(tmp_path / "s.yaml", data)
+    assert len(asdsim.load_scenario(tmp_path / "s.yaml")._snapshot.rows) == 2  # both north_east
+    got = snapshot_scenario(tmp_path, "2019-01-01,5,awaiting_triage,North Wes\n",
                             "referral_date,age_years,stage,locality\n", demand=demand)
-    assert got == [("list.csv", 2, "locality", "expected one of ab, cd; did you mean 'ab'?")]
+    assert got == [("list.csv", 2, "locality", "expected one of north_east, cd; did you mean "
+                                               "'north_east'?")]
 
 
 def test_a_date_of_birth_problem_names_the_callers_way_of_asking_for_another_rule():

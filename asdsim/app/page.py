@@ -26,8 +26,8 @@ from asdsim.scenario.schema import Scenario
 
 # (Comments, not docstrings, below: Streamlit's "magic" would show a bare string on the page.)
 UPLOAD = "Upload a scenario file"
+# how an uploaded snapshot's dates are read (its initial_state.dates)
 DATE_ORDERS = {"YYYY-MM-DD": "iso", "DD/MM/YYYY (UK)": "day_first", "MM/DD/YYYY": "month_first"}
-"""How an uploaded snapshot's dates are read (its ``initial_state.dates``)."""
 LEVER = "lever:"  # prefix of the levers' widget keys: reset when the base scenario changes
 PLAN = "plan:"  # prefix of the plan page's widget keys, likewise
 TRY, PLAN_MODE = "Try a change", "Find the least-cost staffing that meets targets (plan)"

@@ -1,6 +1,7 @@
 """The scenarios a page can start from, and what a user uploads.
 
-Starting points are the shipped scenarios (``scenarios/*.yaml`` of the source tree), the files
+Starting points are the shipped scenarios (the scenario library, installed with the package;
+:mod:`asdsim.scenario.library`), the files
 of the folder given with ``asdsim app --scenarios DIR``, or an uploaded scenario file. Files are
 listed by the server; the page only picks among them by name, so no path ever comes from the
 browser.
@@ -26,18 +27,16 @@ from typing import Any
 
 from asdsim.app import settings
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.library import library_folder
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.yamlfile import parse_yaml
 
-SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"
-"""``scenarios/`` of the source tree the package was installed from (an editable install or a
-checkout); a wheel carries none, and then ``--scenarios`` names a folder."""
-
 
 def shipped_folder() -> Path | None:
-    """The shipped scenarios' folder, if there is one with scenario files."""
-    return SHIPPED if SHIPPED.is_dir() and any(SHIPPED.glob("*.yaml")) else None
+    """The shipped scenarios' folder (installed with the package, or ``scenarios/`` of a
+    checkout), if there is one with scenario files."""
+    return library_folder()
 
 
 def list_scenarios(folder: Path | None) -> dict[str, Path]:

@@ -31,7 +31,9 @@ def add_parser(subparsers: Any) -> None:
                     "(--waiting-list). Writes OUT (every fitted number with a comment naming the fit\n"
                     "and its 95% interval) and a fit report (OUT's name + _fit/report.html).\n"
                     "Dates in every file are YYYY-MM-DD or day first (DD/MM/YYYY); the calibrated\n"
-                    "scenario reads the waiting list the same way. See docs/your-area.md.",
+                    "scenario reads the waiting list the same way. Warns, with the figures, where a\n"
+                    "capacity kept from the base (triage, staff WTE) is below the fitted demand.\n"
+                    "See docs/your-area.md.",
         epilog="Example:\n  asdsim calibrate --referrals area/referrals.csv --waiting-list "
                "area/waiting_list.csv \\\n    --base area/scenario.yaml --out area/calibrated.yaml\n"
                "  asdsim calibrate --observed area/observed.csv --base area/then.yaml "

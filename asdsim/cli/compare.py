@@ -8,6 +8,7 @@ from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
 from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
+from asdsim.scenario.library import resolve_scenario
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,7 +21,8 @@ def add_parser(subparsers: Any) -> None:
         epilog="Example:\n  asdsim compare scenarios/as_is_2018.yaml scenarios/nice_mdt.yaml "
                "scenarios/recovery.yaml --out results/compare")
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                        help="scenario YAML files (at least two; names must differ)")
+                        help="scenario YAML files or shipped scenarios' names (at least two; names "
+                             "must differ)")
     parser.add_argument("--baseline", metavar="NAME",
                         help="baseline scenario: its name or file (default: the first)")
     parser.add_argument("--out", metavar="DIR", required=True, help="output folder")
@@ -50,6 +52,7 @@ def command(args: argparse.Namespace) -> int:
         err(f"asdsim compare: {problem}")
         return EXIT_USAGE
     folder = Path(args.out)
+    args.scenarios = [resolve_scenario(path) for path in args.scenarios]
     inputs = [f for path in args.scenarios for f in scenario_inputs(path)]
     check_destination(folder, args.force, inputs)
     with progress_bar("simulating scenarios") as update:

@@ -68,7 +68,8 @@ def add_parser(subparsers: Any) -> None:
                "'assessment_started_within_3_months >= 0.9' \\\n"
                "    --from 2020-04-01 --vary paediatrician,psychologist,slt --team school_age_mdt "
                "--jobs 2 --out results/plan")
-    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file")
+    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml",
+                        help="the scenario file, or a shipped scenario's name")
     parser.add_argument("--target", action="append", required=True, metavar="TARGET",
                         help="a target (repeat for several; all must hold)")
     parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",
@@ -135,11 +136,13 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     from asdsim.experiments.plan import Outsourcing, plan, write_plan
     from asdsim.reporting.outputs import check_destination
     from asdsim.scenario import load_scenario
+    from asdsim.scenario.library import resolve_scenario
 
     problem = _usage(args)
     if problem is not None:
         err(f"asdsim plan: {problem}")
         return EXIT_USAGE
+    args.scenario = resolve_scenario(args.scenario)
     check_destination(args.out, args.force, inputs=[args.scenario])
     scenario = load_scenario(args.scenario)
     steps = {name: value for name, value in args.step if name is not None}

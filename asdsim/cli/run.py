@@ -9,6 +9,7 @@ from typing import Any
 import asdsim
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
 from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
+from asdsim.scenario.library import resolve_scenario
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,7 +19,7 @@ def add_parser(subparsers: Any) -> None:
         description="Simulate one scenario and write its results folder: KPIs with 95% CIs, the\n"
                     "patient, weekly and staff tables, charts, report.html and provenance.",
         epilog="Example:\n  asdsim run scenarios/nice_mdt.yaml --replications 20 --jobs 2 --out results/nice")
-    parser.add_argument("scenario", help="scenario YAML file")
+    parser.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (nice_mdt)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default results/<file name>)")
     parser.add_argument("--csv", action="store_true", help="write patients.csv instead of Parquet")
     parser.add_argument("--draw-inputs", action="store_true",
@@ -37,6 +38,7 @@ def command(args: argparse.Namespace) -> int:
     if (problem := count_problem(args)) is not None:
         err(f"asdsim run: {problem}")
         return EXIT_USAGE
+    args.scenario = resolve_scenario(args.scenario)
     scenario = asdsim.load_scenario(args.scenario)
     if args.draw_inputs and not scenario.uncertain:
         err(f"asdsim run: --draw-inputs: scenario {scenario.name!r} gives no uncertain: inputs to "

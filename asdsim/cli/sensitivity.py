@@ -11,6 +11,7 @@ from asdsim.cli.options import FORMATTER, count_problem
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.experiments.sensitivity import DEFAULT_KPI, parse_vary, sensitivity, write_sensitivity
 from asdsim.reporting.outputs import check_destination
+from asdsim.scenario.library import resolve_scenario
 
 
 def add_parser(subparsers: Any) -> None:
@@ -27,7 +28,8 @@ def add_parser(subparsers: Any) -> None:
                     "and DIR/tornado.png.",
         epilog="Example:\n  asdsim sensitivity area/calibrated.yaml --vary "
                "teams.school_age_mdt.staff.psychologist.wte=±20% --out results/sensitivity")
-    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    parser.add_argument("scenario", metavar="SCENARIO.yaml",
+                        help="scenario file, or a shipped scenario's name")
     parser.add_argument("--kpi", default=DEFAULT_KPI, help=f"KPI to judge (default {DEFAULT_KPI})")
     parser.add_argument("--vary", action="append", default=[], metavar="PATH=±P%|PATH=LOW,HIGH",
                         help="an input to change (repeatable; default: the scenario's assumed: list)")
@@ -49,6 +51,7 @@ def command(args: argparse.Namespace) -> int:
         err(f"asdsim sensitivity: {problem or '--change must be above 0 and below 100'}")
         return EXIT_USAGE
     vary = dict(parse_vary(text) for text in args.vary)
+    args.scenario = resolve_scenario(args.scenario)
     check_destination(args.out, args.force)
     with progress_bar("sensitivity") as update:
         result = sensitivity(args.scenario, args.kpi, vary or None, args.change / 100.0,

@@ -20,6 +20,7 @@ from asdsim.errors import ScenarioError
 from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
 from asdsim.experiments.sweep import HEADLINE_KPI, PointDone, PointStore, SweepError, run_sweep
+from asdsim.scenario.library import resolve_scenario
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,7 +37,8 @@ def add_parser(subparsers: Any) -> None:
                     "DIR/summary.png. Finished points are kept in DIR/points: run the same command\n"
                     "again to resume.",
         epilog="Example:\n  asdsim sweep scenarios/grids/example.yaml --out out/example-sweep --jobs 2")
-    parser.add_argument("grid", type=Path, metavar="GRID.yaml", help="the grid file")
+    parser.add_argument("grid", type=Path, metavar="GRID.yaml",
+                        help="the grid file, or a shipped grid's name (example)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
@@ -62,7 +64,7 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
         err(f"asdsim sweep: --out {args.out} exists and is not a folder")
         return EXIT_USAGE
     try:
-        grid = load_grid(args.grid, replications=args.replications, seed=args.seed)
+        grid = load_grid(resolve_scenario(args.grid, "grid"), replications=args.replications, seed=args.seed)
     except ScenarioError as exc:
         err(str(exc))  # the count of problems, then each on its own line
         return EXIT_INVALID

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import asdsim
+from asdsim.analysis.utilisation import over_capacity
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, err, out, print_problems
 from asdsim.cli.options import FORMATTER
 from asdsim.errors import ScenarioError
@@ -16,9 +17,12 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate", help="check scenario files", formatter_class=FORMATTER,
         description="Check scenario files and print every problem, with its file and line.\n"
-                    "Exit 1 if any file is invalid.",
-        epilog="Example:\n  asdsim validate scenarios/*.yaml")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+                    "Warn where a stated capacity (triage, a team's staff hours) is below the\n"
+                    "scenario's own demand (utilisation over 100%, from its fields alone).\n"
+                    "Exit 1 if any file is invalid; a warning alone does not fail.",
+        epilog="Example:\n  asdsim validate scenarios/*.yaml\n  asdsim validate nice_mdt")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="scenario YAML files, or shipped scenarios' names (nice_mdt)")
     parser.set_defaults(func=command)
 
 
@@ -34,4 +38,6 @@ def command(args: argparse.Namespace) -> int:
             print_problems(error)
         else:
             out(f"{file}: ok ({scenario.name})")
+            for over in over_capacity(scenario):
+                err(f"{file}: warning: {over.message}")
     return EXIT_INVALID if bad else EXIT_OK

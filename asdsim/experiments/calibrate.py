@@ -58,6 +58,7 @@ attended appointments (t interval).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -75,6 +76,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from asdsim.analysis.utilisation import over_capacity
 from asdsim.errors import AsdsimError, Problem, ScenarioError
 from asdsim.scenario.dates import DateRule, date_rule, parse_date
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
@@ -813,6 +815,18 @@ def _share_comment(row: dict[str, Any], total: int, what: str) -> str:
             f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}, Wilson)")
 
 
+def _load_base(base: str | Path) -> Scenario:
+    """The base scenario; each problem in loading it (its own file, the files it extends, its
+    waiting list) says it arose while reading the base, so a bad list is not taken for the
+    ``--waiting-list`` being fitted."""
+    try:
+        return load_scenario(base)
+    except ScenarioError as exc:
+        context = f"while reading the base scenario {display_path(Path(base))}: "
+        raise ScenarioError([dataclasses.replace(p, message=context + p.message)
+                             for p in exc.problems]) from None
+
+
 def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
               waiting_list: str | Path | None = None, activity: str | Path | None = None,
               step_changes: Sequence[dt.date] = (), dayfirst: bool = True,
@@ -852,7 +866,7 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     AsdsimError
         When the data cannot be fitted (too few days, a step change outside the data).
     """
-    scenario = base if isinstance(base, Scenario) else load_scenario(base)
+    scenario = base if isinstance(base, Scenario) else _load_base(base)
     base_file = f"scenario {scenario.name!r}" if isinstance(base, Scenario) else str(Path(base))
     inputs = {"referrals": Path(referrals).name}
     full = scenario.model_dump(mode="json")
@@ -1008,6 +1022,10 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
         f"Referral rate, growth and seasonality fitted to {inputs['referrals']} ({span}); "
         "shares fitted where the data have them; see the comments and the fit report.")]
     calibrated = scenario_from_dict(data, name="calibrated scenario")
+    for over in over_capacity(calibrated):  # e.g. a template's triage capacity beside the fitted rate
+        notes.append(f"Warning: {over.message}.")
+        if over.field == "triage.capacity_per_week":
+            above.setdefault(("triage", "capacity_per_week"), []).append(f"WARNING: {over.message}.")
     table = pd.DataFrame(params, columns=["parameter", "value", "estimate", "ci_low", "ci_high",
                                           "base_value", "fit"])
     mix_table = pd.DataFrame(mixes, columns=["kind", "category", "count", "share", "ci_low",

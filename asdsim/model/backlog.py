@@ -15,7 +15,7 @@ import numpy as np
 
 from asdsim.model.demand import draw_children
 from asdsim.scenario.schema import Scenario
-from asdsim.scenario.snapshot import scenario_snapshot
+from asdsim.scenario.snapshot import locality_index, scenario_snapshot
 
 BACKLOG_STAGES = ("awaiting_triage", "awaiting_assessment", "in_assessment")
 """Where a child of the starting state is: the index is ``Backlog.stage``."""
@@ -118,8 +118,7 @@ def _from_snapshot(scenario: Scenario, rng: np.random.Generator) -> Backlog:
         stage=np.array([BACKLOG_STAGES.index(r.stage) for r in rows], dtype=np.int64),
         priority=np.array([classes.index(r.priority) if r.priority else len(classes) - 1
                            for r in rows], dtype=np.int64),
-        locality=np.array([localities.index(r.locality) if r.locality else 0 for r in rows],
-                          dtype=np.int64),
+        locality=np.array([locality_index(r.locality, localities) for r in rows], dtype=np.int64),
         source=source, hours_factor=np.ones(n), team=(None,) * n,
         steps_done=np.array([r.steps_done for r in rows], dtype=np.int64),
     )

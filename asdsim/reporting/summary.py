@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from asdsim.analysis.bottleneck import StageFlow, describe_bottleneck
 from asdsim.analysis.definitions import HEADLINE, definition, split
 from asdsim.analysis.paired import UNPAIRED, WINDOW_COST, Comparison, incremental_cost
 from asdsim.analysis.results import Results
@@ -95,6 +96,9 @@ class DesignSummary:
         The figures stated (None where the KPI table has no value).
     parts
         The sentences, as pieces of text and figures (see :attr:`sentences`).
+    bottleneck
+        Where children pile up (:mod:`asdsim.analysis.bottleneck`): the stage whose queue grows
+        most, or None when none grows or the run was not given.
     """
 
     scenario: str
@@ -109,6 +113,7 @@ class DesignSummary:
     posts_per_year: Stated | None
     outsourcing_per_year: Stated | None
     parts: tuple[tuple[Part, ...], ...] = field(repr=False)
+    bottleneck: StageFlow | None = None
 
     @property
     def sentences(self) -> list[str]:
@@ -303,7 +308,8 @@ def uncertainty_sentence(name: str, uncertainty: pd.DataFrame, scenario: Scenari
 
 def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
                      level: float = DEFAULT_LEVEL,
-                     uncertainty: pd.DataFrame | None = None) -> DesignSummary:
+                     uncertainty: pd.DataFrame | None = None,
+                     results: Results | None = None) -> DesignSummary:
     """Summarise one design from its KPI table.
 
     Parameters
@@ -320,6 +326,9 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         ``Results.uncertainty`` of a run with drawn inputs: adds a sentence stating how much of
         the headline KPI's spread comes from what is not known (see
         :func:`uncertainty_sentence`).
+    results
+        The run itself: adds a sentence naming where children pile up, measured from its
+        patient table (:func:`asdsim.analysis.bottleneck.describe_bottleneck`).
     """
     if not 0 < level <= 1:
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
@@ -370,6 +379,11 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
                     else " (the last reporting date)")
             parts.append((f"Open referrals on {fmt.date(day)}{when}: ", open_ref, " children."))
 
+    bottleneck = None
+    if results is not None:
+        bottleneck, pile_up = describe_bottleneck(results.patients, 7.0 * results.scenario.horizon_weeks)
+        parts.append((pile_up,))
+
     annual = _stated(name, table, COST_PER_YEAR)
     posts = _stated(name, table, "funded_cost_per_year")
     outsourcing = _stated(name, table, OUTSOURCING_PER_YEAR)
@@ -392,7 +406,7 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         if stated is not None:
             parts.append(stated)
     return DesignSummary(name, level, meets_from is not None, meets_from, certain, last,
-                         quarter_share, open_ref, annual, posts, outsourcing, tuple(parts))
+                         quarter_share, open_ref, annual, posts, outsourcing, tuple(parts), bottleneck)
 
 
 def window_words(first: str, last: str) -> str:
@@ -463,7 +477,7 @@ def summarise(results: Results | Mapping[str, Results] | Comparison,
             incremental = _incremental(results)
     else:
         runs = results
-    designs = tuple(summarise_design(name, res.kpis, res.scenario, level, res.uncertainty)
+    designs = tuple(summarise_design(name, res.kpis, res.scenario, level, res.uncertainty, res)
                     for name, res in runs.items())
     return Summary(designs, level, baseline, incremental)
 

@@ -29,6 +29,7 @@ from pydantic_core import ErrorDetails
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.base import FieldProblems
 from asdsim.scenario.dates import DATE_RULES
+from asdsim.scenario.library import resolve_scenario
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
     Snapshot,
@@ -276,7 +277,8 @@ def load_scenario(path: str | Path) -> Scenario:
     Parameters
     ----------
     path
-        A YAML scenario file, possibly naming a base file in ``extends:``.
+        A YAML scenario file, possibly naming a base file in ``extends:``, or the name of a
+        shipped scenario (``"nice_mdt"``; a file of that name in the working folder wins).
 
     Returns
     -------
@@ -291,7 +293,7 @@ def load_scenario(path: str | Path) -> Scenario:
         With one :class:`~asdsim.errors.Problem` per error, each naming the file, line, field
         path, value and what was expected.
     """
-    path = Path(path)
+    path = resolve_scenario(path)
     data, origins = _read(path, ())
     problems: list[Problem] = []
     snapshot: Snapshot | None = None

@@ -13,7 +13,8 @@ other column is skipped unread, never kept and never shown:
 * ``steps_done`` -- optional, for ``in_assessment``: steps of the team's assessment already done
   (a whole number; empty: 0);
 * ``priority`` -- optional; a name in the scenario's ``priority_classes`` (empty: the last);
-* ``locality`` -- a name in ``demand.localities``; optional where the scenario has one locality.
+* ``locality`` -- a name in ``demand.localities``, matched ignoring case, spaces and hyphens
+  (``Eastern`` is ``eastern``); optional where the scenario has one locality.
 
 Header names are matched ignoring case and surrounding spaces. The file is read once, when the
 scenario is loaded: the rows are kept with the scenario (only the columns above, and the age as
@@ -51,7 +52,7 @@ import io
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +172,23 @@ def _months_between(born: dt.date, day: dt.date) -> int:
 
 def _normal_stage(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().lower())
+
+
+def name_key(text: str) -> str:
+    """A name as compared with a scenario's: lower case, with runs of spaces and hyphens as one
+    underscore (``"Eastern "``, ``"EASTERN"`` -> ``eastern``), as ``asdsim calibrate`` compares
+    sources and localities."""
+    return re.sub(r"[\s\-]+", "_", text.strip().casefold()).strip("_")
+
+
+def locality_index(text: str | None, localities: Sequence[str]) -> int | None:
+    """The position among ``localities`` of a row's locality, matched by :func:`name_key`; 0
+    for an empty cell (the scenario's only locality), None when none matches."""
+    if not text:
+        return 0
+    keys = [name_key(name) for name in localities]
+    key = name_key(text)
+    return keys.index(key) if key in keys else None
 
 
 def _near(text: str, names: list[str]) -> str:
@@ -441,7 +459,7 @@ def _check(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
                          f"for {classes[-1]}{_near(row.priority, classes)}")
         if row.locality is None and len(localities) > 1:
             problems.add(row.line, "locality", f"is empty; expected one of {', '.join(localities)}")
-        elif row.locality is not None and row.locality not in localities:
+        elif row.locality is not None and locality_index(row.locality, localities) is None:
             problems.add(row.line, "locality", f"expected one of {', '.join(localities)}"
                          f"{_near(row.locality, localities)}")
     return problems.all()
