@@ -284,6 +284,8 @@ def _plan(target, **over):
     settings = {"vary": "paediatrician,psychologist", "replications": 8, "seed": 4,
                 "bounds": {"paediatrician": (0, 1), "psychologist": (0, 1)}}
     settings.update(over)
+    varied = settings["vary"].split(",")  # bounds only for the levers varied (others are refused)
+    settings["bounds"] = {name: b for name, b in settings["bounds"].items() if name in varied}
     with make_backend(2) as backend:
         return plan(clinic(), [target], "2020-01-06", backend=backend, **settings)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, count_problem
 from asdsim.experiments.runner import DEFAULT_SEED
 
 
@@ -60,22 +60,25 @@ def add_parser(subparsers: Any) -> None:
                     "input with the dated changes), plan.png and provenance.json into DIR. Exit 1\n"
                     "when no option within the bounds meets the targets (the best found is\n"
                     "reported).\n\n"
-                    "Targets: 'KPI >= VALUE' or 'KPI <= VALUE [by DATE]', e.g.\n"
-                    "  'assessment_started_within_3_months >= 0.9'   (referrals from --by)\n"
+                    "Targets (default: the NICE standard from the quarter of --by):\n"
+                    "  'nice_standard'                               (at least 90% of each quarter's\n"
+                    "                                                 referrals from --by's quarter on)\n"
+                    "  'nice_standard >= 95% from 2021Q1'            (another level or first quarter)\n"
+                    "  'assessment_started_within_3_months >= 0.9'   (pooled over referrals from --by)\n"
                     "  'waiting_over_52_weeks == 0 by 2026-03-31'    (a count at a date)\n"
                     "  'backlog_cleared_weeks <= 52'",
-        epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --target "
-               "'assessment_started_within_3_months >= 0.9' \\\n"
-               "    --from 2020-04-01 --vary paediatrician,psychologist,slt --team school_age_mdt "
-               "--jobs 2 --out results/plan")
+        epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --from 2020-04-01 --by 2020-10-01 \\\n"
+               "    --vary paediatrician,psychologist --team school_age_mdt --jobs 2 --out results/plan")
     parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file")
-    parser.add_argument("--target", action="append", required=True, metavar="TARGET",
-                        help="a target (repeat for several; all must hold)")
+    parser.add_argument("--target", action="append", metavar="TARGET",
+                        help="a target (repeat for several; all must hold); default "
+                             "'nice_standard', the NICE standard from the quarter of --by")
     parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",
                         help="the date the changes start")
     parser.add_argument("--by", dest="by_date", type=_date, metavar="DATE",
-                        help="wait targets count referrals from this date, and counts at a date "
-                             "without one are taken on it (default --from)")
+                        help="the NICE standard is judged from this date's quarter, pooled shares "
+                             "count referrals from it, and counts at a date without one are taken "
+                             "on it (default --from)")
     parser.add_argument("--vary", default="", metavar="A,B,C",
                         help="staff groups to vary (team/group where several teams have it), or "
                              "'clinicians' for a caseload team")
@@ -117,9 +120,29 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, or None; checks ``--replications``, ``--seed`` and
+    ``--jobs`` as ``asdsim run`` does (a ``--jobs`` above the CPUs is lowered, with a note)."""
+    if args.dask is None and (problem := count_problem(args)) is not None:
+        return problem
+    if args.seed < 0:
+        return "--seed must be 0 or more"
     for name in ("replications", "max_evaluations", "jobs"):
         if getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
+    for name, value in args.step:
+        if not value > 0 or value != value or value == float("inf"):
+            return f"--step {(name + '=') if name else ''}{value:g}: a step must be a number above 0"
+    for name, (low, high) in args.bounds:
+        if not low <= high:
+            return f"--bounds {name}={low:g}:{high:g}: the low bound must be at most the high one"
+    if args.budget is not None and not 0 <= args.budget < float("inf"):
+        return "--budget must be a number of GBP, 0 or more"
+    if args.outsourcing is not None and args.outsourcing < 1:
+        return "--outsourcing MAX must be at least 1"
+    if args.outsourcing_months < 1:
+        return "--outsourcing-months must be at least 1"
+    if args.outsourcing_price is not None and not 0 <= args.outsourcing_price < float("inf"):
+        return "--outsourcing-price must be a number of GBP, 0 or more"
     if args.confirm_replications is not None and args.confirm_replications < 1:
         return "--confirm-replications must be at least 1"
     if not 0 < args.confidence <= 1:
@@ -157,7 +180,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     except BackendError as exc:
         err(f"asdsim plan: {exc}")
         return EXIT_USAGE
-    out(f"plan {scenario.name}: {len(args.target)} target(s), search on {args.replications} "
+    out(f"plan {scenario.name}: {len(args.target or ('nice_standard',))} target(s), search on "
+        f"{args.replications} "
         f"replications an option, seed {args.seed}, on {backend.describe()}")
     with backend, progress_bar("options evaluated", terminal) as update:
         result = plan(scenario, args.target, args.from_date, args.by_date, args.vary, args.team,

@@ -116,13 +116,24 @@ import yaml
 from scipy import stats
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from asdsim.analysis.definitions import HEADLINE, split
 from asdsim.analysis.definitions import label as kpi_label
 from asdsim.analysis.kpis import per_replication_kpis
+from asdsim.analysis.standard import (
+    LEVEL,
+    judged_quarters,
+    met_from,
+    quarter_kpi,
+    quarter_of,
+    reaches,
+    surely_met_from,
+    worst_from,
+)
 from asdsim.analysis.stats import mean_ci
 from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import Backend, TaskFailed
 from asdsim.experiments.runner import DEFAULT_SEED, run_replication
-from asdsim.experiments.targets import Target, TargetError, parse_targets
+from asdsim.experiments.targets import STANDARD, Target, TargetError, parse_targets, quarter_words
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
 
 __all__ = ["Lever", "Outsourcing", "Plan", "PlanError", "TargetError", "assess", "plan", "write_plan"]
@@ -143,6 +154,8 @@ PROOF_EVALUATIONS_PER_LEVER = 5
 """Evaluations a lever the cheapest-first step may take before the search stops with the best
 option found and a lower bound: proving optimality can take many evaluations where levers
 substitute for each other (outsourcing for staff), while with complements it takes a few."""
+DEFAULT_TARGETS = (STANDARD,)
+"""What a plan aims at when no target is given: the NICE standard from the quarter of ``by``."""
 SHARE_EXTRAS = ("funded_cost_per_year", "cost_outsourced")
 """KPIs kept for every option besides the targets (for the table)."""
 
@@ -341,6 +354,7 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
     bounds = dict(bounds or {})
     levers: list[Lever] = []
     used: set[str] = set()
+    named: set[str] = set()  # every name a lever answers to, for the bounds and steps
     for item in vary:
         text = item.strip()
         team_name, _, what = text.rpartition("/")
@@ -373,6 +387,7 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         if name in used:
             raise PlanError(f"--vary {text}: {name} is given twice")
         used.add(name)
+        named.update((text, name, what))
         if isinstance(step, Mapping) or kind == "wte":
             lever_step = float(_option(step, (text, name, what), DEFAULT_STEPS[kind]))
         else:
@@ -397,6 +412,11 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         levers.append(_outsourcing_lever(scenario, outsourcing, from_date, team))
     if not levers:
         raise PlanError("nothing to vary: give staff groups (--vary) or outsourcing")
+    for option, given in (("--bounds", bounds), ("--step", step if isinstance(step, Mapping) else {})):
+        unknown = sorted(set(given) - named)
+        if unknown:  # ignoring it would let a plan go beyond what was allowed
+            raise PlanError(f"{option} {unknown[0]}: no lever of that name; the levers are "
+                            f"{', '.join(lv.name for lv in levers)} (--vary names them)")
     return levers
 
 
@@ -576,12 +596,24 @@ class _Evaluator:
     def __init__(self, scenario: Scenario, base_data: dict[str, Any], levers: Sequence[Lever],
                  targets: Sequence[Target], on: dt.date, seed: int, replications: int,
                  confidence: float, rule: Rule, backend: Backend, progress: Progress | None,
-                 max_evaluations: int):
+                 max_evaluations: int, by: dt.date | None = None):
         self.scenario, self.base_data, self.levers, self.targets = scenario, base_data, levers, targets
         self.on, self.seed, self.replications = on, seed, replications
         self.confidence, self.rule, self.backend, self.progress = confidence, rule, backend, progress
         self.max_evaluations = max_evaluations
-        self.kpis = tuple(dict.fromkeys([*(t.kpi for t in targets), *SHARE_EXTRAS]))
+        by_quarter = next((t.quarter for t in targets if t.standard), None) or quarter_of(by or on)
+        self.quarters = {t.kpi: judged_quarters(scenario, t.quarter or "") for t in targets if t.standard}
+        self.shown_quarters = judged_quarters(scenario, by_quarter)
+        """The quarters whose shares the table shows: from the standard's first quarter, or the
+        quarter of ``by``."""
+        quarter_kpis = [quarter_kpi(q) for q in (*self.shown_quarters, *itertools.chain(
+            *self.quarters.values()))]
+        self.measured = tuple(dict.fromkeys([*(t.kpi for t in targets if not t.standard),
+                                             *quarter_kpis, *SHARE_EXTRAS]))
+        """The KPIs a replication reports."""
+        self.kpis = self.measured + tuple(t.kpi for t in targets if t.standard)
+        """The KPIs kept for each replication: those measured and each NICE standard target's
+        worst quarter (:func:`asdsim.analysis.standard.worst_from`)."""
         self.cache: dict[tuple[Point, int], dict[str, float]] = {}
         self.scenarios: dict[Point, Scenario] = {}
         self.search: dict[Point, Estimate] = {}
@@ -599,7 +631,7 @@ class _Evaluator:
 
     def _tasks(self, wanted: Sequence[tuple[Point, int]]) -> Iterator[_Task]:
         for point, r in wanted:
-            yield _Task(point, r, self.scenario_of(point), self.seed, self.kpis)
+            yield _Task(point, r, self.scenario_of(point), self.seed, self.measured)
 
     def _results(self, wanted: Sequence[tuple[Point, int]]) -> Iterator[tuple[Point, int]]:
         """Run the replications not cached; yield each ``(point, replication)`` as it is stored."""
@@ -608,11 +640,20 @@ class _Evaluator:
                 for task, (values, missing) in results:
                     if missing:
                         raise PlanError(self._missing_message(missing))
-                    self.cache[task.point, task.replication] = values
+                    self.cache[task.point, task.replication] = self._with_standard(values)
                     self.replications_run += 1
                     yield task.point, task.replication
         except TaskFailed as exc:  # the error itself, as if the replication ran here
             raise exc.__cause__ from None  # type: ignore[misc]
+
+    def _with_standard(self, values: dict[str, float]) -> dict[str, float]:
+        """A replication's KPIs with each NICE standard target's value: its worst quarter."""
+        out = dict(values)
+        for t in self.targets:
+            if t.standard:
+                out[t.kpi] = worst_from({q: values[quarter_kpi(q)] for q in self.quarters[t.kpi]},
+                                        t.quarter or "")
+        return out
 
     def _missing_message(self, missing: tuple[str, ...]) -> str:
         asked = [k for k in missing if k in self.kpis]
@@ -631,7 +672,8 @@ class _Evaluator:
         already decide the option (True feasible, False not, None open)."""
         need = math.ceil(self.confidence * total - 1e-9)
         if met >= need:
-            return True
+            # the NICE standard also needs each quarter's mean, which the rest can still move
+            return None if any(t.standard for t in self.targets) else True
         if met + (total - done) < need:
             return False
         return None
@@ -690,8 +732,14 @@ class _Evaluator:
         if est.n == 0:
             return False
         if self.rule == "share":
-            return bool(est.met_all.sum() >= math.ceil(self.confidence * est.n - 1e-9))
+            return bool(est.met_all.sum() >= math.ceil(self.confidence * est.n - 1e-9)) and all(
+                met_from(self._quarter_stat(est, t, 0), t.quarter or "", t.value)
+                for t in self.targets if t.standard)
         for t in self.targets:
+            if t.standard:  # each quarter's interval, as the report's "with 95% confidence"
+                if not surely_met_from(self._quarter_stat(est, t, 1), t.quarter or "", t.value):
+                    return False
+                continue
             values = est.values[t.kpi]
             if np.isnan(values).any():
                 return False
@@ -699,6 +747,16 @@ class _Evaluator:
             if not t.met(low if t.sense == "higher" else high):
                 return False
         return True
+
+    def _quarter_stat(self, est: Estimate, target: Target, which: int) -> dict[str, float]:
+        """Each judged quarter's mean (``which`` 0) or lower 95% bound (1) over an estimate's
+        replications, as the report's KPI table has them."""
+        out = {}
+        for q in self.quarters[target.kpi]:
+            values = est.values[quarter_kpi(q)]
+            if not np.isnan(values).all():
+                out[q] = mean_ci(values)[which]
+        return out
 
     def feasible(self, point: Point) -> bool:
         """The oracle: from an evaluation, or from monotonicity where that decides."""
@@ -1061,6 +1119,7 @@ class Plan:
                 f"[{low:.0%}-{high:.0%}] of {int(row['replications'])} fresh replications")
         rule = (f"at least {self.confidence:.0%} of replications" if self.rule == "share"
                 else "the 95% confidence interval of each target")
+        quarters = self.quarter_lines(row)
         if not self.feasible:
             what = " and ".join(funded) or "today's staffing"
             lines = [f"No option within the bounds{' and budget' if self.settings.get('budget') else ''} "
@@ -1075,14 +1134,48 @@ class Plan:
             why = ("the option the search chose did not hold on fresh replications, so the "
                    "recommendation is above it" if self.settings.get("moved_on_fresh")
                    else "the search stopped before it could rule them out")
-            lines.append(f"Not proved cheapest: options down to GBP {self.cost_lower_bound:,.0f} a "
-                         f"year may also meet the targets ({why}).")
+            cheaper = ("cheaper options" if math.isnan(self.cost_lower_bound) else
+                       f"options down to GBP {self.cost_lower_bound:,.0f} a year")
+            lines.append(f"Not proved cheapest: {cheaper} may also meet the targets ({why}).")
+        lines += quarters
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    @property
+    def quarters(self) -> list[str]:
+        """The quarters of referral whose 3-month shares the plan shows (``2020Q4``): from the
+        NICE standard's first quarter, or the quarter of ``by_date``, to the last judged."""
+        found = [split(c)[1] for c in self.options.columns
+                 if c.startswith(f"{HEADLINE}[") and c.endswith("]") and "Q" in c]
+        return [q for q in found if q is not None]
+
+    def quarter_lines(self, row: pd.Series | None = None) -> list[str]:
+        """Each quarter's 3-month share with its 95% CI, for the recommendation (or a row)."""
+        row = self.recommendation.iloc[0] if row is None else row
+        if not self.quarters:
+            return []
+        level = next((t.value for t in self.targets if t.standard), LEVEL)
+        lines = [f"Share of each quarter's referrals whose assessment started within 3 months, "
+                 f"mean [95% CI] of {int(row['replications'])} fresh replications (the standard: "
+                 f"{level:.0%} in every quarter):"]
+        for q in self.quarters:
+            name = quarter_kpi(q)
+            mean, low, high = row[name], row[f"{name} ci_low"], row[f"{name} ci_high"]
+            if math.isnan(mean):
+                continue
+            below = "  below" if not reaches(mean, level) else (
+                "  interval reaches below" if math.isnan(low) or low < level else "")
+            lines.append(f"  {quarter_words(q)}: {mean:.1%} [{low:.1%}-{high:.1%}]{below}")
+        return lines
 
     def _kpi_words(self, target: Target, row: pd.Series) -> str:
         mean, low, high = row[target.kpi], row[f"{target.kpi} ci_low"], row[f"{target.kpi} ci_high"]
         definition = target.definition
+        if target.standard:
+            mean, low, high = (f"{v:.0%}" for v in (mean, low, high))
+            return (f"NICE standard from {quarter_words(target.quarter or '')} (at least "
+                    f"{target.value:.0%} of each quarter's referrals start assessment within 3 "
+                    f"months): worst quarter {mean} [{low}-{high}]")
         if definition.unit == "share":
             shown = f"{mean:.0%} [{low:.0%}-{high:.0%}]"
         else:
@@ -1090,7 +1183,7 @@ class Plan:
         if target.cohort and definition.unit == "share":
             what = kpi_label(target.kpi)
             what = what[0].lower() + what[1:]
-            return f"{shown} of referrals from {_month(self.by_date)}: {what}"
+            return f"{shown} of referrals from {_month(self.by_date)}, pooled: {what}"
         if target.cohort:
             return f"{kpi_label(target.kpi).lower()}, referrals from {_month(self.by_date)}: {shown}"
         if target.date is not None:
@@ -1151,11 +1244,15 @@ def _check_dates(scenario: Scenario, targets: Sequence[Target], start: dt.date, 
         raise PlanError(f"the targets count referrals from {by}, but none of their windows close "
                         f"by the horizon {last}; choose an earlier date or a longer horizon")
     for t in targets:
+        if t.standard and not judged_quarters(scenario, t.quarter or ""):
+            raise PlanError(f"target {t.text!r}: no quarter from {quarter_words(t.quarter or '')} "
+                            f"has its 3-month window closed by the horizon {last}; choose an "
+                            "earlier quarter or a longer horizon")
         if t.date is not None and not first <= t.date <= last:
             raise PlanError(f"target {t.text!r}: {t.date} is outside the horizon {first} to {last}")
 
 
-def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str,
+def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str | None,
          from_date: dt.date | str, by_date: dt.date | str | None = None,
          vary: Sequence[str] | str = (), team: str | None = None,
          outsourcing: Outsourcing | Mapping[str, Any] | None = None, confidence: float = 0.8,
@@ -1171,8 +1268,11 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str,
     scenario
         A scenario, or the path of a scenario file.
     targets
-        Target strings (all must hold): ``"assessment_started_within_3_months >= 0.9"``,
-        ``"waiting_over_52_weeks == 0 by 2026-03-31"``, ``"backlog_cleared_weeks <= 52"``.
+        Target strings (all must hold): ``"nice_standard"`` (at least 90% of each quarter's
+        referrals from the quarter of ``by_date`` start assessment within 3 months, as the report
+        judges it; the default when None or empty), ``"assessment_started_within_3_months >=
+        0.9"`` (the share pooled over referrals from ``by_date``), ``"waiting_over_52_weeks == 0
+        by 2026-03-31"``, ``"backlog_cleared_weeks <= 52"``.
     from_date
         When the changes (and any outsourcing block) start.
     by_date
@@ -1221,7 +1321,7 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str,
     if start is None:
         raise PlanError("--from is required: the date the changes start")
     by = _date(by_date, "--by") or start
-    parsed = parse_targets(targets, by)
+    parsed = parse_targets(DEFAULT_TARGETS if not targets else targets, by)
     if confidence_rule not in ("share", "lower_ci"):
         raise PlanError(f"confidence_rule must be 'share' or 'lower_ci', not {confidence_rule!r}")
     if not 0 < confidence <= 1:
@@ -1240,7 +1340,7 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str,
     base_data = _base_data(scenario, parsed, by)
     scenario_from_dict(base_data, name=scenario.name)  # the reporting dates are valid
     ev = _Evaluator(scenario, base_data, levers, parsed, start, seed, replications, confidence,
-                    confidence_rule, backend or Backend(), progress, max_evaluations)
+                    confidence_rule, backend or Backend(), progress, max_evaluations, by)
 
     outcome = _search(ev, budget)
     warnings: list[str] = []
@@ -1351,6 +1451,12 @@ def _row(ev: _Evaluator, est: Estimate, phase: str, base_cost: float) -> dict[st
             mean = low = high = math.nan  # not reached in some replication (as the KPI table says)
         row[t.kpi], row[f"{t.kpi} ci_low"], row[f"{t.kpi} ci_high"] = mean, low, high
         row[f"{t.kpi} met"] = float(est.met[t.kpi].mean()) if est.n else math.nan
+    for q in ev.shown_quarters:  # the standard as the report judges it, quarter by quarter
+        name = quarter_kpi(q)
+        mean, low, high, _ = mean_ci(est.values[name])
+        row[name], row[f"{name} ci_low"], row[f"{name} ci_high"] = (
+            mean, max(low, 0.0) if not math.isnan(low) else low, min(high, 1.0) if not
+            math.isnan(high) else high)
     met = int(est.met_all.sum())
     row["p_meet"] = met / est.n if est.n else math.nan
     row["p_meet_ci_low"], row["p_meet_ci_high"] = wilson(met, est.n)
@@ -1449,7 +1555,7 @@ def assess(scenario: Scenario, targets: Sequence[str | Target] | str, replicatio
     prepared = scenario_from_dict(data, name=scenario.name)
     levers: list[Lever] = []
     ev = _Evaluator(prepared, data, levers, parsed, scenario.start_date, seed, replications, 1.0,
-                    "share", backend or Backend(), None, 1)
+                    "share", backend or Backend(), None, 1, by)
     ev.scenarios[()] = prepared
     est = ev.confirm((), range(replications), early=False)
     rows = []
@@ -1500,7 +1606,10 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
             differ = sorted(k for k in mine if mine.get(k) != theirs.get(k))
             raise PlanError(f"recommended.yaml does not load back to the recommended scenario "
                             f"(it differs in {', '.join(differ) or 'its CSV snapshot'})")
-        figure = plan_chart(result.options, [(t.kpi, t.value, t.sense) for t in result.targets],
+        figure = plan_chart(result.options, [
+            (t.kpi, t.value, t.sense, f"Lowest share of a quarter's referrals from "
+             f"{quarter_words(t.quarter or '')} starting assessment within 3 months", "share")
+            if t.standard else (t.kpi, t.value, t.sense) for t in result.targets],
                             title=f"{result.scenario.name}: cost and targets")
         figure.savefig(folder / "plan.png", dpi=110)
         provenance = {
