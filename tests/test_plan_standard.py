@@ -351,3 +351,18 @@ def test_a_bound_on_a_lever_not_varied_is_refused_by_the_command(cli, tmp_path, 
     assert code == 1
     assert "--bounds psychologist: no lever of that name" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_assess_shows_the_standard_quarter_by_quarter():
+    """The standard's row is each replication's worst quarter, so its mean is at most every
+    quarter's mean, and it is met in no more replications than any one quarter is."""
+    with make_backend(2) as backend:
+        table = planning.assess(small_area(), ["nice_standard"], replications=4, seed=5,
+                                backend=backend, by_date="2020-07-01")
+    assert list(table["target"]) == [
+        "nice_standard >= 0.9 from 2020Q3", *(f"nice_standard >= 0.9 from 2020Q3: {q}" for q in
+                                              ("2020Q3", "2020Q4", "2021Q1", "2021Q2")), "all"]
+    whole, quarters = table.iloc[0], table.iloc[1:-1]
+    assert whole["mean"] <= quarters["mean"].min() + 1e-12
+    assert whole["met_share"] <= quarters["met_share"].min()
+    assert table.iloc[-1]["met_share"] == whole["met_share"]

@@ -108,7 +108,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -135,6 +135,11 @@ from asdsim.experiments.backends import Backend, TaskFailed
 from asdsim.experiments.runner import DEFAULT_SEED, run_replication
 from asdsim.experiments.targets import STANDARD, Target, TargetError, parse_targets, quarter_words
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from matplotlib.figure import Figure
+
+    from asdsim.reporting.plan_chart import ChartTarget
 
 __all__ = ["Lever", "Outsourcing", "Plan", "PlanError", "TargetError", "assess", "plan", "write_plan"]
 
@@ -1191,6 +1196,18 @@ class Plan:
             return f"{base} on {target.date.day} {target.date.strftime('%B %Y')}: {shown}"
         return f"{kpi_label(target.kpi).lower()}: {shown}"
 
+    def chart(self, title: str | None = None) -> Figure:
+        """``plan.png``: extra cost a year against each target (the NICE standard as its worst
+        quarter's share), every option with its 95% CI, the frontier and the recommendation."""
+        from asdsim.reporting.plan_chart import plan_chart
+
+        specs: list[ChartTarget] = [
+            (t.kpi, t.value, t.sense, f"Lowest share of a quarter's referrals from "
+             f"{quarter_words(t.quarter or '')} starting assessment within 3 months", "share")
+            if t.standard else (t.kpi, t.value, t.sense) for t in self.targets]
+        name = self.scenario.name.removesuffix(" (plan)")
+        return plan_chart(self.options, specs, title=title or f"{name}: extra cost and targets")
+
     def to_yaml(self, extends: str | None = None) -> str:
         """The recommended scenario as YAML: the overrides under ``extends:`` the input file, or
         the whole scenario when there is no file to extend."""
@@ -1544,7 +1561,8 @@ def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome
 def assess(scenario: Scenario, targets: Sequence[str | Target] | str, replications: int = 10,
            seed: int = DEFAULT_SEED, backend: Backend | None = None,
            by_date: dt.date | str | None = None) -> pd.DataFrame:
-    """Each target's mean, 95% CI and share of replications meeting it, for a scenario as it is.
+    """Each target's mean, 95% CI and share of replications meeting it, for a scenario as it is
+    (the NICE standard also quarter by quarter), and a last row ``all`` for every target at once.
 
     ``by_date`` sets the cohort and the date of counts at a date as :func:`plan` does; without
     it the scenario's own ``reporting`` is used (a recommended scenario carries the plan's).
@@ -1563,6 +1581,12 @@ def assess(scenario: Scenario, targets: Sequence[str | Target] | str, replicatio
         mean, low, high = _interval(est.values[t.kpi], t)
         rows.append({"target": t.describe(), "kpi": t.kpi, "mean": mean, "ci_low": low, "ci_high": high,
                      "met_share": float(est.met[t.kpi].mean())})
+        for q in ev.quarters.get(t.kpi, []):  # the standard's quarters, each on its own
+            values = est.values[quarter_kpi(q)]
+            mean, low, high = _interval(values, t)
+            rows.append({"target": f"{t.describe()}: {q}", "kpi": quarter_kpi(q), "mean": mean,
+                         "ci_low": low, "ci_high": high,
+                         "met_share": float(np.mean([reaches(v, t.value) for v in values]))})
     met = int(est.met_all.sum())
     low, high = wilson(met, est.n)
     rows.append({"target": "all", "kpi": "", "mean": math.nan, "ci_low": low, "ci_high": high,
@@ -1589,7 +1613,6 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
     """
     from asdsim import __version__
     from asdsim.reporting.outputs import atomic_folder
-    from asdsim.reporting.plan_chart import plan_chart
 
     out = Path(out)
     extends = None
@@ -1606,11 +1629,7 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
             differ = sorted(k for k in mine if mine.get(k) != theirs.get(k))
             raise PlanError(f"recommended.yaml does not load back to the recommended scenario "
                             f"(it differs in {', '.join(differ) or 'its CSV snapshot'})")
-        figure = plan_chart(result.options, [
-            (t.kpi, t.value, t.sense, f"Lowest share of a quarter's referrals from "
-             f"{quarter_words(t.quarter or '')} starting assessment within 3 months", "share")
-            if t.standard else (t.kpi, t.value, t.sense) for t in result.targets],
-                            title=f"{result.scenario.name}: cost and targets")
+        figure = result.chart()
         figure.savefig(folder / "plan.png", dpi=110)
         provenance = {
             "asdsim_version": __version__, "command": list(command or []),
