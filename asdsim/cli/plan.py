@@ -88,6 +88,12 @@ def add_parser(subparsers: Any) -> None:
                              "repeat per lever")
     parser.add_argument("--step", action="append", type=_step, default=[], metavar="[NAME=]STEP",
                         help="step of the WTE levers (default 0.1), or of one lever")
+    parser.add_argument("--lead-time-weeks", type=float, default=0.0, metavar="W",
+                        help="recruitment lead time of added staff: they are in post from --from, so "
+                             "the plan says to approve them W weeks before (default 0)")
+    parser.add_argument("--ramp-weeks", type=float, default=0.0, metavar="R",
+                        help="weeks for added WTE to reach full productivity from --from, rising "
+                             "linearly (funded in full from --from; default 0)")
     parser.add_argument("--outsourcing", nargs="?", type=int, const=10, metavar="MAX",
                         help="also vary outsourced assessments a month, 0 to MAX (default 10)")
     parser.add_argument("--outsourcing-price", type=float, metavar="GBP",
@@ -139,6 +145,10 @@ def _usage(args: argparse.Namespace) -> str | None:
         return "--budget must be a number of GBP, 0 or more"
     if args.outsourcing is not None and args.outsourcing < 1:
         return "--outsourcing MAX must be at least 1"
+    for name in ("lead_time_weeks", "ramp_weeks"):
+        value = getattr(args, name)
+        if not 0 <= value <= 520:
+            return f"--{name.replace('_', '-')} must be a number of weeks from 0 to 520"
     if args.outsourcing_months < 1:
         return "--outsourcing-months must be at least 1"
     if args.outsourcing_price is not None and not 0 <= args.outsourcing_price < float("inf"):
@@ -188,7 +198,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
                       outsourcing, args.confidence, args.rule, args.budget, args.replications,
                       args.seed, backend, update, bounds=dict(args.bounds), step=step,
                       confirm_replications=args.confirm_replications,
-                      max_evaluations=args.max_evaluations)
+                      max_evaluations=args.max_evaluations, lead_time_weeks=args.lead_time_weeks,
+                      ramp_weeks=args.ramp_weeks)
     folder = write_plan(result, args.out, args.scenario, force=args.force, command=args.argv)
     out(result.summary())
     out(f"{result.evaluations} options evaluated ({result.settings['inferred']} more decided by "

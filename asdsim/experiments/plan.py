@@ -222,6 +222,9 @@ class Lever:
         Caseload mode: WTE of each staff group that comes with one clinician.
     block
         Outsourcing: ``(start, end, price)`` of the block.
+    lead_time_weeks, ramp_weeks
+        Staff: weeks from approving the change to its applying on the plan's date, and weeks
+        to full productivity from then (the dated change carries both).
     """
 
     name: str
@@ -235,6 +238,8 @@ class Lever:
     cost_per_step: float
     per_clinician: tuple[tuple[str, float], ...] = ()
     block: tuple[dt.date, dt.date, float] | None = None
+    lead_time_weeks: float = 0.0
+    ramp_weeks: float = 0.0
 
     def change(self, steps: int) -> float:
         """The change from ``base`` at a number of steps."""
@@ -261,6 +266,10 @@ class Lever:
         return f"{change:+g} {'WTE ' if self.kind == 'wte' else ''}{what} ({self.team})"
 
 
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
 def _month(day: dt.date) -> str:
     return day.strftime("%B %Y") if day.day == 1 else f"{day.day} {day.strftime('%B %Y')}"
 
@@ -285,8 +294,8 @@ def _in_force(scenario: Scenario, team: str, key: str, group: str | None, on: dt
     else:
         assert spec.caseload is not None
         value = spec.caseload.clinicians
-    for change in sorted(scenario.capacity_changes, key=lambda c: c.date):
-        if change.team != team or change.date > on:
+    for change in sorted(scenario.capacity_changes, key=lambda c: c.applies):
+        if change.team != team or change.applies > on:
             continue
         if key == "wte" and change.group == group and change.wte is not None:
             value = change.wte
@@ -327,7 +336,8 @@ def _steps(lever: str, low: float, high: float, step: float, base: float) -> tup
 def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.date,
                 team: str | None = None, bounds: Mapping[str, tuple[float, float]] | None = None,
                 step: float | Mapping[str, float] | None = None,
-                outsourcing: Outsourcing | Mapping[str, Any] | None = None) -> list[Lever]:
+                outsourcing: Outsourcing | Mapping[str, Any] | None = None,
+                lead_time_weeks: float = 0.0, ramp_weeks: float = 0.0) -> list[Lever]:
     """The plan's decision variables, checked against the scenario.
 
     Parameters
@@ -344,6 +354,10 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         The step of every WTE lever, or steps by name; default 0.1 WTE, 1 clinician.
     outsourcing
         Adds outsourced assessments a month as a lever (:class:`Outsourcing` or its fields).
+    lead_time_weeks, ramp_weeks
+        Staff levers: weeks from approval until the change applies on ``from_date`` (so it is
+        approved that long before), and weeks from then to full productivity (WTE levers only;
+        :class:`asdsim.scenario.schema.CapacityChange`).
 
     Raises
     ------
@@ -412,7 +426,8 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
                                     for g, w in per)
         lo, hi = _steps(name, float(low), float(high), lever_step, base)
         levers.append(Lever(name, kind, chosen, what if kind == "wte" else None, base, lever_step,
-                            lo, hi, cost, per))
+                            lo, hi, cost, per, lead_time_weeks=lead_time_weeks,
+                            ramp_weeks=ramp_weeks if kind == "wte" else 0.0))
     if outsourcing is not None:
         levers.append(_outsourcing_lever(scenario, outsourcing, from_date, team))
     if not levers:
@@ -459,24 +474,42 @@ def _outsourcing_lever(scenario: Scenario, spec: Outsourcing | Mapping[str, Any]
 # ----------------------------------------------------------------------------- option scenarios
 
 
+def lead_days(weeks: float) -> int:
+    """A lead time in whole days (rounded up), as a dated change applies it."""
+    return math.ceil(7.0 * weeks - 1e-9)
+
+
+def _applies(change: Mapping[str, Any]) -> dt.date:
+    """The date a dated change (as plain data) applies: its date plus its lead time."""
+    return (dt.date.fromisoformat(str(change["date"]))
+            + dt.timedelta(days=lead_days(float(change.get("lead_time_weeks") or 0.0))))
+
+
 def _shift(changes: list[dict[str, Any]], team: str, key: str, group: str | None, in_force: float,
-           delta: float, on: dt.date) -> list[dict[str, Any]]:
-    """Dated changes with ``delta`` added from ``on``: a change on that date, and later changes of
+           delta: float, on: dt.date, lead_time_weeks: float = 0.0,
+           ramp_weeks: float = 0.0) -> list[dict[str, Any]]:
+    """Dated changes with ``delta`` added from ``on``: a change that applies on that date
+    (approved ``lead_time_weeks`` before, ramping up over ``ramp_weeks``), and later changes of
     the same group (or caseload) shifted by the same amount."""
     out = []
     for change in changes:
         same = (change["team"] == team and change.get(key) is not None
                 and (key == "clinicians" or change.get("group") == group))
-        day = dt.date.fromisoformat(str(change["date"]))
+        day = _applies(change)
         if same and day == on:
             continue  # in force on the date: replaced by the new change
         if same and day > on:
             change = {**change, key: round(max(0.0, change[key] + delta), 9)}
         out.append(change)
-    new: dict[str, Any] = {"date": on.isoformat(), "team": team}
+    approved = on - dt.timedelta(days=lead_days(lead_time_weeks))
+    new: dict[str, Any] = {"date": approved.isoformat(), "team": team}
     if group is not None:
         new["group"] = group
     new[key] = round(max(0.0, in_force + delta), 9)
+    if lead_time_weeks:
+        new["lead_time_weeks"] = lead_time_weeks
+    if ramp_weeks and key == "wte":
+        new["ramp_weeks"] = ramp_weeks
     out.append(new)
     return out
 
@@ -491,14 +524,17 @@ def option_data(base: dict[str, Any], levers: Sequence[Lever], point: Point, on:
         if steps == 0:
             continue
         delta = lever.change(steps)
+        lead = lever.lead_time_weeks
         if lever.kind == "wte":
-            changes = _shift(changes, lever.team, "wte", lever.group, lever.base, delta, on)
+            changes = _shift(changes, lever.team, "wte", lever.group, lever.base, delta, on, lead,
+                             lever.ramp_weeks)
         elif lever.kind == "clinicians":
-            changes = _shift(changes, lever.team, "clinicians", None, lever.base, delta, on)
+            changes = _shift(changes, lever.team, "clinicians", None, lever.base, delta, on, lead)
             for group, per in lever.per_clinician:
-                if per:
+                if per:  # the posts that come with the clinicians, funded when they start
                     changes = _shift(changes, lever.team, "wte", group,
-                                     _in_force(scenario, lever.team, "wte", group, on), delta * per, on)
+                                     _in_force(scenario, lever.team, "wte", group, on), delta * per, on,
+                                     lead)
         else:
             assert lever.block is not None
             start, end, price = lever.block
@@ -1134,7 +1170,7 @@ class Plan:
             lines = [f"No extra staff is needed: today's staffing meets the target"
                      f"{'s' if len(self.targets) > 1 else ''}; {kpis}; {odds}."]
         else:
-            lines = [f"Fund {' and '.join(funded)} from {_month(self.from_date)}: {cost}; {kpis}; {odds}."]
+            lines = [f"{self.when(' and '.join(funded))}: {cost}; {kpis}; {odds}."]
         if self.feasible and not self.optimal:
             why = ("the option the search chose did not hold on fresh replications, so the "
                    "recommendation is above it" if self.settings.get("moved_on_fresh")
@@ -1172,6 +1208,23 @@ class Plan:
                 "  interval reaches below" if math.isnan(low) or low < level else "")
             lines.append(f"  {quarter_words(q)}: {mean:.1%} [{low:.1%}-{high:.1%}]{below}")
         return lines
+
+    @property
+    def approve_by(self) -> dt.date:
+        """The date the recommended posts must be approved: ``from_date`` less the lead time."""
+        return self.from_date - dt.timedelta(days=lead_days(self.settings.get("lead_time_weeks", 0.0)))
+
+    def when(self, funded: str) -> str:
+        """``Fund X from April 2020``, or with a lead time ``Approve X by 8 January 2020 (12
+        weeks' recruitment lead time), in post from 1 April 2020``."""
+        lead = self.settings.get("lead_time_weeks", 0.0)
+        ramp = self.settings.get("ramp_weeks", 0.0)
+        full = (f", at full productivity {ramp:g} weeks later"
+                f" ({_day(self.from_date + dt.timedelta(days=lead_days(ramp)))})" if ramp else "")
+        if not lead:
+            return f"Fund {funded} from {_month(self.from_date)}{full}"
+        return (f"Approve {funded} by {_day(self.approve_by)} ({lead:g} weeks' recruitment lead "
+                f"time), in post from {_day(self.from_date)}{full}")
 
     def _kpi_words(self, target: Target, row: pd.Series) -> str:
         mean, low, high = row[target.kpi], row[f"{target.kpi} ci_low"], row[f"{target.kpi} ci_high"]
@@ -1277,7 +1330,8 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
          seed: int = DEFAULT_SEED, backend: Backend | None = None, progress: Progress | None = None,
          *, bounds: Mapping[str, tuple[float, float]] | None = None,
          step: float | Mapping[str, float] | None = None, confirm_replications: int | None = None,
-         max_evaluations: int = 60, check_monotone: bool = True) -> Plan:
+         max_evaluations: int = 60, check_monotone: bool = True, lead_time_weeks: float = 0.0,
+         ramp_weeks: float = 0.0) -> Plan:
     """The least-cost staffing that meets every target with the stated confidence.
 
     Parameters
@@ -1319,6 +1373,12 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     check_monotone
         Evaluate the chosen option and its one-step-up neighbours on every search replication
         and flag any lever where more did worse (then the neighbours below are evaluated too).
+    lead_time_weeks
+        Recruitment lead time of added staff: the changes apply on ``from_date`` and must be
+        approved this many weeks before (the plan says by when); that date must be in the run.
+    ramp_weeks
+        Weeks over which added WTE rises linearly to full productivity from ``from_date``
+        (funded in full from then).
 
     Returns
     -------
@@ -1353,7 +1413,16 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise PlanError(f"the budget must be a number of GBP >= 0, got {budget!r}")
     _check_dates(scenario, parsed, start, by)
-    levers = make_levers(scenario, vary, start, team, bounds, step, outsourcing)
+    for name, weeks in (("lead_time_weeks", lead_time_weeks), ("ramp_weeks", ramp_weeks)):
+        if not (isinstance(weeks, int | float) and math.isfinite(weeks) and 0 <= weeks <= 520):
+            raise PlanError(f"{name} must be a number of weeks from 0 to 520, got {weeks!r}")
+    approved = start - dt.timedelta(days=lead_days(lead_time_weeks))
+    if approved < scenario.start_date:
+        raise PlanError(f"with a lead time of {lead_time_weeks:g} weeks, posts in post from {start} "
+                        f"must be approved by {approved}, before the scenario starts "
+                        f"({scenario.start_date}); choose a later --from or a shorter lead time")
+    levers = make_levers(scenario, vary, start, team, bounds, step, outsourcing,
+                         lead_time_weeks=lead_time_weeks, ramp_weeks=ramp_weeks)
     base_data = _base_data(scenario, parsed, by)
     scenario_from_dict(base_data, name=scenario.name)  # the reporting dates are valid
     ev = _Evaluator(scenario, base_data, levers, parsed, start, seed, replications, confidence,
@@ -1550,6 +1619,9 @@ def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome
         evaluations=len(ev.search), replications_run=ev.replications_run,
         wall_seconds=round(time.perf_counter() - started, 3),
         settings={"seed": ev.seed, "replications": ev.replications, "confirm_replications": confirm,
+                  "lead_time_weeks": next((lv.lead_time_weeks for lv in ev.levers
+                                           if lv.kind != "outsourcing"), 0.0),
+                  "ramp_weeks": max((lv.ramp_weeks for lv in ev.levers), default=0.0),
                   "max_evaluations": ev.max_evaluations, "budget": budget,
                   "inferred": ev.inferred, "backend": ev.backend.describe()},
         warnings=warnings)
