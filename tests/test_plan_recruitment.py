@@ -142,3 +142,25 @@ def test_a_plan_with_a_lead_time_says_by_when_to_approve_and_costs_no_less():
     assert (change.date, change.applies, change.ramp_weeks) == (dt.date(2020, 4, 6),
                                                                 dt.date(2020, 6, 1), 12)
     assert planning.lead_days(8) == 56
+
+
+# -------------------------------------------------------------------------- triage as a lever
+
+
+def test_triage_capacity_is_a_lever_priced_per_referral_a_week(make_scenario):
+    """Triage at 12 referrals a week, bounds +0 to +6 in steps of 2, at GBP 2,000 a year per
+    referral a week: 4 levels, GBP 4,000 a step; the option's scenario triages 16 a week (the
+    scenario's one triage capacity, for the whole run)."""
+    scenario = make_scenario(triage={"capacity_per_week": 12})
+    on = dt.date(2020, 3, 2)
+    (triage,) = make_levers(scenario, "triage", on, bounds={"triage": (0, 6)}, step={"triage": 2},
+                            triage_cost_gbp=2000)
+    assert (triage.kind, triage.base, triage.low, triage.high) == ("triage", 12.0, 0, 3)
+    assert triage.cost_per_step == 4000
+    assert triage.words(2) == "+4 referrals triaged a week (triage capacity 16 a week)"
+    data = option_data(scenario.model_dump(mode="json"), [triage], (2,), on, scenario)
+    assert asdsim.scenario_from_dict(data).triage.capacity_per_week == 16
+    with pytest.raises(PlanError, match="--triage-cost"):
+        make_levers(scenario, "triage", on)
+    with pytest.raises(PlanError, match="triages each referral on arrival"):
+        make_levers(make_scenario(), "triage", on, triage_cost_gbp=2000)

@@ -80,8 +80,9 @@ def add_parser(subparsers: Any) -> None:
                              "count referrals from it, and counts at a date without one are taken "
                              "on it (default --from)")
     parser.add_argument("--vary", default="", metavar="A,B,C",
-                        help="staff groups to vary (team/group where several teams have it), or "
-                             "'clinicians' for a caseload team")
+                        help="staff groups to vary (team/group where several teams have it), "
+                             "'clinicians' for a caseload team, or 'triage' (referrals triaged a "
+                             "week, for the whole run; needs --triage-cost)")
     parser.add_argument("--team", metavar="NAME", help="the team of the groups in --vary")
     parser.add_argument("--bounds", action="append", type=_bounds, default=[], metavar="NAME=LOW:HIGH",
                         help="change allowed from today's level (default 0:3 WTE, 0:5 clinicians); "
@@ -94,6 +95,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--ramp-weeks", type=float, default=0.0, metavar="R",
                         help="weeks for added WTE to reach full productivity from --from, rising "
                              "linearly (funded in full from --from; default 0)")
+    parser.add_argument("--triage-cost", type=float, metavar="GBP",
+                        help="with --vary triage: the cost a year of triaging one more referral a "
+                             "week")
     parser.add_argument("--outsourcing", nargs="?", type=int, const=10, metavar="MAX",
                         help="also vary outsourced assessments a month, 0 to MAX (default 10)")
     parser.add_argument("--outsourcing-price", type=float, metavar="GBP",
@@ -149,6 +153,8 @@ def _usage(args: argparse.Namespace) -> str | None:
         value = getattr(args, name)
         if not 0 <= value <= 520:
             return f"--{name.replace('_', '-')} must be a number of weeks from 0 to 520"
+    if args.triage_cost is not None and not 0 <= args.triage_cost < float("inf"):
+        return "--triage-cost must be a number of GBP, 0 or more"
     if args.outsourcing_months < 1:
         return "--outsourcing-months must be at least 1"
     if args.outsourcing_price is not None and not 0 <= args.outsourcing_price < float("inf"):
@@ -199,7 +205,7 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
                       args.seed, backend, update, bounds=dict(args.bounds), step=step,
                       confirm_replications=args.confirm_replications,
                       max_evaluations=args.max_evaluations, lead_time_weeks=args.lead_time_weeks,
-                      ramp_weeks=args.ramp_weeks)
+                      ramp_weeks=args.ramp_weeks, triage_cost_gbp=args.triage_cost)
     folder = write_plan(result, args.out, args.scenario, force=args.force, command=args.argv)
     out(result.summary())
     out(f"{result.evaluations} options evaluated ({result.settings['inferred']} more decided by "

@@ -205,9 +205,9 @@ class Lever:
     Attributes
     ----------
     name
-        ``team/group`` (WTE), ``team/clinicians`` or ``team/outsourcing``.
+        ``team/group`` (WTE), ``team/clinicians``, ``team/outsourcing`` or ``triage``.
     kind
-        ``wte``, ``clinicians`` or ``outsourcing``.
+        ``wte``, ``clinicians``, ``outsourcing`` or ``triage`` (referrals triaged a week).
     team, group
         Where it acts (``group`` only for WTE).
     base
@@ -228,7 +228,7 @@ class Lever:
     """
 
     name: str
-    kind: Literal["wte", "clinicians", "outsourcing"]
+    kind: Literal["wte", "clinicians", "outsourcing", "triage"]
     team: str
     group: str | None
     base: float
@@ -252,7 +252,8 @@ class Lever:
     @property
     def unit(self) -> str:
         """What one unit is, in words."""
-        return {"wte": "WTE", "clinicians": "clinicians", "outsourcing": "assessments a month"}[self.kind]
+        return {"wte": "WTE", "clinicians": "clinicians", "outsourcing": "assessments a month",
+                "triage": "referrals triaged a week"}[self.kind]
 
     def words(self, steps: int) -> str:
         """The change in plain words: ``+0.6 WTE psychologist (school_age_mdt)``."""
@@ -262,6 +263,8 @@ class Lever:
             start, end, price = self.block
             return (f"{change:g} outsourced assessments a month for {self.team} from "
                     f"{_month(start)} to {_month(end)} at GBP {price:,.0f} each")
+        if self.kind == "triage":
+            return f"{change:+g} referrals triaged a week (triage capacity {self.level(steps):g} a week)"
         what = self.group if self.kind == "wte" else "clinicians"
         return f"{change:+g} {'WTE ' if self.kind == 'wte' else ''}{what} ({self.team})"
 
@@ -337,7 +340,8 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
                 team: str | None = None, bounds: Mapping[str, tuple[float, float]] | None = None,
                 step: float | Mapping[str, float] | None = None,
                 outsourcing: Outsourcing | Mapping[str, Any] | None = None,
-                lead_time_weeks: float = 0.0, ramp_weeks: float = 0.0) -> list[Lever]:
+                lead_time_weeks: float = 0.0, ramp_weeks: float = 0.0,
+                triage_cost_gbp: float | None = None) -> list[Lever]:
     """The plan's decision variables, checked against the scenario.
 
     Parameters
@@ -354,6 +358,8 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         The step of every WTE lever, or steps by name; default 0.1 WTE, 1 clinician.
     outsourcing
         Adds outsourced assessments a month as a lever (:class:`Outsourcing` or its fields).
+    triage_cost_gbp
+        With ``triage`` in ``vary``: the cost a year of triaging one more referral a week.
     lead_time_weeks, ramp_weeks
         Staff levers: weeks from approval until the change applies on ``from_date`` (so it is
         approved that long before), and weeks from then to full productivity (WTE levers only;
@@ -376,6 +382,13 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
     named: set[str] = set()  # every name a lever answers to, for the bounds and steps
     for item in vary:
         text = item.strip()
+        if text == "triage":
+            if "triage" in used:
+                raise PlanError("--vary triage: given twice")
+            used.add("triage")
+            named.add("triage")
+            levers.append(_triage_lever(scenario, bounds, step, triage_cost_gbp))
+            continue
         team_name, _, what = text.rpartition("/")
         team_name = team_name or team
         if team_name is not None and team_name not in teams:
@@ -438,6 +451,24 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
             raise PlanError(f"{option} {unknown[0]}: no lever of that name; the levers are "
                             f"{', '.join(lv.name for lv in levers)} (--vary names them)")
     return levers
+
+
+def _triage_lever(scenario: Scenario, bounds: Mapping[str, tuple[float, float]],
+                  step: float | Mapping[str, float] | None, price: float | None) -> Lever:
+    """Triage capacity (referrals triaged a week) as a lever. The scenario states one capacity
+    for the whole run (it has no dated triage changes), so the lever changes it for the whole
+    run, not from the plan's date."""
+    base = scenario.triage.capacity_per_week
+    if base is None:
+        raise PlanError("--vary triage: the scenario triages each referral on arrival (no "
+                        "triage.capacity_per_week), so triage capacity cannot be a bottleneck")
+    if price is None or not (math.isfinite(price) and price >= 0):
+        raise PlanError("--vary triage: give the cost a year of triaging one more referral a week "
+                        "(--triage-cost GBP), so that the plan can weigh it against staff")
+    lever_step = float(_option(step, ("triage",), 1.0)) if isinstance(step, Mapping) else 1.0
+    low, high = _option(bounds, ("triage",), (0.0, 20.0))
+    lo, hi = _steps("triage", float(low), float(high), lever_step, float(base))
+    return Lever("triage", "triage", "", None, float(base), lever_step, lo, hi, lever_step * price)
 
 
 def _outsourcing_lever(scenario: Scenario, spec: Outsourcing | Mapping[str, Any], from_date: dt.date,
@@ -535,6 +566,8 @@ def option_data(base: dict[str, Any], levers: Sequence[Lever], point: Point, on:
                     changes = _shift(changes, lever.team, "wte", group,
                                      _in_force(scenario, lever.team, "wte", group, on), delta * per, on,
                                      lead)
+        elif lever.kind == "triage":  # the scenario's one triage capacity, for the whole run
+            data["triage"] = {**data["triage"], "capacity_per_week": lever.level(steps)}
         else:
             assert lever.block is not None
             start, end, price = lever.block
@@ -1331,7 +1364,7 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
          *, bounds: Mapping[str, tuple[float, float]] | None = None,
          step: float | Mapping[str, float] | None = None, confirm_replications: int | None = None,
          max_evaluations: int = 60, check_monotone: bool = True, lead_time_weeks: float = 0.0,
-         ramp_weeks: float = 0.0) -> Plan:
+         ramp_weeks: float = 0.0, triage_cost_gbp: float | None = None) -> Plan:
     """The least-cost staffing that meets every target with the stated confidence.
 
     Parameters
@@ -1379,6 +1412,9 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     ramp_weeks
         Weeks over which added WTE rises linearly to full productivity from ``from_date``
         (funded in full from then).
+    triage_cost_gbp
+        With ``triage`` in ``vary``: the cost a year of triaging one more referral a week (the
+        triage lever changes the scenario's one triage capacity, for the whole run).
 
     Returns
     -------
@@ -1422,7 +1458,8 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
                         f"must be approved by {approved}, before the scenario starts "
                         f"({scenario.start_date}); choose a later --from or a shorter lead time")
     levers = make_levers(scenario, vary, start, team, bounds, step, outsourcing,
-                         lead_time_weeks=lead_time_weeks, ramp_weeks=ramp_weeks)
+                         lead_time_weeks=lead_time_weeks, ramp_weeks=ramp_weeks,
+                         triage_cost_gbp=triage_cost_gbp)
     base_data = _base_data(scenario, parsed, by)
     scenario_from_dict(base_data, name=scenario.name)  # the reporting dates are valid
     ev = _Evaluator(scenario, base_data, levers, parsed, start, seed, replications, confidence,
