@@ -164,3 +164,22 @@ def test_triage_capacity_is_a_lever_priced_per_referral_a_week(make_scenario):
         make_levers(scenario, "triage", on)
     with pytest.raises(PlanError, match="triages each referral on arrival"):
         make_levers(make_scenario(), "triage", on, triage_cost_gbp=2000)
+
+
+def test_a_plan_on_triage_writes_a_recommended_scenario_that_loads_back(tmp_path):
+    """A scenario whose first bottleneck is triage (4 a week for 10 referrals): the plan must
+    raise triage capacity, and recommended.yaml, extending the input file, carries it."""
+    scenario = asdsim.scenario_from_dict(deep_update(BASE, {
+        "horizon_weeks": 52, "triage": {"capacity_per_week": 4}, "teams": {"mdt": {"staff": {
+            "paediatrician": {"wte": 3.0}, "psychologist": {"wte": 3.0}}}}}))
+    source = tmp_path / "area.yaml"
+    source.write_text(asdsim.scenario_to_yaml(scenario))
+    with make_backend(2) as backend:
+        result = plan(source, ["triaged_within_target >= 0.8"], "2020-01-06", vary="triage",
+                      triage_cost_gbp=2000, bounds={"triage": (0, 12)}, replications=3,
+                      confirm_replications=3, seed=2, backend=backend)
+    assert result.feasible and result.changes["triage"] > 0
+    planning.write_plan(result, tmp_path / "plan", source)
+    loaded = asdsim.load_scenario(tmp_path / "plan" / "recommended.yaml")
+    assert loaded.triage.capacity_per_week == 4 + result.changes["triage"]
+    assert result.added_cost == 2000 * result.changes["triage"]

@@ -1144,7 +1144,8 @@ class Plan:
         The recommended option's scenario.
     overrides
         What the recommended scenario sets over the input (``capacity_changes``, ``outsourcing``,
-        ``reporting``): the body of ``recommended.yaml`` under ``extends:``.
+        ``reporting``, and ``triage`` where the triage lever moved it): the body of
+        ``recommended.yaml`` under ``extends:``.
     optimal
         Whether no cheaper option can meet the targets, assuming monotonicity (false when the
         evaluation budget stopped the search).
@@ -1644,6 +1645,8 @@ def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome
                  "reporting": data["reporting"]}
     if not data["outsourcing"] and not scenario.outsourcing:
         del overrides["outsourcing"]
+    if data["triage"] != scenario.model_dump(mode="json")["triage"]:  # the triage lever moved it
+        overrides["triage"] = data["triage"]
     lower = outcome.lower_bound
     costs = [lv.cost_per_step for lv in ev.levers]
     return Plan(
