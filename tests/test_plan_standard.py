@@ -366,3 +366,40 @@ def test_assess_shows_the_standard_quarter_by_quarter():
     assert whole["mean"] <= quarters["mean"].min() + 1e-12
     assert whole["met_share"] <= quarters["met_share"].min()
     assert table.iloc[-1]["met_share"] == whole["met_share"]
+
+
+# ------------------------------------------------------------------------------- drawn inputs
+
+
+def test_a_plan_over_drawn_inputs_names_the_assumption_that_most_threatens_it(tmp_path):
+    """The small area with two uncertain inputs: the psychologist's WTE (0.4 to 1.2, uniform; the
+    plan varies only the paediatrician) and the referral rate (9 to 11 a week). The plan judges
+    options over drawn inputs (the same draws for every option), then sets each input at its 5%
+    and 95% points in turn. At 0.44 WTE the psychologist's hours (2 a child, about 8 children a
+    week: 16 hours against 0.44 x 37.5 = 16.5) leave nothing to spare, so no paediatrician time
+    can keep the standard: that input, at its low end, is named, and the plan said to hold only
+    if it is not that low. The referral rate's ends (9.1, 10.9) move it less."""
+    data = small_area().model_dump(mode="json")
+    data["assumed"] = ["teams.mdt.staff.psychologist.wte", "demand.referrals_per_week"]
+    data["uncertain"] = {"teams.mdt.staff.psychologist.wte": [0.4, 1.2],
+                         "demand.referrals_per_week": [9, 11]}
+    scenario = asdsim.scenario_from_dict(data)
+    with make_backend(2) as backend:
+        result = plan(scenario, None, "2020-03-02", by_date="2020-07-01", vary="paediatrician",
+                      bounds={"paediatrician": (0, 1)}, replications=5, confirm_replications=10,
+                      seed=3, backend=backend, draw_inputs=True)
+    threats = result.threats
+    assert len(threats) == 5 and threats.iloc[-1]["input"] == "as written"
+    worst = threats.iloc[0]
+    assert (worst["input"], worst["quantile"]) == ("teams.mdt.staff.psychologist.wte", 0.05)
+    assert worst["value"] == pytest.approx(0.44)
+    assert worst["p_meet"] < threats.iloc[-1]["p_meet"]
+    rate = threats[threats["input"] == "demand.referrals_per_week"]
+    assert sorted(rate["value"]) == pytest.approx([9.1, 10.9])
+    assert (rate["p_meet"] >= worst["p_meet"]).all()
+    assert ("holds only if an assumption is right: with teams.mdt.staff.psychologist.wte at 0.44 "
+            "(its 5% point)") in result.summary()
+    planning.write_plan(result, tmp_path / "plan")
+    assert len(pd.read_csv(tmp_path / "plan" / "threats.csv")) == 5
+    with pytest.raises(PlanError, match="no uncertain: inputs"):
+        plan(small_area(), None, "2020-03-02", vary="paediatrician", draw_inputs=True)

@@ -95,6 +95,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--ramp-weeks", type=float, default=0.0, metavar="R",
                         help="weeks for added WTE to reach full productivity from --from, rising "
                              "linearly (funded in full from --from; default 0)")
+    parser.add_argument("--draw-inputs", action="store_true",
+                        help="judge each option with the scenario's uncertain: inputs drawn in "
+                             "each replication (the same draws for every option), then name the "
+                             "input that most threatens the recommendation; writes threats.csv")
     parser.add_argument("--triage-cost", type=float, metavar="GBP",
                         help="with --vary triage: the cost a year of triaging one more referral a "
                              "week")
@@ -205,7 +209,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
                       args.seed, backend, update, bounds=dict(args.bounds), step=step,
                       confirm_replications=args.confirm_replications,
                       max_evaluations=args.max_evaluations, lead_time_weeks=args.lead_time_weeks,
-                      ramp_weeks=args.ramp_weeks, triage_cost_gbp=args.triage_cost)
+                      ramp_weeks=args.ramp_weeks, triage_cost_gbp=args.triage_cost,
+                      draw_inputs=args.draw_inputs)
     folder = write_plan(result, args.out, args.scenario, force=args.force, command=args.argv)
     out(result.summary())
     out(f"{result.evaluations} options evaluated ({result.settings['inferred']} more decided by "

@@ -132,9 +132,10 @@ from asdsim.analysis.standard import (
 from asdsim.analysis.stats import mean_ci
 from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import Backend, TaskFailed
-from asdsim.experiments.runner import DEFAULT_SEED, run_replication
+from asdsim.experiments.runner import DEFAULT_SEED, run_drawn_replication, run_replication
 from asdsim.experiments.targets import STANDARD, Target, TargetError, parse_targets, quarter_words
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
+from asdsim.scenario.uncertainty import with_inputs
 
 if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
     from matplotlib.figure import Figure
@@ -591,12 +592,16 @@ class _Task:
     scenario: Scenario
     seed: int
     kpis: tuple[str, ...]
+    drawn: bool = False
+    """Whether the replication draws the scenario's uncertain inputs (the same draw for every
+    option: it depends only on the seed, the replication and the input)."""
 
 
 def _run_task(task: _Task) -> tuple[dict[str, float], tuple[str, ...]]:
     """Run one replication and keep only the KPIs asked for (in a worker); also the names of those
     the run did not produce, with the names it did produce for their base."""
-    record = run_replication(task.scenario, task.seed, task.replication)
+    run = run_drawn_replication if task.drawn else run_replication
+    record = run(task.scenario, task.seed, task.replication)
     table = per_replication_kpis([record], task.scenario)
     values = dict(zip(table["kpi"], table["value"], strict=True))
     missing = tuple(k for k in task.kpis if k not in values)
@@ -695,6 +700,7 @@ class _Evaluator:
         self.order: list[Point] = []
         self.replications_run = 0
         self.inferred = 0
+        self.drawn = False
 
     # -- running
     def scenario_of(self, point: Point) -> Scenario:
@@ -705,7 +711,7 @@ class _Evaluator:
 
     def _tasks(self, wanted: Sequence[tuple[Point, int]]) -> Iterator[_Task]:
         for point, r in wanted:
-            yield _Task(point, r, self.scenario_of(point), self.seed, self.measured)
+            yield _Task(point, r, self.scenario_of(point), self.seed, self.measured, self.drawn)
 
     def _results(self, wanted: Sequence[tuple[Point, int]]) -> Iterator[tuple[Point, int]]:
         """Run the replications not cached; yield each ``(point, replication)`` as it is stored."""
@@ -1175,6 +1181,10 @@ class Plan:
     wall_seconds: float
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    threats: pd.DataFrame | None = None
+    """With ``draw_inputs``: the recommendation with each uncertain input at its 5th and 95th
+    percentile (``input``, ``quantile``, ``value``, ``p_meet``, ``worst_margin``,
+    ``replications``), the most threatening first and the inputs as written last."""
 
     @property
     def added_cost(self) -> float:
@@ -1213,8 +1223,29 @@ class Plan:
                        f"options down to GBP {self.cost_lower_bound:,.0f} a year")
             lines.append(f"Not proved cheapest: {cheaper} may also meet the targets ({why}).")
         lines += quarters
+        if self.threats is not None and len(self.threats) > 1:
+            lines.append(self.threat_sentence())
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def threat_sentence(self) -> str:
+        """Which assumed input most threatens the recommendation, in plain words."""
+        assert self.threats is not None
+        worst = self.threats.iloc[0]
+        written = self.threats.iloc[-1]
+        where = (f"{worst['input']} at {worst['value']:.4g} (its {worst['quantile']:.0%} point)")
+        figures = (f"the targets are met in {worst['p_meet']:.0%} of {int(worst['replications'])} "
+                   f"replications, against {written['p_meet']:.0%} with the inputs as written")
+        side = "low" if worst["quantile"] < 0.5 else "high"
+        if (worst["p_meet"], worst["worst_margin"]) == (written["p_meet"], written["worst_margin"]):
+            return (f"Robust to what is assumed: no uncertain input at its 5% or 95% point changes "
+                    f"it (the targets are met in {written['p_meet']:.0%} of "
+                    f"{int(written['replications'])} replications at every end and as written).")
+        if worst["p_meet"] < self.confidence:
+            return (f"The plan holds only if an assumption is right: with {where} {figures}; it "
+                    f"does not hold if {worst['input']} is as {side} as {worst['value']:.4g}.")
+        return (f"Robust to what is assumed: with each uncertain input at its 5% or 95% point in "
+                f"turn it still holds; the input that most threatens it is {where}: {figures}.")
 
     @property
     def quarters(self) -> list[str]:
@@ -1365,7 +1396,8 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
          *, bounds: Mapping[str, tuple[float, float]] | None = None,
          step: float | Mapping[str, float] | None = None, confirm_replications: int | None = None,
          max_evaluations: int = 60, check_monotone: bool = True, lead_time_weeks: float = 0.0,
-         ramp_weeks: float = 0.0, triage_cost_gbp: float | None = None) -> Plan:
+         ramp_weeks: float = 0.0, triage_cost_gbp: float | None = None,
+         draw_inputs: bool = False) -> Plan:
     """The least-cost staffing that meets every target with the stated confidence.
 
     Parameters
@@ -1416,6 +1448,11 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     triage_cost_gbp
         With ``triage`` in ``vary``: the cost a year of triaging one more referral a week (the
         triage lever changes the scenario's one triage capacity, for the whole run).
+    draw_inputs
+        Judge every option with the scenario's ``uncertain:`` inputs drawn in each replication
+        (the same draws for every option), and then test the recommendation with each uncertain
+        input at its 5th and at its 95th percentile (the others as written), naming the one
+        that most threatens it (:attr:`Plan.threats`).
 
     Returns
     -------
@@ -1463,8 +1500,12 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
                          triage_cost_gbp=triage_cost_gbp)
     base_data = _base_data(scenario, parsed, by)
     scenario_from_dict(base_data, name=scenario.name)  # the reporting dates are valid
+    if draw_inputs and not scenario.uncertain:
+        raise PlanError(f"draw_inputs: scenario {scenario.name!r} gives no uncertain: inputs to draw "
+                        "(see docs/uncertainty.md)")
     ev = _Evaluator(scenario, base_data, levers, parsed, start, seed, replications, confidence,
                     confidence_rule, backend or Backend(), progress, max_evaluations, by)
+    ev.drawn = draw_inputs
 
     outcome = _search(ev, budget)
     warnings: list[str] = []
@@ -1491,10 +1532,50 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     # the proof is of the search's choice: one changed by the fresh replications is not proved
     moved = chosen is not None and recommended != chosen
     outcome.optimal = outcome.optimal and recommended == outcome.best
+    threats = _threats(ev, recommended, fresh) if draw_inputs else None
     result = _build(ev, recommended, feasible, outcome, warnings, scenario, start, by, budget,
                     confirm, started)
     result.settings["moved_on_fresh"] = moved
+    result.settings["draw_inputs"] = draw_inputs
+    result.threats = threats
     return result
+
+
+THREAT_QUANTILES = (0.05, 0.95)
+"""Where each uncertain input is set in the sensitivity pass: its 5th and 95th percentiles."""
+
+
+def _threats(ev: _Evaluator, point: Point, reps: Sequence[int]) -> pd.DataFrame:
+    """The recommendation with each uncertain input at its 5th and 95th percentile (the others
+    as written), on the confirmation replications: the share of replications meeting every
+    target and the worst target's margin of the mean, worst first. The first row is the input
+    that most threatens the recommendation."""
+    option = ev.scenario_of(point)
+    cases: list[tuple[str, float, float, Scenario]] = [("as written", math.nan, math.nan,
+                                                        with_inputs(option, {}))]
+    for path, dist in option.uncertain.items():
+        for q in THREAT_QUANTILES:
+            value = float(dist.quantile(q))
+            cases.append((path, q, value, with_inputs(option, {path: value})))
+    tasks = [_Task((i,), r, sc, ev.seed, ev.measured) for i, (*_, sc) in enumerate(cases) for r in reps]
+    rows: dict[tuple[int, int], dict[str, float]] = {}
+    try:
+        with closing(ev.backend.map_unordered(_run_task, tasks)) as results:
+            for task, (values, _missing) in results:
+                rows[task.point[0], task.replication] = ev._with_standard(values)
+                ev.replications_run += 1
+    except TaskFailed as exc:
+        raise exc.__cause__ from None  # type: ignore[misc]
+    out = []
+    for i, (path, q, value, _sc) in enumerate(cases):
+        values = {k: np.array([rows[i, r][k] for r in reps]) for k in ev.kpis}
+        met = np.logical_and.reduce([np.array([t.met(v) for v in values[t.kpi]]) for t in ev.targets])
+        margin = min(t.margin(float(np.nanmean(values[t.kpi]))) for t in ev.targets)
+        out.append({"input": path, "quantile": q, "value": value, "p_meet": float(np.mean(met)),
+                    "worst_margin": margin, "replications": len(reps)})
+    table = pd.DataFrame(out)
+    ends = table.iloc[1:].sort_values(["p_meet", "worst_margin"], kind="stable")
+    return pd.concat([ends, table.iloc[:1]], ignore_index=True)
 
 
 def _confirm(ev: _Evaluator, chosen: Point | None, fresh: Sequence[int], budget: float | None,
@@ -1711,7 +1792,8 @@ def assess(scenario: Scenario, targets: Sequence[str | Target] | str, replicatio
 
 def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None = None,
                force: bool = False, command: Sequence[str] | None = None) -> Path:
-    """Write ``plan.csv``, ``recommended.yaml``, ``plan.png`` and ``provenance.json`` into a folder.
+    """Write ``plan.csv``, ``recommended.yaml``, ``plan.png`` and ``provenance.json`` into a folder
+    (and ``threats.csv`` for a plan with drawn inputs).
 
     The folder is written beside ``out`` and renamed into place at the end; ``force`` replaces
     only an earlier results folder, never one holding the input scenario. ``recommended.yaml``
@@ -1733,6 +1815,8 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
     inputs = [scenario_path] if scenario_path is not None else []
     with atomic_folder(out, force, inputs) as folder:
         result.options.to_csv(folder / "plan.csv", index=False)
+        if result.threats is not None:
+            result.threats.to_csv(folder / "threats.csv", index=False)
         text = result.to_yaml(Path(extends).as_posix() if extends else None)
         (folder / "recommended.yaml").write_text(text, encoding="utf-8")
         loaded = load_scenario(folder / "recommended.yaml")
