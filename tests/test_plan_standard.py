@@ -14,7 +14,7 @@ import asdsim
 from asdsim.analysis import standard
 from asdsim.experiments import plan as planning
 from asdsim.experiments.backends import make_backend
-from asdsim.experiments.plan import PlanError, make_levers, plan
+from asdsim.experiments.plan import PlanError, evaluate, make_levers, plan
 from asdsim.experiments.targets import TargetError, parse_target, parse_targets
 from asdsim.reporting.summary import summarise_design
 from tests.conftest import BASE, deep_update
@@ -126,7 +126,7 @@ def _judge(rule: str, targets: list[str], quarters: dict[str, list[float]], pool
     """Whether a hand-made option, with these per-replication quarter shares and pooled share,
     is feasible for the targets under the rule (no simulation)."""
     by = dt.date(2020, 7, 1)
-    ev = object.__new__(planning._Evaluator)
+    ev = object.__new__(evaluate._Evaluator)
     ev.targets = parse_targets(targets, by)
     ev.rule, ev.confidence = rule, confidence
     ev.quarters = {t.kpi: sorted(quarters) for t in ev.targets if t.standard}
