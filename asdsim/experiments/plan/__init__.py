@@ -92,6 +92,16 @@ next cheapest feasible ones and the cheaper near misses are run again on fresh r
 common to every candidate); the recommendation is the cheapest that meets the rule on those, and
 the figures reported are theirs. If none does, the search climbs one step at a time from the
 chosen option on fresh replications.
+
+The package
+-----------
+:mod:`~asdsim.experiments.plan.levers` (the decision variables and an option's scenario),
+:mod:`~asdsim.experiments.plan.evaluate` (replications, estimates, the confidence rule),
+:mod:`~asdsim.experiments.plan.search` (the search, the monotonicity check and the
+confirmation), :mod:`~asdsim.experiments.plan.result` (:class:`Plan` and its folder) and
+:mod:`~asdsim.experiments.plan.run` (:func:`plan` and :func:`assess`). The NICE standard the
+default target aims at is defined once, in :mod:`asdsim.analysis.standard`, which the report's
+verdict calls too.
 """
 
 from asdsim.experiments.plan.evaluate import Estimate, wilson

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
@@ -26,14 +26,10 @@ from asdsim.analysis.standard import (
 )
 from asdsim.analysis.stats import mean_ci
 from asdsim.experiments.backends import Backend, TaskFailed
+from asdsim.experiments.plan.levers import Lever, PlanError, Point, option_data
 from asdsim.experiments.runner import run_drawn_replication, run_replication
 from asdsim.experiments.targets import Target
 from asdsim.scenario import Scenario, scenario_from_dict
-
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
-
-    pass
-from asdsim.experiments.plan.levers import Lever, PlanError, Point, option_data
 
 Rule = Literal["share", "lower_ci"]
 Progress = Callable[[int, int, str], None]

@@ -10,15 +10,10 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from asdsim.errors import AsdsimError
 from asdsim.scenario import Scenario
-
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
-
-    pass
-
 
 Point = tuple[int, ...]
 """Steps of each lever: an option."""

@@ -26,13 +26,6 @@ from asdsim.analysis.standard import (
     reaches,
 )
 from asdsim.analysis.stats import mean_ci
-from asdsim.experiments.targets import Target, quarter_words
-from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
-
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
-    from matplotlib.figure import Figure
-
-    from asdsim.reporting.plan_chart import ChartTarget
 from asdsim.experiments.plan.evaluate import SHARE_EXTRAS, Estimate, Rule, _Evaluator, _interval, wilson
 from asdsim.experiments.plan.levers import (
     Lever,
@@ -45,6 +38,13 @@ from asdsim.experiments.plan.levers import (
     option_data,
 )
 from asdsim.experiments.plan.search import _Outcome, _violations
+from asdsim.experiments.targets import Target, quarter_words
+from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from matplotlib.figure import Figure
+
+    from asdsim.reporting.plan_chart import ChartTarget
 
 # ------------------------------------------------------------------------------------------ plan
 

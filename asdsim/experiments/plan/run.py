@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,18 +21,14 @@ from asdsim.analysis.standard import (
     reaches,
 )
 from asdsim.experiments.backends import Backend, TaskFailed
-from asdsim.experiments.runner import DEFAULT_SEED
-from asdsim.experiments.targets import STANDARD, Target, parse_targets, quarter_words
-from asdsim.scenario import Scenario, load_scenario, scenario_from_dict
-from asdsim.scenario.uncertainty import with_inputs
-
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
-
-    pass
 from asdsim.experiments.plan.evaluate import Progress, Rule, _Evaluator, _interval, _run_task, _Task, wilson
 from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, Point, lead_days, make_levers
 from asdsim.experiments.plan.result import Plan, _build
 from asdsim.experiments.plan.search import _confirm, _descend_neighbours, _probe_above, _search, _violations
+from asdsim.experiments.runner import DEFAULT_SEED
+from asdsim.experiments.targets import STANDARD, Target, parse_targets, quarter_words
+from asdsim.scenario import Scenario, load_scenario, scenario_from_dict
+from asdsim.scenario.uncertainty import with_inputs
 
 DEFAULT_TARGETS = (STANDARD,)
 """What a plan aims at when no target is given: the NICE standard from the quarter of ``by``."""

@@ -10,17 +10,12 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from asdsim.analysis.stats import mean_ci
-
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
-
-    pass
 from asdsim.experiments.plan.evaluate import Estimate, _BudgetSpent, _Evaluator
 from asdsim.experiments.plan.levers import Point
 
