@@ -54,12 +54,12 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan", help="the least-cost staffing that meets targets by a date", formatter_class=FORMATTER,
         description="Find the cheapest extra staffing (WTE per staff group, caseload clinicians,\n"
-                    "optionally outsourced assessments) from a date that meets every target with\n"
-                    "the stated confidence, by simulation under common random numbers. Writes\n"
-                    "plan.csv (every option evaluated), recommended.yaml (a scenario extending the\n"
-                    "input with the dated changes), plan.png and provenance.json into DIR. Exit 1\n"
-                    "when no option within the bounds meets the targets (the best found is\n"
-                    "reported).\n\n"
+                    "triage capacity, optionally outsourced assessments) from a date that meets\n"
+                    "every target with the stated confidence, by simulation under common random\n"
+                    "numbers. Writes plan.csv (every option evaluated), recommended.yaml (a\n"
+                    "scenario extending the input with the dated changes), plan.png and\n"
+                    "provenance.json (and threats.csv with --draw-inputs) into DIR. Exit 1 when no\n"
+                    "option within the bounds meets the targets (the best found is reported).\n\n"
                     "Targets (default: the NICE standard from the quarter of --by):\n"
                     "  'nice_standard'                               (at least 90% of each quarter's\n"
                     "                                                 referrals from --by's quarter on)\n"
@@ -85,8 +85,8 @@ def add_parser(subparsers: Any) -> None:
                              "week, for the whole run; needs --triage-cost)")
     parser.add_argument("--team", metavar="NAME", help="the team of the groups in --vary")
     parser.add_argument("--bounds", action="append", type=_bounds, default=[], metavar="NAME=LOW:HIGH",
-                        help="change allowed from today's level (default 0:3 WTE, 0:5 clinicians); "
-                             "repeat per lever")
+                        help="change allowed from today's level (default 0:3 WTE, 0:5 clinicians, "
+                             "0:20 triage); repeat per lever")
     parser.add_argument("--step", action="append", type=_step, default=[], metavar="[NAME=]STEP",
                         help="step of the WTE levers (default 0.1), or of one lever")
     parser.add_argument("--lead-time-weeks", type=float, default=0.0, metavar="W",
