@@ -317,6 +317,9 @@ def test_the_command_plans_for_the_standard_without_a_target(cli, tmp_path, caps
     (["--replications", "0"], "--replications must be at least 1"),
     (["--budget", "-5"], "--budget must be a number of GBP"),
     (["--outsourcing-months", "0"], "--outsourcing-months must be at least 1"),
+    (["--lead-time-weeks", "-1"], "--lead-time-weeks must be a number of weeks from 0 to 520"),
+    (["--ramp-weeks", "600"], "--ramp-weeks must be a number of weeks from 0 to 520"),
+    (["--triage-cost", "-3"], "--triage-cost must be a number of GBP"),
 ])
 def test_plan_options_are_checked_as_run_checks_its_own(cli, tmp_path, capsys, option, why):
     source = tmp_path / "area.yaml"
@@ -403,3 +406,14 @@ def test_a_plan_over_drawn_inputs_names_the_assumption_that_most_threatens_it(tm
     assert len(pd.read_csv(tmp_path / "plan" / "threats.csv")) == 5
     with pytest.raises(PlanError, match="no uncertain: inputs"):
         plan(small_area(), None, "2020-03-02", vary="paediatrician", draw_inputs=True)
+
+
+def test_drawn_inputs_need_uncertain_inputs_and_triage_needs_a_price(cli, tmp_path, capsys):
+    source = tmp_path / "area.yaml"
+    source.write_text(asdsim.scenario_to_yaml(small_area()))
+    common = ["plan", str(source), "--from", "2020-03-02", "--vary", "paediatrician"]
+    assert cli([*common, "--draw-inputs", "--out", str(tmp_path / "p")]) == 1
+    assert "gives no uncertain: inputs to draw" in capsys.readouterr().err
+    assert cli([*common, "--vary", "triage", "--out", str(tmp_path / "q")]) == 1
+    assert "triages each referral on arrival" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists() and not (tmp_path / "q").exists()
