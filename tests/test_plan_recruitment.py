@@ -183,3 +183,20 @@ def test_a_plan_on_triage_writes_a_recommended_scenario_that_loads_back(tmp_path
     loaded = asdsim.load_scenario(tmp_path / "plan" / "recommended.yaml")
     assert loaded.triage.capacity_per_week == 4 + result.changes["triage"]
     assert result.added_cost == 2000 * result.changes["triage"]
+
+
+def test_an_outsourced_block_can_bridge_the_gap_until_the_posts_are_productive(make_scenario):
+    """Posts in post from 1 June 2020 after 12 weeks (approved 9 March) and 8 weeks' ramp (full
+    from 27 July): the bridging block runs 9 March to 26 July 2020, 140 days = 4.60 months, so a
+    step of 1 assessment a month at GBP 2,000 costs 2,000 x 140 / 30.4375 a year."""
+    scenario = make_scenario()
+    on = dt.date(2020, 6, 1)
+    levers = make_levers(scenario, "paediatrician", on, lead_time_weeks=12, ramp_weeks=8,
+                         outsourcing={"team": "mdt", "price_gbp": 2000, "bridge": True})
+    bridge = levers[-1]
+    assert bridge.block == (dt.date(2020, 3, 9), dt.date(2020, 7, 26), 2000.0)
+    assert bridge.cost_per_step == pytest.approx(2000 * 140 / (365.25 / 12))
+    assert "from 9 March 2020 to 26 July 2020" in bridge.words(3)
+    with pytest.raises(PlanError, match="give a lead time or a ramp"):
+        make_levers(scenario, "paediatrician", on,
+                    outsourcing={"team": "mdt", "price_gbp": 2000, "bridge": True})

@@ -108,6 +108,10 @@ def add_parser(subparsers: Any) -> None:
                         help="price of an outsourced assessment (default: the scenario's block)")
     parser.add_argument("--outsourcing-months", type=int, default=12, metavar="N",
                         help="months the outsourcing block runs from --from (default 12)")
+    parser.add_argument("--outsourcing-bridge", action="store_true",
+                        help="with --outsourcing and a lead time or ramp: the block runs from the "
+                             "approval date until the added staff are at full productivity, "
+                             "bridging the gap (instead of --outsourcing-months from --from)")
     parser.add_argument("--confidence", type=float, default=0.8, metavar="P",
                         help="share of replications that must meet the targets (default 0.8)")
     parser.add_argument("--rule", choices=("share", "lower_ci"), default="share",
@@ -159,6 +163,8 @@ def _usage(args: argparse.Namespace) -> str | None:
             return f"--{name.replace('_', '-')} must be a number of weeks from 0 to 520"
     if args.triage_cost is not None and not 0 <= args.triage_cost < float("inf"):
         return "--triage-cost must be a number of GBP, 0 or more"
+    if args.outsourcing_bridge and args.outsourcing is None:
+        return "--outsourcing-bridge needs --outsourcing"
     if args.outsourcing_months < 1:
         return "--outsourcing-months must be at least 1"
     if args.outsourcing_price is not None and not 0 <= args.outsourcing_price < float("inf"):
@@ -194,7 +200,7 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     outsourcing = None
     if args.outsourcing is not None:
         outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
-                                  months=args.outsourcing_months)
+                                  months=args.outsourcing_months, bridge=args.outsourcing_bridge)
     try:
         backend = make_backend(args.jobs, args.dask)
     except BackendError as exc:

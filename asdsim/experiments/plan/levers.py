@@ -47,6 +47,9 @@ class Outsourcing:
         Length of the block, cut to the horizon.
     step
         Step of assessments a month.
+    bridge
+        With a recruitment lead time or ramp: the block bridges the gap instead, from the day
+        the added staff are approved until they are at full productivity (``months`` unused).
     """
 
     team: str | None = None
@@ -54,6 +57,7 @@ class Outsourcing:
     price_gbp: float | None = None
     months: int = 12
     step: int = 1
+    bridge: bool = False
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,8 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
                             lo, hi, cost, per, lead_time_weeks=lead_time_weeks,
                             ramp_weeks=ramp_weeks if kind == "wte" else 0.0))
     if outsourcing is not None:
-        levers.append(_outsourcing_lever(scenario, outsourcing, from_date, team))
+        levers.append(_outsourcing_lever(scenario, outsourcing, from_date, team, lead_time_weeks,
+                                         ramp_weeks))
     if not levers:
         raise PlanError("nothing to vary: give staff groups (--vary) or outsourcing")
     for option, given in (("--bounds", bounds), ("--step", step if isinstance(step, Mapping) else {})):
@@ -330,7 +335,8 @@ def _triage_lever(scenario: Scenario, bounds: Mapping[str, tuple[float, float]],
 
 
 def _outsourcing_lever(scenario: Scenario, spec: Outsourcing | Mapping[str, Any], from_date: dt.date,
-                       team: str | None) -> Lever:
+                       team: str | None, lead_time_weeks: float = 0.0,
+                       ramp_weeks: float = 0.0) -> Lever:
     if isinstance(spec, Mapping):
         unknown = set(spec) - set(Outsourcing.__dataclass_fields__)
         if unknown:
@@ -353,11 +359,21 @@ def _outsourcing_lever(scenario: Scenario, spec: Outsourcing | Mapping[str, Any]
         raise PlanError(f"outsourcing: the price must be a number >= 0, got {price!r}")
     if spec.months < 1 or spec.max_per_month < 1 or spec.step < 1:
         raise PlanError("outsourcing: months, max_per_month and step must be at least 1")
+    start = from_date
     end = min(_add_months(from_date, spec.months) - dt.timedelta(days=1), scenario.end_date)
-    months = min(12.0, ((end - from_date).days + 1) / (365.25 / 12))
+    if spec.bridge:
+        if not (lead_time_weeks or ramp_weeks):
+            raise PlanError("outsourcing: a bridge covers the gap until added staff are at full "
+                            "productivity; give a lead time or a ramp (--lead-time-weeks, "
+                            "--ramp-weeks)")
+        start = from_date - dt.timedelta(days=lead_days(lead_time_weeks))
+        end = min(from_date + dt.timedelta(days=lead_days(ramp_weeks) - 1), scenario.end_date)
+        if end < start:
+            end = start
+    months = min(12.0, ((end - start).days + 1) / (365.25 / 12))
     lo, hi = _steps(f"{name}/outsourcing", 0.0, float(spec.max_per_month), float(spec.step), 0.0)
     return Lever(f"{name}/outsourcing", "outsourcing", name, None, 0.0, float(spec.step), lo, hi,
-                 spec.step * price * months, block=(from_date, end, float(price)))
+                 spec.step * price * months, block=(start, end, float(price)))
 
 
 # ----------------------------------------------------------------------------- option scenarios
