@@ -417,3 +417,23 @@ def test_drawn_inputs_need_uncertain_inputs_and_triage_needs_a_price(cli, tmp_pa
     assert cli([*common, "--vary", "triage", "--out", str(tmp_path / "q")]) == 1
     assert "triages each referral on arrival" in capsys.readouterr().err
     assert not (tmp_path / "p").exists() and not (tmp_path / "q").exists()
+
+
+def test_the_plan_chart_labels_the_standard_in_words_and_wraps_a_long_title():
+    from asdsim.reporting.plan_chart import plan_chart
+
+    column = "nice_standard[2020Q4]"
+    options = pd.DataFrame({
+        "phase": ["search", "search", "confirm"], "feasible": [False, True, True],
+        "frontier": [True, True, False], "recommended": [False, False, True],
+        "added_cost_gbp": [0.0, 20000.0, 20000.0], column: [0.7, 0.93, 0.92],
+        f"{column} ci_low": [0.6, 0.91, 0.9], f"{column} ci_high": [0.8, 0.95, 0.94]})
+    label = "Lowest share of a quarter's referrals from 2020 Q4 starting assessment within 3 months"
+    title = "A commissioner's area with a rather long scenario name: extra cost and targets"
+    figure = plan_chart(options, [(column, 0.9, "higher", label, "share")], title=title)
+    (ax,) = [a for a in figure.axes if a.get_visible()]
+    assert ax.get_ylabel().replace("\n", " ") == label + " (%)"
+    assert ax.get_xlabel() == "extra cost (GBP thousand a year)"
+    assert "\n" in figure._suptitle.get_text()  # wrapped to the panel's width
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {
+        "cost frontier", "target ≥ 90%", "recommended (fresh replications)", "meets the targets"}
