@@ -15,7 +15,7 @@ from asdsim.analysis.definitions import REGISTRY
 from asdsim.checks.theory import least_servers
 from asdsim.experiments import plan as planning
 from asdsim.experiments.backends import make_backend
-from asdsim.experiments.plan import PlanError, assess, make_levers, option_data, plan
+from asdsim.experiments.plan import PlanError, assess, evaluate, make_levers, option_data, plan, run, search
 from asdsim.experiments.targets import TargetError, parse_target, parse_targets
 from tests.conftest import BASE, caseload_scenario, deep_update
 
@@ -94,7 +94,7 @@ def test_several_targets_all_read_and_none_repeated():
 # ------------------------------------------------------------------------------------ the search
 
 
-class _Oracle(planning._Evaluator):
+class _Oracle(evaluate._Evaluator):
     """The search's evaluator with simulation replaced by a known feasible set (for the optimiser)."""
 
     def __init__(self, levers, margin, max_evaluations=500):
@@ -112,7 +112,7 @@ class _Oracle(planning._Evaluator):
     def evaluate(self, point, phase="search"):
         if point not in self.search:
             if len(self.search) >= self.max_evaluations:
-                raise planning._BudgetSpent
+                raise evaluate._BudgetSpent
             ok = np.array([self.truth(point)])
             self.search[point] = planning.Estimate(point, (0,), {}, {"all": ok})
         return self.search[point]
@@ -141,7 +141,7 @@ def test_the_search_finds_the_cheapest_option_of_a_monotone_set_without_the_whol
     proved; or, where levers substitute so that a proof would take many evaluations, a good
     option with a lower bound on the cheapest that is below it (the gap the plan reports)."""
     oracle = _Oracle(_levers(costs, 20), margin)
-    outcome = planning._search(oracle, budget=None)
+    outcome = search._search(oracle, budget=None)
     cheapest = min(float(np.dot(costs, p)) for p in np.ndindex(21, 21, 21) if margin(p) >= 0)
     found = float(np.dot(costs, outcome.best))
     assert margin(outcome.best) >= 0
@@ -154,10 +154,10 @@ def test_the_search_finds_the_cheapest_option_of_a_monotone_set_without_the_whol
 
 def test_the_search_reports_nothing_feasible_and_respects_a_budget():
     levers = _levers((1.0, 1.0), 10)
-    assert planning._search(_Oracle(levers, lambda x: sum(x) - 25), None).best is None
-    outcome = planning._search(_Oracle(levers, lambda x: sum(x) - 8), budget=7.5)
+    assert search._search(_Oracle(levers, lambda x: sum(x) - 25), None).best is None
+    outcome = search._search(_Oracle(levers, lambda x: sum(x) - 8), budget=7.5)
     assert outcome.best is None  # the cheapest feasible option costs 8
-    outcome = planning._search(_Oracle(levers, lambda x: sum(x) - 8, max_evaluations=4), None)
+    outcome = search._search(_Oracle(levers, lambda x: sum(x) - 8, max_evaluations=4), None)
     assert outcome.budget_spent and not outcome.optimal
 
 
@@ -170,7 +170,7 @@ def test_least_true_gallops_then_bisects():
                 calls.append(k)
                 return k >= answer
 
-            assert planning._least_true(low, high, test) == answer
+            assert search._least_true(low, high, test) == answer
             assert len(calls) <= 2 * int(np.log2(high - low + 1)) + 2
 
 
@@ -284,6 +284,8 @@ def _plan(target, **over):
     settings = {"vary": "paediatrician,psychologist", "replications": 8, "seed": 4,
                 "bounds": {"paediatrician": (0, 1), "psychologist": (0, 1)}}
     settings.update(over)
+    varied = settings["vary"].split(",")  # bounds only for the levers varied (others are refused)
+    settings["bounds"] = {name: b for name, b in settings["bounds"].items() if name in varied}
     with make_backend(2) as backend:
         return plan(clinic(), [target], "2020-01-06", backend=backend, **settings)
 
@@ -354,14 +356,14 @@ def test_the_shipped_design_is_monotone_in_its_bottleneck_over_the_searched_rang
     scenario = asdsim.load_scenario("scenarios/nice_mdt.yaml")
     on = dt.date(2020, 4, 1)
     targets = parse_targets(["assessment_started_within_3_months >= 0.9"], on)
-    base = planning._base_data(scenario, targets, on)
+    base = run._base_data(scenario, targets, on)
     levers = make_levers(scenario, "paediatrician", on, team="school_age_mdt")
-    tasks = [planning._Task((k,), r, asdsim.scenario_from_dict(
+    tasks = [evaluate._Task((k,), r, asdsim.scenario_from_dict(
         option_data(base, levers, (k,), on, scenario)), 1, (targets[0].kpi,))
              for k in (0, 10, 20, 30) for r in range(3)]
     with make_backend(2) as backend:
         values = {(t.point, t.replication): v[targets[0].kpi]
-                  for t, (v, _) in backend.map_unordered(planning._run_task, tasks)}
+                  for t, (v, _) in backend.map_unordered(evaluate._run_task, tasks)}
     means = [np.mean([values[(k,), r] for r in range(3)]) for k in (0, 10, 20, 30)]
     assert all(b >= a - 0.005 for a, b in itertools.pairwise(means)), means
     assert means[-1] > means[0] + 0.02

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from asdsim.checks.theory import cobham_waits, erlang_c, least_servers, mmc_mean_wait
-from asdsim.checks.verify import CheckResult, default_checks, default_plan_checks, run_checks
+from asdsim.checks.verify import CheckResult, PlanCheck, default_checks, default_plan_checks, run_checks
 from asdsim.cli import main
 from tests.conftest import halve_clinic_hours
 
@@ -40,12 +40,13 @@ def test_least_servers_by_hand():
 
 
 def test_the_plan_checks_include_answers_above_the_smallest_stable_c():
-    above = [c.expected - (math.floor(c.arrivals_per_day * c.mean_days) + 1)
-             for c in default_plan_checks()]
+    erlang = [c for c in default_plan_checks() if isinstance(c, PlanCheck)]
+    above = [c.expected - (math.floor(c.arrivals_per_day * c.mean_days) + 1) for c in erlang]
     assert above == [1, 2, 0]
     # each plan starts from the smallest stable c, so the answer is found by adding clinicians
-    assert all(c.servers == math.floor(c.arrivals_per_day * c.mean_days) + 1
-               for c in default_plan_checks())
+    assert all(c.servers == math.floor(c.arrivals_per_day * c.mean_days) + 1 for c in erlang)
+    assert [c.id for c in default_plan_checks() if not isinstance(c, PlanCheck)] == [
+        "plan-keeps-promise"]
 
 
 def test_a_model_with_a_slot_too_few_fails_the_plan_check(monkeypatch):
@@ -100,7 +101,34 @@ def test_the_shipped_model_passes_every_check(shipped_report, check_id):
 def test_the_suite_compares_every_quantity_in_check_order(shipped_report):
     assert shipped_report.checks == [c.id for c in [*default_checks(), *default_plan_checks()]]
     ids = [r.check_id for r in shipped_report.results]
-    assert len(ids) == 19 and ids == sorted(ids, key=shipped_report.checks.index)
+    assert len(ids) == 20 and ids == sorted(ids, key=shipped_report.checks.index)
+
+
+def test_a_plan_that_aims_at_the_wrong_target_breaks_the_promise(monkeypatch):
+    """The promise check must be able to fail: a plan that aims at a target today's staffing
+    already meets (a pooled share of at least 0%) recommends no change, and the scenario, run
+    afresh, misses the standard from the plan's quarter far beyond sampling error (today's
+    staffing starts almost no assessment within 3 months: its list keeps growing)."""
+    from asdsim.checks import verify
+    from asdsim.experiments.plan import plan
+
+    def aims_wrong(scenario, _targets, *args, **kwargs):
+        return plan(scenario, ["assessment_started_within_3_months >= 0"], *args, **kwargs)
+
+    monkeypatch.setattr(verify, "plan", aims_wrong)
+    report = run_checks(only=["plan-keeps-promise"], jobs=1)
+    (result,) = report.results
+    assert not report.passed and result.mean == 4  # 2020 Q3 to 2021 Q2 all short
+    assert "report: meets from no quarter" in result.quantity
+
+
+def test_the_promise_check_passes_and_states_the_reports_verdict():
+    report = run_checks(only=["plan-keeps-promise"], jobs=2)
+    (result,) = report.results
+    assert report.passed and result.mean == 0
+    assert "report: meets from 2020Q" in result.quantity and "plan feasible" in result.quantity
+    verdict = result.quantity.split("meets from ")[1][:6]
+    assert verdict <= "2020Q3"  # the --by quarter or earlier
 
 
 def test_parallel_checks_equal_serial_checks():

@@ -1,9 +1,10 @@
 """The app's plan page logic: ``asdsim plan`` (least-cost staffing that meets targets) on the
 server's shared pool, queued and cached like a run.
 
-The page asks with a :class:`PlanRequest`; :func:`check` parses the targets and levers as
-``asdsim plan`` does (so a bad target or lever is named before anything runs), and
-:func:`submit` hands the search to the engine, which runs it in a server thread with its
+The page asks with a :class:`PlanRequest`; no target means the NICE standard from the quarter
+the money starts (:data:`STANDARD_TEXT`), as ``asdsim plan`` without ``--target``. :func:`check`
+parses the targets and levers as ``asdsim plan`` does (so a bad target or lever is named before
+anything runs), and :func:`submit` hands the search to the engine, which runs it in a server thread with its
 replications in the shared worker processes.
 """
 
@@ -23,15 +24,18 @@ from asdsim.experiments.targets import parse_targets
 from asdsim.scenario.loading import scenario_hash
 from asdsim.scenario.schema import Scenario
 
+STANDARD_TEXT = "nice_standard"
+"""The NICE standard as a target line: at least 90% of each quarter's referrals, from the quarter
+of the date new money starts, start assessment within 3 months."""
 CONFIRM_OPTIONS = 4
 """About how many options the plan runs again on fresh replications, for the size estimate."""
 
 
 @dataclass(frozen=True)
 class PlanRequest:
-    """What the plan page asks: targets, the date new money starts, the staff groups to vary
-    (``team/group``), the most WTE added to each and its step, the confidence, replications,
-    the evaluation budget and the seed."""
+    """What the plan page asks: targets (none: the NICE standard), the date new money starts,
+    the staff groups to vary (``team/group``), the most WTE added to each and its step, the
+    confidence, replications, the evaluation budget and the seed."""
 
     targets: tuple[str, ...]
     from_date: dt.date
@@ -45,7 +49,8 @@ class PlanRequest:
 
     def kwargs(self) -> dict[str, Any]:
         """The arguments of :func:`asdsim.experiments.plan.plan` (beyond scenario and backend)."""
-        return {"targets": list(self.targets), "from_date": self.from_date, "vary": list(self.vary),
+        return {"targets": list(self.targets) or None, "from_date": self.from_date,
+                "vary": list(self.vary),
                 "bounds": {name: (0.0, self.most_added) for name in self.vary},
                 "step": self.step, "confidence": self.confidence,
                 "replications": self.replications, "max_evaluations": self.max_evaluations,
@@ -71,15 +76,10 @@ def check(scenario: Scenario, request: PlanRequest) -> None:
     TargetError, PlanError
         Naming the target or lever that cannot be used.
     """
-    if not request.targets:
-        from asdsim.experiments.targets import TargetError
-
-        raise TargetError("give at least one target, such as "
-                          "'assessment_started_within_3_months >= 0.9'")
     if not scenario.start_date <= request.from_date < scenario.end_date:
         raise PlanError(f"the date new money starts, {request.from_date}, is outside the "
                         f"scenario's run, {scenario.start_date} to {scenario.end_date}")
-    parse_targets(list(request.targets), request.from_date)
+    parse_targets(list(request.targets) or [STANDARD_TEXT], request.from_date)
     make_levers(scenario, list(request.vary), request.from_date,
                 bounds={name: (0.0, request.most_added) for name in request.vary},
                 step=request.step)

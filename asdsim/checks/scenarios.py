@@ -111,3 +111,29 @@ def full_pathway_scenario(weeks: int) -> Scenario:
             },
         },
     })
+
+
+def backlog_scenario(weeks: int = 78, backlog: int = 150) -> Scenario:
+    """A clinic-hours team (paediatrician and psychologist, costed) with a starting list that
+    today's staffing does not clear in time for the 3-month standard from mid-2020, while a few
+    tenths of a WTE more paediatrician does: a plan for the standard has something to buy."""
+    step = {"name": "history", "hours": {"paediatrician": 2}}
+    return scenario_from_dict({
+        "name": "backlog", "start_date": "2020-01-06", "horizon_weeks": weeks,
+        "demand": {"referrals_per_week": 10,
+                   "age_bands": [{"min_years": 2, "max_years": 16, "weight": 1}],
+                   "localities": {"north": 0.5, "south": 0.5}},
+        "teams": {"mdt": {
+            "staff": {"paediatrician": {"wte": 1.0, "autism_share": 1.0,
+                                        "annual_cost_per_wte_gbp": 100000},
+                      "psychologist": {"wte": 1.0, "autism_share": 1.0,
+                                       "annual_cost_per_wte_gbp": 60000}},
+            "steps": [step,
+                      {"name": "observation", "hours": {"paediatrician": 1, "psychologist": 1},
+                       "joint": True, "min_gap_days": 7},
+                      {"name": "mdt", "hours": {"paediatrician": 1, "psychologist": 1},
+                       "joint": True, "contact": False, "outcome": True, "min_gap_days": 7}]}},
+        "initial_state": {"kind": "generated", "backlog": [
+            {"stage": "awaiting_assessment", "count": backlog, "weeks_waited_min": 0,
+             "weeks_waited_max": 20}]},
+    })

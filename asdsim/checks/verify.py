@@ -15,6 +15,11 @@ compares the simulated mean (with its 95% confidence interval across replication
 * **Plan against Erlang C.** For an M/M/c queue, the least number of clinicians c for which
   P(wait <= t) >= p follows from Erlang C (P(W <= t) = 1 - C(c, a) e^{-(c mu - lambda) t});
   ``asdsim plan`` must return that c, in cases where it is and is not the smallest stable c.
+* **The plan keeps its promise.** A plan for the NICE standard from a quarter, on a team with a
+  starting list, then its recommended scenario run on fresh replications (another seed), as
+  ``asdsim run`` runs it: the report's verdict ("meets the standard from QUARTER") must be that
+  quarter or earlier, up to sampling error (no quarter from it may be below 90% with its whole
+  95% interval).
 
 A check passes when the simulated mean is within the stated tolerance of theory *and* its
 confidence interval is no wider than the tolerance, so that a pass is evidence rather than noise.
@@ -42,12 +47,14 @@ import pandas as pd
 from asdsim.analysis.cohorts import count_within, mean_within
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.results import Results
+from asdsim.analysis.standard import LEVEL, judged_quarters, quarter_kpi, quarter_of
 from asdsim.analysis.stats import mean_ci
-from asdsim.checks.scenarios import fluid_scenario, full_pathway_scenario, mmc_scenario
+from asdsim.checks.scenarios import backlog_scenario, fluid_scenario, full_pathway_scenario, mmc_scenario
 from asdsim.checks.theory import cobham_waits, erlang_c, least_servers, mmc_mean_wait
 from asdsim.experiments.backends import Backend, TaskFailed, make_backend
 from asdsim.experiments.plan import plan
-from asdsim.experiments.runner import run_replication
+from asdsim.experiments.runner import run_replication, simulate
+from asdsim.reporting.summary import summarise_design
 from asdsim.scenario import Scenario
 
 DEFAULT_SEED = 1
@@ -410,13 +417,62 @@ class PlanCheck:
                             float(found), 1, 0.0, "exact")]
 
 
-def default_plan_checks() -> list[PlanCheck]:
-    """Three plans whose answers Erlang C gives: one above the smallest stable c by one, one by
-    two, and one where the staffing as it is already meets the target."""
+@dataclass(frozen=True)
+class PromiseCheck:
+    """A plan for the NICE standard, then its recommended scenario run afresh: the report's
+    verdict must be the plan's ``by`` quarter or earlier, up to sampling error.
+
+    The plan aims at the default target (at least 90% of each quarter's referrals from the
+    quarter of ``by`` start assessment within 3 months). Its recommended scenario is run on
+    ``fresh_replications`` of another seed (``seed + 1``: futures the plan never saw), and the
+    report's summary judges it. The check counts the quarters from ``by`` that fall short
+    beyond sampling error (mean below 90% and the upper end of the 95% interval below 90% too):
+    there must be none.
+    """
+
+    id: str = "plan-keeps-promise"
+    from_date: str = "2020-03-02"
+    by_date: str = "2020-07-01"
+    vary: str = "paediatrician,psychologist"
+    replications: int = 6
+    confirm_replications: int = 18
+    fresh_replications: int = 20
+    weeks: int = 78
+
+    @property
+    def scenario(self) -> Scenario:
+        """The team with a starting list the plan starts from."""
+        return backlog_scenario(self.weeks)
+
+    def run(self, seed: int, backend: Backend) -> list[CheckResult]:
+        """Plan, run the recommendation afresh and count the quarters clearly short."""
+        result = plan(self.scenario, None, self.from_date, by_date=self.by_date, vary=self.vary,
+                      replications=self.replications, confirm_replications=self.confirm_replications,
+                      seed=seed, backend=backend)
+        fresh = simulate(result.scenario, self.fresh_replications, seed + 1)
+        verdict = summarise_design("plan", fresh.kpis, result.scenario).meets_from
+        table = fresh.kpis.set_index("kpi")
+        by = quarter_of(pd.Timestamp(self.by_date).date())
+        short = [q for q in judged_quarters(result.scenario, by)
+                 if table.loc[quarter_kpi(q), "ci_high"] < LEVEL]
+        name = (f"Plan for the NICE standard from {by}, its recommendation run on "
+                f"{self.fresh_replications} fresh replications")
+        quantity = (f"quarters from {by} below 90% beyond sampling error (report: meets from "
+                    f"{verdict or 'no quarter'}; plan {'feasible' if result.feasible else 'INFEASIBLE'})")
+        found = float(len(short)) if result.feasible else math.nan
+        return [CheckResult(name, quantity, 0.0, found, found, found, self.fresh_replications,
+                            0.0, "exact")]
+
+
+def default_plan_checks() -> list[PlanCheck | PromiseCheck]:
+    """Three plans whose answers Erlang C gives (one above the smallest stable c by one, one by
+    two, and one where the staffing as it is already meets the target), and a plan for the NICE
+    standard whose recommendation, run afresh, must meet it from the plan's quarter."""
     return [
         PlanCheck("plan-erlang-c-9", 1.0, 7.0, 8, "assessment_started_wait_p90 <= 1"),
         PlanCheck("plan-erlang-c-13", 1.5, 7.0, 11, "assessment_started_wait_p90 <= 0.75"),
         PlanCheck("plan-erlang-c-8", 1.0, 7.0, 8, "assessment_started_wait_median <= 0.75"),
+        PromiseCheck(),
     ]
 
 
@@ -462,8 +518,9 @@ def _run_task(task: _Task) -> dict[str, float]:
     return task.measure(run_replication(task.scenario, task.seed, task.replication), task.scenario)
 
 
-def run_checks(checks: Sequence[Check | PlanCheck] | None = None, only: Sequence[str] | None = None,
-               seed: int = DEFAULT_SEED, jobs: int = 1, progress: Progress | None = None) -> VerifyReport:
+def run_checks(checks: Sequence[Check | PlanCheck | PromiseCheck] | None = None,
+               only: Sequence[str] | None = None, seed: int = DEFAULT_SEED, jobs: int = 1,
+               progress: Progress | None = None) -> VerifyReport:
     """Run verification checks and compare each with theory.
 
     Parameters
@@ -487,7 +544,7 @@ def run_checks(checks: Sequence[Check | PlanCheck] | None = None, only: Sequence
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    suite: list[Check | PlanCheck] = list(
+    suite: list[Check | PlanCheck | PromiseCheck] = list(
         [*default_checks(), *default_plan_checks()] if checks is None else checks)
     if only:
         known = {c.id for c in suite}
@@ -498,7 +555,7 @@ def run_checks(checks: Sequence[Check | PlanCheck] | None = None, only: Sequence
         suite = [c for c in suite if c.id in set(only)]
     started = time.perf_counter()
     simulated = [c for c in suite if isinstance(c, Check)]
-    plans = [c for c in suite if isinstance(c, PlanCheck)]
+    plans = [c for c in suite if isinstance(c, PlanCheck | PromiseCheck)]
     # the longest first, so workers finish together
     ordered = sorted(simulated, key=lambda c: -c.cost)
     tasks = (_Task(c.id, c.scenario, c.measure, seed, r) for c in ordered for r in range(c.replications))
@@ -519,7 +576,7 @@ def run_checks(checks: Sequence[Check | PlanCheck] | None = None, only: Sequence
         raise exc.__cause__ from None  # type: ignore[misc]
     results: list[CheckResult] = []
     for check in suite:
-        if isinstance(check, PlanCheck):
+        if isinstance(check, PlanCheck | PromiseCheck):
             results.extend(replace(r, check_id=check.id) for r in planned[check.id])
             continue
         rows = [measured[check.id, r] for r in range(check.replications)]  # in replication order

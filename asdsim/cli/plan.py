@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, count_problem
 from asdsim.experiments.runner import DEFAULT_SEED
 
 
@@ -54,44 +54,64 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan", help="the least-cost staffing that meets targets by a date", formatter_class=FORMATTER,
         description="Find the cheapest extra staffing (WTE per staff group, caseload clinicians,\n"
-                    "optionally outsourced assessments) from a date that meets every target with\n"
-                    "the stated confidence, by simulation under common random numbers. Writes\n"
-                    "plan.csv (every option evaluated), recommended.yaml (a scenario extending the\n"
-                    "input with the dated changes), plan.png and provenance.json into DIR. Exit 1\n"
-                    "when no option within the bounds meets the targets (the best found is\n"
-                    "reported).\n\n"
-                    "Targets: 'KPI >= VALUE' or 'KPI <= VALUE [by DATE]', e.g.\n"
-                    "  'assessment_started_within_3_months >= 0.9'   (referrals from --by)\n"
+                    "triage capacity, optionally outsourced assessments) from a date that meets\n"
+                    "every target with the stated confidence, by simulation under common random\n"
+                    "numbers. Writes plan.csv (every option evaluated), recommended.yaml (a\n"
+                    "scenario extending the input with the dated changes), plan.png and\n"
+                    "provenance.json (and threats.csv with --draw-inputs) into DIR. Exit 1 when no\n"
+                    "option within the bounds meets the targets (the best found is reported).\n\n"
+                    "Targets (default: the NICE standard from the quarter of --by):\n"
+                    "  'nice_standard'                               (at least 90% of each quarter's\n"
+                    "                                                 referrals from --by's quarter on)\n"
+                    "  'nice_standard >= 95% from 2021Q1'            (another level or first quarter)\n"
+                    "  'assessment_started_within_3_months >= 0.9'   (pooled over referrals from --by)\n"
                     "  'waiting_over_52_weeks == 0 by 2026-03-31'    (a count at a date)\n"
                     "  'backlog_cleared_weeks <= 52'",
-        epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --target "
-               "'assessment_started_within_3_months >= 0.9' \\\n"
-               "    --from 2020-04-01 --vary paediatrician,psychologist,slt --team school_age_mdt "
-               "--jobs 2 --out results/plan")
-    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml",
-                        help="the scenario file, or a shipped scenario's name")
-    parser.add_argument("--target", action="append", required=True, metavar="TARGET",
-                        help="a target (repeat for several; all must hold)")
+        epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --from 2020-04-01 --by 2020-10-01 \\\n"
+               "    --vary paediatrician,psychologist --team school_age_mdt --jobs 2 --out results/plan")
+    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file, or a shipped scenario's name")
+    parser.add_argument("--target", action="append", metavar="TARGET",
+                        help="a target (repeat for several; all must hold); default "
+                             "'nice_standard', the NICE standard from the quarter of --by")
     parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",
                         help="the date the changes start")
     parser.add_argument("--by", dest="by_date", type=_date, metavar="DATE",
-                        help="wait targets count referrals from this date, and counts at a date "
-                             "without one are taken on it (default --from)")
+                        help="the NICE standard is judged from this date's quarter, pooled shares "
+                             "count referrals from it, and counts at a date without one are taken "
+                             "on it (default --from)")
     parser.add_argument("--vary", default="", metavar="A,B,C",
-                        help="staff groups to vary (team/group where several teams have it), or "
-                             "'clinicians' for a caseload team")
+                        help="staff groups to vary (team/group where several teams have it), "
+                             "'clinicians' for a caseload team, or 'triage' (referrals triaged a "
+                             "week, for the whole run; needs --triage-cost)")
     parser.add_argument("--team", metavar="NAME", help="the team of the groups in --vary")
     parser.add_argument("--bounds", action="append", type=_bounds, default=[], metavar="NAME=LOW:HIGH",
-                        help="change allowed from today's level (default 0:3 WTE, 0:5 clinicians); "
-                             "repeat per lever")
+                        help="change allowed from today's level (default 0:3 WTE, 0:5 clinicians, "
+                             "0:20 triage); repeat per lever")
     parser.add_argument("--step", action="append", type=_step, default=[], metavar="[NAME=]STEP",
                         help="step of the WTE levers (default 0.1), or of one lever")
+    parser.add_argument("--lead-time-weeks", type=float, default=0.0, metavar="W",
+                        help="recruitment lead time of added staff: they are in post from --from, so "
+                             "the plan says to approve them W weeks before (default 0)")
+    parser.add_argument("--ramp-weeks", type=float, default=0.0, metavar="R",
+                        help="weeks for added WTE to reach full productivity from --from, rising "
+                             "linearly (funded in full from --from; default 0)")
+    parser.add_argument("--draw-inputs", action="store_true",
+                        help="judge each option with the scenario's uncertain: inputs drawn in "
+                             "each replication (the same draws for every option), then name the "
+                             "input that most threatens the recommendation; writes threats.csv")
+    parser.add_argument("--triage-cost", type=float, metavar="GBP",
+                        help="with --vary triage: the cost a year of triaging one more referral a "
+                             "week")
     parser.add_argument("--outsourcing", nargs="?", type=int, const=10, metavar="MAX",
                         help="also vary outsourced assessments a month, 0 to MAX (default 10)")
     parser.add_argument("--outsourcing-price", type=float, metavar="GBP",
                         help="price of an outsourced assessment (default: the scenario's block)")
     parser.add_argument("--outsourcing-months", type=int, default=12, metavar="N",
                         help="months the outsourcing block runs from --from (default 12)")
+    parser.add_argument("--outsourcing-bridge", action="store_true",
+                        help="with --outsourcing and a lead time or ramp: the block runs from the "
+                             "approval date until the added staff are at full productivity, "
+                             "bridging the gap (instead of --outsourcing-months from --from)")
     parser.add_argument("--confidence", type=float, default=0.8, metavar="P",
                         help="share of replications that must meet the targets (default 0.8)")
     parser.add_argument("--rule", choices=("share", "lower_ci"), default="share",
@@ -118,9 +138,37 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, or None; checks ``--replications``, ``--seed`` and
+    ``--jobs`` as ``asdsim run`` does (a ``--jobs`` above the CPUs is lowered, with a note)."""
+    if args.dask is None and (problem := count_problem(args)) is not None:
+        return problem
+    if args.seed < 0:
+        return "--seed must be 0 or more"
     for name in ("replications", "max_evaluations", "jobs"):
         if getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
+    for name, value in args.step:
+        if not value > 0 or value != value or value == float("inf"):
+            return f"--step {(name + '=') if name else ''}{value:g}: a step must be a number above 0"
+    for name, (low, high) in args.bounds:
+        if not low <= high:
+            return f"--bounds {name}={low:g}:{high:g}: the low bound must be at most the high one"
+    if args.budget is not None and not 0 <= args.budget < float("inf"):
+        return "--budget must be a number of GBP, 0 or more"
+    if args.outsourcing is not None and args.outsourcing < 1:
+        return "--outsourcing MAX must be at least 1"
+    for name in ("lead_time_weeks", "ramp_weeks"):
+        value = getattr(args, name)
+        if not 0 <= value <= 520:
+            return f"--{name.replace('_', '-')} must be a number of weeks from 0 to 520"
+    if args.triage_cost is not None and not 0 <= args.triage_cost < float("inf"):
+        return "--triage-cost must be a number of GBP, 0 or more"
+    if args.outsourcing_bridge and args.outsourcing is None:
+        return "--outsourcing-bridge needs --outsourcing"
+    if args.outsourcing_months < 1:
+        return "--outsourcing-months must be at least 1"
+    if args.outsourcing_price is not None and not 0 <= args.outsourcing_price < float("inf"):
+        return "--outsourcing-price must be a number of GBP, 0 or more"
     if args.confirm_replications is not None and args.confirm_replications < 1:
         return "--confirm-replications must be at least 1"
     if not 0 < args.confidence <= 1:
@@ -154,20 +202,23 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     outsourcing = None
     if args.outsourcing is not None:
         outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
-                                  months=args.outsourcing_months)
+                                  months=args.outsourcing_months, bridge=args.outsourcing_bridge)
     try:
         backend = make_backend(args.jobs, args.dask)
     except BackendError as exc:
         err(f"asdsim plan: {exc}")
         return EXIT_USAGE
-    out(f"plan {scenario.name}: {len(args.target)} target(s), search on {args.replications} "
+    out(f"plan {scenario.name}: {len(args.target or ('nice_standard',))} target(s), search on "
+        f"{args.replications} "
         f"replications an option, seed {args.seed}, on {backend.describe()}")
     with backend, progress_bar("options evaluated", terminal) as update:
         result = plan(scenario, args.target, args.from_date, args.by_date, args.vary, args.team,
                       outsourcing, args.confidence, args.rule, args.budget, args.replications,
                       args.seed, backend, update, bounds=dict(args.bounds), step=step,
                       confirm_replications=args.confirm_replications,
-                      max_evaluations=args.max_evaluations)
+                      max_evaluations=args.max_evaluations, lead_time_weeks=args.lead_time_weeks,
+                      ramp_weeks=args.ramp_weeks, triage_cost_gbp=args.triage_cost,
+                      draw_inputs=args.draw_inputs)
     folder = write_plan(result, args.out, args.scenario, force=args.force, command=args.argv)
     out(result.summary())
     out(f"{result.evaluations} options evaluated ({result.settings['inferred']} more decided by "

@@ -13,6 +13,15 @@ A target is written ``KPI OPERATOR VALUE [by DATE]``:
 * ``by DATE`` gives the reporting date of a count at a date (``open_referrals``,
   ``waiting_over_N_weeks``): ``waiting_over_52_weeks == 0 by 2026-03-31``.
 
+The NICE standard has its own spelling, ``nice_standard [>= VALUE] [from QUARTER]`` (``standard``
+for short): at least ``VALUE`` (default 0.9) of *each* quarter's referrals start assessment
+within 3 months, from ``QUARTER`` (default the quarter of the plan's ``--by``) on, every later
+quarter whose window has closed included, exactly as the report judges it
+(:mod:`asdsim.analysis.standard`). It is what a plan aims at when no target is given. Its
+per-replication value is the lowest of those quarters' shares, so a replication meets it when
+every quarter does. ``assessment_started_within_3_months >= 0.9``, by contrast, is the *pooled*
+share over every referral from ``--by``: a good quarter can make up for a bad one.
+
 KPIs counted over a cohort of referrals (the within-window shares, the wait quantiles) are
 measured for the children referred from the plan's ``--by`` date (default ``--from``); counts at
 a date need a date, from ``by DATE``, the bracket, or ``--by``. Costs are what a plan minimises,
@@ -28,7 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from asdsim.analysis.definitions import REGISTRY, KpiDefinition, split
+from asdsim.analysis.definitions import HEADLINE, REGISTRY, KpiDefinition, split
+from asdsim.analysis.standard import LEVEL, quarter_of, reaches
 from asdsim.errors import AsdsimError
 
 Sense = Literal["higher", "lower"]
@@ -45,6 +55,13 @@ _PATTERN = re.compile(
     r"(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<percent>%)?"
     r"(?:\s+by\s+(?P<date>\S+))?\s*$")
 _OPERATORS = {"=": "==", "≥": ">=", "≤": "<="}
+STANDARD = "nice_standard"
+"""The name of the NICE standard target (``standard`` is read as the same)."""
+_STANDARD = re.compile(
+    r"^\s*(?:nice_)?standard\s*(?:(?P<op>>=|≥|>|=|==|<=|≤|<)\s*"
+    r"(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<percent>%)?)?"
+    r"\s*(?:from\s+(?P<quarter>\S+))?\s*$", re.IGNORECASE)
+_QUARTER = re.compile(r"(?P<year>\d{4})[Qq](?P<q>[1-4])")
 
 
 class TargetError(AsdsimError):
@@ -67,6 +84,8 @@ class Target:
         The threshold (a share as 0-1).
     date
         The reporting date of a count at a date, else None.
+    quarter
+        The NICE standard's first quarter (``2020Q4``), else None.
     """
 
     text: str
@@ -74,6 +93,12 @@ class Target:
     op: str
     value: float
     date: dt.date | None = None
+    quarter: str | None = None
+
+    @property
+    def standard(self) -> bool:
+        """Whether this is the NICE standard, judged quarter by quarter."""
+        return self.quarter is not None
 
     @property
     def base(self) -> str:
@@ -82,8 +107,8 @@ class Target:
 
     @property
     def definition(self) -> KpiDefinition:
-        """The KPI's registry entry."""
-        return REGISTRY[self.base]
+        """The KPI's registry entry (the NICE standard's is that of its quarterly shares)."""
+        return REGISTRY[HEADLINE if self.standard else self.base]
 
     @property
     def sense(self) -> Sense:
@@ -99,6 +124,8 @@ class Target:
         """Whether a value meets the target (NaN, a quantile not reached, never does)."""
         if value is None or math.isnan(value):
             return False
+        if self.standard:  # the worst quarter's share, judged as the report judges a quarter
+            return reaches(value, self.value)
         tolerance = 1e-9 * max(1.0, abs(self.value))
         if self.op == ">=":
             return value >= self.value - tolerance
@@ -117,8 +144,54 @@ class Target:
         return gap / abs(self.value) if self.value else gap
 
     def describe(self) -> str:
-        """The target in canonical form: ``assessment_started_within_3_months >= 0.9``."""
+        """The target in canonical form: ``assessment_started_within_3_months >= 0.9``,
+        ``nice_standard >= 0.9 from 2020Q4``."""
+        if self.standard:
+            return f"{STANDARD} {self.op} {self.value:g} from {self.quarter}"
         return f"{self.kpi} {self.op} {self.value:g}"
+
+    def words(self) -> str:
+        """The target in plain words."""
+        if self.standard:
+            return (f"at least {self.value:.0%} of each quarter's referrals from "
+                    f"{quarter_words(self.quarter or '')} start assessment within 3 months")
+        return self.describe()
+
+
+def quarter_words(quarter: str) -> str:
+    """``2020Q4`` as ``2020 Q4``."""
+    return quarter.replace("Q", " Q")
+
+
+def _quarter(text: str, what: str) -> str:
+    match = _QUARTER.fullmatch(text.strip())
+    if match is None:
+        raise TargetError(f"{what}: {text!r} is not a quarter like 2020Q4")
+    return f"{match['year']}Q{match['q']}"
+
+
+def _standard(text: str, match: re.Match[str], by_date: dt.date | None) -> Target:
+    op = _OPERATORS.get(match["op"] or ">=", match["op"] or ">=")
+    if op == "==":
+        op = ">="
+    if op not in (">=", ">"):
+        raise TargetError(f"target {text!r}: a higher share meets the standard, so write "
+                          "'nice_standard >= VALUE'")
+    value = LEVEL if match["value"] is None else float(match["value"])
+    if match["percent"]:
+        value /= 100.0
+    if not (math.isfinite(value) and 0.0 < value <= 1.0):
+        raise TargetError(f"target {text!r}: the standard's level is a share above 0 and at most 1 "
+                          "(or a percentage)")
+    if match["quarter"] is not None:
+        quarter = _quarter(match["quarter"], f"target {text!r}")
+    elif by_date is not None:
+        quarter = quarter_of(by_date)
+    else:
+        raise TargetError(f"target {text!r}: give the first quarter judged ('nice_standard >= 0.9 "
+                          "from 2020Q4') or --by")
+    return Target(text=text.strip(), kpi=f"{STANDARD}[{quarter}]", op=">=", value=value,
+                  quarter=quarter)
 
 
 def _date(text: str, what: str) -> dt.date:
@@ -146,6 +219,9 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
     if not isinstance(text, str):
         raise TargetError(f"a target must be text like 'assessment_started_within_3_months >= 0.9', "
                           f"not {text!r}")
+    standard = _STANDARD.match(text)
+    if standard is not None:
+        return _standard(text, standard, by_date)
     match = _PATTERN.match(text)
     if match is None:
         raise TargetError(f"target {text!r} is not of the form 'KPI >= VALUE' or 'KPI <= VALUE "
@@ -174,6 +250,9 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
     if definition.unit == "share" and not 0.0 <= value <= 1.0:
         raise TargetError(f"target {text!r}: {base} is a share, so the value must be from 0 to 1 "
                           "(or 0% to 100%)")
+    if definition.unit != "share" and (value < 0 or (op == "<" and value <= 0)):
+        raise TargetError(f"target {text!r}: {base} is in {definition.unit}, which cannot be below "
+                          "0, so no staffing can meet it")
     if op == "==":
         best = 1.0 if definition.direction == "higher" else 0.0
         if definition.unit not in ("share", "children") or value != best:
@@ -204,9 +283,10 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
                           f"({', '.join(sorted(SNAPSHOT_KPIS))}); {base} is measured for the "
                           "referrals from --by (default --from)")
     elif argument is not None and base in COHORT_KPIS and definition.unit == "share":
-        if not re.fullmatch(r"\d{4}(Q[1-4])?", argument):
+        if not re.fullmatch(r"\d{4}([Qq][1-4])?", argument):
             raise TargetError(f"target {text!r}: {base}[...] takes a year or quarter of referral, "
                               "like [2025] or [2025Q2]")
+        kpi = f"{base}[{argument.upper()}]"  # the KPI tables label quarters 2025Q2
     return Target(text=text.strip(), kpi=kpi, op=op, value=value, date=date)
 
 

@@ -11,6 +11,7 @@ Drawn on a :class:`matplotlib.figure.Figure` without pyplot, so no global state 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,8 +21,11 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from asdsim.analysis.definitions import definition, label
 
+ChartTarget = tuple[str, float, str] | tuple[str, float, str, str, str]
+"""``(kpi, threshold, sense)``, or ``(column, threshold, sense, axis label, unit)``."""
 
-def plan_chart(options: pd.DataFrame, targets: Sequence[tuple[str, float, str]],
+
+def plan_chart(options: pd.DataFrame, targets: Sequence[ChartTarget],
                title: str = "", cost_column: str = "added_cost_gbp") -> Figure:
     """Extra cost a year against each target KPI, with the frontier and the target line.
 
@@ -32,9 +36,11 @@ def plan_chart(options: pd.DataFrame, targets: Sequence[tuple[str, float, str]],
         ``feasible``, ``frontier``, ``recommended``, the cost column, and for each target KPI its
         mean (the KPI's name) and ``<kpi> ci_low`` / ``<kpi> ci_high``.
     targets
-        ``(kpi, threshold, sense)`` of each target; ``sense`` is ``higher`` or ``lower``.
+        ``(kpi, threshold, sense)`` of each target; ``sense`` is ``higher`` or ``lower``; or
+        ``(column, threshold, sense, label, unit)`` for a target that is not a registry KPI (the
+        NICE standard's worst quarter), with its axis label and unit.
     title
-        Shown above the panels.
+        Shown above the panels, wrapped to their width.
     cost_column
         The column of the cost axis (GBP a year).
 
@@ -47,8 +53,10 @@ def plan_chart(options: pd.DataFrame, targets: Sequence[tuple[str, float, str]],
     axes = figure.subplots(int(np.ceil(panels / 2)), min(panels, 2), squeeze=False).ravel()
     search = options[options["phase"] == "search"]
     confirmed = options[options["recommended"]] if "recommended" in options else options.iloc[:0]
-    for ax, (kpi, threshold, sense) in zip(axes, targets, strict=False):
-        share = definition(kpi).unit == "share"
+    for ax, spec in zip(axes, targets, strict=False):
+        kpi, threshold, sense = spec[:3]
+        axis_label, unit = (spec[3], spec[4]) if len(spec) == 5 else (label(kpi), definition(kpi).unit)
+        share = unit == "share"
         cost = search[cost_column].to_numpy(float) / 1000.0
         mean = search[kpi].to_numpy(float)
         low = search[f"{kpi} ci_low"].to_numpy(float)
@@ -73,7 +81,10 @@ def plan_chart(options: pd.DataFrame, targets: Sequence[tuple[str, float, str]],
             ax.plot([row[cost_column] / 1000.0], [row[kpi]], marker="*", markersize=16,
                     color="tab:red", linestyle="none", label="recommended (fresh replications)")
         ax.set_xlabel("extra cost (GBP thousand a year)")
-        ax.set_ylabel(label(kpi))
+        shown_unit = "%" if share else unit
+        if f"({shown_unit})" not in axis_label:
+            axis_label = f"{axis_label} ({shown_unit})"
+        ax.set_ylabel("\n".join(textwrap.wrap(axis_label, 45)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
         if share:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -82,5 +93,5 @@ def plan_chart(options: pd.DataFrame, targets: Sequence[tuple[str, float, str]],
     for ax in axes[len(targets):]:
         ax.set_visible(False)
     if title:
-        figure.suptitle(title)
+        figure.suptitle("\n".join(textwrap.wrap(title, 60 * min(panels, 2))))
     return figure

@@ -23,6 +23,8 @@ from asdsim.analysis.bottleneck import StageFlow, describe_bottleneck
 from asdsim.analysis.definitions import HEADLINE, definition, split
 from asdsim.analysis.paired import UNPAIRED, WINDOW_COST, Comparison, incremental_cost
 from asdsim.analysis.results import Results
+from asdsim.analysis.standard import meets_from as first_quarter_meeting
+from asdsim.analysis.standard import surely_met_from
 from asdsim.reporting import formatting as fmt
 from asdsim.scenario.schema import Scenario
 
@@ -334,15 +336,12 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
     table = pd.concat([kpis, derived_kpis(kpis, scenario)], ignore_index=True).set_index("kpi")
     quarters = _quarters(table)
-    meets_from = None
-    for q, row in reversed(quarters):
-        if row["mean"] < level:
-            break
-        meets_from = q
+    meets_from = first_quarter_meeting({q: row["mean"] for q, row in quarters}, level)
     judged = [] if meets_from is None else [
         (q, row) for q, row in quarters if pd.Period(q, freq="Q") >= pd.Period(meets_from, freq="Q")]
     unsure = [q for q, row in judged if not row.ci_low >= level]
-    certain = meets_from is not None and not unsure
+    certain = meets_from is not None and surely_met_from(
+        {q: row.ci_low for q, row in quarters}, meets_from, level)
     last = quarters[-1][0] if quarters else None
     standard = f"the 3-month standard (at least {fmt.percent(level)} of a quarter's referrals)"
     first_sentence: list[Part]

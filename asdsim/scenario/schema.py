@@ -456,18 +456,30 @@ class Team(Model):
 
 
 class CapacityChange(Model):
-    """A dated change of capacity: recruitment, a vacancy, a new caseload."""
+    """A dated change of capacity: recruitment, a vacancy, a new caseload.
+
+    With a recruitment lead time, ``date`` is when the change is decided (posts approved) and
+    it applies ``lead_time_weeks`` later; with a ramp, added WTE reaches full productivity
+    linearly over ``ramp_weeks`` from then (funded in full from the day it applies).
+    """
 
     date: Date
-    """Date from which the new value applies."""
+    """Date the change is decided; it applies from this date plus ``lead_time_weeks``."""
     team: str
     """Team whose capacity changes."""
     group: str | None = None
     """Staff group whose WTE changes (clinic-hours mode)."""
     wte: NonNegative | None = None
-    """New WTE of the group from the date."""
+    """New WTE of the group once the change applies."""
     clinicians: Annotated[NonNegative, Field(le=100_000)] | None = None
-    """New number of caseload clinicians from the date (caseload mode)."""
+    """New number of caseload clinicians once the change applies (caseload mode)."""
+    lead_time_weeks: Annotated[NonNegative, Field(le=520)] = 0.0
+    """Weeks from ``date`` (approval) until the change applies: recruitment, notice, induction.
+    0 (the default): it applies on ``date``."""
+    ramp_weeks: Annotated[NonNegative, Field(le=520)] = 0.0
+    """Weeks over which added WTE rises linearly from no clinic hours to full productivity,
+    from the day the change applies (each week counts at its mid-week value); a fall in WTE
+    applies at once. Clinic-hours mode only. 0 (the default): full productivity at once."""
 
     @model_validator(mode="after")
     def _one_change(self) -> CapacityChange:
@@ -475,7 +487,26 @@ class CapacityChange(Model):
             raise ValueError("give exactly one of 'wte' (with 'group') or 'clinicians'")
         if self.wte is not None and self.group is None:
             raise FieldProblems([(("wte",), "a change of 'wte' needs the staff 'group'")])
+        if self.ramp_weeks and self.clinicians is not None:
+            raise FieldProblems([(("ramp_weeks",), "a ramp to full productivity is for a change "
+                                  "of 'wte'; a change of caseload 'clinicians' applies at once")])
         return self
+
+    @property
+    def applies(self) -> dt.date:
+        """The date the change applies: ``date`` plus the lead time (in whole days, rounded up)."""
+        return self.date + dt.timedelta(days=math.ceil(7.0 * self.lead_time_weeks - 1e-9))
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # a lead time or ramp of 0 is left out, so a scenario without them keeps the content
+        # hash and resolved file it had before the fields existed
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in ("lead_time_weeks", "ramp_weeks"):
+                if not data.get(name, 1):
+                    del data[name]
+        return data
 
 
 class OutsourcedBlock(Model):

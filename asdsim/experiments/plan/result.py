@@ -1,0 +1,437 @@
+"""The outcome of a plan: :class:`Plan` (the options table, the recommendation, its words and its
+chart), built from the evaluator, and :func:`write_plan`, its results folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from asdsim.analysis.definitions import HEADLINE, split
+from asdsim.analysis.definitions import label as kpi_label
+from asdsim.analysis.standard import (
+    LEVEL,
+    quarter_kpi,
+    reaches,
+)
+from asdsim.analysis.stats import mean_ci
+from asdsim.experiments.plan.evaluate import SHARE_EXTRAS, Estimate, Rule, _Evaluator, _interval, wilson
+from asdsim.experiments.plan.levers import (
+    Lever,
+    PlanError,
+    Point,
+    _day,
+    _in_force,
+    _month,
+    lead_days,
+    option_data,
+)
+from asdsim.experiments.plan.search import _Outcome, _violations
+from asdsim.experiments.targets import Target, quarter_words
+from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from matplotlib.figure import Figure
+
+    from asdsim.reporting.plan_chart import ChartTarget
+
+# ------------------------------------------------------------------------------------------ plan
+
+
+@dataclass
+class Plan:
+    """The outcome of :func:`plan`.
+
+    Attributes
+    ----------
+    feasible
+        Whether an option within the bounds (and budget) meets every target with the stated
+        confidence on the confirmation replications.
+    options
+        Every option evaluated, one row per option and phase (``search``: the search's
+        replications; ``confirm``: fresh ones): each lever's change, ``added_cost_gbp`` (a year),
+        ``annual_cost_gbp`` (every post in force on the date plus the plan's outsourcing, a year),
+        each target KPI's mean and 95% CI and share of replications meeting it, ``p_meet`` (all
+        targets) with its Wilson 95% interval, ``feasible``, ``non_monotone``, ``frontier`` and
+        ``recommended``.
+    recommendation
+        The recommended option's row (the best option found when infeasible), from its
+        confirmation replications.
+    frontier
+        Options not bettered on the first target's KPI by any cheaper or equally cheap option.
+    changes
+        The recommended change of each lever (in its unit).
+    scenario
+        The recommended option's scenario.
+    overrides
+        What the recommended scenario sets over the input (``capacity_changes``, ``outsourcing``,
+        ``reporting``, and ``triage`` where the triage lever moved it): the body of
+        ``recommended.yaml`` under ``extends:``.
+    optimal
+        Whether no cheaper option can meet the targets, assuming monotonicity (false when the
+        evaluation budget stopped the search).
+    cost_lower_bound
+        A cost below which no option meets the targets, assuming monotonicity.
+    warnings
+        Non-monotone options found, an unconfirmed result, a spent budget.
+    """
+
+    feasible: bool
+    options: pd.DataFrame
+    recommendation: pd.DataFrame
+    frontier: pd.DataFrame
+    levers: tuple[Lever, ...]
+    targets: tuple[Target, ...]
+    changes: dict[str, float]
+    scenario: Scenario
+    overrides: dict[str, Any]
+    from_date: dt.date
+    by_date: dt.date
+    confidence: float
+    rule: Rule
+    optimal: bool
+    cost_lower_bound: float
+    evaluations: int
+    replications_run: int
+    wall_seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    threats: pd.DataFrame | None = None
+    """With ``draw_inputs``: the recommendation with each uncertain input at its 5th and 95th
+    percentile (``input``, ``quantile``, ``value``, ``p_meet``, ``worst_margin``,
+    ``replications``), the most threatening first and the inputs as written last."""
+
+    @property
+    def added_cost(self) -> float:
+        """Extra annual cost of the recommendation (GBP a year)."""
+        return float(self.recommendation["added_cost_gbp"].iloc[0])
+
+    def summary(self) -> str:
+        """The plan in plain words (what the command prints)."""
+        row = self.recommendation.iloc[0]
+        steps = [round(float(row[f"{lv.name} steps"])) for lv in self.levers]
+        funded = [lv.words(k) for lv, k in zip(self.levers, steps, strict=True) if k]
+        cost = f"GBP {self.added_cost / 1000:,.0f}k a year" if self.added_cost >= 1000 else \
+            f"GBP {self.added_cost:,.0f} a year"
+        kpis = "; ".join(self._kpi_words(t, row) for t in self.targets)
+        low, high = row["p_meet_ci_low"], row["p_meet_ci_high"]
+        odds = (f"the target{'s are' if len(self.targets) > 1 else ' is'} met in {row['p_meet']:.0%} "
+                f"[{low:.0%}-{high:.0%}] of {int(row['replications'])} fresh replications")
+        rule = (f"at least {self.confidence:.0%} of replications" if self.rule == "share"
+                else "the 95% confidence interval of each target")
+        quarters = self.quarter_lines(row)
+        if not self.feasible:
+            what = " and ".join(funded) or "today's staffing"
+            lines = [f"No option within the bounds{' and budget' if self.settings.get('budget') else ''} "
+                     f"meets the target{'s' if len(self.targets) > 1 else ''} ({rule}). "
+                     f"The best found: {what} from {_month(self.from_date)} ({cost}); {kpis}; {odds}."]
+        elif not funded:
+            lines = [f"No extra staff is needed: today's staffing meets the target"
+                     f"{'s' if len(self.targets) > 1 else ''}; {kpis}; {odds}."]
+        else:
+            lines = [f"{self.when(' and '.join(funded))}: {cost}; {kpis}; {odds}."]
+        if self.feasible and not self.optimal:
+            why = ("the option the search chose did not hold on fresh replications, so the "
+                   "recommendation is above it" if self.settings.get("moved_on_fresh")
+                   else "the search stopped before it could rule them out")
+            cheaper = ("cheaper options" if math.isnan(self.cost_lower_bound) else
+                       f"options down to GBP {self.cost_lower_bound:,.0f} a year")
+            lines.append(f"Not proved cheapest: {cheaper} may also meet the targets ({why}).")
+        lines += quarters
+        if self.threats is not None and len(self.threats) > 1:
+            lines.append(self.threat_sentence())
+        lines += [f"Warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def threat_sentence(self) -> str:
+        """Which assumed input most threatens the recommendation, in plain words."""
+        assert self.threats is not None
+        worst = self.threats.iloc[0]
+        written = self.threats.iloc[-1]
+        where = (f"{worst['input']} at {worst['value']:.4g} (its {worst['quantile']:.0%} point)")
+        figures = (f"the targets are met in {worst['p_meet']:.0%} of {int(worst['replications'])} "
+                   f"replications, against {written['p_meet']:.0%} with the inputs as written")
+        side = "low" if worst["quantile"] < 0.5 else "high"
+        if (worst["p_meet"], worst["worst_margin"]) == (written["p_meet"], written["worst_margin"]):
+            return (f"Robust to what is assumed: no uncertain input at its 5% or 95% point changes "
+                    f"it (the targets are met in {written['p_meet']:.0%} of "
+                    f"{int(written['replications'])} replications at every end and as written).")
+        if worst["p_meet"] < self.confidence:
+            return (f"The plan holds only if an assumption is right: with {where} {figures}; it "
+                    f"does not hold if {worst['input']} is as {side} as {worst['value']:.4g}.")
+        return (f"Robust to what is assumed: with each uncertain input at its 5% or 95% point in "
+                f"turn it still holds; the input that most threatens it is {where}: {figures}.")
+
+    @property
+    def quarters(self) -> list[str]:
+        """The quarters of referral whose 3-month shares the plan shows (``2020Q4``): from the
+        NICE standard's first quarter, or the quarter of ``by_date``, to the last judged."""
+        found = [split(c)[1] for c in self.options.columns
+                 if c.startswith(f"{HEADLINE}[") and c.endswith("]") and "Q" in c]
+        return [q for q in found if q is not None]
+
+    def quarter_lines(self, row: pd.Series | None = None) -> list[str]:
+        """Each quarter's 3-month share with its 95% CI, for the recommendation (or a row)."""
+        row = self.recommendation.iloc[0] if row is None else row
+        if not self.quarters:
+            return []
+        level = next((t.value for t in self.targets if t.standard), LEVEL)
+        lines = [f"Share of each quarter's referrals whose assessment started within 3 months, "
+                 f"mean [95% CI] of {int(row['replications'])} fresh replications (the standard: "
+                 f"{level:.0%} in every quarter):"]
+        for q in self.quarters:
+            name = quarter_kpi(q)
+            mean, low, high = row[name], row[f"{name} ci_low"], row[f"{name} ci_high"]
+            if math.isnan(mean):
+                continue
+            below = "  below" if not reaches(mean, level) else (
+                "  interval reaches below" if math.isnan(low) or low < level else "")
+            lines.append(f"  {quarter_words(q)}: {mean:.1%} [{low:.1%}-{high:.1%}]{below}")
+        return lines
+
+    @property
+    def approve_by(self) -> dt.date:
+        """The date the recommended posts must be approved: ``from_date`` less the lead time."""
+        return self.from_date - dt.timedelta(days=lead_days(self.settings.get("lead_time_weeks", 0.0)))
+
+    def when(self, funded: str) -> str:
+        """``Fund X from April 2020``, or with a lead time ``Approve X by 8 January 2020 (12
+        weeks' recruitment lead time), in post from 1 April 2020``."""
+        lead = self.settings.get("lead_time_weeks", 0.0)
+        ramp = self.settings.get("ramp_weeks", 0.0)
+        full = (f", at full productivity {ramp:g} weeks later"
+                f" ({_day(self.from_date + dt.timedelta(days=lead_days(ramp)))})" if ramp else "")
+        if not lead:
+            return f"Fund {funded} from {_month(self.from_date)}{full}"
+        return (f"Approve {funded} by {_day(self.approve_by)} ({lead:g} weeks' recruitment lead "
+                f"time), in post from {_day(self.from_date)}{full}")
+
+    def _kpi_words(self, target: Target, row: pd.Series) -> str:
+        mean, low, high = row[target.kpi], row[f"{target.kpi} ci_low"], row[f"{target.kpi} ci_high"]
+        definition = target.definition
+        if target.standard:
+            mean, low, high = (f"{v:.0%}" for v in (mean, low, high))
+            return (f"NICE standard from {quarter_words(target.quarter or '')} (at least "
+                    f"{target.value:.0%} of each quarter's referrals start assessment within 3 "
+                    f"months): worst quarter {mean} [{low}-{high}]")
+        if definition.unit == "share":
+            shown = f"{mean:.0%} [{low:.0%}-{high:.0%}]"
+        else:
+            shown = f"{mean:,.3g} [{low:,.3g}-{high:,.3g}] {definition.unit}"
+        if target.cohort and definition.unit == "share":
+            what = kpi_label(target.kpi)
+            what = what[0].lower() + what[1:]
+            return f"{shown} of referrals from {_month(self.by_date)}, pooled: {what}"
+        if target.cohort:
+            return f"{kpi_label(target.kpi).lower()}, referrals from {_month(self.by_date)}: {shown}"
+        if target.date is not None:
+            base = definition.label.lower()
+            return f"{base} on {target.date.day} {target.date.strftime('%B %Y')}: {shown}"
+        return f"{kpi_label(target.kpi).lower()}: {shown}"
+
+    def chart(self, title: str | None = None) -> Figure:
+        """``plan.png``: extra cost a year against each target (the NICE standard as its worst
+        quarter's share), every option with its 95% CI, the frontier and the recommendation."""
+        from asdsim.reporting.plan_chart import plan_chart
+
+        specs: list[ChartTarget] = [
+            (t.kpi, t.value, t.sense, f"Lowest share of a quarter's referrals from "
+             f"{quarter_words(t.quarter or '')} starting assessment within 3 months", "share")
+            if t.standard else (t.kpi, t.value, t.sense) for t in self.targets]
+        name = self.scenario.name.removesuffix(" (plan)")
+        return plan_chart(self.options, specs, title=title or f"{name}: extra cost and targets")
+
+    def to_yaml(self, extends: str | None = None) -> str:
+        """The recommended scenario as YAML: the overrides under ``extends:`` the input file, or
+        the whole scenario when there is no file to extend."""
+        head = (f"# Recommended by asdsim plan: {'; '.join(t.describe() for t in self.targets)}, "
+                f"from {self.from_date}, {self.confidence:.0%} confidence ({self.rule}).\n"
+                "# capacity_changes and outsourcing are the whole lists (lists replace those of the\n"
+                "# base file); reporting measures the targets as the plan did.\n")
+        if extends is None:
+            return head + scenario_to_yaml(self.scenario)
+        body = {"extends": extends, "name": self.scenario.name,
+                "description": self.scenario.description, **self.overrides}
+        return head + yaml.safe_dump(_plain(body), sort_keys=False, allow_unicode=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _row(ev: _Evaluator, est: Estimate, phase: str, base_cost: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"phase": phase, "replications": est.n,
+                           "first_replication": est.replications[0] if est.n else -1}
+    for lever, k in zip(ev.levers, est.point, strict=True):
+        row[lever.name] = lever.change(k)
+    added = float(sum(lv.cost_per_step * k for lv, k in zip(ev.levers, est.point, strict=True)))
+    row["added_cost_gbp"] = added
+    row["annual_cost_gbp"] = base_cost + added
+    for t in ev.targets:
+        mean, low, high = _interval(est.values[t.kpi], t)
+        if t.definition.censored and np.isnan(est.values[t.kpi]).any():
+            mean = low = high = math.nan  # not reached in some replication (as the KPI table says)
+        row[t.kpi], row[f"{t.kpi} ci_low"], row[f"{t.kpi} ci_high"] = mean, low, high
+        row[f"{t.kpi} met"] = float(est.met[t.kpi].mean()) if est.n else math.nan
+    for q in ev.shown_quarters:  # the standard as the report judges it, quarter by quarter
+        name = quarter_kpi(q)
+        mean, low, high, _ = mean_ci(est.values[name])
+        row[name], row[f"{name} ci_low"], row[f"{name} ci_high"] = (
+            mean, max(low, 0.0) if not math.isnan(low) else low, min(high, 1.0) if not
+            math.isnan(high) else high)
+    met = int(est.met_all.sum())
+    row["p_meet"] = met / est.n if est.n else math.nan
+    row["p_meet_ci_low"], row["p_meet_ci_high"] = wilson(met, est.n)
+    row["feasible"] = ev.feasible_estimate(est)
+    for extra in SHARE_EXTRAS:
+        row[extra] = float(np.nanmean(est.values[extra])) if est.n else math.nan
+    for lever, k in zip(ev.levers, est.point, strict=True):
+        row[f"{lever.name} steps"] = k
+    return row
+
+
+def _base_cost(scenario: Scenario, on: dt.date) -> float:
+    total = 0.0
+    for name, spec in scenario.teams.items():
+        for group, staff in spec.staff.items():
+            total += (_in_force(scenario, name, "wte", group, on) * staff.autism_share
+                      * staff.funded_cost_per_wte_gbp)
+    return total
+
+
+def _frontier(options: pd.DataFrame, target: Target) -> pd.Series:
+    """Whether each search option is on the cost frontier of the first target's KPI."""
+    flags = pd.Series(False, index=options.index)
+    search = options[options["phase"] == "search"].copy()
+    sign = 1.0 if target.sense == "higher" else -1.0
+    value = (sign * search[target.kpi]).fillna(-np.inf)
+    order = np.lexsort((-value.to_numpy(), search["added_cost_gbp"].to_numpy()))
+    best = -np.inf
+    for i in order:
+        if value.iloc[i] > best:
+            best = value.iloc[i]
+            flags[search.index[i]] = True
+    return flags
+
+
+def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome, warnings: list[str],
+           scenario: Scenario, start: dt.date, by: dt.date, budget: float | None, confirm: int,
+           started: float) -> Plan:
+    base_cost = _base_cost(scenario, start)
+    flagged = {p for pair in _violations(ev) for p in pair[:2]}
+    rows = []
+    ids = {p: i for i, p in enumerate(ev.order)}
+    for phase, table in (("search", ev.search), ("confirm", ev.confirm_estimates)):
+        for point, est in table.items():
+            row = {"option": ids[point], **_row(ev, est, phase, base_cost)}
+            row["non_monotone"] = point in flagged
+            row["recommended"] = phase == "confirm" and point == recommended
+            rows.append(row)
+    options = pd.DataFrame(rows).sort_values(["option", "phase"], ascending=[True, False],
+                                             kind="stable").reset_index(drop=True)
+    options["frontier"] = _frontier(options, ev.targets[0])
+    recommendation = options[options["recommended"]].reset_index(drop=True)
+    frontier = options[options["frontier"]].sort_values("added_cost_gbp", kind="stable")
+    frontier = frontier.reset_index(drop=True)
+    data = option_data(ev.base_data, ev.levers, recommended, ev.on, scenario)
+    data["name"] = f"{scenario.name} (plan)"
+    data["description"] = (f"{scenario.description} Plan: " if scenario.description else "Plan: ") + (
+        "; ".join(lv.words(k) for lv, k in zip(ev.levers, recommended, strict=True) if k)
+        or "no change") + f" from {start}."
+    chosen = scenario_from_dict(data, name=data["name"])
+    overrides = {"capacity_changes": data["capacity_changes"], "outsourcing": data["outsourcing"],
+                 "reporting": data["reporting"]}
+    if not data["outsourcing"] and not scenario.outsourcing:
+        del overrides["outsourcing"]
+    if data["triage"] != scenario.model_dump(mode="json")["triage"]:  # the triage lever moved it
+        overrides["triage"] = data["triage"]
+    lower = outcome.lower_bound
+    costs = [lv.cost_per_step for lv in ev.levers]
+    return Plan(
+        feasible=feasible, options=options, recommendation=recommendation, frontier=frontier,
+        levers=tuple(ev.levers), targets=tuple(ev.targets),
+        changes={lv.name: lv.change(k) for lv, k in zip(ev.levers, recommended, strict=True)},
+        scenario=chosen, overrides=overrides, from_date=start, by_date=by,
+        confidence=ev.confidence, rule=ev.rule, optimal=outcome.optimal and feasible,
+        cost_lower_bound=float(np.dot(costs, lower)) if lower is not None else math.nan,
+        evaluations=len(ev.search), replications_run=ev.replications_run,
+        wall_seconds=round(time.perf_counter() - started, 3),
+        settings={"seed": ev.seed, "replications": ev.replications, "confirm_replications": confirm,
+                  "lead_time_weeks": next((lv.lead_time_weeks for lv in ev.levers
+                                           if lv.kind != "outsourcing"), 0.0),
+                  "ramp_weeks": max((lv.ramp_weeks for lv in ev.levers), default=0.0),
+                  "max_evaluations": ev.max_evaluations, "budget": budget,
+                  "inferred": ev.inferred, "backend": ev.backend.describe()},
+        warnings=warnings)
+
+
+# ---------------------------------------------------------------------------------------- outputs
+
+
+def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None = None,
+               force: bool = False, command: Sequence[str] | None = None) -> Path:
+    """Write ``plan.csv``, ``recommended.yaml``, ``plan.png`` and ``provenance.json`` into a folder
+    (and ``threats.csv`` for a plan with drawn inputs).
+
+    The folder is written beside ``out`` and renamed into place at the end; ``force`` replaces
+    only an earlier results folder, never one holding the input scenario. ``recommended.yaml``
+    ``extends:`` the input scenario file (by a path relative to the folder) when ``scenario_path``
+    is given, and is checked to load back to the recommended scenario.
+
+    Raises
+    ------
+    asdsim.reporting.outputs.OutputExists
+        When ``out`` is not empty and ``force`` is false.
+    """
+    from asdsim import __version__
+    from asdsim.reporting.outputs import atomic_folder
+
+    out = Path(out)
+    extends = None
+    if scenario_path is not None:
+        extends = os.path.relpath(Path(scenario_path).resolve(), out.resolve().parent / out.name)
+    inputs = [scenario_path] if scenario_path is not None else []
+    with atomic_folder(out, force, inputs) as folder:
+        result.options.to_csv(folder / "plan.csv", index=False)
+        if result.threats is not None:
+            result.threats.to_csv(folder / "threats.csv", index=False)
+        text = result.to_yaml(Path(extends).as_posix() if extends else None)
+        (folder / "recommended.yaml").write_text(text, encoding="utf-8")
+        loaded = load_scenario(folder / "recommended.yaml")
+        if scenario_hash(loaded) != scenario_hash(result.scenario):
+            mine, theirs = result.scenario.model_dump(mode="json"), loaded.model_dump(mode="json")
+            differ = sorted(k for k in mine if mine.get(k) != theirs.get(k))
+            raise PlanError(f"recommended.yaml does not load back to the recommended scenario "
+                            f"(it differs in {', '.join(differ) or 'its CSV snapshot'})")
+        figure = result.chart()
+        figure.savefig(folder / "plan.png", dpi=110)
+        provenance = {
+            "asdsim_version": __version__, "command": list(command or []),
+            "targets": [t.describe() for t in result.targets], "from": str(result.from_date),
+            "by": str(result.by_date), "confidence": result.confidence, "rule": result.rule,
+            "feasible": result.feasible, "optimal": result.optimal, "changes": result.changes,
+            "added_cost_gbp": result.added_cost, "cost_lower_bound_gbp": result.cost_lower_bound,
+            "evaluations": result.evaluations, "replications_run": result.replications_run,
+            "wall_seconds": result.wall_seconds, "warnings": result.warnings, **result.settings,
+            "levers": [{"name": lv.name, "base": lv.base, "step": lv.step, "low": lv.change(lv.low),
+                        "high": lv.change(lv.high), "cost_per_step_gbp": lv.cost_per_step}
+                       for lv in result.levers],
+        }
+        (folder / "provenance.json").write_text(json.dumps(provenance, indent=2, default=str),
+                                                encoding="utf-8")
+    return out
