@@ -69,7 +69,8 @@ def add_parser(subparsers: Any) -> None:
                     "  'backlog_cleared_weeks <= 52'",
         epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --from 2020-04-01 --by 2020-10-01 \\\n"
                "    --vary paediatrician,psychologist --team school_age_mdt --jobs 2 --out results/plan")
-    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file, or a shipped scenario's name")
+    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml",
+                        help="the scenario file, or a shipped scenario's name")
     parser.add_argument("--target", action="append", metavar="TARGET",
                         help="a target (repeat for several; all must hold); default "
                              "'nice_standard', the NICE standard from the quarter of --by")

@@ -12,8 +12,8 @@ matter most at the top. The swing (the high run's KPI less the low run's, paired
 
 A staff input (``teams.T.staff.G.wte`` or ``teams.T.caseload.clinicians``) is the WTE from the
 start; its dated changes (``capacity_changes``) are moved by the same amount, as a plan's lever
-moves them (:func:`asdsim.experiments.plan._shift`), so a recruitment already planned stays
-that many posts above the changed base. ``notes`` says, per input, how many were moved.
+moves them (:func:`asdsim.experiments.plan.levers.shift_changes`), so a recruitment already
+planned stays that many posts above the changed base. ``notes`` says, per input, how many were moved.
 
 A change that the scenario format refuses (a probability above 1) is left out and listed in
 ``skipped``; whole-number fields are rounded, other values kept to six significant figures. A
@@ -37,10 +37,11 @@ import pandas as pd
 from asdsim.analysis.definitions import definition
 from asdsim.analysis.stats import mean_ci
 from asdsim.errors import AsdsimError, ScenarioError
-from asdsim.experiments.plan import _in_force, _shift
+from asdsim.experiments.plan.levers import shift_changes
 from asdsim.experiments.runner import DEFAULT_SEED, Progress, simulate
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import Scenario, number_at, parse_path, set_in, value_in
+from asdsim.scenario.staffing import in_force as staff_in_force
 
 DEFAULT_KPI = "assessment_started_within_3_months"
 DEFAULT_CHANGE = 0.2
@@ -126,9 +127,9 @@ def _move_dated_changes(data: dict[str, Any], base: Scenario, keys: tuple[str | 
              and getattr(c, key) is not None and (key == "clinicians" or c.group == group)]
     if not later:
         return 0
-    in_force = _in_force(base, team, key, group, base.start_date)
-    data["capacity_changes"] = _shift([dict(c) for c in data.get("capacity_changes", [])], team,
-                                      key, group, in_force, delta, base.start_date)
+    in_force = staff_in_force(base, team, base.start_date, group if key == "wte" else None)
+    data["capacity_changes"] = shift_changes([dict(c) for c in data.get("capacity_changes", [])],
+                                             team, key, group, in_force, delta, base.start_date)
     return len(later)
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from asdsim.errors import AsdsimError
 from asdsim.scenario.loading import scenario_from_dict
 from asdsim.scenario.schema import Scenario
+from asdsim.scenario.staffing import in_force
 
 LOG_BOUNDS = (math.log(0.1), math.log(10.0))
 """Each factor is fitted between a tenth and ten times the base."""
@@ -81,15 +82,6 @@ def capacity_teams(scenario: Scenario, teams: Sequence[str] | None = None) -> li
     return [n for n in names if scenario.teams[n].capacity_mode == "clinic_hours"]
 
 
-def _wte_in_force(scenario: Scenario, team: str, group: str, day: dt.date) -> float:
-    wte = scenario.teams[team].staff[group].wte
-    for change in sorted(scenario.capacity_changes, key=lambda c: c.date):
-        if change.team == team and change.group == group and change.wte is not None \
-                and change.date <= day:
-            wte = change.wte
-    return wte
-
-
 def apply_factors(base: Scenario, levers: Sequence[Lever], factors: Sequence[float]) -> Scenario:
     """The base with each lever's factor applied.
 
@@ -132,7 +124,7 @@ def factor_data(base: Scenario, levers: Sequence[Lever], factors: Sequence[float
             for group in base.teams[team].staff:
                 key = (str(start), team, group)
                 if key not in changes:
-                    wte = _wte_in_force(base, team, group, start) * float(factors[i])
+                    wte = in_force(base, team, start, group) * float(factors[i])
                     changes[key] = ({"date": str(start), "team": team, "group": group,
                                      "wte": wte}, i)
     ordered = sorted(changes.items(), key=lambda kv: kv[0])

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from asdsim.errors import AsdsimError
 from asdsim.scenario import Scenario
+from asdsim.scenario.staffing import in_force
 
 Point = tuple[int, ...]
 """Steps of each lever: an option."""
@@ -151,22 +152,8 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def _in_force(scenario: Scenario, team: str, key: str, group: str | None, on: dt.date) -> float:
-    """The WTE of a group (or a team's clinicians) in force on a date, dated changes included."""
-    spec = scenario.teams[team]
-    if key == "wte":
-        assert group is not None
-        value = spec.staff[group].wte
-    else:
-        assert spec.caseload is not None
-        value = spec.caseload.clinicians
-    for change in sorted(scenario.capacity_changes, key=lambda c: c.applies):
-        if change.team != team or change.applies > on:
-            continue
-        if key == "wte" and change.group == group and change.wte is not None:
-            value = change.wte
-        elif key == "clinicians" and change.clinicians is not None:
-            value = change.clinicians
-    return float(value)
+    """The WTE of a group (``key="wte"``) or a team's clinicians in force on a date."""
+    return in_force(scenario, team, on, group if key == "wte" else None)
 
 
 def _option(mapping: Mapping[str, Any] | Any, names: Sequence[str], default: Any) -> Any:
@@ -390,7 +377,7 @@ def _applies(change: Mapping[str, Any]) -> dt.date:
             + dt.timedelta(days=lead_days(float(change.get("lead_time_weeks") or 0.0))))
 
 
-def _shift(changes: list[dict[str, Any]], team: str, key: str, group: str | None, in_force: float,
+def shift_changes(changes: list[dict[str, Any]], team: str, key: str, group: str | None, in_force: float,
            delta: float, on: dt.date, lead_time_weeks: float = 0.0,
            ramp_weeks: float = 0.0) -> list[dict[str, Any]]:
     """Dated changes with ``delta`` added from ``on``: a change that applies on that date
@@ -431,13 +418,13 @@ def option_data(base: dict[str, Any], levers: Sequence[Lever], point: Point, on:
         delta = lever.change(steps)
         lead = lever.lead_time_weeks
         if lever.kind == "wte":
-            changes = _shift(changes, lever.team, "wte", lever.group, lever.base, delta, on, lead,
+            changes = shift_changes(changes, lever.team, "wte", lever.group, lever.base, delta, on, lead,
                              lever.ramp_weeks)
         elif lever.kind == "clinicians":
-            changes = _shift(changes, lever.team, "clinicians", None, lever.base, delta, on, lead)
+            changes = shift_changes(changes, lever.team, "clinicians", None, lever.base, delta, on, lead)
             for group, per in lever.per_clinician:
                 if per:  # the posts that come with the clinicians, funded when they start
-                    changes = _shift(changes, lever.team, "wte", group,
+                    changes = shift_changes(changes, lever.team, "wte", group,
                                      _in_force(scenario, lever.team, "wte", group, on), delta * per, on,
                                      lead)
         elif lever.kind == "triage":  # the scenario's one triage capacity, for the whole run
