@@ -23,6 +23,7 @@ from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.reporting import formatting as fmt
 from asdsim.scenario.loading import scenario_hash, scenario_to_yaml
 from asdsim.scenario.schema import Scenario
+from asdsim.spreadsheet import csv_bytes
 
 # (Comments, not docstrings, below: Streamlit's "magic" would show a bare string on the page.)
 UPLOAD = "Upload a scenario file"
@@ -493,7 +494,7 @@ def plan_page(base: Scenario, scope: str | None) -> None:
                            key="dl_plan_yaml", on_click="ignore",
                            help="Runs with 'asdsim run recommended.yaml'")
     with c2:
-        st.download_button("Options (CSV)", result.options.to_csv(index=False).encode(),
+        st.download_button("Options (CSV)", csv_bytes(result.options),
                            file_name="options.csv", mime="text/csv", key="dl_plan_options",
                            on_click="ignore")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
+from asdsim.scenario import scenario_files
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,7 +46,7 @@ def command(args: argparse.Namespace) -> int:
         err(f"asdsim compare: {problem}")
         return EXIT_USAGE
     folder = Path(args.out)
-    inputs = [f for path in args.scenarios for f in scenario_inputs(path)]
+    inputs = [f for path in args.scenarios for f in scenario_files(path)]
     check_destination(folder, args.force, inputs)
     with progress_bar("simulating scenarios") as update:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,

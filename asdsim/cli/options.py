@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from asdsim.experiments.runner import DEFAULT_SEED
-from asdsim.scenario.schema import Scenario
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 """Every parser keeps the line breaks of its description and example."""
@@ -56,19 +54,3 @@ def count_problem(args: argparse.Namespace) -> str | None:
 def percent(value: float | None) -> str:
     """A share as a percentage with one decimal, or ``not reached``."""
     return "not reached" if value is None or value != value else f"{100 * value:.1f}%"
-
-
-def scenario_inputs(path: str | Path, scenario: Scenario | None = None) -> list[Path]:
-    """The files a scenario was read from: the file, the files it extends and its snapshot, so
-    an output folder can never be one that holds them."""
-    files = [Path(path)]
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    for line in text.splitlines():  # extends: chains are short; follow them by their text
-        if line.startswith("extends:"):
-            parent = (Path(path).parent / line.split(":", 1)[1].split("#")[0].strip()).resolve()
-            if parent.is_file() and parent not in files:
-                files += scenario_inputs(parent, scenario)
-    csv = scenario.initial_state.csv if scenario is not None else None
-    if csv:
-        files.append(Path(path).parent / csv)
-    return files

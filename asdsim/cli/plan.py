@@ -134,13 +134,13 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     from asdsim.experiments.backends import BackendError, make_backend
     from asdsim.experiments.plan import Outsourcing, plan, write_plan
     from asdsim.reporting.outputs import check_destination
-    from asdsim.scenario import load_scenario
+    from asdsim.scenario import load_scenario, scenario_files
 
     problem = _usage(args)
     if problem is not None:
         err(f"asdsim plan: {problem}")
         return EXIT_USAGE
-    check_destination(args.out, args.force, inputs=[args.scenario])
+    check_destination(args.out, args.force, inputs=scenario_files(args.scenario))
     scenario = load_scenario(args.scenario)
     steps = {name: value for name, value in args.step if name is not None}
     single = [value for name, value in args.step if name is None]

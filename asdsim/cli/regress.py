@@ -12,6 +12,8 @@ from asdsim.checks.regress import (
     RegressionReport,
     Tolerance,
     check,
+    expected_path,
+    find_scenarios,
     update,
 )
 from asdsim.cli.console import (
@@ -26,6 +28,8 @@ from asdsim.cli.console import (
 )
 from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
 from asdsim.experiments.runner import DEFAULT_SEED
+from asdsim.files import guard_output
+from asdsim.scenario import scenario_files
 
 
 def add_parser(subparsers: Any) -> None:
@@ -103,6 +107,22 @@ def _tolerances(texts: list[str]) -> dict[str | None, Tolerance]:
     return tolerances
 
 
+def guard_outputs(args: argparse.Namespace) -> None:
+    """The one output rule (:func:`asdsim.files.guard_output`) for ``regress``: ``--junit`` is
+    none of the scenario files (with their ``extends:`` chains and snapshots) or expected files,
+    and with ``--update`` no expected file to write is a file a scenario reads."""
+    try:
+        files = find_scenarios(args.path)
+    except RegressError:
+        return  # the check itself says why
+    read = [f for file in files for f in scenario_files(file)]
+    if args.junit:
+        guard_output(args.junit, [*read, *(expected_path(f) for f in files)], "--junit")
+    if args.update:
+        for file in files:
+            guard_output(expected_path(file), read, "the expected file")
+
+
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim regress`` from parsed arguments; returns the exit code."""
     if args.jobs < 1:
@@ -117,6 +137,7 @@ def command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err(f"asdsim regress: --tolerance {exc}")
         return EXIT_USAGE
+    guard_outputs(args)
     try:
         with progress_bar("replications") as bar:
             progress = None if bar is None else (lambda name, done, total: bar(done, total, name))

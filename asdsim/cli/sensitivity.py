@@ -11,6 +11,7 @@ from asdsim.cli.options import FORMATTER, count_problem
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.experiments.sensitivity import DEFAULT_KPI, parse_vary, sensitivity, write_sensitivity
 from asdsim.reporting.outputs import check_destination
+from asdsim.scenario import scenario_files
 
 
 def add_parser(subparsers: Any) -> None:
@@ -46,7 +47,7 @@ def command(args: argparse.Namespace) -> int:
         err(f"asdsim sensitivity: {problem or '--change must be above 0 and below 100'}")
         return EXIT_USAGE
     vary = dict(parse_vary(text) for text in args.vary)
-    check_destination(args.out, args.force)
+    check_destination(args.out, args.force, scenario_files(args.scenario))
     with progress_bar("sensitivity") as update:
         result = sensitivity(args.scenario, args.kpi, vary or None, args.change / 100.0,
                              args.replications, args.seed, args.jobs, update)

@@ -20,6 +20,7 @@ from asdsim.errors import ScenarioError
 from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
 from asdsim.experiments.sweep import HEADLINE_KPI, PointDone, PointStore, SweepError, run_sweep
+from asdsim.files import guard_output
 
 
 def add_parser(subparsers: Any) -> None:
@@ -58,14 +59,15 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if args.jobs is not None and args.jobs < 1:
         err(f"asdsim sweep: --jobs must be at least 1, got {args.jobs}")
         return EXIT_USAGE
-    if args.out.exists() and not args.out.is_dir():
-        err(f"asdsim sweep: --out {args.out} exists and is not a folder")
-        return EXIT_USAGE
     try:
         grid = load_grid(args.grid, replications=args.replications, seed=args.seed)
     except ScenarioError as exc:
         err(str(exc))  # the count of problems, then each on its own line
         return EXIT_INVALID
+    guard_output(args.out, grid.files)  # before any work (run_sweep checks again)
+    if args.out.exists() and not args.out.is_dir():
+        err(f"asdsim sweep: --out {args.out} exists and is not a folder")
+        return EXIT_USAGE
     try:
         backend = make_backend(args.jobs, args.dask)
     except BackendError as exc:

@@ -77,7 +77,7 @@ from scipy import stats
 
 from asdsim.errors import AsdsimError, Problem, ScenarioError
 from asdsim.scenario.dates import DateRule, date_rule, parse_date
-from asdsim.scenario.loading import load_scenario, scenario_from_dict
+from asdsim.scenario.loading import load_scenario, scenario_files, scenario_from_dict
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
     MAX_SNAPSHOT_BYTES,
@@ -697,6 +697,9 @@ class Calibration:
     """Comment for the YAML line of each scenario path set from the data."""
     above: dict[Path_, list[str]] = field(default_factory=dict, repr=False)
     """Comment lines written above a scenario path."""
+    files: list[Path] = field(default_factory=list, repr=False)
+    """Every file read (data files, and the base scenario with its ``extends:`` chain and
+    snapshot): what an output must never be, hold or sit inside."""
 
     def _base_shown(self, out: str | Path) -> str:
         base = Path(self.base_file)
@@ -718,7 +721,7 @@ class Calibration:
         if state.get("csv"):
             state["csv"] = Path(os.path.relpath(state["csv"], Path(out).absolute().parent)).as_posix()
         head = [
-            f"# Calibrated by asdsim calibrate on {dt.date.today().isoformat()} over the base "
+            f"{CALIBRATED_MARK} on {dt.date.today().isoformat()} over the base "
             f"scenario {self._base_shown(out)},",
             "# from " + ", ".join(f"{name} ({kind.replace('_', ' ')})"
                                   for kind, name in self.inputs.items()) + ".",
@@ -1014,7 +1017,9 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
                                              "ci_high", "base_share"])
     return Calibration(base_file=base_file, inputs=inputs, scenario=calibrated, data=data,
                        referral_fit=fit, parameters=table, mixes=mix_table, activity=activity_table,
-                       waiting_list=list_table, notes=notes, comments=comments, above=above)
+                       waiting_list=list_table, notes=notes, comments=comments, above=above,
+                       files=[Path(f) for f in (referrals, waiting_list, activity) if f is not None]
+                       + ([] if isinstance(base, Scenario) else scenario_files(base)))
 
 
 def _fit_activity(act: Activity, scenario: Scenario, data: dict[str, Any],
@@ -1089,6 +1094,20 @@ def _list_table(snapshot: Snapshot, start: dt.date) -> pd.DataFrame:
                          for (s, w), c in counts.items()])
 
 
+CALIBRATED_MARK = "# Calibrated by asdsim calibrate"
+"""The first line of every calibrated scenario starts so: ``--force`` replaces only such a file."""
+
+
+def _written_by_calibrate(path: Path) -> bool:
+    if not path.is_file() or path.is_symlink():
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(CALIBRATED_MARK)) == CALIBRATED_MARK.encode()
+    except OSError:
+        return False
+
+
 def report_folder(out: str | Path) -> Path:
     """Default folder of the fit report beside a calibrated scenario: ``<name>_fit``."""
     out = Path(out)
@@ -1120,17 +1139,24 @@ def write_calibration(calibration: Calibration, out: str | Path, report: str | P
     AsdsimError
         When ``out`` exists (or the report folder is not empty) and ``force`` is false.
     """
-    from asdsim.files import write_text_atomic
+    from asdsim.files import guard_output, write_text_atomic
     from asdsim.reporting.calibration_report import write_calibration_report
     from asdsim.reporting.outputs import check_destination
 
     out = Path(out)
     folder = Path(report) if report is not None else report_folder(out)
-    if out.exists() and not force:
-        raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
+    guard_output(out, calibration.files)
+    guard_output(folder, [*calibration.files, out], "--report")
     if out.is_dir():
         raise AsdsimError(f"{out} is a folder; expected the path of a scenario file to write")
-    check_destination(folder, force)
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
+        if not _written_by_calibrate(out):
+            raise AsdsimError(f"{out} was not written by asdsim calibrate (its first line is not "
+                              f"'{CALIBRATED_MARK}...'); --force replaces only a calibrated scenario, "
+                              "so choose another --out")
+    check_destination(folder, force, calibration.files)
     text = calibration.yaml_text(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_calibration_report(calibration, folder, force)

@@ -192,13 +192,14 @@ def write_sensitivity(result: Sensitivity, out: str | Path, force: bool = False)
     """
     from asdsim.reporting.outputs import MARKER, atomic_folder
     from asdsim.reporting.tornado import tornado
+    from asdsim.spreadsheet import write_csv
 
     with atomic_folder(Path(out), force) as tmp:
         # marks the folder as asdsim's results, so a later --force may replace it
         (tmp / MARKER).write_text(json.dumps({"kind": "sensitivity", "kpi": result.kpi,
                                               "replications": result.replications}) + "\n")
-        result.ranking.to_csv(tmp / "ranking.csv", index=False)
-        result.runs.to_csv(tmp / "runs.csv", index=False)
+        write_csv(result.ranking, tmp / "ranking.csv")
+        write_csv(result.runs, tmp / "runs.csv")
         tornado(result.runs, result.ranking, result.kpi, result.unit, result.baseline,
                 result.replications).savefig(tmp / "tornado.png", dpi=110)
     return Path(out)

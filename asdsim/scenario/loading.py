@@ -128,6 +128,35 @@ def _read(path: Path, chain: tuple[Path, ...],
     return merged, {**base_origins, **origins}
 
 
+def scenario_files(path: str | Path) -> list[Path]:
+    """Every file reading a scenario reads: the file, each file of its ``extends:`` chain (as
+    parsed, so any YAML spelling of the key counts) and every CSV snapshot named in the chain.
+
+    A file that cannot be read ends the chain (loading it reports why); the list is what an
+    output must never be, hold, or sit inside (:func:`asdsim.files.guard_output`).
+    """
+    files: list[Path] = []
+    seen: set[Path] = set()
+    current: Path | None = Path(path)
+    while current is not None and current.resolve() not in seen and len(seen) <= MAX_EXTENDS:
+        seen.add(current.resolve())
+        files.append(current)
+        try:
+            data, _ = _compose(current)
+        except (ScenarioError, OSError, ValueError, RecursionError):
+            break
+        here = current.resolve().parent
+        state = data.get("initial_state")
+        if isinstance(state, dict) and isinstance(state.get("csv"), str) and state["csv"].strip():
+            # read beside the file as named (a symlink's folder); its target's folder too, to be safe
+            files += dict.fromkeys(Path(os.path.normpath(folder / state["csv"]))
+                                   for folder in (current.absolute().parent, here))
+        parent = data.get("extends")
+        current = Path(os.path.normpath(here / parent)) \
+            if isinstance(parent, str) and parent.strip() else None
+    return files
+
+
 _dotted = dotted
 
 
