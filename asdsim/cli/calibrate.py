@@ -64,7 +64,7 @@ def command(args: argparse.Namespace) -> int:
     scenario, report = write_calibration(fit, args.out, args.report, force=args.force)
     table = fit.parameters.set_index("parameter")
     ref = fit.referral_fit
-    out(f"{ref.referrals} referrals, {ref.first_day} to {ref.last_day}")
+    out(f"{ref.referrals} referrals over {(ref.last_day - ref.first_day).days + 1} days")
     for name, shown in (("demand.referrals_per_week", "{:.2f} a week"),
                         ("demand.annual_growth", "{:.1%} a year")):
         row = table.loc[name]

@@ -494,19 +494,22 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     import statsmodels.api as sm
 
     day = np.sort(np.asarray(days, dtype="datetime64[D]"))
+    # messages give counts and spans, never a date from the file (one referral's date is a child's)
     if len(day) == 0:
         raise AsdsimError("no referrals to fit")
     first, last = day[0], day[-1]
     n_days = int((last - first).astype(int)) + 1
     first_date, last_date = first.astype(dt.date), last.astype(dt.date)
     if n_days < MIN_DAYS:
-        raise AsdsimError(f"the referrals cover {n_days} days, from {first_date} to {last_date}; "
-                          f"at least {MIN_DAYS} days (eight weeks) are needed to fit a rate")
+        raise AsdsimError(f"the {len(day)} referral{'s' if len(day) != 1 else ''} cover "
+                          f"{n_days} day{'s' if n_days != 1 else ''}; at least {MIN_DAYS} days "
+                          "(eight weeks) of referrals are needed to fit a rate")
     changes = sorted(set(step_changes))
     for change in changes:
         if not first_date < change <= last_date:
-            raise AsdsimError(f"step change {change} is not within the referrals, which run from "
-                              f"{first_date} to {last_date}: a change needs data on both sides")
+            side = "before the first" if change <= first_date else "after the last"
+            raise AsdsimError(f"step change {change} is {side} referral: a change needs referrals "
+                              "on both sides of it")
     counts = np.bincount((day - first).astype(int), minlength=n_days).astype(float)
     calendar = first + np.arange(n_days)
     month = calendar.astype("datetime64[M]").astype(int) % 12
