@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, out
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, iso_date
 from asdsim.experiments.calibrate import calibrate, write_calibration
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
                         help="the calibrated scenario to write")
     parser.add_argument("--report", type=Path, metavar="DIR",
                         help="fit report folder (default: OUT's name + _fit beside it)")
-    parser.add_argument("--step-change", type=_date, action="append", default=[], metavar="DATE",
+    parser.add_argument("--step-change", type=iso_date, action="append", default=[], metavar="DATE",
                         help="fit a lasting change in the referral rate from DATE (repeatable)")
     parser.add_argument("--dayfirst", action=argparse.BooleanOptionalAction, default=True,
                         help="read 03/04/2024 as 3 April in every file (default, the UK form); "

@@ -26,7 +26,7 @@ from asdsim.cli.console import (
     print_table,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
+from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED, default_jobs, whole
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.files import guard_output
 from asdsim.scenario import scenario_files
@@ -53,11 +53,11 @@ def add_parser(subparsers: Any) -> None:
                         help="run the scenarios and write their expected-results files")
     parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     parser.add_argument("--all", action="store_true", help="list every KPI, not only those that moved")
-    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
-    parser.add_argument("--replications", type=int, metavar="N",
+    parser.add_argument("--jobs", type=COUNT, default=default_jobs(), metavar="J", help=JOBS_HELP)
+    parser.add_argument("--replications", type=whole(2), metavar="N",
                         help=f"with --update: replications (default: the stored number, or "
                              f"{DEFAULT_REPLICATIONS})")
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--seed", type=SEED, metavar="S",
                         help=f"with --update: seed (default: the stored seed, or {DEFAULT_SEED})")
     parser.add_argument("--tolerance", action="append", default=[], metavar="[KPI:]RULE",
                         help="with --update: tolerance for every KPI, or KPI:RULE for one; RULE is "

@@ -15,7 +15,7 @@ from asdsim.cli.console import (
     out,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER, JOBS_HELP
+from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED
 from asdsim.errors import ScenarioError
 from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
@@ -39,13 +39,13 @@ def add_parser(subparsers: Any) -> None:
         epilog="Example:\n  asdsim sweep scenarios/grids/example.yaml --out out/example-sweep --jobs 2")
     parser.add_argument("grid", type=Path, metavar="GRID.yaml", help="the grid file")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--jobs", type=int, metavar="N",
+    parser.add_argument("--jobs", type=COUNT, metavar="N",
                         help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
                              "a local one; needs pip install asdsim[dask]")
-    parser.add_argument("--replications", type=int, metavar="N", help="replace the grid's replications")
-    parser.add_argument("--seed", type=int, metavar="S", help="replace the grid's seed")
+    parser.add_argument("--replications", type=COUNT, metavar="N", help="replace the grid's replications")
+    parser.add_argument("--seed", type=SEED, metavar="S", help="replace the grid's seed")
     parser.add_argument("--no-chart", action="store_true", help="skip summary.png")
     parser.set_defaults(func=command)
 

@@ -64,7 +64,6 @@ import io
 import itertools
 import math
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +89,7 @@ from asdsim.scenario.snapshot import (
     months_between,
     read_snapshot,
 )
+from asdsim.scenario.values import ValueProblem, name_key, parse_number
 from asdsim.scenario.yamlfile import display_path, read_limited
 
 LEVEL = 0.95
@@ -128,8 +128,9 @@ ATTENDED = {"yes": True, "y": True, "true": True, "1": True, "attended": True, "
 
 
 def normal_name(text: str) -> str:
-    """A category as compared: lower case, with runs of spaces and hyphens as one underscore."""
-    return re.sub(r"[\s\-]+", "_", text.strip().casefold()).strip("_")
+    """A category as compared (:func:`asdsim.scenario.values.name_key`): NFC, case folded, with
+    runs of spaces, hyphens and underscores as one underscore."""
+    return name_key(text)
 
 
 @dataclass
@@ -297,12 +298,9 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
         if "age_years" in have or "date_of_birth" in have:
             if row.get("age_years"):
                 try:
-                    years = float(row["age_years"])
-                    if not math.isfinite(years) or years < 0:
-                        raise ValueError
-                    months = math.floor(years * 12 + 1e-9)
-                except ValueError:
-                    problems.add(line, "age_years", "expected a number of years, 0 or more, like 5.5")
+                    months = math.floor(parse_number(row["age_years"], 0.0) * 12 + 1e-9)
+                except ValueProblem as why:
+                    problems.add(line, "age_years", f"{why} (a number of years, 0 or more, like 5.5)")
                     ok = False
             elif row.get("date_of_birth"):
                 born = parse_date(row["date_of_birth"], rule, switch=DATE_SWITCH)
@@ -406,10 +404,10 @@ def read_activity(path: str | Path, base: Scenario) -> Activity:
         hours = math.nan
         if duration in have and row[duration] and attended:
             try:
-                hours = float(row[duration]) / unit
-                if not math.isfinite(hours) or hours <= 0 or hours > 24:
-                    raise ValueError
-            except ValueError:
+                hours = parse_number(row[duration], 0.0, 24.0 * unit) / unit
+                if hours <= 0:
+                    raise ValueProblem("is 0")
+            except ValueProblem:
                 problems.add(line, duration, "expected a length above 0 and at most a day, like "
                              + ("60" if unit == 60.0 else "1.5"))
                 ok = False

@@ -38,6 +38,7 @@ from asdsim.scenario.snapshot import (
     read_snapshot,
     scenario_snapshot,
 )
+from asdsim.scenario.values import name_clashes
 from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, dotted, read_yaml, unreadable
 
 PathKey = tuple[str | int, ...]
@@ -299,6 +300,33 @@ def _problems(exc: ValidationError, origins: dict[PathKey, _Origin], file: str) 
     return problems
 
 
+def _name_sets(scenario: Scenario) -> list[tuple[PathKey, list[str]]]:
+    """Every set of names a scenario defines, each with the path of the mapping or list."""
+    sets: list[tuple[PathKey, list[str]]] = [
+        (("demand", "sources"), list(scenario.demand.sources)),
+        (("demand", "localities"), list(scenario.demand.localities)),
+        (("teams",), list(scenario.teams)),
+        (("priority_classes",), list(scenario.priority_classes)),
+    ]
+    for name, team in scenario.teams.items():
+        sets.append((("teams", name, "staff"), list(team.staff)))
+        sets.append((("teams", name, "steps"), [step.name for step in team.steps]))
+    return sets
+
+
+def _name_clashes(scenario: Scenario, origins: dict[PathKey, _Origin], file: str) -> list[Problem]:
+    """Two names of one kind that are one name once compared (:func:`values.name_key`: case,
+    Unicode form, spaces, hyphens and underscores): a CSV cell could not say which it means."""
+    problems = []
+    for where, names in _name_sets(scenario):
+        for first, later in name_clashes(names):
+            origin = origins.get((*where, later)) or origins.get(where) or _Origin(file, 1)
+            problems.append(Problem(origin.file, origin.line, _dotted(where), (
+                f"{later!r} and {first!r} are the same name once case, accents' Unicode form, "
+                "spaces, hyphens and underscores are set aside; rename one of them")))
+    return problems
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge and validate a scenario file.
 
@@ -342,6 +370,7 @@ def load_scenario(path: str | Path) -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, origins, display_path(path)) + problems) from None
+    problems.extend(_name_clashes(scenario, origins, display_path(path)))
     if snapshot is not None:
         problems.extend(check_snapshot(snapshot, scenario))
     if problems:
