@@ -40,6 +40,7 @@ from asdsim.scenario.snapshot import (
 )
 from asdsim.scenario.values import name_clashes
 from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, dotted, read_yaml, unreadable
+from asdsim.scenario.yamlfile import resolved as resolve_path
 
 PathKey = tuple[str | int, ...]
 
@@ -103,7 +104,7 @@ MAX_EXTENDS = 20
 def _read(path: Path, chain: tuple[Path, ...],
           named_by: tuple[str, int | None, str] | None = None,
           ) -> tuple[dict[str, Any], dict[PathKey, _Origin]]:
-    resolved = path.resolve()
+    resolved = resolve_path(path)
     if resolved in chain:
         cycle = " -> ".join(display_path(p) for p in (*chain, resolved))
         file, line, field = named_by or (display_path(path), None, "extends")
@@ -139,14 +140,17 @@ def scenario_files(path: str | Path) -> list[Path]:
     files: list[Path] = []
     seen: set[Path] = set()
     current: Path | None = Path(path)
-    while current is not None and current.resolve() not in seen and len(seen) <= MAX_EXTENDS:
-        seen.add(current.resolve())
+    while current is not None and len(seen) <= MAX_EXTENDS:
         files.append(current)
         try:
+            real = resolve_path(current)
+            if real in seen:
+                break
+            seen.add(real)
             data, _ = _compose(current)
         except (ScenarioError, OSError, ValueError, RecursionError):
             break
-        here = current.resolve().parent
+        here = real.parent
         state = data.get("initial_state")
         if isinstance(state, dict) and isinstance(state.get("csv"), str) and state["csv"].strip():
             # read beside the file as named (a symlink's folder); its target's folder too, to be safe

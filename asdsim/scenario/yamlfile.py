@@ -318,12 +318,17 @@ def parse_yaml(text: str, name: str, path: Path | None = None, *,
     deep = _flow_too_deep(text)
     if deep is not None:  # before parsing: the parser's work grows with open brackets
         raise error([Problem(name, deep, "", f"mappings and lists nest more than {MAX_DEPTH} deep")])
-    loader = _Loader(text)
+    try:  # the reader checks every character as it starts
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise error([_reader_problem(name, text, exc)]) from None
     try:
         try:
             node = loader.get_single_node()
         except _LimitError as exc:
             raise error([Problem(name, exc.line, "", exc.message)]) from None
+        except yaml.reader.ReaderError as exc:
+            raise error([_reader_problem(name, text, exc)]) from None
         except yaml.YAMLError as exc:
             raise error([_yaml_problem(name, exc)]) from None
         lines = _line_map(node, name, error)
@@ -362,6 +367,36 @@ def _flow_too_deep(text: str) -> int | None:
         else:
             depth = max(depth - 1, 0)
     return None
+
+
+def _reader_problem(name: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (a control character, a NUL byte), by line."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, position) + 1
+    character = exc.character  # the code point (int), or the byte for a decoding error
+    point = ord(character) if isinstance(character, str) and len(character) == 1 else character
+    if not isinstance(point, int):
+        kind = "a character that is not text"
+    else:
+        kind = "a NUL byte" if point == 0 else f"the control character U+{point:04X}"
+    return Problem(name, line, "", f"not valid YAML: {kind} is not allowed in a YAML file; remove "
+                                   "it (a text editor that shows invisible characters finds it)")
+
+
+def resolved(path: Path) -> Path:
+    """``path`` with its symbolic links followed.
+
+    Raises
+    ------
+    ScenarioError
+        When the links loop (each points on to the next and back), naming the file.
+    """
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        raise ScenarioError([Problem(display_path(path), None, "", (
+            "is a loop of symbolic links (each points on to the next and back); point the link "
+            "at a file"))]) from None
 
 
 def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
