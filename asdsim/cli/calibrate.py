@@ -59,6 +59,8 @@ def command(args: argparse.Namespace) -> int:
     out(f"{ref.referrals} referrals over {(ref.last_day - ref.first_day).days + 1} days")
     for name, shown in (("demand.referrals_per_week", "{:.2f} a week"),
                         ("demand.annual_growth", "{:.1%} a year")):
+        if name not in table.index:
+            continue  # not fitted (a note says why)
         row = table.loc[name]
         out(f"{name}: {shown.format(row.estimate)} (95% CI {shown.format(row.ci_low)} to "
             f"{shown.format(row.ci_high)})")

@@ -98,6 +98,11 @@ MIN_DAYS = 56
 """Fewest days of referrals fitted (eight weeks)."""
 SEASONAL_DAYS = 365
 """Fewest days of referrals for month-of-year factors (otherwise the base's are kept)."""
+GROWTH_DAYS = 365
+"""Fewest days of referrals for the annual growth (otherwise the base's is kept, as assumed)."""
+MAX_GAP_DAYS = 365
+"""Longest run of days without a referral inside the history: a longer gap is a date typed
+wrongly (a year decades out) or an extract missing a year, and a rate is not fitted across it."""
 DISPERSION_P = 0.05
 """Significance level of the over-dispersion test."""
 WEEKDAY_P = 0.001
@@ -261,6 +266,32 @@ class Referrals:
     """Triage outcome, or "" where not yet triaged (None without a triage_outcome column)."""
     repeated: int
     """Rows repeating an earlier row in every column."""
+    line: np.ndarray | None = None
+    """The file's line of each referral (for messages)."""
+
+
+def _check_gaps(read: Referrals) -> None:
+    """Refuse a history with a gap longer than :data:`MAX_GAP_DAYS`, naming the lines of the
+    referrals on the smaller side of it (a year typed wrongly puts one there), never a date."""
+    if len(read.day) < 2:
+        return
+    order = np.argsort(read.day, kind="stable")
+    days = read.day[order]
+    gaps = np.diff(days).astype(int)
+    widest = int(np.argmax(gaps))
+    if gaps[widest] <= MAX_GAP_DAYS:
+        return
+    before, after = order[: widest + 1], order[widest + 1:]
+    side = before if len(before) <= len(after) else after
+    lines = sorted(int(read.line[i]) for i in side) if read.line is not None else []
+    where = "before" if side is before else "after"
+    shown = ", ".join(str(n) for n in lines[:10]) + (f" and {len(lines) - 10} more"
+                                                     if len(lines) > 10 else "")
+    raise ScenarioError([Problem(read.shown, lines[0] if lines else None, "referral_date", (
+        f"{len(side)} referral{'s' if len(side) != 1 else ''} (line{'s' if len(side) != 1 else ''} "
+        f"{shown}) {'are' if len(side) != 1 else 'is'} more than {MAX_GAP_DAYS} days {where} every "
+        "other referral: check the year; a rate is not fitted across a gap of a year with no "
+        "referrals (remove rows outside the period the extract covers)"))])
 
 
 def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> Referrals:
@@ -281,6 +312,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
     srcs: list[str] = []
     locs: list[str] = []
     triage: list[str] = []
+    lines: list[int] = []
     rule = date_rule(dayfirst)
     for line, row in table.rows:
         ok = True
@@ -338,6 +370,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
                              "or empty while not yet triaged")
                 ok = False
         if ok and isinstance(day, dt.date):
+            lines.append(line)
             days.append(day)
             ages.append(-1 if months is None else months)
             srcs.append(source or "")
@@ -352,7 +385,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
         source=np.array(srcs) if "source" in have else None,
         locality=np.array(locs) if "locality" in have else None,
         triage=np.array(triage) if "triage_outcome" in have else None,
-        repeated=table.repeated)
+        repeated=table.repeated, line=np.array(lines, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -463,6 +496,9 @@ class ReferralFit:
     """Whether month-of-year factors were fitted."""
     weekday_weighted: bool
     """Whether pieces of weeks were weighted by an uneven day-of-week mix."""
+    growth_fitted: bool = True
+    """Whether the annual growth was fitted (False: the history is shorter than
+    :data:`GROWTH_DAYS`, and the assumed growth given was kept)."""
 
     def value(self, parameter: str) -> float:
         """The fitted value of a parameter."""
@@ -470,7 +506,7 @@ class ReferralFit:
 
 
 def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[dt.date] = (),
-                  seed: int = 0) -> ReferralFit:
+                  seed: int = 0, assumed_growth: float = 0.0) -> ReferralFit:
     """Fit the referral process to referral dates (see the module docstring).
 
     Parameters
@@ -483,6 +519,9 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
         Dates from which a lasting change in the rate is fitted; each within the data.
     seed
         Seed of the coefficient draws for intervals (for reproducible output).
+    assumed_growth
+        The annual growth kept when the history is shorter than :data:`GROWTH_DAYS`: the trend
+        is then fixed at it, not fitted (a few weeks cannot tell growth from noise).
 
     Raises
     ------
@@ -529,6 +568,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     exposure_day = weight[weekday]
 
     seasonal = n_days >= SEASONAL_DAYS
+    growth_fitted = n_days >= GROWTH_DAYS
+    slope = math.log1p(assumed_growth)  # the trend's log-slope a year when it is not fitted
     keys = np.column_stack([week, month if seasonal else np.zeros(n_days, int), in_force])
     _, piece = np.unique(keys, axis=0, return_inverse=True)
     piece = piece.ravel()
@@ -543,14 +584,19 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     piece_force[piece] = in_force
     keep = exposure > 0
     columns = {"intercept": np.ones(pieces), "trend": t_mid}
+    if not growth_fitted:
+        del columns["trend"]
     months_seen = sorted(set(piece_month[keep].tolist())) if seasonal else []
     for m in months_seen[1:]:
         columns[f"month[{MONTHS[m]}]"] = (piece_month == m).astype(float)
     for j, change in enumerate(changes):
         columns[f"step_change[{change}]"] = piece_force[:, j]
     X = pd.DataFrame(columns)[keep]
-    model = sm.GLM(y[keep], X, family=sm.families.Poisson(), offset=np.log(exposure[keep]))
-    result = model.fit()
+    fixed = 0.0 if growth_fitted else slope * t_mid[keep]
+    model = sm.GLM(y[keep], X, family=sm.families.Poisson(),
+                   offset=np.log(exposure[keep]) + fixed)
+    with np.errstate(all="ignore"):
+        result = model.fit()
     df_resid = float(result.df_resid)
     pearson = float(result.pearson_chi2)
     dispersion = pearson / df_resid if df_resid > 0 else math.nan
@@ -579,7 +625,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
             g[:, m] = b[:, i]
         level = np.exp(g).mean(axis=1)
         steps = b[:, len(names) - len(changes):].sum(axis=1) if changes else 0.0
-        rate = 7.0 * np.exp(b[:, 0] + b[:, 1] * t_start + steps) * level
+        trend = b[:, names.index("trend")] if growth_fitted else slope
+        rate = 7.0 * np.exp(b[:, 0] + trend * t_start + steps) * level
         return rate, np.exp(g) / level[:, None]
 
     rate, factors = per_week(beta)
@@ -587,7 +634,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     tail = (1 - LEVEL) / 2 * 100
     rows: list[tuple[str, float, float, float]] = []
     rows.append(("referrals_per_week", float(rate[0]), *np.percentile(rate_draws, [tail, 100 - tail])))
-    rows.append(("annual_growth", math.expm1(beta[1]), math.expm1(ci[1, 0]), math.expm1(ci[1, 1])))
+    if growth_fitted:
+        rows.append(("annual_growth", math.expm1(beta[1]), math.expm1(ci[1, 0]), math.expm1(ci[1, 1])))
     if seasonal:
         for m in range(12):
             low, high = np.percentile(factor_draws[:, m], [tail, 100 - tail])
@@ -598,7 +646,7 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     parameters = pd.DataFrame(rows, columns=["parameter", "value", "ci_low", "ci_high"])
 
     # Weekly totals for the chart: observed, fitted, and fitted without the month effects.
-    linear = X.to_numpy() @ beta
+    linear = X.to_numpy() @ beta + fixed
     fitted = np.zeros(pieces)
     fitted[keep] = np.exp(linear) * exposure[keep]
     no_season = linear.copy()
@@ -623,7 +671,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     return ReferralFit(first_day=first_date, last_day=last_date, start_date=start_date,
                        referrals=len(day), coefficients=coefficients, parameters=parameters,
                        weekly=weekly, dispersion=dispersion, dispersion_p=dispersion_p,
-                       overdispersed=overdispersed, seasonal=seasonal, weekday_weighted=weighted)
+                       overdispersed=overdispersed, seasonal=seasonal, weekday_weighted=weighted,
+                       growth_fitted=growth_fitted)
 
 
 # ------------------------------------------------------------------------------ the scenario
@@ -876,7 +925,9 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
 
     read = read_referrals(referrals, scenario, dayfirst)
     start = scenario.start_date
-    fit = fit_referrals(read.day, start, step_changes, seed)
+    _check_gaps(read)
+    fit = fit_referrals(read.day, start, step_changes, seed,
+                        assumed_growth=scenario.demand.annual_growth)
     p = fit.parameters.set_index("parameter")
     how = "quasi-Poisson GLM" if fit.overdispersed else "Poisson GLM"
     span = f"{fit.referrals} referrals {fit.first_day} to {fit.last_day}"
@@ -884,10 +935,17 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     fitted(("demand", "referrals_per_week"), round(float(r.value), 2), float(r.value), r.ci_low,
            r.ci_high, how, f"fitted: {how} of weekly counts ({span}), rate before seasonality "
            f"at start_date by the trend; 95% CI {r.ci_low:.2f} to {r.ci_high:.2f}")
-    g = p.loc["annual_growth"]
-    fitted(("demand", "annual_growth"), round(float(g.value), 4), float(g.value), g.ci_low,
-           g.ci_high, how, f"fitted: log-linear trend of the {how}, exp(b)-1; 95% CI "
-           f"{_pct(g.ci_low)} to {_pct(g.ci_high)} a year")
+    if fit.growth_fitted:
+        g = p.loc["annual_growth"]
+        fitted(("demand", "annual_growth"), round(float(g.value), 4), float(g.value), g.ci_low,
+               g.ci_high, how, f"fitted: log-linear trend of the {how}, exp(b)-1; 95% CI "
+               f"{_pct(g.ci_low)} to {_pct(g.ci_high)} a year")
+    else:
+        notes.append(f"The referrals cover {(fit.last_day - fit.first_day).days + 1} days, less "
+                     f"than {GROWTH_DAYS}: too few to tell growth from chance, so "
+                     "demand.annual_growth is not fitted and the base's "
+                     f"({_pct(scenario.demand.annual_growth)} a year) is kept (assumed); the rate "
+                     "is fitted with that growth.")
     if fit.seasonal:
         values = [round(float(p.loc[f"monthly_factors[{m}]", "value"]), 3) for m in range(12)]
         for m in range(12):
@@ -965,11 +1023,29 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
         found = dict(zip(values.tolist(), counts_.tolist(), strict=True))
         rows = _mix_rows(kind, {nm: int(found.get(nm, 0)) for nm in names}, full["demand"][key])
         mixes += rows
-        shares = rounded_shares({row["category"]: row["share"] for row in rows})
+        # a category with no referrals cannot be told from one the extract leaves out: keep its
+        # assumed share, and share the rest out as the data say
+        unseen = [row["category"] for row in rows if row["count"] == 0]
+        kept = math.fsum(full["demand"][key][nm] for nm in unseen)
+        if unseen and kept >= 1.0:
+            unseen, kept = [], 0.0  # every category with a share is unseen: nothing to keep
+        shares = rounded_shares({row["category"]: full["demand"][key][row["category"]]
+                                 if row["category"] in unseen else row["share"] * (1.0 - kept)
+                                 for row in rows})
         for row in rows:
+            if row["category"] in unseen:
+                _set(data, ("demand", key, row["category"]), shares[row["category"]])
+                comments[("demand", key, row["category"])] = (
+                    f"assumed: kept from the base; no referrals in the data name this {kind}")
+                continue
             fitted(("demand", key, row["category"]), shares[row["category"]], row["share"],
                    row["ci_low"], row["ci_high"], "share of referrals (Wilson)",
                    _share_comment(row, n, "referrals"))
+        if unseen:
+            notes.append(f"No referrals in {read.shown} name the {kind} "
+                         f"{', '.join(repr(u) for u in unseen)}: its share of demand.{key} cannot "
+                         "be estimated, so the base's is kept (assumed) and the others share the "
+                         "rest as the data say. Check that the extract covers it.")
     if read.age_months is None:
         notes.append(f"{read.shown} has no age_years or date_of_birth column: demand.age_bands are "
                      "kept from the base.")
