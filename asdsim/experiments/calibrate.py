@@ -538,7 +538,7 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     n_days = int((last - first).astype(int)) + 1
     first_date, last_date = first.astype(dt.date), last.astype(dt.date)
     if n_days < MIN_DAYS:
-        raise AsdsimError(f"the {len(day)} referral{'s' if len(day) != 1 else ''} cover "
+        raise AsdsimError(f"the {len(day)} referral{'s cover' if len(day) != 1 else ' covers'} "
                           f"{n_days} day{'s' if n_days != 1 else ''}; at least {MIN_DAYS} days "
                           "(eight weeks) of referrals are needed to fit a rate")
     changes = sorted(set(step_changes))
