@@ -171,3 +171,17 @@ def test_the_calibrate_reader_matches_names_by_the_same_key(tmp_path):
 
     assert normal_name("NORTH") == normal_name("north") == name_key("North")
     assert math.isclose(parse_number(" 5.5 "), 5.5)
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    (["--target", "backlog_cleared_weeks <= -5"], "never below 0"),
+    (["--target", "assessment_started_within_3_months >= 1.5"], "from 0 to 1"),
+])
+def test_plan_targets_are_in_a_possible_range(tmp_path, capsys, monkeypatch,
+                                                                      extra, said):
+    monkeypatch.setattr("asdsim.experiments.runner.run_replication",
+                        lambda *a: pytest.fail("simulated"))
+    assert main(["plan", str(FIXTURES / "small.yaml"), "--from", "2019-03-04", "--vary",
+                 "school/slt", *extra, "--out", str(tmp_path / "o")]) == 1
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

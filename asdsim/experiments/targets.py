@@ -174,6 +174,9 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
     if definition.unit == "share" and not 0.0 <= value <= 1.0:
         raise TargetError(f"target {text!r}: {base} is a share, so the value must be from 0 to 1 "
                           "(or 0% to 100%)")
+    if value < 0:
+        raise TargetError(f"target {text!r}: {base} is in {definition.unit}, which are never "
+                          "below 0")
     if op == "==":
         best = 1.0 if definition.direction == "higher" else 0.0
         if definition.unit not in ("share", "children") or value != best:
