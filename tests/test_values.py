@@ -185,3 +185,11 @@ def test_plan_targets_are_in_a_possible_range(tmp_path, capsys, monkeypatch,
                  "school/slt", *extra, "--out", str(tmp_path / "o")]) == 1
     assert said in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("vary", ["demand.referrals_per_week=1e400,2",
+                                  "demand.referrals_per_week=١,2", "demand.referrals_per_week=±2_0%"])
+def test_sensitivity_changes_are_read_by_the_same_rule(tmp_path, capsys, vary):
+    assert main(["sensitivity", str(FIXTURES / "small.yaml"), "--vary", vary, "--out",
+                 str(tmp_path / "o")]) == 1
+    assert "--vary" in capsys.readouterr().err and not (tmp_path / "o").exists()

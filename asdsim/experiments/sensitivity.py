@@ -31,6 +31,7 @@ from asdsim.errors import AsdsimError, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED, Progress, simulate
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import Scenario, number_at, parse_path, set_in, value_in
+from asdsim.scenario.values import ValueProblem, parse_number
 
 DEFAULT_KPI = "assessment_started_within_3_months"
 DEFAULT_CHANGE = 0.2
@@ -50,10 +51,13 @@ def parse_vary(text: str) -> tuple[str, tuple[str, float] | tuple[str, float, fl
     """
     path, sep, spec = text.partition("=")
     spec = spec.strip()
-    if sep and (m := _RELATIVE.fullmatch(spec)):
-        return path.strip(), ("relative", float(m.group(1)) / 100.0)
-    if sep and (m := _ABSOLUTE.fullmatch(spec)):
-        return path.strip(), ("values", float(m.group(1)), float(m.group(2)))
+    try:  # numbers read as everywhere else (asdsim.scenario.values): ASCII, finite
+        if sep and (m := _RELATIVE.fullmatch(spec)):
+            return path.strip(), ("relative", parse_number(m.group(1), 0.0, 100.0) / 100.0)
+        if sep and (m := _ABSOLUTE.fullmatch(spec)):
+            return path.strip(), ("values", parse_number(m.group(1)), parse_number(m.group(2)))
+    except ValueProblem as problem:
+        raise AsdsimError(f"--vary {text!r}: {problem}") from None
     raise AsdsimError(f"--vary {text!r}: expected PATH=±20% or PATH=LOW,HIGH")
 
 
