@@ -7,6 +7,8 @@ meaning.
 * **Numbers at their meaning.** A float is written as the shortest text that reads back as the
   float rounded to :data:`DIGITS` significant digits: ``0.45``, not ``0.45000000000000007`` (the
   noise of binary arithmetic); integers and missing values (an empty cell) are unchanged.
+* **One line per row.** A carriage return inside a text cell is written as a line break, so the
+  cell is quoted and a reader never takes it for the end of a row.
 * **All or nothing.** :func:`write_csv` replaces its file atomically (:mod:`asdsim.files`).
 
 No module of asdsim calls ``DataFrame.to_csv`` but this one (a test checks).
@@ -45,7 +47,11 @@ def safe_cell(value: Any) -> Any:
     """One cell as written: text that a spreadsheet would run gets a leading apostrophe, a float
     is rounded to its meaning (:func:`csv_number`), anything else is unchanged."""
     if isinstance(value, str):
-        return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+        if value.startswith(FORMULA_STARTS):
+            value = f"'{value}"
+        # a carriage return inside a cell is a line break; written as one, the cell is quoted
+        # (Python's CSV writer quotes only the line terminator's characters)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, float | np.floating):
         return csv_number(value)
     return value

@@ -59,9 +59,11 @@ def test_a_written_float_reads_back_within_its_digits(x):
 @given(st.text(max_size=8))
 def test_no_text_cell_or_header_can_start_a_formula(text):
     frame = pd.DataFrame({text: [text, 1.5]})
-    rows = list(csv.reader(io.StringIO(csv_text(frame))))
+    rows = list(csv.reader(io.StringIO(csv_text(frame), newline="")))
+    assert len(rows) == 3  # one header, two rows: a line break inside a cell is quoted
     for cell in [rows[0][0], rows[1][0]]:
         assert not cell.startswith(FORMULA_STARTS)
+        assert "\r" not in cell
     assert rows[2] == ["1.5"]  # a number is never given an apostrophe
 
 
