@@ -125,7 +125,7 @@ def _usage(args: argparse.Namespace) -> str | None:
 def command(args: argparse.Namespace, terminal: Any = None) -> int:
     """Run ``asdsim plan`` from parsed arguments; returns the exit code."""
     from asdsim.experiments.backends import BackendError, make_backend
-    from asdsim.experiments.plan import Outsourcing, plan, write_plan
+    from asdsim.experiments.plan import Outsourcing, make_levers, plan, write_plan
     from asdsim.reporting.outputs import check_destination
     from asdsim.scenario import load_scenario, scenario_files
 
@@ -145,6 +145,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if args.outsourcing is not None:
         outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
                                   months=args.outsourcing_months)
+    make_levers(scenario, args.vary, args.from_date, args.team, dict(args.bounds), step, outsourcing,
+                strict=True)  # options name levers that exist, before any work
     try:
         backend = make_backend(args.jobs, args.dask)
     except BackendError as exc:

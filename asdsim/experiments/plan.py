@@ -309,7 +309,8 @@ def _steps(lever: str, low: float, high: float, step: float, base: float) -> tup
 def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.date,
                 team: str | None = None, bounds: Mapping[str, tuple[float, float]] | None = None,
                 step: float | Mapping[str, float] | None = None,
-                outsourcing: Outsourcing | Mapping[str, Any] | None = None) -> list[Lever]:
+                outsourcing: Outsourcing | Mapping[str, Any] | None = None,
+                strict: bool = False) -> list[Lever]:
     """The plan's decision variables, checked against the scenario.
 
     Parameters
@@ -326,6 +327,9 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         The step of every WTE lever, or steps by name; default 0.1 WTE, 1 clinician.
     outsourcing
         Adds outsourced assessments a month as a lever (:class:`Outsourcing` or its fields).
+    strict
+        Refuse a name in ``bounds`` or ``step`` that no varied lever answers to (the command
+        line's ``--bounds`` and ``--step``, where such a name is a mistake).
 
     Raises
     ------
@@ -341,6 +345,7 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
     bounds = dict(bounds or {})
     levers: list[Lever] = []
     used: set[str] = set()
+    named: set[str] = set()  # every name a lever answers to
     for item in vary:
         text = item.strip()
         team_name, _, what = text.rpartition("/")
@@ -373,6 +378,7 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         if name in used:
             raise PlanError(f"--vary {text}: {name} is given twice")
         used.add(name)
+        named.update((text, name, what))
         if isinstance(step, Mapping) or kind == "wte":
             lever_step = float(_option(step, (text, name, what), DEFAULT_STEPS[kind]))
         else:
@@ -393,6 +399,11 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
         lo, hi = _steps(name, float(low), float(high), lever_step, base)
         levers.append(Lever(name, kind, chosen, what if kind == "wte" else None, base, lever_step,
                             lo, hi, cost, per))
+    for option, given in (("--bounds", bounds), ("--step", step)) if strict else ():
+        unknown = sorted(set(given) - named) if isinstance(given, Mapping) else []
+        if unknown:
+            raise PlanError(f"{option} {unknown[0]}: no lever of that name is varied; the levers "
+                            f"are: {', '.join(sorted(used)) or 'none'} (add it to --vary)")
     if outsourcing is not None:
         levers.append(_outsourcing_lever(scenario, outsourcing, from_date, team))
     if not levers:
