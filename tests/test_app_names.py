@@ -65,8 +65,17 @@ MARKDOWN_KINDS = ("markdown", "caption", "subheader", "header", "title", "error"
                   "info", "success")
 
 
+WIDGET_KINDS = ("number_input", "selectbox", "multiselect", "radio", "text_area", "text_input",
+                "checkbox", "date_input", "slider", "button", "download_button")
+"""Widgets whose label and help Streamlit renders as Markdown."""
+
+
 def _rendered(page: AppTest) -> list[str]:
-    return [str(element.value) for kind in MARKDOWN_KINDS for element in page.get(kind)]
+    shown = [str(element.value) for kind in MARKDOWN_KINDS for element in page.get(kind)]
+    for kind in WIDGET_KINDS:
+        for element in page.get(kind):
+            shown += [str(getattr(element, attr, "") or "") for attr in ("label", "help")]
+    return shown
 
 
 def _check(page: AppTest) -> str:

@@ -189,9 +189,9 @@ def choose_levers(base: Scenario) -> levers.Edits:
         for col, lever in zip(cols, items, strict=False):
             with col:
                 wte[(lever.team, lever.group)] = float(st.number_input(
-                    lever.label, min_value=0.0, max_value=10_000.0, value=lever.base, step=0.05,
-                    format="%.2f", key=LEVER + lever.key,
-                    help=f"{team}: whole-time equivalents of {lever.group} in post"))
+                    md(lever.label), min_value=0.0, max_value=10_000.0, value=lever.base, step=0.05,
+                    format="%.2f", key=LEVER + lever.key,  # labels and help render Markdown
+                    help=f"{md(team)}: whole-time equivalents of {md(lever.group)} in post"))
                 st.caption(f"base: {lever.base:g} WTE")
 
     st.subheader("Demand")
