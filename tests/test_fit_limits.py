@@ -123,3 +123,14 @@ def test_the_fit_report_draws_degenerate_groups(area, tmp_path, case):
     scenario, report = write_calibration(fit, tmp_path / "c.yaml")
     assert scenario.is_file() and (report / "report.html").is_file()
     assert GROWTH_DAYS == 365
+
+
+def test_numerical_warnings_of_the_fit_are_a_note_not_printed(area, capsys):
+    start = dt.date(2025, 1, 1)
+    days = [start + dt.timedelta(days=d) for d in range(70) for _ in range(2)]
+    path = _write(area / "flat.csv", ["referral_date"], [[d.isoformat()] for d in days])
+    assert main(["calibrate", "--referrals", str(path), "--base", str(area / "scenario.yaml"),
+                 "--out", str(area / "c.yaml")]) == 0
+    printed = capsys.readouterr()
+    assert "Warning" not in printed.err and "warn" not in printed.err
+    assert "140 referrals over 70 days" in printed.out

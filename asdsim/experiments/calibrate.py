@@ -58,12 +58,14 @@ attended appointments (t interval).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
 import itertools
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -499,6 +501,9 @@ class ReferralFit:
     growth_fitted: bool = True
     """Whether the annual growth was fitted (False: the history is shorter than
     :data:`GROWTH_DAYS`, and the assumed growth given was kept)."""
+    warnings: tuple[str, ...] = ()
+    """Kinds of the warnings the model fit raised (``ConvergenceWarning``, ...), for a note:
+    they are never printed as they come (a message names no data, and is one line)."""
 
     def value(self, parameter: str) -> float:
         """The fitted value of a parameter."""
@@ -507,6 +512,17 @@ class ReferralFit:
 
 def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[dt.date] = (),
                   seed: int = 0, assumed_growth: float = 0.0) -> ReferralFit:
+    """Fit the referral process to referral dates (:func:`_fit_referrals`), collecting the
+    numerical warnings of the fit into :attr:`ReferralFit.warnings`."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        fit = _fit_referrals(days, start_date, step_changes, seed, assumed_growth)
+    kinds = tuple(sorted({w.category.__name__ for w in caught}))
+    return dataclasses.replace(fit, warnings=kinds) if kinds else fit
+
+
+def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[dt.date] = (),
+                   seed: int = 0, assumed_growth: float = 0.0) -> ReferralFit:
     """Fit the referral process to referral dates (see the module docstring).
 
     Parameters
@@ -983,6 +999,9 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     else:
         notes.append(f"Referrals are consistent with Poisson variation: Pearson chi-squared / df = "
                      f"{fit.dispersion:.2f} (p = {fit.dispersion_p:.3g}).")
+    if fit.warnings:
+        notes.append(f"The referral model's fit warned ({', '.join(fit.warnings)}): its intervals "
+                     "may not hold; check the weekly chart in the fit report against the data.")
     if fit.weekday_weighted:
         notes.append("Referrals are uneven across the days of the week; parts of weeks are weighted "
                      "by the day-of-week mix.")
