@@ -9,6 +9,11 @@
 * ``mutation`` (set by ``scripts/mutation.sh``): derandomized and only a few examples, since
   every mutant reruns the property tests.
 
+* ``fuzz`` (taken by tests/test_fuzz.py whatever the loaded profile): derandomized, no example
+  database, a fixed number of examples per test (:data:`FUZZ_EXAMPLES`), so the tier runs the same
+  inputs in a bounded time on every run and never fails by chance; no deadline (a shared machine
+  would otherwise fail an example for being slow).
+
 ``HYPOTHESIS_PROFILE=ci`` (or ``dev``, ``mutation``) chooses a profile explicitly, whatever ``CI``
 says.
 Tests keep their own ``max_examples`` only where a profile should not decide it.
@@ -34,6 +39,14 @@ settings.register_profile(
 settings.register_profile(
     "mutation", derandomize=True, database=None, max_examples=8, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+)
+
+FUZZ_EXAMPLES = 100
+"""Examples per fuzz test."""
+
+settings.register_profile(
+    "fuzz", derandomize=True, database=None, max_examples=FUZZ_EXAMPLES, deadline=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow],
 )
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")

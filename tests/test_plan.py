@@ -393,7 +393,8 @@ def test_the_command_writes_the_plan_and_a_recommended_scenario_that_runs(cli, t
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "Fund +0.1 WTE paediatrician (mdt) from 6 January 2020: GBP 12k a year" in printed
-    assert {p.name for p in out.iterdir()} == {"plan.csv", "recommended.yaml", "plan.png", "provenance.json"}
+    assert {p.name for p in out.iterdir()} == {"plan.csv", "recommended.yaml", "plan.png", "provenance.json",
+                                               ".asdsim-written"}
     table = pd.read_csv(out / "plan.csv")
     assert {"added_cost_gbp", "backlog_cleared_weeks", "backlog_cleared_weeks ci_low", "p_meet",
             "p_meet_ci_low", "feasible", "mdt/paediatrician"} <= set(table.columns)

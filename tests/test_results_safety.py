@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from asdsim.cli import main
-from asdsim.reporting.outputs import OutputExists, atomic_folder, spreadsheet_safe
+from asdsim.reporting.outputs import OutputExists, atomic_folder
+from asdsim.spreadsheet import spreadsheet_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
@@ -45,9 +46,14 @@ def test_force_replaces_only_a_results_folder(tmp_path, capsys):
     assert "did not write" in capsys.readouterr().err
     out = tmp_path / "results"
     assert main(["run", str(MINIMAL), "--out", str(out), "--replications", "1"]) == 0
-    (out / "mine.txt").write_text("x")
+    (out / "kpis.csv").write_text("stale")  # a file asdsim wrote: replaced
     assert main(["run", str(MINIMAL), "--out", str(out), "--force", "--replications", "1"]) == 0
-    assert not (out / "mine.txt").exists() and (out / "provenance.json").is_file()
+    assert (out / "kpis.csv").read_text() != "stale" and (out / "provenance.json").is_file()
+    (out / "charts" / "mine.txt").write_text("x")  # a file asdsim did not write: never deleted
+    capsys.readouterr()
+    assert main(["run", str(MINIMAL), "--out", str(out), "--force", "--replications", "1"]) == 1
+    assert (out / "charts" / "mine.txt").read_text() == "x"
+    assert "mine.txt, which asdsim did not write" in capsys.readouterr().err
 
 
 def test_a_run_finishing_second_does_not_replace_the_first(tmp_path):
@@ -97,10 +103,10 @@ def test_names_that_a_spreadsheet_would_run_are_neutralised():
     frame = pd.DataFrame({"locality": pd.Categorical(["=HYPERLINK(\"x\")", "south"]),
                           "team": ["+cmd", "-x"], "scenario": ["@sum", "plain"],
                           "value": [-1.5, 2.0]})
-    safe = spreadsheet_safe(frame)
+    safe = spreadsheet_frame(frame)
     assert list(safe.locality) == ["'=HYPERLINK(\"x\")", "south"]
     assert list(safe.team) == ["'+cmd", "'-x"] and list(safe.scenario) == ["'@sum", "plain"]
-    assert list(safe.value) == [-1.5, 2.0]
+    assert list(safe.value) == ["-1.5", "2.0"]  # numbers stay numbers (no apostrophe)
 
 
 def test_patients_csv_has_no_formulas(tmp_path):

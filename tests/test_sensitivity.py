@@ -78,7 +78,8 @@ def test_sensitivity_command_writes_the_tornado(tmp_path, capsys):
                  "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "1. " in shown and "tornado.png" in shown
-    assert {p.name for p in out.iterdir()} == {"provenance.json", "ranking.csv", "runs.csv", "tornado.png"}
+    assert {p.name for p in out.iterdir()} == {"provenance.json", "ranking.csv", "runs.csv", "tornado.png",
+                                               ".asdsim-written"}
     assert main(["sensitivity", str(path), "--vary", "teams.mdt.staff.nobody.wte=±10%",
                  "--out", str(tmp_path / "o2")]) == 1
     assert "has no field 'nobody'" in capsys.readouterr().err

@@ -438,8 +438,9 @@ def test_cli_exit_codes(two_field_grid: Path, tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert str(bad) in err and "vary[teams.mdt.staff.nurse.wte]" in err
 
-    args = parse(["sweep", str(two_field_grid), "--out", str(tmp_path / "o"), "--jobs", "0"])
-    assert args.func(args) == 2
+    with pytest.raises(SystemExit) as usage:  # --jobs is read as strictly as a scenario's numbers
+        parse(["sweep", str(two_field_grid), "--out", str(tmp_path / "o"), "--jobs", "0"])
+    assert usage.value.code == 2
     a_file = tmp_path / "file"
     a_file.write_text("x")
     args = parse(["sweep", str(two_field_grid), "--out", str(a_file)])

@@ -18,11 +18,12 @@ import streamlit as st
 
 from asdsim.app import levers, planning, settings, sources, views
 from asdsim.app.engine import Job, QueueFull, expected_children, get_engine
-from asdsim.errors import AsdsimError, ScenarioError
+from asdsim.errors import AsdsimError, ScenarioError, os_error_message
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.reporting import formatting as fmt
 from asdsim.scenario.loading import scenario_hash, scenario_to_yaml
 from asdsim.scenario.schema import Scenario
+from asdsim.spreadsheet import csv_bytes
 
 # (Comments, not docstrings, below: Streamlit's "magic" would show a bare string on the page.)
 UPLOAD = "Upload a scenario file"
@@ -133,6 +134,9 @@ def choose_base() -> tuple[Scenario, str | None] | None:
     except ScenarioError as error:
         show_problems(error, "The starting point cannot be used")
         return None
+    except OSError as error:  # as the command line says it: the file, what, how to fix it
+        st.error(md(f"The starting point cannot be used: {os_error_message(error)}"))
+        return None
     scope = _session_id() if source == UPLOAD or csv is not None else None
     st.session_state.loaded = (token, base, scope)
     return base, scope
@@ -185,9 +189,9 @@ def choose_levers(base: Scenario) -> levers.Edits:
         for col, lever in zip(cols, items, strict=False):
             with col:
                 wte[(lever.team, lever.group)] = float(st.number_input(
-                    lever.label, min_value=0.0, max_value=10_000.0, value=lever.base, step=0.05,
-                    format="%.2f", key=LEVER + lever.key,
-                    help=f"{team}: whole-time equivalents of {lever.group} in post"))
+                    md(lever.label), min_value=0.0, max_value=10_000.0, value=lever.base, step=0.05,
+                    format="%.2f", key=LEVER + lever.key,  # labels and help render Markdown
+                    help=f"{md(team)}: whole-time equivalents of {md(lever.group)} in post"))
                 st.caption(f"base: {lever.base:g} WTE")
 
     st.subheader("Demand")
@@ -238,7 +242,7 @@ def choose_levers(base: Scenario) -> levers.Edits:
             new = float(st.number_input("WTE from that date", min_value=0.0, max_value=10_000.0,
                                         value=float(staff.wte), step=0.05, format="%.2f",
                                         key=LEVER + "dc_wte"))
-        st.caption(f"base: {staff.wte:g} WTE of {group} in {team}"
+        st.caption(f"base: {staff.wte:g} WTE of {md(group)} in {md(team)}"
                    + (f"; the base has {len(base.capacity_changes)} dated changes of its own"
                       if base.capacity_changes else ""))
         dated = levers.DatedChange(when, team, group, new)
@@ -285,7 +289,7 @@ def follow(jobs: dict[str, Job], what: str) -> bool:
             failed = [s for s in states if s.state == "failed"]
             if failed:
                 bar.empty()
-                st.error(f"The run failed: {failed[0].error}")
+                st.error(f"The run failed: {md(str(failed[0].error))}")
                 return False
             done = sum(s.done for s in states)
             total = sum(s.total for s in states)
@@ -323,7 +327,7 @@ def run(designs: dict[str, Scenario], seed: int, replications: int,
     except QueueFull as exc:
         for job in jobs.values():
             engine.release(job)
-        st.warning(f"The server is busy: {exc}")
+        st.warning(f"The server is busy: {md(str(exc))}")
         return None
     if not follow(jobs, "Simulating: replications done"):
         return None
@@ -365,7 +369,7 @@ def show_answer(answer: dict[str, Any]) -> None:
         for inc in summary.incremental:
             st.markdown(md(inc.text))
     if table is not None and baseline is not None:
-        st.subheader(f"Compared with the base scenario, {baseline}")
+        st.subheader(f"Compared with the base scenario, {md(baseline)}")
         st.caption("Paired differences: both designs meet the same children with the same luck "
                    "(common random numbers), so the difference's 95% interval is narrower than "
                    "the two intervals apart.")
@@ -463,7 +467,7 @@ def plan_page(base: Scenario, scope: str | None) -> None:
         try:
             job = planning.submit(engine, base, request, scope)
         except QueueFull as exc:
-            st.warning(f"The server is busy: {exc}")
+            st.warning(f"The server is busy: {md(str(exc))}")
             return
         if follow({"plan": job}, "Evaluating options"):
             st.session_state.plan_answer = {"plan": job.results, "request": request,
@@ -493,7 +497,7 @@ def plan_page(base: Scenario, scope: str | None) -> None:
                            key="dl_plan_yaml", on_click="ignore",
                            help="Runs with 'asdsim run recommended.yaml'")
     with c2:
-        st.download_button("Options (CSV)", result.options.to_csv(index=False).encode(),
+        st.download_button("Options (CSV)", csv_bytes(result.options),
                            file_name="options.csv", mime="text/csv", key="dl_plan_options",
                            on_click="ignore")
 

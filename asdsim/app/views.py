@@ -26,6 +26,7 @@ from asdsim.reporting.report import DIFFERENCE_KPIS, kpi_rows, render_report
 from asdsim.reporting.summary import Summary, derived_kpis, summarise
 from asdsim.reporting.summary import label as kpi_label
 from asdsim.reporting.tables import ALL_TEAMS, comparison_table, wte_table
+from asdsim.spreadsheet import csv_bytes
 
 
 def summary_of(results: dict[str, Results], baseline: str | None) -> tuple[Summary, pd.DataFrame | None]:
@@ -74,12 +75,12 @@ def kpis_csv(results: dict[str, Results]) -> bytes:
         frames.append(k.assign(scenario=name))
     table = pd.concat(frames, ignore_index=True)
     cols = ["scenario"] + [c for c in table.columns if c != "scenario"]
-    return table[cols].to_csv(index=False).encode()
+    return csv_bytes(table[cols])
 
 
 def comparison_csv(table: pd.DataFrame) -> bytes:
     """The paired comparison table as CSV (the CLI's ``comparison.csv``, rounded as it is)."""
-    return comparison_table(table).to_csv(index=False).encode()
+    return csv_bytes(comparison_table(table))
 
 
 def report_html(results: dict[str, Results], table: pd.DataFrame | None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import COUNT, FORMATTER, whole
 
 PAGE = Path(__file__).resolve().parents[1] / "app" / "page.py"
 """The app's Streamlit script."""
@@ -36,13 +36,13 @@ def add_parser(subparsers: Any) -> None:
         epilog="Example:\n  asdsim app --port 8501 --scenarios my_scenarios/")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    parser.add_argument("--port", type=whole(1, 65535), default=8501, help="port (default: 8501)")
     parser.add_argument("--scenarios", type=Path, metavar="DIR",
                         help="a folder of scenario files to offer beside the shipped ones")
-    parser.add_argument("--workers", type=int, metavar="N",
+    parser.add_argument("--workers", type=COUNT, metavar="N",
                         help="worker processes shared by every session, and simulations run at "
                              "once (default: one per CPU)")
-    parser.add_argument("--max-children", type=int, metavar="N",
+    parser.add_argument("--max-children", type=COUNT, metavar="N",
                         help="largest run accepted, in children simulated over its replications "
                              "(default: 400,000)")
     parser.set_defaults(func=command)

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
 from asdsim.cli.history import add_fit_options, history_command
-from asdsim.cli.options import FORMATTER
+from asdsim.cli.options import FORMATTER, iso_date
 from asdsim.experiments.calibrate import calibrate, write_calibration
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
 
 
 def add_parser(subparsers: Any) -> None:
@@ -52,7 +44,7 @@ def add_parser(subparsers: Any) -> None:
                         help="the calibrated scenario to write")
     parser.add_argument("--report", type=Path, metavar="DIR",
                         help="fit report folder (default: OUT's name + _fit beside it)")
-    parser.add_argument("--step-change", type=_date, action="append", default=[], metavar="DATE",
+    parser.add_argument("--step-change", type=iso_date, action="append", default=[], metavar="DATE",
                         help="fit a lasting change in the referral rate from DATE (repeatable)")
     parser.add_argument("--dayfirst", action=argparse.BooleanOptionalAction, default=True,
                         help="read 03/04/2024 as 3 April in every file (default, the UK form); "
@@ -82,9 +74,11 @@ def command(args: argparse.Namespace) -> int:
     scenario, report = write_calibration(fit, args.out, args.report, force=args.force)
     table = fit.parameters.set_index("parameter")
     ref = fit.referral_fit
-    out(f"{ref.referrals} referrals, {ref.first_day} to {ref.last_day}")
+    out(f"{ref.referrals} referrals over {(ref.last_day - ref.first_day).days + 1} days")
     for name, shown in (("demand.referrals_per_week", "{:.2f} a week"),
                         ("demand.annual_growth", "{:.1%} a year")):
+        if name not in table.index:
+            continue  # not fitted (a note says why)
         row = table.loc[name]
         out(f"{name}: {shown.format(row.estimate)} (95% CI {shown.format(row.ci_low)} to "
             f"{shown.format(row.ci_high)})")

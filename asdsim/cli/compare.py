@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
+from asdsim.scenario import scenario_files
 from asdsim.scenario.library import resolve_scenario
 
 
@@ -53,7 +54,7 @@ def command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     folder = Path(args.out)
     args.scenarios = [resolve_scenario(path) for path in args.scenarios]
-    inputs = [f for path in args.scenarios for f in scenario_inputs(path)]
+    inputs = [f for path in args.scenarios for f in scenario_files(path)]
     check_destination(folder, args.force, inputs)
     with progress_bar("simulating scenarios") as update:
         comparison = compare(args.scenarios, args.replications, args.seed, args.jobs,

@@ -1,14 +1,17 @@
-"""Options shared by ``asdsim run`` and ``asdsim compare``."""
+"""Options shared by the commands: the simulation options of ``run`` and ``compare``, and the
+argparse types every command reads its numbers and dates with (:func:`whole`, :func:`number`,
+:func:`iso_date`: the parsers of :mod:`asdsim.scenario.values`, as strict as a scenario's)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
 from asdsim.experiments.runner import DEFAULT_SEED
-from asdsim.scenario.schema import Scenario
+from asdsim.scenario.values import ValueProblem, parse_iso_date, parse_number, parse_whole
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 """Every parser keeps the line breaks of its description and example."""
@@ -19,6 +22,46 @@ JOBS_HELP = "worker processes; results do not depend on it (default: one per CPU
 regress): one worker process per CPU unless told otherwise."""
 
 
+MAX_SEED = 2**64 - 1
+"""Largest seed (seeds are 0 to 2**64 - 1)."""
+
+
+def whole(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number within ``[low, high]`` (:func:`values.parse_whole`)."""
+    def read(text: str) -> int:
+        try:
+            return parse_whole(text, low, high)
+        except ValueProblem as problem:
+            raise argparse.ArgumentTypeError(str(problem)) from None
+    read.__name__ = "whole number"  # argparse names the type in its message
+    return read
+
+
+def number(low: float | None = None, high: float | None = None) -> Callable[[str], float]:
+    """An argparse type: a finite number within ``[low, high]`` (:func:`values.parse_number`)."""
+    def read(text: str) -> float:
+        try:
+            return parse_number(text, low, high)
+        except ValueProblem as problem:
+            raise argparse.ArgumentTypeError(str(problem)) from None
+    read.__name__ = "number"
+    return read
+
+
+def iso_date(text: str) -> dt.date:
+    """An argparse type: a date as YYYY-MM-DD (:func:`values.parse_iso_date`)."""
+    try:
+        return parse_iso_date(text)
+    except ValueProblem as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
+
+
+SEED = whole(0, MAX_SEED)
+"""The type of every ``--seed``."""
+COUNT = whole(1)
+"""The type of every ``--replications`` and ``--jobs``: a whole number, at least 1."""
+
+
 def default_jobs() -> int:
     """The default ``--jobs``: one worker process per CPU."""
     return os.cpu_count() or 1
@@ -26,11 +69,11 @@ def default_jobs() -> int:
 
 def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--replications``, ``--seed``, ``--jobs`` and ``--force``."""
-    parser.add_argument("--replications", type=int, default=10, metavar="N",
+    parser.add_argument("--replications", type=COUNT, default=10, metavar="N",
                         help="independent replications (default 10)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+    parser.add_argument("--seed", type=SEED, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J",
+    parser.add_argument("--jobs", type=COUNT, default=default_jobs(), metavar="J",
                         help=JOBS_HELP)
     parser.add_argument("--force", action="store_true",
                         help="replace the output folder if it exists and is not empty")
@@ -56,19 +99,3 @@ def count_problem(args: argparse.Namespace) -> str | None:
 def percent(value: float | None) -> str:
     """A share as a percentage with one decimal, or ``not reached``."""
     return "not reached" if value is None or value != value else f"{100 * value:.1f}%"
-
-
-def scenario_inputs(path: str | Path, scenario: Scenario | None = None) -> list[Path]:
-    """The files a scenario was read from: the file, the files it extends and its snapshot, so
-    an output folder can never be one that holds them."""
-    files = [Path(path)]
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    for line in text.splitlines():  # extends: chains are short; follow them by their text
-        if line.startswith("extends:"):
-            parent = (Path(path).parent / line.split(":", 1)[1].split("#")[0].strip()).resolve()
-            if parent.is_file() and parent not in files:
-                files += scenario_inputs(parent, scenario)
-    csv = scenario.initial_state.csv if scenario is not None else None
-    if csv:
-        files.append(Path(path).parent / csv)
-    return files

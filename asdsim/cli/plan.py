@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, count_problem
+from asdsim.cli.options import COUNT, FORMATTER, SEED, count_problem, iso_date, number, whole
 from asdsim.experiments.runner import DEFAULT_SEED
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-04-01") from None
+from asdsim.scenario.values import parse_number
 
 
 def _named(text: str, what: str) -> tuple[str | None, str]:
@@ -32,7 +25,7 @@ def _bounds(text: str) -> tuple[str, tuple[float, float]]:
     try:
         if name is None or not sep:
             raise ValueError
-        return name, (float(low), float(high))
+        return name, (parse_number(low), parse_number(high))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=LOW:HIGH, like psychologist=0:2") from None
 
@@ -40,7 +33,7 @@ def _bounds(text: str) -> tuple[str, tuple[float, float]]:
 def _step(text: str) -> tuple[str | None, float]:
     name, value = _named(text, "STEP")
     try:
-        return name, float(value)
+        return name, parse_number(value, 0.0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected STEP or NAME=STEP, like 0.2") from None
 
@@ -74,9 +67,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--target", action="append", metavar="TARGET",
                         help="a target (repeat for several; all must hold); default "
                              "'nice_standard', the NICE standard from the quarter of --by")
-    parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",
+    parser.add_argument("--from", dest="from_date", type=iso_date, required=True, metavar="DATE",
                         help="the date the changes start")
-    parser.add_argument("--by", dest="by_date", type=_date, metavar="DATE",
+    parser.add_argument("--by", dest="by_date", type=iso_date, metavar="DATE",
                         help="the NICE standard is judged from this date's quarter, pooled shares "
                              "count referrals from it, and counts at a date without one are taken "
                              "on it (default --from)")
@@ -90,44 +83,44 @@ def add_parser(subparsers: Any) -> None:
                              "0:20 triage); repeat per lever")
     parser.add_argument("--step", action="append", type=_step, default=[], metavar="[NAME=]STEP",
                         help="step of the WTE levers (default 0.1), or of one lever")
-    parser.add_argument("--lead-time-weeks", type=float, default=0.0, metavar="W",
+    parser.add_argument("--lead-time-weeks", type=number(0), default=0.0, metavar="W",
                         help="recruitment lead time of added staff: they are in post from --from, so "
                              "the plan says to approve them W weeks before (default 0)")
-    parser.add_argument("--ramp-weeks", type=float, default=0.0, metavar="R",
+    parser.add_argument("--ramp-weeks", type=number(0), default=0.0, metavar="R",
                         help="weeks for added WTE to reach full productivity from --from, rising "
                              "linearly (funded in full from --from; default 0)")
     parser.add_argument("--draw-inputs", action="store_true",
                         help="judge each option with the scenario's uncertain: inputs drawn in "
                              "each replication (the same draws for every option), then name the "
                              "input that most threatens the recommendation; writes threats.csv")
-    parser.add_argument("--triage-cost", type=float, metavar="GBP",
+    parser.add_argument("--triage-cost", type=number(0), metavar="GBP",
                         help="with --vary triage: the cost a year of triaging one more referral a "
                              "week")
-    parser.add_argument("--outsourcing", nargs="?", type=int, const=10, metavar="MAX",
+    parser.add_argument("--outsourcing", nargs="?", type=whole(0), const=10, metavar="MAX",
                         help="also vary outsourced assessments a month, 0 to MAX (default 10)")
-    parser.add_argument("--outsourcing-price", type=float, metavar="GBP",
+    parser.add_argument("--outsourcing-price", type=number(0), metavar="GBP",
                         help="price of an outsourced assessment (default: the scenario's block)")
-    parser.add_argument("--outsourcing-months", type=int, default=12, metavar="N",
+    parser.add_argument("--outsourcing-months", type=COUNT, default=12, metavar="N",
                         help="months the outsourcing block runs from --from (default 12)")
     parser.add_argument("--outsourcing-bridge", action="store_true",
                         help="with --outsourcing and a lead time or ramp: the block runs from the "
                              "approval date until the added staff are at full productivity, "
                              "bridging the gap (instead of --outsourcing-months from --from)")
-    parser.add_argument("--confidence", type=float, default=0.8, metavar="P",
+    parser.add_argument("--confidence", type=number(0, 1), default=0.8, metavar="P",
                         help="share of replications that must meet the targets (default 0.8)")
     parser.add_argument("--rule", choices=("share", "lower_ci"), default="share",
                         help="share: of replications meeting every target (default); lower_ci: "
                              "each target's 95%% CI on the right side of it")
-    parser.add_argument("--budget", type=float, metavar="GBP", help="the most extra spend a year")
-    parser.add_argument("--replications", type=int, default=10, metavar="N",
+    parser.add_argument("--budget", type=number(0), metavar="GBP", help="the most extra spend a year")
+    parser.add_argument("--replications", type=COUNT, default=10, metavar="N",
                         help="replications of each option in the search (default 10)")
-    parser.add_argument("--confirm-replications", type=int, metavar="N",
+    parser.add_argument("--confirm-replications", type=COUNT, metavar="N",
                         help="fresh replications of the final candidates (default 3 x --replications)")
-    parser.add_argument("--max-evaluations", type=int, default=60, metavar="N",
+    parser.add_argument("--max-evaluations", type=COUNT, default=60, metavar="N",
                         help="the most options the search evaluates (default 60)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+    parser.add_argument("--seed", type=SEED, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed, the same for every option (default {DEFAULT_SEED})")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+    parser.add_argument("--jobs", type=COUNT, default=1, metavar="N",
                         help="worker processes; results do not depend on it (default 1)")
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run on a Dask cluster (tcp://host:8786), or 'local'; needs "
@@ -184,7 +177,7 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     from asdsim.experiments.backends import BackendError, make_backend
     from asdsim.experiments.plan import Outsourcing, plan, write_plan
     from asdsim.reporting.outputs import check_destination
-    from asdsim.scenario import load_scenario
+    from asdsim.scenario import load_scenario, scenario_files
     from asdsim.scenario.library import resolve_scenario
 
     problem = _usage(args)
@@ -192,7 +185,7 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
         err(f"asdsim plan: {problem}")
         return EXIT_USAGE
     args.scenario = resolve_scenario(args.scenario)
-    check_destination(args.out, args.force, inputs=[args.scenario])
+    check_destination(args.out, args.force, inputs=scenario_files(args.scenario))
     scenario = load_scenario(args.scenario)
     steps = {name: value for name, value in args.step if name is not None}
     single = [value for name, value in args.step if name is None]

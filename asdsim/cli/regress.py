@@ -12,6 +12,8 @@ from asdsim.checks.regress import (
     RegressionReport,
     Tolerance,
     check,
+    expected_path,
+    find_scenarios,
     update,
 )
 from asdsim.cli.console import (
@@ -24,8 +26,10 @@ from asdsim.cli.console import (
     print_table,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
+from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED, default_jobs, whole
 from asdsim.experiments.runner import DEFAULT_SEED
+from asdsim.files import guard_output
+from asdsim.scenario import scenario_files
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,11 +53,11 @@ def add_parser(subparsers: Any) -> None:
                         help="run the scenarios and write their expected-results files")
     parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
     parser.add_argument("--all", action="store_true", help="list every KPI, not only those that moved")
-    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
-    parser.add_argument("--replications", type=int, metavar="N",
+    parser.add_argument("--jobs", type=COUNT, default=default_jobs(), metavar="J", help=JOBS_HELP)
+    parser.add_argument("--replications", type=whole(2), metavar="N",
                         help=f"with --update: replications (default: the stored number, or "
                              f"{DEFAULT_REPLICATIONS})")
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--seed", type=SEED, metavar="S",
                         help=f"with --update: seed (default: the stored seed, or {DEFAULT_SEED})")
     parser.add_argument("--tolerance", action="append", default=[], metavar="[KPI:]RULE",
                         help="with --update: tolerance for every KPI, or KPI:RULE for one; RULE is "
@@ -103,6 +107,22 @@ def _tolerances(texts: list[str]) -> dict[str | None, Tolerance]:
     return tolerances
 
 
+def guard_outputs(args: argparse.Namespace) -> None:
+    """The one output rule (:func:`asdsim.files.guard_output`) for ``regress``: ``--junit`` is
+    none of the scenario files (with their ``extends:`` chains and snapshots) or expected files,
+    and with ``--update`` no expected file to write is a file a scenario reads."""
+    try:
+        files = find_scenarios(args.path)
+    except RegressError:
+        return  # the check itself says why
+    read = [f for file in files for f in scenario_files(file)]
+    if args.junit:
+        guard_output(args.junit, [*read, *(expected_path(f) for f in files)], "--junit")
+    if args.update:
+        for file in files:
+            guard_output(expected_path(file), read, "the expected file")
+
+
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim regress`` from parsed arguments; returns the exit code."""
     if args.jobs < 1:
@@ -117,6 +137,7 @@ def command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err(f"asdsim regress: --tolerance {exc}")
         return EXIT_USAGE
+    guard_outputs(args)
     try:
         with progress_bar("replications") as bar:
             progress = None if bar is None else (lambda name, done, total: bar(done, total, name))

@@ -22,7 +22,7 @@ from asdsim.cli import init as init_command
 from asdsim.cli import sensitivity as sensitivity_command
 from asdsim.cli.console import EXIT_INTERRUPTED, EXIT_INVALID, err, print_problems
 from asdsim.cli.options import FORMATTER
-from asdsim.errors import AsdsimError, ScenarioError
+from asdsim.errors import AsdsimError, ScenarioError, os_error_message, unexpected_error_message
 
 SUBCOMMANDS = (init_command, calibrate_command, backtest_command, run, compare, validate, schema,
                sweep, plan, sensitivity_command, verify, regress, app)
@@ -72,11 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"asdsim {args.command}: {error}")
         return EXIT_INVALID
     except OSError as error:  # a folder that cannot be written, a disk that is full
-        err(f"asdsim {args.command}: {error}")
+        err(f"asdsim {args.command}: {os_error_message(error)}")
         return EXIT_INVALID
     except KeyboardInterrupt:
         err("interrupted; nothing was written")
         return EXIT_INTERRUPTED
+    except (Exception, RecursionError) as error:  # never a traceback: a one-line message instead
+        err(f"asdsim {args.command}: {unexpected_error_message(error)}")
+        return EXIT_INVALID
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

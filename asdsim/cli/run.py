@@ -8,7 +8,8 @@ from typing import Any
 
 import asdsim
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem, scenario_inputs
+from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
+from asdsim.scenario import scenario_files
 from asdsim.scenario.library import resolve_scenario
 
 
@@ -45,7 +46,7 @@ def command(args: argparse.Namespace) -> int:
             "draw (see docs/uncertainty.md)")
         return EXIT_INVALID
     folder = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    inputs = scenario_inputs(args.scenario, scenario)
+    inputs = scenario_files(args.scenario)
     check_destination(folder, args.force, inputs)  # before the simulation, not after it
     with progress_bar(f"simulating {scenario.name}") as update:
         results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update,

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import FORMATTER, count_problem
+from asdsim.cli.options import COUNT, FORMATTER, SEED, count_problem, number
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.experiments.sensitivity import DEFAULT_KPI, parse_vary, sensitivity, write_sensitivity
 from asdsim.reporting.outputs import check_destination
+from asdsim.scenario import scenario_files
 from asdsim.scenario.library import resolve_scenario
 
 
@@ -33,14 +34,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--kpi", default=DEFAULT_KPI, help=f"KPI to judge (default {DEFAULT_KPI})")
     parser.add_argument("--vary", action="append", default=[], metavar="PATH=±P%|PATH=LOW,HIGH",
                         help="an input to change (repeatable; default: the scenario's assumed: list)")
-    parser.add_argument("--change", type=float, default=20.0, metavar="PERCENT",
+    parser.add_argument("--change", type=number(0, 100), default=20.0, metavar="PERCENT",
                         help="change of the assumed: inputs down and up, in percent (default 20)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--replications", type=int, default=5, metavar="N",
+    parser.add_argument("--replications", type=COUNT, default=5, metavar="N",
                         help="replications of every run (default 5)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+    parser.add_argument("--seed", type=SEED, default=DEFAULT_SEED, metavar="S",
                         help=f"the seed every run shares (default {DEFAULT_SEED})")
-    parser.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
+    parser.add_argument("--jobs", type=COUNT, default=1, metavar="J", help="worker processes (default 1)")
     parser.add_argument("--force", action="store_true", help="replace DIR if it is not empty")
     parser.set_defaults(func=command)
 
@@ -52,7 +53,7 @@ def command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     vary = dict(parse_vary(text) for text in args.vary)
     args.scenario = resolve_scenario(args.scenario)
-    check_destination(args.out, args.force)
+    check_destination(args.out, args.force, scenario_files(args.scenario))
     with progress_bar("sensitivity") as update:
         result = sensitivity(args.scenario, args.kpi, vary or None, args.change / 100.0,
                              args.replications, args.seed, args.jobs, update)

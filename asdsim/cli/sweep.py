@@ -15,11 +15,12 @@ from asdsim.cli.console import (
     out,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER, JOBS_HELP
+from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED
 from asdsim.errors import ScenarioError
 from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
 from asdsim.experiments.sweep import HEADLINE_KPI, PointDone, PointStore, SweepError, run_sweep
+from asdsim.files import guard_output
 from asdsim.scenario.library import resolve_scenario
 
 
@@ -40,13 +41,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("grid", type=Path, metavar="GRID.yaml",
                         help="the grid file, or a shipped grid's name (example)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--jobs", type=int, metavar="N",
+    parser.add_argument("--jobs", type=COUNT, metavar="N",
                         help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
                              "a local one; needs pip install asdsim[dask]")
-    parser.add_argument("--replications", type=int, metavar="N", help="replace the grid's replications")
-    parser.add_argument("--seed", type=int, metavar="S", help="replace the grid's seed")
+    parser.add_argument("--replications", type=COUNT, metavar="N", help="replace the grid's replications")
+    parser.add_argument("--seed", type=SEED, metavar="S", help="replace the grid's seed")
     parser.add_argument("--no-chart", action="store_true", help="skip summary.png")
     parser.set_defaults(func=command)
 
@@ -60,14 +61,15 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if args.jobs is not None and args.jobs < 1:
         err(f"asdsim sweep: --jobs must be at least 1, got {args.jobs}")
         return EXIT_USAGE
-    if args.out.exists() and not args.out.is_dir():
-        err(f"asdsim sweep: --out {args.out} exists and is not a folder")
-        return EXIT_USAGE
     try:
         grid = load_grid(resolve_scenario(args.grid, "grid"), replications=args.replications, seed=args.seed)
     except ScenarioError as exc:
         err(str(exc))  # the count of problems, then each on its own line
         return EXIT_INVALID
+    guard_output(args.out, grid.files)  # before any work (run_sweep checks again)
+    if args.out.exists() and not args.out.is_dir():
+        err(f"asdsim sweep: --out {args.out} exists and is not a folder")
+        return EXIT_USAGE
     try:
         backend = make_backend(args.jobs, args.dask)
     except BackendError as exc:

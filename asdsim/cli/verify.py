@@ -23,7 +23,7 @@ from asdsim.cli.console import (
     print_table,
     progress_bar,
 )
-from asdsim.cli.options import FORMATTER, JOBS_HELP, default_jobs
+from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED, default_jobs
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,8 +36,8 @@ def add_parser(subparsers: Any) -> None:
                     "least staffing Erlang C gives) and print theory against the simulated mean\n"
                     "with its 95% CI. Exit 1 if any check fails.",
         epilog="Example:\n  asdsim verify --jobs 2")
-    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="J", help=JOBS_HELP)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+    parser.add_argument("--jobs", type=COUNT, default=default_jobs(), metavar="J", help=JOBS_HELP)
+    parser.add_argument("--seed", type=SEED, default=DEFAULT_SEED, metavar="S",
                         help=f"seed of every check (default {DEFAULT_SEED})")
     parser.add_argument("--only", nargs="+", metavar="ID", help="run only these checks (see --list)")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")

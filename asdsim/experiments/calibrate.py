@@ -65,7 +65,7 @@ import io
 import itertools
 import math
 import os
-import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +79,7 @@ from scipy import stats
 from asdsim.analysis.utilisation import over_capacity
 from asdsim.errors import AsdsimError, Problem, ScenarioError
 from asdsim.scenario.dates import DateRule, date_rule, parse_date
-from asdsim.scenario.loading import load_scenario, scenario_from_dict
+from asdsim.scenario.loading import load_scenario, scenario_files, scenario_from_dict
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
     MAX_SNAPSHOT_BYTES,
@@ -92,6 +92,7 @@ from asdsim.scenario.snapshot import (
     months_between,
     read_snapshot,
 )
+from asdsim.scenario.values import ValueProblem, name_key, parse_number
 from asdsim.scenario.yamlfile import display_path, read_limited
 
 LEVEL = 0.95
@@ -100,6 +101,11 @@ MIN_DAYS = 56
 """Fewest days of referrals fitted (eight weeks)."""
 SEASONAL_DAYS = 365
 """Fewest days of referrals for month-of-year factors (otherwise the base's are kept)."""
+GROWTH_DAYS = 365
+"""Fewest days of referrals for the annual growth (otherwise the base's is kept, as assumed)."""
+MAX_GAP_DAYS = 365
+"""Longest run of days without a referral inside the history: a longer gap is a date typed
+wrongly (a year decades out) or an extract missing a year, and a rate is not fitted across it."""
 DISPERSION_P = 0.05
 """Significance level of the over-dispersion test."""
 WEEKDAY_P = 0.001
@@ -130,8 +136,9 @@ ATTENDED = {"yes": True, "y": True, "true": True, "1": True, "attended": True, "
 
 
 def normal_name(text: str) -> str:
-    """A category as compared: lower case, with runs of spaces and hyphens as one underscore."""
-    return re.sub(r"[\s\-]+", "_", text.strip().casefold()).strip("_")
+    """A category as compared (:func:`asdsim.scenario.values.name_key`): NFC, case folded, with
+    runs of spaces, hyphens and underscores as one underscore."""
+    return name_key(text)
 
 
 @dataclass
@@ -262,6 +269,32 @@ class Referrals:
     """Triage outcome, or "" where not yet triaged (None without a triage_outcome column)."""
     repeated: int
     """Rows repeating an earlier row in every column."""
+    line: np.ndarray | None = None
+    """The file's line of each referral (for messages)."""
+
+
+def _check_gaps(read: Referrals) -> None:
+    """Refuse a history with a gap longer than :data:`MAX_GAP_DAYS`, naming the lines of the
+    referrals on the smaller side of it (a year typed wrongly puts one there), never a date."""
+    if len(read.day) < 2:
+        return
+    order = np.argsort(read.day, kind="stable")
+    days = read.day[order]
+    gaps = np.diff(days).astype(int)
+    widest = int(np.argmax(gaps))
+    if gaps[widest] <= MAX_GAP_DAYS:
+        return
+    before, after = order[: widest + 1], order[widest + 1:]
+    side = before if len(before) <= len(after) else after
+    lines = sorted(int(read.line[i]) for i in side) if read.line is not None else []
+    where = "before" if side is before else "after"
+    shown = ", ".join(str(n) for n in lines[:10]) + (f" and {len(lines) - 10} more"
+                                                     if len(lines) > 10 else "")
+    raise ScenarioError([Problem(read.shown, lines[0] if lines else None, "referral_date", (
+        f"{len(side)} referral{'s' if len(side) != 1 else ''} (line{'s' if len(side) != 1 else ''} "
+        f"{shown}) {'are' if len(side) != 1 else 'is'} more than {MAX_GAP_DAYS} days {where} every "
+        "other referral: check the year; a rate is not fitted across a gap of a year with no "
+        "referrals (remove rows outside the period the extract covers)"))])
 
 
 def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> Referrals:
@@ -282,6 +315,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
     srcs: list[str] = []
     locs: list[str] = []
     triage: list[str] = []
+    lines: list[int] = []
     rule = date_rule(dayfirst)
     for line, row in table.rows:
         ok = True
@@ -299,12 +333,9 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
         if "age_years" in have or "date_of_birth" in have:
             if row.get("age_years"):
                 try:
-                    years = float(row["age_years"])
-                    if not math.isfinite(years) or years < 0:
-                        raise ValueError
-                    months = math.floor(years * 12 + 1e-9)
-                except ValueError:
-                    problems.add(line, "age_years", "expected a number of years, 0 or more, like 5.5")
+                    months = math.floor(parse_number(row["age_years"], 0.0) * 12 + 1e-9)
+                except ValueProblem as why:
+                    problems.add(line, "age_years", f"{why} (a number of years, 0 or more, like 5.5)")
                     ok = False
             elif row.get("date_of_birth"):
                 born = parse_date(row["date_of_birth"], rule, switch=DATE_SWITCH)
@@ -342,6 +373,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
                              "or empty while not yet triaged")
                 ok = False
         if ok and isinstance(day, dt.date):
+            lines.append(line)
             days.append(day)
             ages.append(-1 if months is None else months)
             srcs.append(source or "")
@@ -356,7 +388,7 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
         source=np.array(srcs) if "source" in have else None,
         locality=np.array(locs) if "locality" in have else None,
         triage=np.array(triage) if "triage_outcome" in have else None,
-        repeated=table.repeated)
+        repeated=table.repeated, line=np.array(lines, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -408,10 +440,10 @@ def read_activity(path: str | Path, base: Scenario) -> Activity:
         hours = math.nan
         if duration in have and row[duration] and attended:
             try:
-                hours = float(row[duration]) / unit
-                if not math.isfinite(hours) or hours <= 0 or hours > 24:
-                    raise ValueError
-            except ValueError:
+                hours = parse_number(row[duration], 0.0, 24.0 * unit) / unit
+                if hours <= 0:
+                    raise ValueProblem("is 0")
+            except ValueProblem:
                 problems.add(line, duration, "expected a length above 0 and at most a day, like "
                              + ("60" if unit == 60.0 else "1.5"))
                 ok = False
@@ -467,6 +499,12 @@ class ReferralFit:
     """Whether month-of-year factors were fitted."""
     weekday_weighted: bool
     """Whether pieces of weeks were weighted by an uneven day-of-week mix."""
+    growth_fitted: bool = True
+    """Whether the annual growth was fitted (False: the history is shorter than
+    :data:`GROWTH_DAYS`, and the assumed growth given was kept)."""
+    warnings: tuple[str, ...] = ()
+    """Kinds of the warnings the model fit raised (``ConvergenceWarning``, ...), for a note:
+    they are never printed as they come (a message names no data, and is one line)."""
 
     def value(self, parameter: str) -> float:
         """The fitted value of a parameter."""
@@ -474,7 +512,18 @@ class ReferralFit:
 
 
 def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[dt.date] = (),
-                  seed: int = 0) -> ReferralFit:
+                  seed: int = 0, assumed_growth: float = 0.0) -> ReferralFit:
+    """Fit the referral process to referral dates (:func:`_fit_referrals`), collecting the
+    numerical warnings of the fit into :attr:`ReferralFit.warnings`."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        fit = _fit_referrals(days, start_date, step_changes, seed, assumed_growth)
+    kinds = tuple(sorted({w.category.__name__ for w in caught}))
+    return dataclasses.replace(fit, warnings=kinds) if kinds else fit
+
+
+def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[dt.date] = (),
+                   seed: int = 0, assumed_growth: float = 0.0) -> ReferralFit:
     """Fit the referral process to referral dates (see the module docstring).
 
     Parameters
@@ -487,6 +536,9 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
         Dates from which a lasting change in the rate is fitted; each within the data.
     seed
         Seed of the coefficient draws for intervals (for reproducible output).
+    assumed_growth
+        The annual growth kept when the history is shorter than :data:`GROWTH_DAYS`: the trend
+        is then fixed at it, not fitted (a few weeks cannot tell growth from noise).
 
     Raises
     ------
@@ -496,19 +548,22 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     import statsmodels.api as sm
 
     day = np.sort(np.asarray(days, dtype="datetime64[D]"))
+    # messages give counts and spans, never a date from the file (one referral's date is a child's)
     if len(day) == 0:
         raise AsdsimError("no referrals to fit")
     first, last = day[0], day[-1]
     n_days = int((last - first).astype(int)) + 1
     first_date, last_date = first.astype(dt.date), last.astype(dt.date)
     if n_days < MIN_DAYS:
-        raise AsdsimError(f"the referrals cover {n_days} days, from {first_date} to {last_date}; "
-                          f"at least {MIN_DAYS} days (eight weeks) are needed to fit a rate")
+        raise AsdsimError(f"the {len(day)} referral{'s cover' if len(day) != 1 else ' covers'} "
+                          f"{n_days} day{'s' if n_days != 1 else ''}; at least {MIN_DAYS} days "
+                          "(eight weeks) of referrals are needed to fit a rate")
     changes = sorted(set(step_changes))
     for change in changes:
         if not first_date < change <= last_date:
-            raise AsdsimError(f"step change {change} is not within the referrals, which run from "
-                              f"{first_date} to {last_date}: a change needs data on both sides")
+            side = "before the first" if change <= first_date else "after the last"
+            raise AsdsimError(f"step change {change} is {side} referral: a change needs referrals "
+                              "on both sides of it")
     counts = np.bincount((day - first).astype(int), minlength=n_days).astype(float)
     calendar = first + np.arange(n_days)
     month = calendar.astype("datetime64[M]").astype(int) % 12
@@ -530,6 +585,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     exposure_day = weight[weekday]
 
     seasonal = n_days >= SEASONAL_DAYS
+    growth_fitted = n_days >= GROWTH_DAYS
+    slope = math.log1p(assumed_growth)  # the trend's log-slope a year when it is not fitted
     keys = np.column_stack([week, month if seasonal else np.zeros(n_days, int), in_force])
     _, piece = np.unique(keys, axis=0, return_inverse=True)
     piece = piece.ravel()
@@ -544,14 +601,19 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     piece_force[piece] = in_force
     keep = exposure > 0
     columns = {"intercept": np.ones(pieces), "trend": t_mid}
+    if not growth_fitted:
+        del columns["trend"]
     months_seen = sorted(set(piece_month[keep].tolist())) if seasonal else []
     for m in months_seen[1:]:
         columns[f"month[{MONTHS[m]}]"] = (piece_month == m).astype(float)
     for j, change in enumerate(changes):
         columns[f"step_change[{change}]"] = piece_force[:, j]
     X = pd.DataFrame(columns)[keep]
-    model = sm.GLM(y[keep], X, family=sm.families.Poisson(), offset=np.log(exposure[keep]))
-    result = model.fit()
+    fixed = 0.0 if growth_fitted else slope * t_mid[keep]
+    model = sm.GLM(y[keep], X, family=sm.families.Poisson(),
+                   offset=np.log(exposure[keep]) + fixed)
+    with np.errstate(all="ignore"):
+        result = model.fit()
     df_resid = float(result.df_resid)
     pearson = float(result.pearson_chi2)
     dispersion = pearson / df_resid if df_resid > 0 else math.nan
@@ -580,7 +642,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
             g[:, m] = b[:, i]
         level = np.exp(g).mean(axis=1)
         steps = b[:, len(names) - len(changes):].sum(axis=1) if changes else 0.0
-        rate = 7.0 * np.exp(b[:, 0] + b[:, 1] * t_start + steps) * level
+        trend = b[:, names.index("trend")] if growth_fitted else slope
+        rate = 7.0 * np.exp(b[:, 0] + trend * t_start + steps) * level
         return rate, np.exp(g) / level[:, None]
 
     rate, factors = per_week(beta)
@@ -588,7 +651,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     tail = (1 - LEVEL) / 2 * 100
     rows: list[tuple[str, float, float, float]] = []
     rows.append(("referrals_per_week", float(rate[0]), *np.percentile(rate_draws, [tail, 100 - tail])))
-    rows.append(("annual_growth", math.expm1(beta[1]), math.expm1(ci[1, 0]), math.expm1(ci[1, 1])))
+    if growth_fitted:
+        rows.append(("annual_growth", math.expm1(beta[1]), math.expm1(ci[1, 0]), math.expm1(ci[1, 1])))
     if seasonal:
         for m in range(12):
             low, high = np.percentile(factor_draws[:, m], [tail, 100 - tail])
@@ -599,7 +663,7 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     parameters = pd.DataFrame(rows, columns=["parameter", "value", "ci_low", "ci_high"])
 
     # Weekly totals for the chart: observed, fitted, and fitted without the month effects.
-    linear = X.to_numpy() @ beta
+    linear = X.to_numpy() @ beta + fixed
     fitted = np.zeros(pieces)
     fitted[keep] = np.exp(linear) * exposure[keep]
     no_season = linear.copy()
@@ -624,7 +688,8 @@ def fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence[
     return ReferralFit(first_day=first_date, last_day=last_date, start_date=start_date,
                        referrals=len(day), coefficients=coefficients, parameters=parameters,
                        weekly=weekly, dispersion=dispersion, dispersion_p=dispersion_p,
-                       overdispersed=overdispersed, seasonal=seasonal, weekday_weighted=weighted)
+                       overdispersed=overdispersed, seasonal=seasonal, weekday_weighted=weighted,
+                       growth_fitted=growth_fitted)
 
 
 # ------------------------------------------------------------------------------ the scenario
@@ -699,6 +764,9 @@ class Calibration:
     """Comment for the YAML line of each scenario path set from the data."""
     above: dict[Path_, list[str]] = field(default_factory=dict, repr=False)
     """Comment lines written above a scenario path."""
+    files: list[Path] = field(default_factory=list, repr=False)
+    """Every file read (data files, and the base scenario with its ``extends:`` chain and
+    snapshot): what an output must never be, hold or sit inside."""
 
     def _base_shown(self, out: str | Path) -> str:
         base = Path(self.base_file)
@@ -720,7 +788,7 @@ class Calibration:
         if state.get("csv"):
             state["csv"] = Path(os.path.relpath(state["csv"], Path(out).absolute().parent)).as_posix()
         head = [
-            f"# Calibrated by asdsim calibrate on {dt.date.today().isoformat()} over the base "
+            f"{CALIBRATED_MARK} on {dt.date.today().isoformat()} over the base "
             f"scenario {self._base_shown(out)},",
             "# from " + ", ".join(f"{name} ({kind.replace('_', ' ')})"
                                   for kind, name in self.inputs.items()) + ".",
@@ -886,7 +954,9 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
 
     read = read_referrals(referrals, scenario, dayfirst)
     start = scenario.start_date
-    fit = fit_referrals(read.day, start, step_changes, seed)
+    _check_gaps(read)
+    fit = fit_referrals(read.day, start, step_changes, seed,
+                        assumed_growth=scenario.demand.annual_growth)
     p = fit.parameters.set_index("parameter")
     how = "quasi-Poisson GLM" if fit.overdispersed else "Poisson GLM"
     span = f"{fit.referrals} referrals {fit.first_day} to {fit.last_day}"
@@ -894,10 +964,17 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     fitted(("demand", "referrals_per_week"), round(float(r.value), 2), float(r.value), r.ci_low,
            r.ci_high, how, f"fitted: {how} of weekly counts ({span}), rate before seasonality "
            f"at start_date by the trend; 95% CI {r.ci_low:.2f} to {r.ci_high:.2f}")
-    g = p.loc["annual_growth"]
-    fitted(("demand", "annual_growth"), round(float(g.value), 4), float(g.value), g.ci_low,
-           g.ci_high, how, f"fitted: log-linear trend of the {how}, exp(b)-1; 95% CI "
-           f"{_pct(g.ci_low)} to {_pct(g.ci_high)} a year")
+    if fit.growth_fitted:
+        g = p.loc["annual_growth"]
+        fitted(("demand", "annual_growth"), round(float(g.value), 4), float(g.value), g.ci_low,
+               g.ci_high, how, f"fitted: log-linear trend of the {how}, exp(b)-1; 95% CI "
+               f"{_pct(g.ci_low)} to {_pct(g.ci_high)} a year")
+    else:
+        notes.append(f"The referrals cover {(fit.last_day - fit.first_day).days + 1} days, less "
+                     f"than {GROWTH_DAYS}: too few to tell growth from chance, so "
+                     "demand.annual_growth is not fitted and the base's "
+                     f"({_pct(scenario.demand.annual_growth)} a year) is kept (assumed); the rate "
+                     "is fitted with that growth.")
     if fit.seasonal:
         values = [round(float(p.loc[f"monthly_factors[{m}]", "value"]), 3) for m in range(12)]
         for m in range(12):
@@ -935,6 +1012,9 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
     else:
         notes.append(f"Referrals are consistent with Poisson variation: Pearson chi-squared / df = "
                      f"{fit.dispersion:.2f} (p = {fit.dispersion_p:.3g}).")
+    if fit.warnings:
+        notes.append(f"The referral model's fit warned ({', '.join(fit.warnings)}): its intervals "
+                     "may not hold; check the weekly chart in the fit report against the data.")
     if fit.weekday_weighted:
         notes.append("Referrals are uneven across the days of the week; parts of weeks are weighted "
                      "by the day-of-week mix.")
@@ -975,11 +1055,29 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
         found = dict(zip(values.tolist(), counts_.tolist(), strict=True))
         rows = _mix_rows(kind, {nm: int(found.get(nm, 0)) for nm in names}, full["demand"][key])
         mixes += rows
-        shares = rounded_shares({row["category"]: row["share"] for row in rows})
+        # a category with no referrals cannot be told from one the extract leaves out: keep its
+        # assumed share, and share the rest out as the data say
+        unseen = [row["category"] for row in rows if row["count"] == 0]
+        kept = math.fsum(full["demand"][key][nm] for nm in unseen)
+        if unseen and kept >= 1.0:
+            unseen, kept = [], 0.0  # every category with a share is unseen: nothing to keep
+        shares = rounded_shares({row["category"]: full["demand"][key][row["category"]]
+                                 if row["category"] in unseen else row["share"] * (1.0 - kept)
+                                 for row in rows})
         for row in rows:
+            if row["category"] in unseen:
+                _set(data, ("demand", key, row["category"]), shares[row["category"]])
+                comments[("demand", key, row["category"])] = (
+                    f"assumed: kept from the base; no referrals in the data name this {kind}")
+                continue
             fitted(("demand", key, row["category"]), shares[row["category"]], row["share"],
                    row["ci_low"], row["ci_high"], "share of referrals (Wilson)",
                    _share_comment(row, n, "referrals"))
+        if unseen:
+            notes.append(f"No referrals in {read.shown} name the {kind} "
+                         f"{', '.join(repr(u) for u in unseen)}: its share of demand.{key} cannot "
+                         "be estimated, so the base's is kept (assumed) and the others share the "
+                         "rest as the data say. Check that the extract covers it.")
     if read.age_months is None:
         notes.append(f"{read.shown} has no age_years or date_of_birth column: demand.age_bands are "
                      "kept from the base.")
@@ -1032,7 +1130,9 @@ def calibrate(referrals: str | Path, base: str | Path | Scenario, *,
                                              "ci_high", "base_share"])
     return Calibration(base_file=base_file, inputs=inputs, scenario=calibrated, data=data,
                        referral_fit=fit, parameters=table, mixes=mix_table, activity=activity_table,
-                       waiting_list=list_table, notes=notes, comments=comments, above=above)
+                       waiting_list=list_table, notes=notes, comments=comments, above=above,
+                       files=[Path(f) for f in (referrals, waiting_list, activity) if f is not None]
+                       + ([] if isinstance(base, Scenario) else scenario_files(base)))
 
 
 def _fit_activity(act: Activity, scenario: Scenario, data: dict[str, Any],
@@ -1107,6 +1207,20 @@ def _list_table(snapshot: Snapshot, start: dt.date) -> pd.DataFrame:
                          for (s, w), c in counts.items()])
 
 
+CALIBRATED_MARK = "# Calibrated by asdsim calibrate"
+"""The first line of every calibrated scenario starts so: ``--force`` replaces only such a file."""
+
+
+def _written_by_calibrate(path: Path) -> bool:
+    if not path.is_file() or path.is_symlink():
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(CALIBRATED_MARK)) == CALIBRATED_MARK.encode()
+    except OSError:
+        return False
+
+
 def report_folder(out: str | Path) -> Path:
     """Default folder of the fit report beside a calibrated scenario: ``<name>_fit``."""
     out = Path(out)
@@ -1138,17 +1252,24 @@ def write_calibration(calibration: Calibration, out: str | Path, report: str | P
     AsdsimError
         When ``out`` exists (or the report folder is not empty) and ``force`` is false.
     """
-    from asdsim.files import write_text_atomic
+    from asdsim.files import guard_output, write_text_atomic
     from asdsim.reporting.calibration_report import write_calibration_report
     from asdsim.reporting.outputs import check_destination
 
     out = Path(out)
     folder = Path(report) if report is not None else report_folder(out)
-    if out.exists() and not force:
-        raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
+    guard_output(out, calibration.files)
+    guard_output(folder, [*calibration.files, out], "--report")
     if out.is_dir():
         raise AsdsimError(f"{out} is a folder; expected the path of a scenario file to write")
-    check_destination(folder, force)
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
+        if not _written_by_calibrate(out):
+            raise AsdsimError(f"{out} was not written by asdsim calibrate (its first line is not "
+                              f"'{CALIBRATED_MARK}...'); --force replaces only a calibrated scenario, "
+                              "so choose another --out")
+    check_destination(folder, force, calibration.files)
     text = calibration.yaml_text(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_calibration_report(calibration, folder, force)

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.experiments.runner import DEFAULT_SEED
-from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
+from asdsim.scenario import Scenario, load_scenario, scenario_files, scenario_from_dict, scenario_hash
 from asdsim.scenario.paths import FieldPath, format_field, parse_field, short_names
 from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, read_yaml, unreadable
 
@@ -161,6 +161,12 @@ class Grid:
     """The values of each field."""
     points: tuple[Point, ...] = field(repr=False)
     """Every point, the first field varying slowest."""
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file a sweep of this grid reads: the grid file, and the base scenario with its
+        ``extends:`` chain and snapshot (:func:`asdsim.scenario.scenario_files`)."""
+        return [self.path, *scenario_files(self.base_path)]
 
     @property
     def name(self) -> str:

@@ -42,6 +42,7 @@ from asdsim.experiments.runner import DEFAULT_SEED, Progress, simulate
 from asdsim.scenario.loading import load_scenario, scenario_from_dict
 from asdsim.scenario.schema import Scenario, number_at, parse_path, set_in, value_in
 from asdsim.scenario.staffing import in_force as staff_in_force
+from asdsim.scenario.values import ValueProblem, parse_number
 
 DEFAULT_KPI = "assessment_started_within_3_months"
 DEFAULT_CHANGE = 0.2
@@ -64,10 +65,13 @@ def parse_vary(text: str) -> tuple[str, tuple[str, float] | tuple[str, float, fl
     """
     path, sep, spec = text.partition("=")
     spec = spec.strip()
-    if sep and (m := _RELATIVE.fullmatch(spec)):
-        return path.strip(), ("relative", float(m.group(1)) / 100.0)
-    if sep and (m := _ABSOLUTE.fullmatch(spec)):
-        return path.strip(), ("values", float(m.group(1)), float(m.group(2)))
+    try:  # numbers read as everywhere else (asdsim.scenario.values): ASCII, finite
+        if sep and (m := _RELATIVE.fullmatch(spec)):
+            return path.strip(), ("relative", parse_number(m.group(1), 0.0, 100.0) / 100.0)
+        if sep and (m := _ABSOLUTE.fullmatch(spec)):
+            return path.strip(), ("values", parse_number(m.group(1)), parse_number(m.group(2)))
+    except ValueProblem as problem:
+        raise AsdsimError(f"--vary {text!r}: {problem}") from None
     raise AsdsimError(f"--vary {text!r}: expected PATH=±20% or PATH=LOW,HIGH")
 
 
@@ -269,6 +273,7 @@ def write_sensitivity(result: Sensitivity, out: str | Path, force: bool = False)
     from asdsim.reporting.formatting import rounded
     from asdsim.reporting.outputs import MARKER, atomic_folder
     from asdsim.reporting.tornado import tornado
+    from asdsim.spreadsheet import write_csv
 
     with atomic_folder(Path(out), force) as tmp:
         # marks the folder as asdsim's results, so a later --force may replace it
@@ -278,11 +283,9 @@ def write_sensitivity(result: Sensitivity, out: str | Path, force: bool = False)
                                               "warnings": result.warnings}) + "\n")
         changes = [c for c in RANKING_COLUMNS if c.endswith(("change", "_ci_low", "_ci_high"))
                    or c == "swing"]
-        rounded(result.ranking, dict.fromkeys(changes, result.unit)).to_csv(
-            tmp / "ranking.csv", index=False)
-        rounded(result.runs, dict.fromkeys(["kpi_mean", "diff_mean", "diff_ci_low",
-                                            "diff_ci_high"], result.unit)).to_csv(
-            tmp / "runs.csv", index=False)
+        write_csv(rounded(result.ranking, dict.fromkeys(changes, result.unit)), tmp / "ranking.csv")
+        runs = ["kpi_mean", "diff_mean", "diff_ci_low", "diff_ci_high"]
+        write_csv(rounded(result.runs, dict.fromkeys(runs, result.unit)), tmp / "runs.csv")
         tornado(result.runs, result.ranking, result.kpi, result.unit, result.baseline,
                 result.replications, result.warnings).savefig(tmp / "tornado.png", dpi=110)
     return Path(out)

@@ -33,8 +33,17 @@ from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import Backend, TaskFailed
 from asdsim.experiments.grid import Grid, GridError, Point, load_grid
 from asdsim.experiments.runner import run_replication
-from asdsim.files import TEMPORARY_PREFIX, open_atomic, write_text_atomic
+from asdsim.files import (
+    TEMPORARY_PREFIX,
+    WRITTEN_LIST,
+    guard_output,
+    open_atomic,
+    record_written,
+    unwritten_files,
+    write_text_atomic,
+)
 from asdsim.scenario import Scenario, scenario_hash, scenario_to_yaml
+from asdsim.spreadsheet import write_csv
 
 __all__ = ["Grid", "GridError", "PointDone", "PointStore", "SweepError", "load_grid", "run_sweep"]
 
@@ -43,6 +52,38 @@ log = logging.getLogger(__name__)
 HEADLINE_KPI = "assessment_started_within_3_months"
 KPI_COLUMNS = ("kpi", "mean", "ci_low", "ci_high", "unit", "n")
 FINAL_OUTPUTS = ("sweep.parquet", "sweep.csv", "summary.png", "sweep.json", "base_scenario.yaml")
+SWEEP_FILES = (*FINAL_OUTPUTS, "points/*.parquet")
+"""What a sweep writes in its folder (the folder's :data:`asdsim.files.WRITTEN_LIST`): nothing
+else there is ever replaced or deleted."""
+
+
+def claim_folder(out: Path) -> None:
+    """Make ``out`` a sweep folder, or check that it is one, before anything is written.
+
+    A sweep writes into a folder that is missing, empty, or already a sweep's (it has the list of
+    files a sweep writes, or is a sweep folder from before that list: a ``points`` folder and
+    nothing but a sweep's files). Files put there by hand are never touched.
+
+    Raises
+    ------
+    SweepError
+        For a file, or a folder of something else.
+    """
+    if out.is_symlink() and not out.exists():
+        raise SweepError(f"{out} is a symbolic link to nothing; choose another --out")
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} exists and is not a folder")
+    if (out / "points").is_symlink() or ((out / "points").exists() and not (out / "points").is_dir()):
+        raise SweepError(f"{out / 'points'} is not a folder of this sweep; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and unwritten_files(out) is None:
+        old = (out / "points").is_dir() and all(p.name in (*FINAL_OUTPUTS, "points")
+                                                 for p in out.iterdir())
+        if not old:
+            raise SweepError(f"{out} is a folder that a sweep did not write; choose a new or empty "
+                             "--out (nothing in it was changed)")
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / WRITTEN_LIST).is_file():
+        record_written(out, SWEEP_FILES)
 
 
 class SweepError(AsdsimError):
@@ -264,8 +305,8 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     started = time.perf_counter()
     backend = backend or Backend()
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SweepError(f"{out} exists and is not a folder")
+    guard_output(out, grid.files)
+    claim_folder(out)
     store = PointStore(out, version=__version__)
     store.folder.mkdir(parents=True, exist_ok=True)
     store.clean_temporary()
@@ -312,7 +353,7 @@ def run_sweep(grid: Grid, out_dir: str | Path, backend: Backend | None = None,
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
                                            b"asdsim.experiments.sweep": json.dumps(meta).encode()})
     _write_parquet_atomic(arrow, table_path)
-    write_text_atomic(out / "sweep.csv", table.to_csv(index=False))  # the same table, for spreadsheets
+    write_csv(table, out / "sweep.csv")  # the same table, for spreadsheets
     write_text_atomic(out / "base_scenario.yaml", scenario_to_yaml(grid.base))
     chart_path = None
     if chart:

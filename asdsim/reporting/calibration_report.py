@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from asdsim.files import write_text_atomic
 from asdsim.reporting.outputs import MARKER, atomic_folder
+from asdsim.spreadsheet import write_csv
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KIND_TITLES = {"age_band": "Age at referral (years)", "source": "Source of referral",
@@ -195,14 +196,14 @@ def write_calibration_report(fit: FitTables, folder: str | Path, force: bool = F
             path = tmp / "charts" / f"{name}.png"
             figure.savefig(path, dpi=110)
             images[name] = base64.b64encode(path.read_bytes()).decode()
-        fit.parameters.to_csv(tmp / "parameters.csv", index=False)
-        referral.coefficients.to_csv(tmp / "coefficients.csv", index=False)
-        referral.weekly.to_csv(tmp / "weekly_referrals.csv", index=False)
-        fit.mixes.to_csv(tmp / "mixes.csv", index=False)
+        write_csv(fit.parameters, tmp / "parameters.csv")
+        write_csv(referral.coefficients, tmp / "coefficients.csv")
+        write_csv(referral.weekly, tmp / "weekly_referrals.csv")
+        write_csv(fit.mixes, tmp / "mixes.csv")
         if fit.activity is not None:
-            fit.activity.to_csv(tmp / "activity.csv", index=False)
+            write_csv(fit.activity, tmp / "activity.csv")
         if fit.waiting_list is not None:
-            fit.waiting_list.to_csv(tmp / "waiting_list.csv", index=False)
+            write_csv(fit.waiting_list, tmp / "waiting_list.csv")
         sections = []
         for name in charts:
             sections.append(f"<h2>{html.escape(titles[name])}</h2>"

@@ -1,6 +1,11 @@
 """Writing a results folder all at once: everything goes into a temporary folder beside the
 destination, which is renamed into place only when complete, so a failure or Ctrl-C never leaves
-a half-written folder behind."""
+a half-written folder behind.
+
+The folder's rules come from :mod:`asdsim.files`: it is never, holds, or sits inside an input
+(:func:`~asdsim.files.guard_output`), and it lists the files written in it
+(:data:`~asdsim.files.WRITTEN_LIST`), so ``--force`` replaces only a folder of files asdsim wrote.
+Every CSV file goes through :func:`asdsim.spreadsheet.write_csv`."""
 
 from __future__ import annotations
 
@@ -18,12 +23,13 @@ import pandas as pd
 from asdsim.analysis.paired import Comparison
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
-from asdsim.files import write_text_atomic
+from asdsim.files import WRITTEN_LIST, guard_output, record_written, unwritten_files, write_text_atomic
 from asdsim.reporting.charts import save_charts
 from asdsim.reporting.report import render_report
 from asdsim.reporting.tables import comparison_table, incremental_table, wte_table
 from asdsim.reporting.validation_chart import validation_chart
 from asdsim.scenario.loading import scenario_to_yaml
+from asdsim.spreadsheet import write_csv
 
 
 class OutputExists(AsdsimError):
@@ -34,19 +40,14 @@ MARKER = "provenance.json"
 """Every results folder asdsim writes has this file: ``--force`` replaces only such a folder."""
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(folder.resolve())
-    except OSError:
-        return False
-
-
 def check_destination(out: Path, force: bool = False, inputs: Sequence[Path | str] = ()) -> None:
     """Check an output folder before any long work: refuse to replace what should not be.
 
-    A non-empty folder (or a file) is replaced only with ``force``, and even then only when it is
-    an asdsim results folder (it has ``provenance.json``) holding none of ``inputs`` (the
-    scenario files and snapshots read). The parent folder must be writable.
+    ``out`` must not be, hold or sit inside any of ``inputs`` (every file the command reads:
+    :func:`asdsim.files.guard_output`). A non-empty folder (or a file) is replaced only with
+    ``force``, and even then only when it is an asdsim results folder (it has
+    ``provenance.json``) whose every file asdsim wrote (:func:`asdsim.files.unwritten_files`).
+    The parent folder must be writable.
 
     Raises
     ------
@@ -54,10 +55,9 @@ def check_destination(out: Path, force: bool = False, inputs: Sequence[Path | st
         When ``out`` is in the way and may not be replaced, saying why.
     """
     out = Path(out)
-    for item in inputs:
-        if _inside(Path(item), out):
-            raise OutputExists(f"{out} holds the input {item}; choose another --out (results are "
-                               "never written over their own inputs)")
+    guard_output(out, inputs)
+    if out.is_symlink() and not out.exists():
+        raise OutputExists(f"{out} is a symbolic link to nothing; choose another --out")
     if out.exists() and not (out.is_dir() and not any(out.iterdir())):
         kind = "folder" if out.is_dir() else "file"
         if not force:
@@ -66,6 +66,15 @@ def check_destination(out: Path, force: bool = False, inputs: Sequence[Path | st
         if not (out.is_dir() and (out / MARKER).is_file()):
             raise OutputExists(f"{out} is a {kind} asdsim did not write (no {MARKER}); --force "
                                "replaces only an earlier results folder, so choose another --out")
+        others = unwritten_files(out)
+        if others is None:
+            raise OutputExists(f"{out} has no list of the files asdsim wrote ({WRITTEN_LIST}: an "
+                               "older asdsim wrote it), so --force cannot tell them from yours; "
+                               "delete it yourself or choose another --out")
+        if others:
+            raise OutputExists(f"{out} holds {others[0]}, which asdsim did not write; move it out "
+                               "or choose another --out (--force never deletes a file asdsim did "
+                               "not write)")
     parent = out.parent if str(out.parent) else Path(".")
     existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -141,6 +150,7 @@ def atomic_folder(out: Path, force: bool = False, inputs: Sequence[Path | str] =
     tmp = _make_folder(out.parent, f".{out.name}.{os.getpid()}.", ".tmp")
     try:
         yield tmp
+        record_written(tmp)
         try:
             check_destination(out, force, inputs)  # again: another run may have written it
         except OutputExists as error:
@@ -162,30 +172,8 @@ def atomic_folder(out: Path, force: bool = False, inputs: Sequence[Path | str] =
         _remove(tmp)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A cell starting with one of these is read as a formula by spreadsheets."""
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas: any that starts with ``=``,
-    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (names come from
-    scenario files, which anyone may write). Numbers are left as they are."""
-    def safe(value: Any) -> Any:
-        return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            out[column] = values.cat.rename_categories([safe(c) for c in values.cat.categories])
-        elif not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(
-                values):
-            out[column] = values.map(safe)
-    return out
-
-
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    spreadsheet_safe(frame).to_csv(path, index=False)
+    write_csv(frame, path)  # the folder rename is what makes the whole atomic
 
 
 def _validation(runs: dict[str, Results], tmp: Path, charts: dict[str, Path]) -> None:

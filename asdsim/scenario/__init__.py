@@ -3,6 +3,7 @@
 
 from asdsim.scenario.loading import (
     load_scenario,
+    scenario_files,
     scenario_from_dict,
     scenario_hash,
     scenario_json_schema,
@@ -13,6 +14,7 @@ from asdsim.scenario.schema import Scenario
 __all__ = [
     "Scenario",
     "load_scenario",
+    "scenario_files",
     "scenario_from_dict",
     "scenario_hash",
     "scenario_json_schema",

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from asdsim.scenario.values import spelling_problem
+
 MAX_NUMBER = 1e9
 """Largest number accepted in any numeric field (a billion; far above any real value)."""
 
@@ -27,6 +29,8 @@ def _no_bool(value: Any) -> Any:
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError("finite_number", "expected a finite number (not .inf or .nan)")
+    if isinstance(value, str) and (why := spelling_problem(value)) is not None:
+        raise PydanticCustomError("number_spelling", why)  # one reader of numbers: values.py
     return value
 
 

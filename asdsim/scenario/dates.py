@@ -31,10 +31,10 @@ SCENARIO_SWITCH: Mapping[DateRule, str] = {
 }
 """How a scenario asks for each rule (named in messages about a snapshot's dates)."""
 
-_ISO_STRICT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
-_TIME = re.compile(r"(.*?)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-_NUMERIC = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_STRICT = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
+_TIME = re.compile(r"(.*?)(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
+_NUMERIC = re.compile(r"([0-9]{1,4})[/.\-]([0-9]{1,2})[/.\-]([0-9]{1,4})")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def date_rule(dayfirst: bool) -> DateRule:

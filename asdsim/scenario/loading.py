@@ -39,7 +39,9 @@ from asdsim.scenario.snapshot import (
     read_snapshot,
     scenario_snapshot,
 )
+from asdsim.scenario.values import name_clashes
 from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, dotted, read_yaml, unreadable
+from asdsim.scenario.yamlfile import resolved as resolve_path
 
 PathKey = tuple[str | int, ...]
 
@@ -103,7 +105,7 @@ MAX_EXTENDS = 20
 def _read(path: Path, chain: tuple[Path, ...],
           named_by: tuple[str, int | None, str] | None = None,
           ) -> tuple[dict[str, Any], dict[PathKey, _Origin]]:
-    resolved = path.resolve()
+    resolved = resolve_path(path)
     if resolved in chain:
         cycle = " -> ".join(display_path(p) for p in (*chain, resolved))
         file, line, field = named_by or (display_path(path), None, "extends")
@@ -127,6 +129,38 @@ def _read(path: Path, chain: tuple[Path, ...],
     base, base_origins = _read(base_path, (*chain, resolved), (name, line, "extends"))
     merged = _merge(base, data, base_origins)
     return merged, {**base_origins, **origins}
+
+
+def scenario_files(path: str | Path) -> list[Path]:
+    """Every file reading a scenario reads: the file, each file of its ``extends:`` chain (as
+    parsed, so any YAML spelling of the key counts) and every CSV snapshot named in the chain.
+
+    A file that cannot be read ends the chain (loading it reports why); the list is what an
+    output must never be, hold, or sit inside (:func:`asdsim.files.guard_output`).
+    """
+    files: list[Path] = []
+    seen: set[Path] = set()
+    current: Path | None = Path(path)
+    while current is not None and len(seen) <= MAX_EXTENDS:
+        files.append(current)
+        try:
+            real = resolve_path(current)
+            if real in seen:
+                break
+            seen.add(real)
+            data, _ = _compose(current)
+        except (ScenarioError, OSError, ValueError, RecursionError):
+            break
+        here = real.parent
+        state = data.get("initial_state")
+        if isinstance(state, dict) and isinstance(state.get("csv"), str) and state["csv"].strip():
+            # read beside the file as named (a symlink's folder); its target's folder too, to be safe
+            files += dict.fromkeys(Path(os.path.normpath(folder / state["csv"]))
+                                   for folder in (current.absolute().parent, here))
+        parent = data.get("extends")
+        current = Path(os.path.normpath(here / parent)) \
+            if isinstance(parent, str) and parent.strip() else None
+    return files
 
 
 _dotted = dotted
@@ -271,6 +305,33 @@ def _problems(exc: ValidationError, origins: dict[PathKey, _Origin], file: str) 
     return problems
 
 
+def _name_sets(scenario: Scenario) -> list[tuple[PathKey, list[str]]]:
+    """Every set of names a scenario defines, each with the path of the mapping or list."""
+    sets: list[tuple[PathKey, list[str]]] = [
+        (("demand", "sources"), list(scenario.demand.sources)),
+        (("demand", "localities"), list(scenario.demand.localities)),
+        (("teams",), list(scenario.teams)),
+        (("priority_classes",), list(scenario.priority_classes)),
+    ]
+    for name, team in scenario.teams.items():
+        sets.append((("teams", name, "staff"), list(team.staff)))
+        sets.append((("teams", name, "steps"), [step.name for step in team.steps]))
+    return sets
+
+
+def _name_clashes(scenario: Scenario, origins: dict[PathKey, _Origin], file: str) -> list[Problem]:
+    """Two names of one kind that are one name once compared (:func:`values.name_key`: case,
+    Unicode form, spaces, hyphens and underscores): a CSV cell could not say which it means."""
+    problems = []
+    for where, names in _name_sets(scenario):
+        for first, later in name_clashes(names):
+            origin = origins.get((*where, later)) or origins.get(where) or _Origin(file, 1)
+            problems.append(Problem(origin.file, origin.line, _dotted(where), (
+                f"{later!r} and {first!r} are the same name once case, accents' Unicode form, "
+                "spaces, hyphens and underscores are set aside; rename one of them")))
+    return problems
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge and validate a scenario file.
 
@@ -315,6 +376,7 @@ def load_scenario(path: str | Path) -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, origins, display_path(path)) + problems) from None
+    problems.extend(_name_clashes(scenario, origins, display_path(path)))
     if snapshot is not None:
         problems.extend(check_snapshot(snapshot, scenario))
     if problems:

@@ -50,7 +50,6 @@ import difflib
 import hashlib
 import io
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -60,6 +59,13 @@ from typing import TYPE_CHECKING
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.dates import SCENARIO_SWITCH, DateRule, parse_date
+from asdsim.scenario.values import (
+    ValueProblem,
+    name_key,
+    parse_number,
+    parse_whole,
+    spelling_problem,
+)
 from asdsim.scenario.yamlfile import display_path, read_limited
 
 if TYPE_CHECKING:
@@ -170,15 +176,24 @@ def _months_between(born: dt.date, day: dt.date) -> int:
     return months - 1 if day.day < born.day else months
 
 
+def _age_problem(text: str) -> str | None:
+    """Why a cell is not an age in years (read by :func:`values.parse_number`), or None."""
+    try:
+        years = parse_number(text)
+    except ValueProblem as why:
+        if text.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            return "expected a number of years, 0 or more"
+        if "," in text:
+            return "expected a number of years with a point for decimals, like 5.5"
+        special = spelling_problem(text)
+        return f"{special} (a number of years, like 5.5)" if special else \
+            "expected a number of years, like 5.5" if str(why).startswith("expected a number,") \
+            else f"{why} (a number of years, like 5.5)"
+    return "expected a number of years, 0 or more" if years < 0 else None
+
+
 def _normal_stage(text: str) -> str:
-    return re.sub(r"[\s\-]+", "_", text.strip().lower())
-
-
-def name_key(text: str) -> str:
-    """A name as compared with a scenario's: lower case, with runs of spaces and hyphens as one
-    underscore (``"Eastern "``, ``"EASTERN"`` -> ``eastern``), as ``asdsim calibrate`` compares
-    sources and localities."""
-    return re.sub(r"[\s\-]+", "_", text.strip().casefold()).strip("_")
+    return name_key(text)
 
 
 def locality_index(text: str | None, localities: Sequence[str]) -> int | None:
@@ -352,18 +367,12 @@ def _parse_row(row: dict[str, str], line: int, problems: _Problems, dates: DateR
     months: int | None = None
     column = "age_years" if row.get("age_years") else "date_of_birth"
     if row.get("age_years"):
-        try:
-            years = float(row["age_years"])
-        except ValueError:
-            hint = " with a point for decimals" if "," in row["age_years"] else ""
-            problems.add(line, "age_years", f"expected a number of years{hint}, like 5.5")
+        why = _age_problem(row["age_years"])
+        if why is not None:
+            problems.add(line, "age_years", why)
             ok = False
         else:
-            if not math.isfinite(years) or years < 0:
-                problems.add(line, "age_years", "expected a number of years, 0 or more")
-                ok = False
-            else:
-                months = math.floor(years * 12 + 1e-9)
+            months = math.floor(parse_number(row["age_years"]) * 12 + 1e-9)
     elif row.get("date_of_birth"):
         born = parse_date(row["date_of_birth"], dates, switch=switch)
         if isinstance(born, str):
@@ -386,15 +395,17 @@ def _parse_row(row: dict[str, str], line: int, problems: _Problems, dates: DateR
         ok = False
     steps_done = 0
     if row.get("steps_done"):
-        text = row["steps_done"]
-        if not text.isdigit() or int(text) > 50:
+        try:
+            done = parse_whole(row["steps_done"], 0, 50)
+        except ValueProblem:
             problems.add(line, "steps_done", "expected a whole number of steps from 0 to 50")
             ok = False
-        elif stage != "in_assessment":
-            problems.add(line, "steps_done", "goes only with stage in_assessment")
-            ok = False
         else:
-            steps_done = int(text)
+            if stage != "in_assessment":
+                problems.add(line, "steps_done", "goes only with stage in_assessment")
+                ok = False
+            else:
+                steps_done = done
     if not ok or months is None or not isinstance(referral, dt.date):
         return None
     return SnapshotRow(line=line, referral_date=referral, age_months=months, age_column=column,

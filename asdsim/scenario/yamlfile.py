@@ -20,6 +20,7 @@ Every problem becomes a :class:`~asdsim.errors.Problem` naming the file, line an
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -31,6 +32,7 @@ from typing import Any
 import yaml
 
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.values import python_only_number
 
 MAX_FILE_BYTES = 1_000_000
 """Largest YAML file read, in bytes (1 MB); a scenario file is a few kilobytes."""
@@ -225,6 +227,27 @@ class _Loader(yaml.SafeLoader):
         self._sizes[id(node)] = size
         return node
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        why = python_only_number(node.value)
+        if why is not None:  # YAML 1.1 reads 1_000, 0x1F, 010 (octal) and 1:30 as numbers
+            raise _LimitError(node.start_mark, why)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        text = node.value
+        if text.lower().lstrip("+-") in (".inf", ".nan"):
+            return super().construct_yaml_float(node)  # the field says a finite number is needed
+        why = python_only_number(text)
+        if why is not None:
+            raise _LimitError(node.start_mark, why)
+        value = super().construct_yaml_float(node)
+        if math.isinf(value):
+            raise _LimitError(node.start_mark, "a number is too large (more than about 1.8e308)")
+        if value == 0.0 and any(ch in "123456789" for ch in re.split(r"[eE]", text)[0]):
+            raise _LimitError(node.start_mark, "a number is too small to tell from 0 (less than "
+                              "about 1e-308); write 0 if 0 is meant")
+        return value
+
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
         try:
             return super().construct_yaml_timestamp(node)
@@ -233,6 +256,8 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
 
 @dataclass(frozen=True)
@@ -293,17 +318,24 @@ def parse_yaml(text: str, name: str, path: Path | None = None, *,
     deep = _flow_too_deep(text)
     if deep is not None:  # before parsing: the parser's work grows with open brackets
         raise error([Problem(name, deep, "", f"mappings and lists nest more than {MAX_DEPTH} deep")])
-    loader = _Loader(text)
+    try:  # the reader checks every character as it starts
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise error([_reader_problem(name, text, exc)]) from None
     try:
         try:
             node = loader.get_single_node()
         except _LimitError as exc:
             raise error([Problem(name, exc.line, "", exc.message)]) from None
+        except yaml.reader.ReaderError as exc:
+            raise error([_reader_problem(name, text, exc)]) from None
         except yaml.YAMLError as exc:
             raise error([_yaml_problem(name, exc)]) from None
         lines = _line_map(node, name, error)
         try:  # after the line map: construction rewrites merge keys (<<) in place
             data = loader.construct_document(node) if node is not None else None
+        except _LimitError as exc:
+            raise error([Problem(name, exc.line, "", exc.message)]) from None
         except yaml.YAMLError as exc:
             raise error([_yaml_problem(name, exc)]) from None
         except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -335,6 +367,36 @@ def _flow_too_deep(text: str) -> int | None:
         else:
             depth = max(depth - 1, 0)
     return None
+
+
+def _reader_problem(name: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (a control character, a NUL byte), by line."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, position) + 1
+    character = exc.character  # the code point (int), or the byte for a decoding error
+    point = ord(character) if isinstance(character, str) and len(character) == 1 else character
+    if not isinstance(point, int):
+        kind = "a character that is not text"
+    else:
+        kind = "a NUL byte" if point == 0 else f"the control character U+{point:04X}"
+    return Problem(name, line, "", f"not valid YAML: {kind} is not allowed in a YAML file; remove "
+                                   "it (a text editor that shows invisible characters finds it)")
+
+
+def resolved(path: Path) -> Path:
+    """``path`` with its symbolic links followed.
+
+    Raises
+    ------
+    ScenarioError
+        When the links loop (each points on to the next and back), naming the file.
+    """
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        raise ScenarioError([Problem(display_path(path), None, "", (
+            "is a loop of symbolic links (each points on to the next and back); point the link "
+            "at a file"))]) from None
 
 
 def _yaml_problem(name: str, exc: yaml.YAMLError) -> Problem:
