@@ -416,9 +416,10 @@ def plan_page(base: Scenario, scope: str | None) -> None:
                "option that meets every target in enough replications (common random numbers; "
                "the choice is confirmed on fresh replications). See 'asdsim plan --help'.")
     text = st.text_area("Targets, one a line (all must hold)",
-                        value="assessment_started_within_3_months >= 0.9", key=PLAN + "targets",
-                        help="KPI >= VALUE [by DATE], as 'asdsim plan --target' reads them; "
-                             "KPI names are in docs/kpis.md")
+                        value=planning.STANDARD_TEXT, key=PLAN + "targets",
+                        help="nice_standard (at least 90% of each quarter's referrals from the "
+                             "quarter the money starts), or KPI >= VALUE [by DATE], as 'asdsim "
+                             "plan --target' reads them; KPI names are in docs/kpis.md")
     c1, c2 = st.columns(2)
     with c1:
         start = _date("New money from", planning.default_from(base), PLAN + "from", base)

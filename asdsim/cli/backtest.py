@@ -54,6 +54,8 @@ def command(args: argparse.Namespace) -> int:
     from asdsim.experiments.backtest import backtest, write_backtest
     from asdsim.experiments.observed import read_observed
     from asdsim.reporting.outputs import check_destination
+    from asdsim.scenario import scenario_files
+    from asdsim.scenario.library import resolve_scenario
 
     options = fit_arguments(args, "backtest")
     if options is None:
@@ -61,7 +63,8 @@ def command(args: argparse.Namespace) -> int:
     if args.draws < 1:
         err("asdsim backtest: --draws: at least 1")
         return EXIT_USAGE
-    inputs = [args.scenario, args.observed]
+    args.scenario = resolve_scenario(args.scenario)
+    inputs = [*scenario_files(args.scenario), args.observed]
     check_destination(args.out, args.force, inputs)
     scenario = asdsim.load_scenario(args.scenario)
     series = read_observed(args.observed, scenario, dayfirst=args.dayfirst)

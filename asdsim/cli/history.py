@@ -7,7 +7,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out
+from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
 from asdsim.cli.options import JOBS_HELP, default_jobs
 
 
@@ -77,7 +77,7 @@ def fit_arguments(args: argparse.Namespace, command: str) -> dict[str, object] |
 def history_command(args: argparse.Namespace) -> int:
     """Run ``asdsim calibrate --observed`` from parsed arguments; returns the exit code."""
     import asdsim
-    from asdsim.experiments.calibrate import report_folder
+    from asdsim.experiments.calibrate import check_scenario_output, report_folder
     from asdsim.experiments.history import (
         history_match,
         write_history,
@@ -87,6 +87,8 @@ def history_command(args: argparse.Namespace) -> int:
     from asdsim.experiments.observed import read_observed
     from asdsim.reporting.formatting import date as show_date
     from asdsim.reporting.validation_chart import measure_label
+    from asdsim.scenario import scenario_files
+    from asdsim.scenario.library import resolve_scenario
 
     mixed = [name for name, value in (("--referrals", args.referrals),
                                       ("--waiting-list", args.waiting_list),
@@ -100,16 +102,11 @@ def history_command(args: argparse.Namespace) -> int:
     if options is None:
         return EXIT_USAGE
     out_path = Path(args.out)
-    if out_path.exists() and not args.force:
-        err(f"asdsim calibrate: {out_path} exists; choose another --out or add --force to "
-            "replace it")
-        return EXIT_INVALID
+    args.base = resolve_scenario(args.base)
+    folder = Path(args.report) if args.report else report_folder(out_path)
+    check_scenario_output(out_path, folder, [*scenario_files(args.base), args.observed], args.force)
     base = asdsim.load_scenario(args.base)
     series = read_observed(args.observed, base, dayfirst=args.dayfirst)
-    folder = Path(args.report) if args.report else report_folder(out_path)
-    from asdsim.reporting.outputs import check_destination
-
-    check_destination(folder, args.force)
     out(f"{len(series.points)} observed points from {series.shown}"
         + (f" ({series.suppressed} suppressed rows skipped)" if series.suppressed else ""))
     match = history_match(base, series.points, **options)  # type: ignore[arg-type]

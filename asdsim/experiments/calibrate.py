@@ -1211,7 +1211,8 @@ CALIBRATED_MARK = "# Calibrated by asdsim calibrate"
 """The first line of every calibrated scenario starts so: ``--force`` replaces only such a file."""
 
 
-def _written_by_calibrate(path: Path) -> bool:
+def written_by_calibrate(path: Path) -> bool:
+    """Whether ``path`` is a regular file whose first line starts with :data:`CALIBRATED_MARK`."""
     if not path.is_file() or path.is_symlink():
         return False
     try:
@@ -1219,6 +1220,35 @@ def _written_by_calibrate(path: Path) -> bool:
             return handle.read(len(CALIBRATED_MARK)) == CALIBRATED_MARK.encode()
     except OSError:
         return False
+
+
+def check_scenario_output(out: Path, folder: Path, inputs: Sequence[str | Path], force: bool) -> None:
+    """The rules for writing a fitted scenario and its report folder, before any work: neither
+    is, holds or sits inside an input (:func:`asdsim.files.guard_output`); OUT is not a folder,
+    and an existing OUT is replaced only with ``force`` and only if asdsim calibrate wrote it (its
+    first line starts with :data:`CALIBRATED_MARK`); the folder as
+    :func:`asdsim.reporting.outputs.check_destination`.
+
+    Raises
+    ------
+    AsdsimError
+        Naming what is in the way and what to do.
+    """
+    from asdsim.files import guard_output
+    from asdsim.reporting.outputs import check_destination
+
+    guard_output(out, inputs)
+    guard_output(folder, [*inputs, out], "--report")
+    if out.is_dir():
+        raise AsdsimError(f"{out} is a folder; expected the path of a scenario file to write")
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
+        if not written_by_calibrate(out):
+            raise AsdsimError(f"{out} was not written by asdsim calibrate (its first line is not "
+                              f"'{CALIBRATED_MARK}...'); --force replaces only a calibrated scenario, "
+                              "so choose another --out")
+    check_destination(folder, force, inputs)
 
 
 def report_folder(out: str | Path) -> Path:
@@ -1252,24 +1282,12 @@ def write_calibration(calibration: Calibration, out: str | Path, report: str | P
     AsdsimError
         When ``out`` exists (or the report folder is not empty) and ``force`` is false.
     """
-    from asdsim.files import guard_output, write_text_atomic
+    from asdsim.files import write_text_atomic
     from asdsim.reporting.calibration_report import write_calibration_report
-    from asdsim.reporting.outputs import check_destination
 
     out = Path(out)
     folder = Path(report) if report is not None else report_folder(out)
-    guard_output(out, calibration.files)
-    guard_output(folder, [*calibration.files, out], "--report")
-    if out.is_dir():
-        raise AsdsimError(f"{out} is a folder; expected the path of a scenario file to write")
-    if out.exists() or out.is_symlink():
-        if not force:
-            raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
-        if not _written_by_calibrate(out):
-            raise AsdsimError(f"{out} was not written by asdsim calibrate (its first line is not "
-                              f"'{CALIBRATED_MARK}...'); --force replaces only a calibrated scenario, "
-                              "so choose another --out")
-    check_destination(folder, force, calibration.files)
+    check_scenario_output(out, folder, calibration.files, force)
     text = calibration.yaml_text(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_calibration_report(calibration, folder, force)

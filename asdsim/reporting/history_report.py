@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 
 from asdsim.files import write_text_atomic
 from asdsim.reporting.calibration_report import _table, _version
-from asdsim.reporting.outputs import MARKER, atomic_folder, spreadsheet_safe
+from asdsim.reporting.outputs import MARKER, atomic_folder
+from asdsim.spreadsheet import write_csv
 
 
 def write_report_folder(folder: str | Path, *, title: str, intro: Sequence[str],
@@ -52,7 +53,7 @@ def write_report_folder(folder: str | Path, *, title: str, intro: Sequence[str],
         (tmp / MARKER).write_text(json.dumps({**provenance, "asdsim_version": _version()},
                                              indent=2, default=str) + "\n")
         for name, frame in tables.items():
-            spreadsheet_safe(frame).to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(frame, tmp / f"{name}.csv")
         for name, figure in figures.items():
             figure.savefig(tmp / f"{name}.png", dpi=110)
         parts = [f"<p>{html.escape(text)}</p>" for text in intro]

@@ -13,7 +13,7 @@ import yaml
 
 from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
-from asdsim.experiments.calibrate import emit_yaml
+from asdsim.experiments.calibrate import CALIBRATED_MARK, emit_yaml, written_by_calibrate
 from asdsim.experiments.history.fit import HistoryMatch
 from asdsim.experiments.history.levers import factor_data
 
@@ -60,7 +60,7 @@ def yaml_text(match: HistoryMatch, base_file: str | Path, out: str | Path,
         {k: v for k, v in p.model_dump(mode="json").items() if v is not None}
         for p in match.points]
     head = [
-        f"# Fitted by asdsim calibrate --observed on {dt.date.today().isoformat()}: "
+        f"{CALIBRATED_MARK} --observed on {dt.date.today().isoformat()}: fitted "
         + " and ".join(part for part in (
             "the capacity of " + ", ".join(sorted({lv.team for lv in levers if lv.team}))
             + " by period" if any(lv.kind == "capacity" for lv in levers) else "",
@@ -93,10 +93,11 @@ def write_history(match: HistoryMatch, base_file: str | Path, out: str | Path,
     from asdsim.files import write_text_atomic
 
     out = Path(out)
-    if out.exists() and not force:
-        raise AsdsimError(f"{out} exists; choose another --out or add --force to replace it")
     if out.is_dir():
         raise AsdsimError(f"{out} is a folder; expected the path of a scenario file to write")
+    if out.exists() and not (force and written_by_calibrate(out)):
+        raise AsdsimError(f"{out} exists; choose another --out, or add --force to replace a "
+                          "scenario asdsim calibrate wrote")
     text = yaml_text(match, base_file, out, observed_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, text)

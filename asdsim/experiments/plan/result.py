@@ -400,6 +400,7 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
     """
     from asdsim import __version__
     from asdsim.reporting.outputs import atomic_folder
+    from asdsim.spreadsheet import write_csv
 
     out = Path(out)
     extends = None
@@ -407,9 +408,9 @@ def write_plan(result: Plan, out: str | Path, scenario_path: str | Path | None =
         extends = os.path.relpath(Path(scenario_path).resolve(), out.resolve().parent / out.name)
     inputs = [scenario_path] if scenario_path is not None else []
     with atomic_folder(out, force, inputs) as folder:
-        result.options.to_csv(folder / "plan.csv", index=False)
+        write_csv(result.options, folder / "plan.csv")
         if result.threats is not None:
-            result.threats.to_csv(folder / "threats.csv", index=False)
+            write_csv(result.threats, folder / "threats.csv")
         text = result.to_yaml(Path(extends).as_posix() if extends else None)
         (folder / "recommended.yaml").write_text(text, encoding="utf-8")
         loaded = load_scenario(folder / "recommended.yaml")
