@@ -40,7 +40,7 @@ def test_every_package_and_module_named_exists():
 
 def test_the_layers_drawn_are_the_layers_enforced():
     # the first word of each line of the layer drawing, top to bottom, against the top-level
-    # layers contract ("errors | files" is one layer)
+    # layers contract
     text = DOC.read_text(encoding="utf-8")
     drawing = text.split("## The layers", 1)[1].split("```", 2)[1]
     drawn = [line.split("  ")[0].strip() for line in drawing.strip().splitlines()]

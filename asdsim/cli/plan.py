@@ -35,7 +35,8 @@ def _step(text: str) -> tuple[str | None, float]:
     try:
         return name, parse_number(value, 0.0)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected STEP or NAME=STEP, like 0.2") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: a step must be a number above 0, given as STEP "
+                                         "or NAME=STEP, like 0.2") from None
 
 
 def add_parser(subparsers: Any) -> None:
@@ -83,10 +84,10 @@ def add_parser(subparsers: Any) -> None:
                              "0:20 triage); repeat per lever")
     parser.add_argument("--step", action="append", type=_step, default=[], metavar="[NAME=]STEP",
                         help="step of the WTE levers (default 0.1), or of one lever")
-    parser.add_argument("--lead-time-weeks", type=number(0), default=0.0, metavar="W",
+    parser.add_argument("--lead-time-weeks", type=number(0, 520), default=0.0, metavar="W",
                         help="recruitment lead time of added staff: they are in post from --from, so "
                              "the plan says to approve them W weeks before (default 0)")
-    parser.add_argument("--ramp-weeks", type=number(0), default=0.0, metavar="R",
+    parser.add_argument("--ramp-weeks", type=number(0, 520), default=0.0, metavar="R",
                         help="weeks for added WTE to reach full productivity from --from, rising "
                              "linearly (funded in full from --from; default 0)")
     parser.add_argument("--draw-inputs", action="store_true",
@@ -132,40 +133,22 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _usage(args: argparse.Namespace) -> str | None:
-    """What is wrong with the options, or None; checks ``--replications``, ``--seed`` and
-    ``--jobs`` as ``asdsim run`` does (a ``--jobs`` above the CPUs is lowered, with a note)."""
+    """What is wrong with the options that their types cannot check alone, or None. Numbers are
+    read by the options' types (:mod:`asdsim.cli.options`: whole, within bounds, finite), as
+    ``asdsim run`` reads its own; a ``--jobs`` above the CPUs is lowered, with a note."""
     if args.dask is None and (problem := count_problem(args)) is not None:
         return problem
-    if args.seed < 0:
-        return "--seed must be 0 or more"
-    for name in ("replications", "max_evaluations", "jobs"):
-        if getattr(args, name) < 1:
-            return f"--{name.replace('_', '-')} must be at least 1"
     for name, value in args.step:
-        if not value > 0 or value != value or value == float("inf"):
+        if not value > 0:
             return f"--step {(name + '=') if name else ''}{value:g}: a step must be a number above 0"
     for name, (low, high) in args.bounds:
         if not low <= high:
             return f"--bounds {name}={low:g}:{high:g}: the low bound must be at most the high one"
-    if args.budget is not None and not 0 <= args.budget < float("inf"):
-        return "--budget must be a number of GBP, 0 or more"
     if args.outsourcing is not None and args.outsourcing < 1:
         return "--outsourcing MAX must be at least 1"
-    for name in ("lead_time_weeks", "ramp_weeks"):
-        value = getattr(args, name)
-        if not 0 <= value <= 520:
-            return f"--{name.replace('_', '-')} must be a number of weeks from 0 to 520"
-    if args.triage_cost is not None and not 0 <= args.triage_cost < float("inf"):
-        return "--triage-cost must be a number of GBP, 0 or more"
     if args.outsourcing_bridge and args.outsourcing is None:
         return "--outsourcing-bridge needs --outsourcing"
-    if args.outsourcing_months < 1:
-        return "--outsourcing-months must be at least 1"
-    if args.outsourcing_price is not None and not 0 <= args.outsourcing_price < float("inf"):
-        return "--outsourcing-price must be a number of GBP, 0 or more"
-    if args.confirm_replications is not None and args.confirm_replications < 1:
-        return "--confirm-replications must be at least 1"
-    if not 0 < args.confidence <= 1:
+    if not 0 < args.confidence:
         return "--confidence must be above 0 and at most 1"
     if not args.vary.strip() and args.outsourcing is None:
         return "give --vary (staff groups) or --outsourcing: there is nothing to vary"

@@ -52,8 +52,11 @@ def wte_table(runs: Mapping[str, Results]) -> pd.DataFrame:
         mine = k[k.kpi.str.startswith("funded_wte[")]
         if mine.empty:
             continue
-        args = mine.kpi.map(lambda kpi: split(kpi)[1] or "/")
-        mine = mine.assign(team=args.str.split("/").str[0], group=args.str.split("/").str[1])
+        # a name may hold "/" itself, so each argument is matched whole to its team and group
+        pairs = {f"{team}/{group}": (team, group)
+                 for team, spec in res.scenario.teams.items() for group in spec.staff}
+        named = [pairs[str(split(kpi)[1])] for kpi in mine.kpi]
+        mine = mine.assign(team=[t for t, _ in named], group=[g for _, g in named])
         share = [_autism_share(res, int(r), t, g)
                  for r, t, g in zip(mine.replication, mine.team, mine.group, strict=True)]
         mine = mine.assign(autism=mine.value.to_numpy(dtype=float) * share)
