@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 
 import asdsim
-from asdsim.cli import app, compare, plan, regress, run, schema, sweep, validate, verify
+from asdsim.cli import app, areas, compare, plan, regress, run, schema, sweep, validate, verify
 from asdsim.cli import calibrate as calibrate_command
 from asdsim.cli import init as init_command
 from asdsim.cli import sensitivity as sensitivity_command
@@ -23,7 +23,7 @@ from asdsim.cli.console import EXIT_INTERRUPTED, EXIT_INVALID, err, print_proble
 from asdsim.cli.options import FORMATTER
 from asdsim.errors import AsdsimError, ScenarioError
 
-SUBCOMMANDS = (init_command, calibrate_command, run, compare, validate, schema, sweep, plan,
+SUBCOMMANDS = (init_command, calibrate_command, run, compare, validate, schema, sweep, areas, plan,
                sensitivity_command, verify, regress, app)
 """Modules that add a subcommand through ``add_parser(subparsers)``, in help order."""
 
