@@ -117,3 +117,84 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
         out(line)
     out(f"results in {folder}/ (areas.csv, total.csv, ranking.csv, ranked.png, report.html)")
     return EXIT_OK
+
+
+def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
+    """``asdsim plan --areas AREAS``: each area's least-cost plan for the targets, or with
+    ``--budget`` the split of the budget that starts the most children within 3 months."""
+    from asdsim.errors import ScenarioError
+    from asdsim.experiments.allocation import (
+        allocate,
+        plan_every_area,
+        write_allocation,
+        write_area_plans,
+    )
+    from asdsim.experiments.areas import load_areas
+    from asdsim.experiments.backends import BackendError, make_backend
+    from asdsim.experiments.plan import Outsourcing
+    from asdsim.reporting.outputs import check_destination
+
+    if args.areas is None or args.scenario is not None:
+        err("asdsim plan: give either SCENARIO.yaml or --areas AREAS")
+        return EXIT_USAGE
+    if args.replications < 1 or args.jobs < 1:
+        err("asdsim plan: --replications and --jobs must be at least 1")
+        return EXIT_USAGE
+    if not args.vary.strip() and (args.budget is not None or args.outsourcing is None):
+        err("asdsim plan: give --vary (staff groups): there is nothing to vary")
+        return EXIT_USAGE
+    try:
+        areas = load_areas(args.areas)
+    except ScenarioError as exc:
+        err(str(exc))
+        return EXIT_INVALID
+    inputs = [areas.path, *{a.scenario_path for a in areas.areas}]
+    check_destination(args.out, args.force, inputs)
+    steps = {name: value for name, value in args.step if name is not None}
+    single = [value for name, value in args.step if name is None]
+    step: Any = single[-1] if single and not steps else steps or None
+    try:
+        backend = make_backend(args.jobs, args.dask)
+    except BackendError as exc:
+        err(f"asdsim plan: {exc}")
+        return EXIT_USAGE
+    command_line = getattr(args, "argv", None)
+    with backend, progress_bar("options evaluated" if args.budget is not None else "areas",
+                               terminal) as update:
+        if args.budget is not None:
+            out(f"plan {areas.name}: split GBP {args.budget:,.0f} a year across {len(areas.areas)} "
+                f"areas, {args.replications} replications an option, seed {args.seed}, on "
+                f"{backend.describe()}")
+
+            def note(done: int, text: str) -> None:
+                if update is not None:
+                    update(done, done + 1, text)
+
+            result = allocate(areas, args.budget, args.from_date, args.vary, args.by_date, args.team,
+                              dict(args.bounds), step, args.replications, args.seed, backend, note)
+            folder = write_allocation(result, args.out, args.force, inputs, command_line)
+            out(result.summary())
+            out(f"{result.evaluations} options evaluated in {result.wall_seconds:.1f} s")
+            out(f"results in {folder}/ (steps.csv, split.csv, marginal.csv, marginal.png)")
+            return EXIT_OK
+        outsourcing = None
+        if args.outsourcing is not None:
+            outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
+                                      months=args.outsourcing_months)
+        out(f"plan {areas.name}: each of {len(areas.areas)} areas' least-cost plan, on "
+            f"{backend.describe()}")
+        table, _ = plan_every_area(
+            areas, args.target, args.from_date, args.by_date, update, vary=args.vary, team=args.team,
+            outsourcing=outsourcing, confidence=args.confidence, confidence_rule=args.rule,
+            replications=args.replications, seed=args.seed, backend=backend,
+            bounds=dict(args.bounds), step=step, confirm_replications=args.confirm_replications,
+            max_evaluations=args.max_evaluations)
+    folder = write_area_plans(table, args.out, args.force, inputs, command_line)
+    feasible = bool(table["feasible"].all())
+    missing = table.loc[~table["feasible"], "area"].tolist()
+    out(f"least total extra cost to meet the targets in every area: GBP "
+        f"{table['added_cost_gbp'].sum():,.0f} a year" if feasible else
+        f"{len(missing)} of {len(table)} areas cannot meet the targets within the bounds: "
+        f"{', '.join(missing)}")
+    out(f"results in {folder}/ (plans.csv)")
+    return EXIT_OK if feasible else EXIT_INVALID

@@ -68,7 +68,11 @@ def add_parser(subparsers: Any) -> None:
                "'assessment_started_within_3_months >= 0.9' \\\n"
                "    --from 2020-04-01 --vary paediatrician,psychologist,slt --team school_age_mdt "
                "--jobs 2 --out results/plan")
-    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file")
+    parser.add_argument("scenario", type=Path, nargs="?", metavar="SCENARIO.yaml",
+                        help="the scenario file (or --areas)")
+    parser.add_argument("--areas", type=Path, metavar="AREAS",
+                        help="plan every area of an areas table instead (docs/areas.md): each "
+                             "area's least-cost plan, or with --budget the split of the budget")
     parser.add_argument("--target", action="append", required=True, metavar="TARGET",
                         help="a target (repeat for several; all must hold)")
     parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",
@@ -136,6 +140,10 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     from asdsim.reporting.outputs import check_destination
     from asdsim.scenario import load_scenario
 
+    if args.areas is not None or args.scenario is None:
+        from asdsim.cli.areas import plan_areas
+
+        return plan_areas(args, terminal)
     problem = _usage(args)
     if problem is not None:
         err(f"asdsim plan: {problem}")

@@ -1,0 +1,386 @@
+"""Money across areas: ``asdsim plan --areas``.
+
+Two questions about a set of areas (:mod:`asdsim.experiments.areas`):
+
+* **The least total cost to meet a target in every area by a date** (:func:`plan_every_area`):
+  each area's own least-cost plan (:func:`asdsim.experiments.plan.plan`, with the same targets,
+  levers, seed and replications), and their sum. Areas do not share staff, so the least total is
+  the sum of the least per area.
+* **The split of a fixed budget** (:func:`allocate`) across areas and staff groups that maximises
+  the children who start assessment within 3 months (``started_within_3_months_count``: children
+  referred from ``by`` whose 3-month window closed within the run). Greedy by marginal gain per
+  pound: every area starts at today's staffing; each round, for each area and lever, the extra
+  children one more step buys (the paired mean over replications of the option one step up less
+  the area's current option, under common random numbers: the same seed and replications) is
+  divided by the step's annual cost; the best affordable step with a positive gain is bought, and
+  only the area that moved is evaluated again. Equal gains per pound go to the area with less
+  spent so far, then to the earlier row, so identical areas split a budget equally. It stops when
+  no affordable step gains anything, and reports what is left. Where each lever has diminishing
+  returns (the usual case: one more clinician helps a long list more than a short one) the greedy
+  split is optimal up to one step (the classic result for separable concave allocation); where
+  returns rise before they fall (a joint step needing two professions), a step that helps only
+  with another can be missed, which the lever's step size and ``vary`` (a caseload team's
+  clinicians move a whole mix) can avoid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from asdsim.analysis.kpis import per_replication_kpis
+from asdsim.analysis.stats import mean_ci
+from asdsim.errors import AsdsimError
+from asdsim.experiments.areas import Area, AreaSet
+from asdsim.experiments.backends import Backend, TaskFailed
+from asdsim.experiments.plan import Lever, Plan, make_levers, option_data, plan
+from asdsim.experiments.runner import DEFAULT_SEED, run_replication
+from asdsim.scenario import Scenario, scenario_from_dict
+
+GAIN_KPI = "started_within_3_months_count"
+"""What a step buys: children referred from ``by`` whose assessment started within 3 months."""
+Progress = Callable[[int, str], None]
+"""``progress(options evaluated, note)``."""
+
+
+class AllocationError(AsdsimError):
+    """An allocation cannot be set up as asked."""
+
+
+# ------------------------------------------------------------------ the least cost, area by area
+
+
+def plan_every_area(areas: AreaSet, targets: Sequence[str] | str, from_date: dt.date | str,
+                    by_date: dt.date | str | None = None, progress: Callable[[int, int, str], None]
+                    | None = None, **options: Any) -> tuple[pd.DataFrame, dict[str, Plan]]:
+    """Each area's least-cost plan for the same targets, and the total.
+
+    Parameters
+    ----------
+    areas
+        The areas.
+    targets, from_date, by_date
+        As :func:`asdsim.experiments.plan.plan` takes them.
+    progress
+        Called as ``progress(areas done, areas, area name)``.
+    **options
+        Passed to :func:`~asdsim.experiments.plan.plan` (``vary``, ``team``, ``replications``,
+        ``seed``, ``backend``, ``bounds``, ``step``, ...), the same for every area.
+
+    Returns
+    -------
+    tuple
+        A table, one row an area: ``area, feasible, added_cost_gbp`` and each lever's change;
+        and each area's :class:`~asdsim.experiments.plan.Plan`, by name.
+    """
+    plans: dict[str, Plan] = {}
+    rows = []
+    for i, area in enumerate(areas.areas):
+        result = plan(area.scenario, targets, from_date, by_date, **options)
+        plans[area.name] = result
+        row: dict[str, Any] = {"area": area.name, "feasible": result.feasible,
+                               "optimal": result.optimal, "added_cost_gbp": result.added_cost}
+        row.update({name: change for name, change in result.changes.items()})
+        row["p_meet"] = float(result.recommendation["p_meet"].iloc[0])
+        rows.append(row)
+        if progress:
+            progress(i + 1, len(areas.areas), area.name)
+    return pd.DataFrame(rows), plans
+
+
+# ---------------------------------------------------------------------------- a fixed budget
+
+
+@dataclass(frozen=True)
+class _Task:
+    area: int
+    point: tuple[int, ...]
+    scenario: Scenario
+    seed: int
+    replications: int
+
+
+def _run(task: _Task) -> np.ndarray:
+    """The gain KPI in each replication of one option of one area (in a worker)."""
+    records = [run_replication(task.scenario, task.seed, r) for r in range(task.replications)]
+    table = per_replication_kpis(records, task.scenario)
+    values = table[table["kpi"] == GAIN_KPI].sort_values("replication")["value"]
+    return values.to_numpy(float)
+
+
+@dataclass
+class Allocation:
+    """The split of a budget, step by step.
+
+    Attributes
+    ----------
+    budget
+        The budget (GBP a year).
+    steps
+        One row a step bought, in the order bought: ``order, area, lever, cost_gbp`` (a year),
+        ``extra_children`` (the paired mean gain, with ``ci_low``, ``ci_high``),
+        ``gbp_per_extra_child`` (the step's cost from ``from`` to the end of the run over its
+        extra children) and ``spent_gbp`` (so far).
+    split
+        One row an area and lever: the change bought, its cost, and the extra children against
+        today's staffing (paired, with the 95% CI).
+    marginal
+        One row an area: the cost per extra child of its best next step at the start and at the
+        end (NaN where no step gains).
+    spent, left
+        GBP a year spent and left over.
+    reason
+        Why it stopped, in words.
+    """
+
+    budget: float
+    steps: pd.DataFrame
+    split: pd.DataFrame
+    marginal: pd.DataFrame
+    spent: float
+    left: float
+    reason: str
+    evaluations: int
+    wall_seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The allocation in plain words."""
+        if self.steps.empty:
+            return f"Nothing bought: {self.reason}."
+        by_area = self.split.groupby("area", sort=False).agg(cost=("cost_gbp", "sum"))
+        parts = [f"{area} GBP {row.cost:,.0f}" for area, row in by_area.iterrows() if row.cost > 0]
+        children = self.split.groupby("area", sort=False)["extra_children"].first().sum()
+        return (f"Of GBP {self.budget:,.0f} a year, GBP {self.spent:,.0f} buys {len(self.steps)} "
+                f"step{'s' if len(self.steps) != 1 else ''} in {len(parts)} area"
+                f"{'s' if len(parts) != 1 else ''} ({'; '.join(parts)}), about {children:,.0f} more "
+                f"children started within 3 months; GBP {self.left:,.0f} left: {self.reason}.")
+
+
+def _years(scenario: Scenario, on: dt.date) -> float:
+    return max((scenario.end_date - on).days, 1) / 365.25
+
+
+def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequence[str] | str,
+             by_date: dt.date | str | None = None, team: str | None = None,
+             bounds: Mapping[str, tuple[float, float]] | None = None,
+             step: float | Mapping[str, float] | None = None, replications: int = 10,
+             seed: int = DEFAULT_SEED, backend: Backend | None = None,
+             progress: Progress | None = None) -> Allocation:
+    """Split a budget across areas and staff groups to start the most children within 3 months.
+
+    Parameters
+    ----------
+    areas
+        The areas.
+    budget
+        GBP a year to spend.
+    from_date
+        When the extra staff start.
+    vary, team, bounds, step
+        The levers of every area (:func:`asdsim.experiments.plan.make_levers`).
+    by_date
+        Children referred from this date are counted (default ``from_date``).
+    replications, seed
+        The same for every option of every area (common random numbers).
+    backend
+        Where options run; this process when None.
+    progress
+        Called as ``progress(options evaluated, note)``.
+
+    Raises
+    ------
+    AllocationError
+        For a budget that is not a number of pounds, or a date outside the run.
+    asdsim.experiments.plan.PlanError
+        For a lever that does not fit an area's scenario.
+    """
+    started = time.perf_counter()
+    if not (math.isfinite(budget) and budget >= 0):
+        raise AllocationError(f"the budget must be a number of GBP >= 0, got {budget!r}")
+    start = dt.date.fromisoformat(str(from_date)) if not isinstance(from_date, dt.date) else from_date
+    by = by_date if isinstance(by_date, dt.date) else (
+        dt.date.fromisoformat(str(by_date)) if by_date is not None else start)
+    first = areas.first
+    if not first.start_date <= start < first.end_date or not start <= by < first.end_date:
+        raise AllocationError(f"--from {start} and --by {by} must lie within the run, "
+                              f"{first.start_date} to {first.end_date}, --by not before --from")
+    backend = backend or Backend()
+    levers: list[list[Lever]] = []
+    bases: list[dict[str, Any]] = []
+    for area in areas.areas:
+        levers.append(make_levers(area.scenario, vary, start, team, bounds, step))
+        data = area.scenario.model_dump(mode="json")
+        data["reporting"] = {**data["reporting"], "cohort_from_date": by.isoformat()}
+        bases.append(data)
+    cache: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+
+    def scenario_of(i: int, point: tuple[int, ...]) -> Scenario:
+        area = areas.areas[i]
+        data = option_data(bases[i], levers[i], point, start, area.scenario)
+        return scenario_from_dict(data, name=area.name)
+
+    def evaluate(wanted: list[tuple[int, tuple[int, ...]]]) -> None:
+        todo = [w for w in dict.fromkeys(wanted) if w not in cache]
+
+        def tasks() -> Iterator[_Task]:
+            for i, point in todo:
+                yield _Task(i, point, scenario_of(i, point), seed, replications)
+
+        try:
+            for task, values in backend.map_unordered(_run, tasks()):
+                cache[(task.area, task.point)] = values
+                if progress:
+                    progress(len(cache), f"{areas.areas[task.area].name}: {task.point}")
+        except TaskFailed as exc:
+            raise AllocationError(f"area {areas.areas[exc.item.area].name} failed: {exc}") \
+                from exc.__cause__
+
+    current = [tuple(0 for _ in lv) for lv in levers]
+    spent_by_area = [0.0] * len(levers)
+
+    def ups(i: int) -> list[tuple[int, tuple[int, ...]]]:
+        out = []
+        for k, lever in enumerate(levers[i]):
+            if current[i][k] < lever.high:
+                out.append((k, (*current[i][:k], current[i][k] + 1, *current[i][k + 1:])))
+        return out
+
+    def gain(i: int, point: tuple[int, ...]) -> tuple[float, float, float]:
+        diff = cache[(i, point)] - cache[(i, current[i])]
+        mean, low, high, _ = mean_ci(diff)
+        return mean, low, high
+
+    evaluate([(i, current[i]) for i in range(len(levers))]
+             + [(i, p) for i in range(len(levers)) for _, p in ups(i)])
+    marginal_start = [_best_cost_per_child(i, ups(i), levers, gain, first, start)
+                      for i in range(len(levers))]
+    steps = []
+    left = float(budget)
+    reason = ""
+    while True:
+        candidates = []
+        cheapest = math.inf
+        for i in range(len(levers)):
+            for k, point in ups(i):
+                cost = levers[i][k].cost_per_step
+                cheapest = min(cheapest, cost)
+                mean, low, high = gain(i, point)
+                if cost <= left + 1e-6 * max(1.0, left) and mean > 0:
+                    per_pound = mean / cost if cost > 0 else math.inf
+                    candidates.append((-per_pound, spent_by_area[i], i, k, point, cost, mean, low, high))
+        if not candidates:
+            if math.isinf(cheapest):
+                reason = "every lever is at its upper bound"
+            elif not steps and cheapest > left:
+                reason = (f"the budget (GBP {budget:,.0f} a year) is less than the cheapest step "
+                          f"(GBP {cheapest:,.0f} a year)")
+            else:
+                reason = "no affordable step starts any more children within 3 months"
+            break
+        _, _, i, k, point, cost, mean, low, high = min(candidates, key=lambda c: c[:4])
+        current[i] = point
+        spent_by_area[i] += cost
+        left -= cost
+        per_child = cost * _years(first, start) / mean
+        steps.append({"order": len(steps) + 1, "area": areas.areas[i].name, "lever": levers[i][k].name,
+                      "change": levers[i][k].step, "cost_gbp": cost, "extra_children": mean,
+                      "ci_low": low, "ci_high": high, "gbp_per_extra_child": per_child,
+                      "spent_gbp": budget - left})
+        evaluate([(i, p) for _, p in ups(i)])
+    split = _split(areas.areas, levers, current, cache)
+    marginal = pd.DataFrame({
+        "area": [a.name for a in areas.areas],
+        "gbp_per_extra_child_start": marginal_start,
+        "gbp_per_extra_child_end": [_best_cost_per_child(i, ups(i), levers, gain, first, start)
+                                    for i in range(len(levers))],
+        "spent_gbp": spent_by_area})
+    return Allocation(
+        budget=float(budget), steps=pd.DataFrame(steps, columns=[
+            "order", "area", "lever", "change", "cost_gbp", "extra_children", "ci_low", "ci_high",
+            "gbp_per_extra_child", "spent_gbp"]),
+        split=split, marginal=marginal, spent=float(budget) - left, left=left, reason=reason,
+        evaluations=len(cache), wall_seconds=round(time.perf_counter() - started, 3),
+        settings={"from": start.isoformat(), "by": by.isoformat(), "seed": seed,
+                  "replications": replications, "backend": backend.describe(),
+                  "gain_kpi": GAIN_KPI})
+
+
+def _best_cost_per_child(i: int, ups: list[tuple[int, tuple[int, ...]]], levers: list[list[Lever]],
+                         gain: Callable[[int, tuple[int, ...]], tuple[float, float, float]],
+                         scenario: Scenario, start: dt.date) -> float:
+    """The least cost per extra child of an area's next steps (NaN where none gains)."""
+    best = math.nan
+    for k, point in ups:
+        mean = gain(i, point)[0]
+        if mean > 0:
+            each = levers[i][k].cost_per_step * _years(scenario, start) / mean
+            best = each if math.isnan(best) else min(best, each)
+    return best
+
+
+def _split(areas: Sequence[Area], levers: list[list[Lever]], current: list[tuple[int, ...]],
+           cache: dict[tuple[int, tuple[int, ...]], np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for i, area in enumerate(areas):
+        base = tuple(0 for _ in levers[i])
+        mean, low, high, _ = mean_ci(cache[(i, current[i])] - cache[(i, base)])
+        for k, lever in enumerate(levers[i]):
+            rows.append({"area": area.name, "lever": lever.name, "change": lever.change(current[i][k]),
+                         "unit": lever.unit, "cost_gbp": lever.cost_per_step * current[i][k],
+                         "extra_children": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def write_allocation(result: Allocation, out: str | Path, force: bool = False,
+                     inputs: Sequence[Path] = (), command: Sequence[str] | None = None) -> Path:
+    """Write ``steps.csv``, ``split.csv``, ``marginal.csv``, ``marginal.png`` and
+    ``provenance.json`` into a folder, all at once (as every results folder is written)."""
+    from asdsim import __version__
+    from asdsim.reporting.areas_report import marginal_chart
+    from asdsim.reporting.outputs import atomic_folder, spreadsheet_safe
+
+    with atomic_folder(Path(out), force, inputs) as folder:
+        spreadsheet_safe(result.steps).to_csv(folder / "steps.csv", index=False)
+        spreadsheet_safe(result.split).to_csv(folder / "split.csv", index=False)
+        spreadsheet_safe(result.marginal).to_csv(folder / "marginal.csv", index=False)
+        marginal_chart(result.marginal).savefig(folder / "marginal.png", dpi=110)
+        provenance = {"asdsim_version": __version__, "command": list(command or []),
+                      "budget_gbp": result.budget, "spent_gbp": result.spent, "left_gbp": result.left,
+                      "stopped": result.reason, "evaluations": result.evaluations,
+                      "wall_seconds": result.wall_seconds, **result.settings}
+        (folder / "provenance.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n",
+                                                encoding="utf-8")
+    return Path(out)
+
+
+def write_area_plans(table: pd.DataFrame, out: str | Path, force: bool = False,
+                     inputs: Sequence[Path] = (), command: Sequence[str] | None = None) -> Path:
+    """Write ``plans.csv`` (each area's least-cost plan and the total) and ``provenance.json``."""
+    from asdsim import __version__
+    from asdsim.reporting.outputs import atomic_folder, spreadsheet_safe
+
+    with atomic_folder(Path(out), force, inputs) as folder:
+        total = {"area": "All areas", "feasible": bool(table["feasible"].all()),
+                 "added_cost_gbp": float(table["added_cost_gbp"].sum())}
+        frame = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+        spreadsheet_safe(frame).to_csv(folder / "plans.csv", index=False)
+        provenance = {"asdsim_version": __version__, "command": list(command or []),
+                      "areas": len(table), "every_area_feasible": total["feasible"],
+                      "total_added_cost_gbp": total["added_cost_gbp"]}
+        (folder / "provenance.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n",
+                                                encoding="utf-8")
+    return Path(out)
+
+
+__all__ = ["GAIN_KPI", "Allocation", "AllocationError", "allocate", "plan_every_area",
+           "write_allocation", "write_area_plans"]

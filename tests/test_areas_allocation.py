@@ -1,0 +1,116 @@
+"""Money across areas: the split of a budget on areas whose answer is known, and the least-cost
+plans of every area."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from asdsim.cli.root import main
+from asdsim.experiments.allocation import allocate, plan_every_area
+from asdsim.experiments.areas import load_areas
+from asdsim.experiments.plan import make_levers, plan
+
+MINIMAL = Path(__file__).parent.parent / "scenarios" / "minimal.yaml"
+HEADER = ["area", "scenario", "demand.referrals_per_week", "teams.clinic.staff.paediatrician.wte",
+          "teams.clinic.staff.psychologist.wte"]
+SHORT = [5, 0.4, 0.4]
+"""Five referrals a week into 0.4 WTE each: the list grows, so more staff starts more children."""
+AMPLE = [5, 3, 3]
+"""The same demand into 3 WTE each: every child starts within 3 months already."""
+VARY = "paediatrician,psychologist"
+
+
+def _areas(folder: Path, rows: list[list[object]]) -> Path:
+    path = folder / "areas.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows([[name, str(MINIMAL), *values] for name, *values in rows])
+    return path
+
+
+def _step_costs(path: Path) -> dict[str, float]:
+    scenario = load_areas(path).first
+    import datetime as dt
+
+    return {lv.name: lv.cost_per_step for lv in make_levers(scenario, VARY, dt.date(2024, 1, 1))}
+
+
+def test_identical_areas_split_a_budget_equally(tmp_path):
+    path = _areas(tmp_path, [["a", *SHORT], ["b", *SHORT]])
+    budget = 4 * _step_costs(path)["clinic/paediatrician"]
+    result = allocate(load_areas(path), budget, "2024-01-01", "paediatrician", replications=4, seed=3)
+    assert len(result.steps) == 4 and result.left == pytest.approx(0)
+    by_area = result.split.groupby("area")["cost_gbp"].sum()
+    assert by_area["a"] == pytest.approx(by_area["b"])
+    changes = result.split.pivot(index="lever", columns="area", values="change")
+    assert (changes["a"] == changes["b"]).all()
+    # the same step in each area in turn, a first (the earlier row): each area's second step
+    # gains less than the other's first
+    assert list(result.steps["area"]) == ["a", "b", "a", "b"]
+    gains = result.steps["extra_children"].tolist()
+    assert gains[0] == gains[1] > gains[2] == gains[3]
+
+
+def test_an_area_already_meeting_the_standard_gets_nothing(tmp_path):
+    path = _areas(tmp_path, [["ample", *AMPLE], ["short", *SHORT]])
+    costs = _step_costs(path)
+    result = allocate(load_areas(path), 3 * max(costs.values()), "2024-01-01", VARY,
+                      replications=4, seed=3)
+    spent = result.split.groupby("area")["cost_gbp"].sum()
+    assert spent["ample"] == 0 and spent["short"] > 0
+    assert set(result.steps["area"]) == {"short"}
+    ample = result.marginal.set_index("area").loc["ample"]
+    assert ample.isna()["gbp_per_extra_child_start"]  # no step of it starts anyone more
+
+
+def test_a_budget_too_small_for_any_step_is_reported(tmp_path):
+    path = _areas(tmp_path, [["a", *SHORT], ["b", *SHORT]])
+    cheapest = min(_step_costs(path).values())
+    result = allocate(load_areas(path), cheapest / 2, "2024-01-01", VARY, replications=2, seed=3)
+    assert result.steps.empty and result.spent == 0 and result.left == cheapest / 2
+    assert f"less than the cheapest step (GBP {cheapest:,.0f} a year)" in result.reason
+    assert result.summary().startswith("Nothing bought: the budget")
+
+
+def test_every_step_bought_gains_and_the_budget_is_never_exceeded(tmp_path):
+    path = _areas(tmp_path, [["a", *SHORT], ["b", 4, 0.5, 0.3]])
+    budget = 60_000.0
+    result = allocate(load_areas(path), budget, "2024-01-01", VARY, replications=3, seed=2)
+    assert (result.steps["extra_children"] > 0).all()
+    assert result.spent == pytest.approx(result.steps["cost_gbp"].sum())
+    assert result.spent <= budget + 1e-6 and result.left == pytest.approx(budget - result.spent)
+    assert result.steps["spent_gbp"].iloc[-1] == pytest.approx(result.spent)
+
+
+def test_each_areas_least_cost_plan_is_plan_on_that_area(tmp_path):
+    path = _areas(tmp_path, [["a", *SHORT], ["ample", *AMPLE]])
+    areas = load_areas(path)
+    options = {"vary": "paediatrician", "replications": 3, "seed": 4, "bounds": {"paediatrician": (0, 1)},
+               "step": 0.2, "max_evaluations": 12}
+    target = "assessment_started_within_3_months >= 0.5"
+    table, plans = plan_every_area(areas, [target], "2024-02-01", **options)
+    assert set(plans) == {"a", "ample"}
+    alone = plan(areas.areas[0].scenario, [target], "2024-02-01", **options)
+    row = table.set_index("area").loc["a"]
+    assert row["added_cost_gbp"] == alone.added_cost and row["feasible"] == alone.feasible
+    assert table.set_index("area").loc["ample", "added_cost_gbp"] == 0
+
+
+def test_plan_areas_on_the_command_line(tmp_path, capsys):
+    path = _areas(tmp_path, [["a", *SHORT], ["b", *SHORT]])
+    out = tmp_path / "split"
+    code = main(["plan", "--areas", str(path), "--budget", "30000", "--from", "2024-01-01",
+                 "--vary", VARY, "--replications", "2",
+                 "--target", "assessment_started_within_3_months >= 0.9", "--out", str(out)])
+    assert code == 0
+    for name in ("steps.csv", "split.csv", "marginal.csv", "marginal.png", "provenance.json"):
+        assert (out / name).is_file()
+    assert "Of GBP 30,000 a year" in capsys.readouterr().out
+    assert main(["plan", str(MINIMAL), "--areas", str(path), "--from", "2024-01-01", "--vary", VARY,
+                 "--target", "assessment_started_within_3_months >= 0.9",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "either SCENARIO.yaml or --areas" in capsys.readouterr().err
