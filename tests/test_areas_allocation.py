@@ -51,7 +51,7 @@ def test_identical_areas_split_a_budget_equally(tmp_path):
     # the same step in each area in turn, a first (the earlier row): each area's second step
     # gains less than the other's first
     assert list(result.steps["area"]) == ["a", "b", "a", "b"]
-    gains = result.steps["extra_children"].tolist()
+    gains = result.steps["children_gained"].tolist()
     assert gains[0] == gains[1] > gains[2] == gains[3]
 
 
@@ -64,7 +64,7 @@ def test_an_area_already_meeting_the_standard_gets_nothing(tmp_path):
     assert spent["ample"] == 0 and spent["short"] > 0
     assert set(result.steps["area"]) == {"short"}
     ample = result.marginal.set_index("area").loc["ample"]
-    assert ample.isna()["gbp_per_extra_child_start"]  # no step of it starts anyone more
+    assert ample.isna()["gbp_per_child_start"]  # no step of it starts anyone more
 
 
 def test_a_budget_too_small_for_any_step_is_reported(tmp_path):
@@ -80,10 +80,28 @@ def test_every_step_bought_gains_and_the_budget_is_never_exceeded(tmp_path):
     path = _areas(tmp_path, [["a", *SHORT], ["b", 4, 0.5, 0.3]])
     budget = 60_000.0
     result = allocate(load_areas(path), budget, "2024-01-01", VARY, replications=3, seed=2)
-    assert (result.steps["extra_children"] > 0).all()
+    assert (result.steps["children_gained"] > 0).all()
     assert result.spent == pytest.approx(result.steps["cost_gbp"].sum())
     assert result.spent <= budget + 1e-6 and result.left == pytest.approx(budget - result.spent)
     assert result.steps["spent_gbp"].iloc[-1] == pytest.approx(result.spent)
+
+
+def test_the_waiting_objective_buys_fewer_long_waiters_where_none_starts_sooner(tmp_path):
+    """A list so long that no step starts anyone within 3 months still shrinks the long waits."""
+    path = _areas(tmp_path, [["long", 5, 0.4, 0.4]])
+    header = [*HEADER, "initial_state.backlog[0].count", "initial_state.backlog[0].weeks_waited_max"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerow(["long", str(MINIMAL), *SHORT, 400, 104])
+    areas = load_areas(path)
+    budget = 3 * _step_costs(path)["clinic/paediatrician"]
+    started = allocate(areas, budget, "2024-01-01", "paediatrician", replications=2, seed=1)
+    assert started.steps.empty and "no affordable step gains" in started.reason
+    fewer = allocate(areas, budget, "2024-01-01", "paediatrician", replications=2, seed=1,
+                     objective="waiting_over_52_weeks")
+    assert len(fewer.steps) == 3 and (fewer.steps["children_gained"] > 0).all()
+    assert "fewer waiting over 52 weeks" in fewer.summary()
 
 
 def test_each_areas_least_cost_plan_is_plan_on_that_area(tmp_path):

@@ -171,7 +171,8 @@ def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
                     update(done, done + 1, text)
 
             result = allocate(areas, args.budget, args.from_date, args.vary, args.by_date, args.team,
-                              dict(args.bounds), step, args.replications, args.seed, backend, note)
+                              dict(args.bounds), step, args.replications, args.seed, backend, note,
+                              objective=args.objective)
             folder = write_allocation(result, args.out, args.force, inputs, command_line)
             out(result.summary())
             out(f"{result.evaluations} options evaluated in {result.wall_seconds:.1f} s")

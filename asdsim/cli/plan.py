@@ -73,6 +73,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--areas", type=Path, metavar="AREAS",
                         help="plan every area of an areas table instead (docs/areas.md): each "
                              "area's least-cost plan, or with --budget the split of the budget")
+    parser.add_argument("--objective", choices=("started_within_3_months", "waiting_over_52_weeks"),
+                        default="started_within_3_months",
+                        help="with --areas and --budget: what the split maximises (default: more "
+                             "children started within 3 months; or fewer waiting over 52 weeks)")
     parser.add_argument("--target", action="append", required=True, metavar="TARGET",
                         help="a target (repeat for several; all must hold)")
     parser.add_argument("--from", dest="from_date", type=_date, required=True, metavar="DATE",

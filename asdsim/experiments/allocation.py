@@ -40,14 +40,20 @@ import pandas as pd
 from asdsim.analysis.kpis import per_replication_kpis
 from asdsim.analysis.stats import mean_ci
 from asdsim.errors import AsdsimError
-from asdsim.experiments.areas import Area, AreaSet
+from asdsim.experiments.areas import Area, AreaSet, end_label
 from asdsim.experiments.backends import Backend, TaskFailed
 from asdsim.experiments.plan import Lever, Plan, make_levers, option_data, plan
 from asdsim.experiments.runner import DEFAULT_SEED, run_replication
 from asdsim.scenario import Scenario, scenario_from_dict
 
 GAIN_KPI = "started_within_3_months_count"
-"""What a step buys: children referred from ``by`` whose assessment started within 3 months."""
+"""What a step buys by default: children referred from ``by`` whose assessment started within 3
+months."""
+OBJECTIVES = {
+    "started_within_3_months": "more children started within 3 months",
+    "waiting_over_52_weeks": "fewer children waiting over 52 weeks at the end",
+}
+"""What a budget can be split to maximise, and what its gain counts, in words."""
 Progress = Callable[[int, str], None]
 """``progress(options evaluated, note)``."""
 
@@ -107,14 +113,16 @@ class _Task:
     scenario: Scenario
     seed: int
     replications: int
+    kpi: str
+    sign: float
 
 
 def _run(task: _Task) -> np.ndarray:
-    """The gain KPI in each replication of one option of one area (in a worker)."""
+    """The objective in each replication of one option of one area, larger better (in a worker)."""
     records = [run_replication(task.scenario, task.seed, r) for r in range(task.replications)]
     table = per_replication_kpis(records, task.scenario)
-    values = table[table["kpi"] == GAIN_KPI].sort_values("replication")["value"]
-    return values.to_numpy(float)
+    values = table[table["kpi"] == task.kpi].sort_values("replication")["value"]
+    return task.sign * values.to_numpy(float)
 
 
 @dataclass
@@ -125,16 +133,20 @@ class Allocation:
     ----------
     budget
         The budget (GBP a year).
+    objective
+        What the split maximises (:data:`OBJECTIVES`): the ``children_gained`` columns count
+        children started within 3 months more, or children waiting over 52 weeks at the last
+        reporting date fewer.
     steps
         One row a step bought, in the order bought: ``order, area, lever, cost_gbp`` (a year),
-        ``extra_children`` (the paired mean gain, with ``ci_low``, ``ci_high``),
-        ``gbp_per_extra_child`` (the step's cost from ``from`` to the end of the run over its
-        extra children) and ``spent_gbp`` (so far).
+        ``children_gained`` (the paired mean gain, with ``ci_low``, ``ci_high``),
+        ``gbp_per_child`` (the step's cost from ``from`` to the end of the run over the children
+        it gains) and ``spent_gbp`` (so far).
     split
-        One row an area and lever: the change bought, its cost, and the extra children against
-        today's staffing (paired, with the 95% CI).
+        One row an area and lever: the change bought, its cost, and the area's children gained
+        against today's staffing (paired, with the 95% CI).
     marginal
-        One row an area: the cost per extra child of its best next step at the start and at the
+        One row an area: the cost per child gained of its best next step at the start and at the
         end (NaN where no step gains).
     spent, left
         GBP a year spent and left over.
@@ -143,6 +155,7 @@ class Allocation:
     """
 
     budget: float
+    objective: str
     steps: pd.DataFrame
     split: pd.DataFrame
     marginal: pd.DataFrame
@@ -159,11 +172,13 @@ class Allocation:
             return f"Nothing bought: {self.reason}."
         by_area = self.split.groupby("area", sort=False).agg(cost=("cost_gbp", "sum"))
         parts = [f"{area} GBP {row.cost:,.0f}" for area, row in by_area.iterrows() if row.cost > 0]
-        children = self.split.groupby("area", sort=False)["extra_children"].first().sum()
+        children = self.split.groupby("area", sort=False)["children_gained"].first().sum()
+        what = OBJECTIVES[self.objective].replace("more children", "more").replace(
+            "fewer children", "fewer")
         return (f"Of GBP {self.budget:,.0f} a year, GBP {self.spent:,.0f} buys {len(self.steps)} "
                 f"step{'s' if len(self.steps) != 1 else ''} in {len(parts)} area"
-                f"{'s' if len(parts) != 1 else ''} ({'; '.join(parts)}), about {children:,.0f} more "
-                f"children started within 3 months; GBP {self.left:,.0f} left: {self.reason}.")
+                f"{'s' if len(parts) != 1 else ''} ({'; '.join(parts)}): about {children:,.0f} "
+                f"{what}; GBP {self.left:,.0f} left: {self.reason}.")
 
 
 def _years(scenario: Scenario, on: dt.date) -> float:
@@ -175,8 +190,10 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
              bounds: Mapping[str, tuple[float, float]] | None = None,
              step: float | Mapping[str, float] | None = None, replications: int = 10,
              seed: int = DEFAULT_SEED, backend: Backend | None = None,
-             progress: Progress | None = None) -> Allocation:
-    """Split a budget across areas and staff groups to start the most children within 3 months.
+             progress: Progress | None = None,
+             objective: str = "started_within_3_months") -> Allocation:
+    """Split a budget across areas and staff groups to start the most children within 3 months
+    (or leave the fewest waiting over 52 weeks).
 
     Parameters
     ----------
@@ -196,15 +213,22 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         Where options run; this process when None.
     progress
         Called as ``progress(options evaluated, note)``.
+    objective
+        ``started_within_3_months`` (children referred from ``by`` whose assessment started
+        within 3 months, more is better) or ``waiting_over_52_weeks`` (children waiting over 52
+        weeks at the last reporting date, fewer is better).
 
     Raises
     ------
     AllocationError
-        For a budget that is not a number of pounds, or a date outside the run.
+        For a budget that is not a number of pounds, a date outside the run, or an unknown
+        objective.
     asdsim.experiments.plan.PlanError
         For a lever that does not fit an area's scenario.
     """
     started = time.perf_counter()
+    if objective not in OBJECTIVES:
+        raise AllocationError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
     if not (math.isfinite(budget) and budget >= 0):
         raise AllocationError(f"the budget must be a number of GBP >= 0, got {budget!r}")
     start = dt.date.fromisoformat(str(from_date)) if not isinstance(from_date, dt.date) else from_date
@@ -215,6 +239,8 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         raise AllocationError(f"--from {start} and --by {by} must lie within the run, "
                               f"{first.start_date} to {first.end_date}, --by not before --from")
     backend = backend or Backend()
+    kpi, sign = (GAIN_KPI, 1.0) if objective == "started_within_3_months" else (
+        f"waiting_over_52_weeks[{end_label(first)}]", -1.0)
     levers: list[list[Lever]] = []
     bases: list[dict[str, Any]] = []
     for area in areas.areas:
@@ -234,7 +260,7 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
 
         def tasks() -> Iterator[_Task]:
             for i, point in todo:
-                yield _Task(i, point, scenario_of(i, point), seed, replications)
+                yield _Task(i, point, scenario_of(i, point), seed, replications, kpi, sign)
 
         try:
             for task, values in backend.map_unordered(_run, tasks()):
@@ -285,7 +311,7 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
                 reason = (f"the budget (GBP {budget:,.0f} a year) is less than the cheapest step "
                           f"(GBP {cheapest:,.0f} a year)")
             else:
-                reason = "no affordable step starts any more children within 3 months"
+                reason = f"no affordable step gains ({OBJECTIVES[objective]})"
             break
         _, _, i, k, point, cost, mean, low, high = min(candidates, key=lambda c: c[:4])
         current[i] = point
@@ -293,32 +319,32 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         left -= cost
         per_child = cost * _years(first, start) / mean
         steps.append({"order": len(steps) + 1, "area": areas.areas[i].name, "lever": levers[i][k].name,
-                      "change": levers[i][k].step, "cost_gbp": cost, "extra_children": mean,
-                      "ci_low": low, "ci_high": high, "gbp_per_extra_child": per_child,
+                      "change": levers[i][k].step, "cost_gbp": cost, "children_gained": mean,
+                      "ci_low": low, "ci_high": high, "gbp_per_child": per_child,
                       "spent_gbp": budget - left})
         evaluate([(i, p) for _, p in ups(i)])
     split = _split(areas.areas, levers, current, cache)
     marginal = pd.DataFrame({
         "area": [a.name for a in areas.areas],
-        "gbp_per_extra_child_start": marginal_start,
-        "gbp_per_extra_child_end": [_best_cost_per_child(i, ups(i), levers, gain, first, start)
+        "gbp_per_child_start": marginal_start,
+        "gbp_per_child_end": [_best_cost_per_child(i, ups(i), levers, gain, first, start)
                                     for i in range(len(levers))],
         "spent_gbp": spent_by_area})
     return Allocation(
-        budget=float(budget), steps=pd.DataFrame(steps, columns=[
-            "order", "area", "lever", "change", "cost_gbp", "extra_children", "ci_low", "ci_high",
-            "gbp_per_extra_child", "spent_gbp"]),
+        budget=float(budget), objective=objective, steps=pd.DataFrame(steps, columns=[
+            "order", "area", "lever", "change", "cost_gbp", "children_gained", "ci_low", "ci_high",
+            "gbp_per_child", "spent_gbp"]),
         split=split, marginal=marginal, spent=float(budget) - left, left=left, reason=reason,
         evaluations=len(cache), wall_seconds=round(time.perf_counter() - started, 3),
         settings={"from": start.isoformat(), "by": by.isoformat(), "seed": seed,
                   "replications": replications, "backend": backend.describe(),
-                  "gain_kpi": GAIN_KPI})
+                  "objective": objective, "gain_kpi": kpi})
 
 
 def _best_cost_per_child(i: int, ups: list[tuple[int, tuple[int, ...]]], levers: list[list[Lever]],
                          gain: Callable[[int, tuple[int, ...]], tuple[float, float, float]],
                          scenario: Scenario, start: dt.date) -> float:
-    """The least cost per extra child of an area's next steps (NaN where none gains)."""
+    """The least cost per child gained of an area's next steps (NaN where none gains)."""
     best = math.nan
     for k, point in ups:
         mean = gain(i, point)[0]
@@ -337,7 +363,7 @@ def _split(areas: Sequence[Area], levers: list[list[Lever]], current: list[tuple
         for k, lever in enumerate(levers[i]):
             rows.append({"area": area.name, "lever": lever.name, "change": lever.change(current[i][k]),
                          "unit": lever.unit, "cost_gbp": lever.cost_per_step * current[i][k],
-                         "extra_children": mean, "ci_low": low, "ci_high": high})
+                         "children_gained": mean, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
 
 
@@ -353,7 +379,8 @@ def write_allocation(result: Allocation, out: str | Path, force: bool = False,
         spreadsheet_safe(result.steps).to_csv(folder / "steps.csv", index=False)
         spreadsheet_safe(result.split).to_csv(folder / "split.csv", index=False)
         spreadsheet_safe(result.marginal).to_csv(folder / "marginal.csv", index=False)
-        marginal_chart(result.marginal).savefig(folder / "marginal.png", dpi=110)
+        marginal_chart(result.marginal, OBJECTIVES[result.objective]).savefig(
+            folder / "marginal.png", dpi=110)
         provenance = {"asdsim_version": __version__, "command": list(command or []),
                       "budget_gbp": result.budget, "spent_gbp": result.spent, "left_gbp": result.left,
                       "stopped": result.reason, "evaluations": result.evaluations,
@@ -382,5 +409,5 @@ def write_area_plans(table: pd.DataFrame, out: str | Path, force: bool = False,
     return Path(out)
 
 
-__all__ = ["GAIN_KPI", "Allocation", "AllocationError", "allocate", "plan_every_area",
+__all__ = ["GAIN_KPI", "OBJECTIVES", "Allocation", "AllocationError", "allocate", "plan_every_area",
            "write_allocation", "write_area_plans"]

@@ -218,32 +218,34 @@ def render_areas_report(name: str, summary: AreasSummary, ranked: pd.DataFrame,
 
 
 
-def marginal_chart(marginal: pd.DataFrame) -> Figure:
-    """Each area's cost per extra child started within 3 months of its best next step, before
-    any of the budget is spent and after the split (an area with no step that gains is left out
-    of a series).
+def marginal_chart(marginal: pd.DataFrame,
+                   gain: str = "more children started within 3 months") -> Figure:
+    """Each area's cost per child gained of its best next step, before any of the budget is
+    spent and after the split (an area with no step that gains is left out of a series).
 
     Parameters
     ----------
     marginal
-        ``area, gbp_per_extra_child_start, gbp_per_extra_child_end`` (from the allocation).
+        ``area, gbp_per_child_start, gbp_per_child_end`` (from the allocation).
+    gain
+        What a child gained is, in words (``more children started within 3 months``).
     """
     n = len(marginal)
     fig = Figure(figsize=(9, 1.6 + 0.24 * max(n, 3)), layout="constrained")
     ax = fig.add_subplot()
-    order = marginal.sort_values("gbp_per_extra_child_start", kind="stable", na_position="last")
+    order = marginal.sort_values("gbp_per_child_start", kind="stable", na_position="last")
     y = np.arange(n)[::-1]
-    for column, marker, what in (("gbp_per_extra_child_start", "o", "before the budget is spent"),
-                                 ("gbp_per_extra_child_end", "s", "after the split")):
+    for column, marker, what in (("gbp_per_child_start", "o", "before the budget is spent"),
+                                 ("gbp_per_child_end", "s", "after the split")):
         values = order[column].to_numpy(float)
         shown = ~np.isnan(values)
         if shown.any():
             ax.plot(values[shown], y[shown], marker, label=what, markersize=5, alpha=0.8)
     ax.set_yticks(y, order["area"].tolist(), fontsize=7 if n > 20 else 9)
     ax.set_ylim(-1, n)
-    ax.set_xlabel("Cost of the next step per extra child started within 3 months (GBP)")
+    ax.set_xlabel(f"Cost of the next step per child gained (GBP; gain: {gain})", fontsize=9)
     ax.set_ylabel("Area")
-    ax.set_title("Marginal cost per extra child by area", fontsize=11)
+    ax.set_title("Marginal cost per child gained, by area", fontsize=11)
     if ax.get_lines():
         ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
