@@ -4,6 +4,7 @@ plans of every area."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from asdsim.experiments.areas import load_areas
 from asdsim.experiments.plan import make_levers, plan
 
 MINIMAL = Path(__file__).parent.parent / "scenarios" / "minimal.yaml"
+ENGLAND = Path(__file__).parent.parent / "scenarios" / "england"
 HEADER = ["area", "scenario", "demand.referrals_per_week", "teams.clinic.staff.paediatrician.wte",
           "teams.clinic.staff.psychologist.wte"]
 SHORT = [5, 0.4, 0.4]
@@ -102,6 +104,22 @@ def test_the_waiting_objective_buys_fewer_long_waiters_where_none_starts_sooner(
                      objective="waiting_over_52_weeks")
     assert len(fewer.steps) == 3 and (fewer.steps["children_gained"] > 0).all()
     assert "fewer waiting over 52 weeks" in fewer.summary()
+
+
+def test_professions_that_only_help_together_are_bought_together():
+    """In the illustrative England every profession is just enough for the others, so one more
+    of any one alone shortens nothing: only the step moving all three together gains."""
+    england = load_areas(ENGLAND)
+    one = dataclasses.replace(england, areas=england.areas[7:8])  # Shropshire, Telford and Wrekin
+    result = allocate(one, 200_000, "2024-07-01", "paediatrician,slt,psychologist", step=0.5,
+                      replications=2, seed=1, objective="waiting_over_52_weeks")
+    first = result.steps.iloc[0]
+    assert first["lever"] == "mdt/paediatrician + mdt/slt + mdt/psychologist"
+    for alone in ("paediatrician", "slt", "psychologist"):
+        single = allocate(one, 200_000, "2024-07-01", alone, step=0.5, replications=2, seed=1,
+                          objective="waiting_over_52_weeks")
+        assert single.steps.empty, alone
+    assert first["children_gained"] > 0 and first["ci_low"] > 0
 
 
 def test_each_areas_least_cost_plan_is_plan_on_that_area(tmp_path):

@@ -18,9 +18,10 @@ Two questions about a set of areas (:mod:`asdsim.experiments.areas`):
   no affordable step gains anything, and reports what is left. Where each lever has diminishing
   returns (the usual case: one more clinician helps a long list more than a short one) the greedy
   split is optimal up to one step (the classic result for separable concave allocation); where
-  returns rise before they fall (a joint step needing two professions), a step that helps only
-  with another can be missed, which the lever's step size and ``vary`` (a caseload team's
-  clinicians move a whole mix) can avoid.
+  a step helps only with another (complements: the two professions of a joint step), the step
+  that moves every lever together is a candidate too, priced at the sum, as ``plan``'s climb
+  does; a gain that needs two steps of one lever before it shows can still be missed, which a
+  larger ``step`` avoids.
 """
 
 from __future__ import annotations
@@ -123,6 +124,15 @@ def _run(task: _Task) -> np.ndarray:
     table = per_replication_kpis(records, task.scenario)
     values = table[table["kpi"] == task.kpi].sort_values("replication")["value"]
     return task.sign * values.to_numpy(float)
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A step an area can buy: one lever up (or every lever up together), and its cost a year."""
+
+    lever: str
+    point: tuple[int, ...]
+    cost: float
 
 
 @dataclass
@@ -274,11 +284,17 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
     current = [tuple(0 for _ in lv) for lv in levers]
     spent_by_area = [0.0] * len(levers)
 
-    def ups(i: int) -> list[tuple[int, tuple[int, ...]]]:
+    def ups(i: int) -> list[_Move]:
+        """One step up in each lever, and in every lever together (complements, such as the two
+        professions of a joint step, may gain only together)."""
         out = []
         for k, lever in enumerate(levers[i]):
             if current[i][k] < lever.high:
-                out.append((k, (*current[i][:k], current[i][k] + 1, *current[i][k + 1:])))
+                out.append(_Move(lever.name, (*current[i][:k], current[i][k] + 1, *current[i][k + 1:]),
+                                 lever.cost_per_step))
+        if len(out) > 1:
+            joint = tuple(max(values) for values in zip(*(m.point for m in out), strict=True))
+            out.append(_Move(" + ".join(m.lever for m in out), joint, sum(m.cost for m in out)))
         return out
 
     def gain(i: int, point: tuple[int, ...]) -> tuple[float, float, float]:
@@ -286,10 +302,15 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         mean, low, high, _ = mean_ci(diff)
         return mean, low, high
 
+    def best_per_child(i: int) -> float:
+        """The least cost per child gained of an area's next steps (NaN where none gains)."""
+        costs = [m.cost * years / mean for m in ups(i) if (mean := gain(i, m.point)[0]) > 0]
+        return min(costs) if costs else math.nan
+
+    years = _years(first, start)
     evaluate([(i, current[i]) for i in range(len(levers))]
-             + [(i, p) for i in range(len(levers)) for _, p in ups(i)])
-    marginal_start = [_best_cost_per_child(i, ups(i), levers, gain, first, start)
-                      for i in range(len(levers))]
+             + [(i, m.point) for i in range(len(levers)) for m in ups(i)])
+    marginal_start = [best_per_child(i) for i in range(len(levers))]
     steps = []
     left = float(budget)
     reason = ""
@@ -297,13 +318,12 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         candidates = []
         cheapest = math.inf
         for i in range(len(levers)):
-            for k, point in ups(i):
-                cost = levers[i][k].cost_per_step
-                cheapest = min(cheapest, cost)
-                mean, low, high = gain(i, point)
-                if cost <= left + 1e-6 * max(1.0, left) and mean > 0:
-                    per_pound = mean / cost if cost > 0 else math.inf
-                    candidates.append((-per_pound, spent_by_area[i], i, k, point, cost, mean, low, high))
+            for move in ups(i):
+                cheapest = min(cheapest, move.cost)
+                mean, low, high = gain(i, move.point)
+                if move.cost <= left + 1e-6 * max(1.0, left) and mean > 0:
+                    per_pound = mean / move.cost if move.cost > 0 else math.inf
+                    candidates.append((-per_pound, spent_by_area[i], i, move.cost, move, mean, low, high))
         if not candidates:
             if math.isinf(cheapest):
                 reason = "every lever is at its upper bound"
@@ -313,45 +333,30 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
             else:
                 reason = f"no affordable step gains ({OBJECTIVES[objective]})"
             break
-        _, _, i, k, point, cost, mean, low, high = min(candidates, key=lambda c: c[:4])
-        current[i] = point
-        spent_by_area[i] += cost
-        left -= cost
-        per_child = cost * _years(first, start) / mean
-        steps.append({"order": len(steps) + 1, "area": areas.areas[i].name, "lever": levers[i][k].name,
-                      "change": levers[i][k].step, "cost_gbp": cost, "children_gained": mean,
-                      "ci_low": low, "ci_high": high, "gbp_per_child": per_child,
+        _, _, i, _, move, mean, low, high = min(candidates, key=lambda c: c[:4])
+        current[i] = move.point
+        spent_by_area[i] += move.cost
+        left -= move.cost
+        steps.append({"order": len(steps) + 1, "area": areas.areas[i].name, "lever": move.lever,
+                      "cost_gbp": move.cost, "children_gained": mean, "ci_low": low,
+                      "ci_high": high, "gbp_per_child": move.cost * years / mean,
                       "spent_gbp": budget - left})
-        evaluate([(i, p) for _, p in ups(i)])
+        evaluate([(i, m.point) for m in ups(i)])
     split = _split(areas.areas, levers, current, cache)
     marginal = pd.DataFrame({
         "area": [a.name for a in areas.areas],
         "gbp_per_child_start": marginal_start,
-        "gbp_per_child_end": [_best_cost_per_child(i, ups(i), levers, gain, first, start)
-                                    for i in range(len(levers))],
+        "gbp_per_child_end": [best_per_child(i) for i in range(len(levers))],
         "spent_gbp": spent_by_area})
     return Allocation(
         budget=float(budget), objective=objective, steps=pd.DataFrame(steps, columns=[
-            "order", "area", "lever", "change", "cost_gbp", "children_gained", "ci_low", "ci_high",
+            "order", "area", "lever", "cost_gbp", "children_gained", "ci_low", "ci_high",
             "gbp_per_child", "spent_gbp"]),
         split=split, marginal=marginal, spent=float(budget) - left, left=left, reason=reason,
         evaluations=len(cache), wall_seconds=round(time.perf_counter() - started, 3),
         settings={"from": start.isoformat(), "by": by.isoformat(), "seed": seed,
                   "replications": replications, "backend": backend.describe(),
                   "objective": objective, "gain_kpi": kpi})
-
-
-def _best_cost_per_child(i: int, ups: list[tuple[int, tuple[int, ...]]], levers: list[list[Lever]],
-                         gain: Callable[[int, tuple[int, ...]], tuple[float, float, float]],
-                         scenario: Scenario, start: dt.date) -> float:
-    """The least cost per child gained of an area's next steps (NaN where none gains)."""
-    best = math.nan
-    for k, point in ups:
-        mean = gain(i, point)[0]
-        if mean > 0:
-            each = levers[i][k].cost_per_step * _years(scenario, start) / mean
-            best = each if math.isnan(best) else min(best, each)
-    return best
 
 
 def _split(areas: Sequence[Area], levers: list[list[Lever]], current: list[tuple[int, ...]],
