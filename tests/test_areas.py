@@ -4,6 +4,7 @@ whatever runs the areas."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from pathlib import Path
 
@@ -277,3 +278,65 @@ def test_england_has_42_areas_whose_starting_lists_sum_to_the_published_count():
     assert england.first.start_date.isoformat() == "2024-07-01"
     referrals = sum(a.scenario.demand.referrals_per_week for a in england.areas)
     assert referrals == pytest.approx(1400, rel=0.01)  # the stated assumption
+
+
+def test_a_snapshot_named_in_the_table_is_read_relative_to_the_table(tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "today.csv").write_text(
+        "child_id,referral_date,date_of_birth,stage,priority,locality\n"
+        "A1,2023-09-26,2016-01-26,awaiting_assessment,,town\n"
+        "A2,2023-10-05,2015-08-29,awaiting_assessment,,town\n"
+        "A3,2023-11-05,2014-08-29,awaiting_assessment,,town\n", encoding="utf-8")
+    columns = ["area", "scenario", "initial_state.kind", "initial_state.csv", "initial_state.backlog"]
+    path = _table(tmp_path, [["listed", str(MINIMAL), "csv", "lists/today.csv", "[]"],
+                             ["generated", str(MINIMAL), "", "", ""]], columns)
+    listed, generated = load_areas(path).areas
+    assert listed.scenario.initial_state.kind == "csv"
+    assert generated.scenario.initial_state.kind == "generated"
+    rec = run_replication(listed.scenario, 1, 0)
+    assert int(rec.columns["from_backlog"].sum()) == 3  # the three children of the table's file
+    path = _table(tmp_path, [["listed", str(MINIMAL), "csv", "lists/missing.csv", "[]"]], columns)
+    assert any("missing.csv" in p for p in _problems(path))
+
+
+def test_the_summary_states_the_totals_figures(two_areas, tmp_path, capsys):
+    from asdsim.reporting import formatting as fmt
+
+    out = tmp_path / "out"
+    assert _run(["areas", str(two_areas), "--out", str(out), "--jobs", "1", "--replications", "3"]) == 0
+    total = pd.read_csv(out / "total.csv").set_index("kpi")
+    end = end_label(load_areas(two_areas).first)
+    row = total.loc[f"waiting_over_13_weeks[{end}]"]
+    stated = fmt.estimate(row["mean"], row["ci_low"], row["ci_high"], "children")
+    summary = (out / "summary.txt").read_text()
+    assert f"{stated} children waiting over 13 weeks across all areas" in summary
+    report = (out / "report.html").read_text()
+    assert f"<p>{stated} children waiting over 13 weeks across all areas" in report
+
+
+def test_an_interrupted_run_resumes_from_its_store(two_areas, tmp_path, capsys):
+    from asdsim.experiments.areas import store_path
+
+    out = tmp_path / "out"
+    areas = load_areas(two_areas)
+    one = dataclasses.replace(areas, areas=areas.areas[:1])
+    run_areas(one, store_path(out), replications=2, seed=9)  # as far as a run got before Ctrl-C
+    assert _run(["areas", str(two_areas), "--out", str(out), "--jobs", "1", "--replications", "2",
+                 "--seed", "9"]) == 0
+    assert "computed 1, reused 1" in capsys.readouterr().out
+
+
+def test_the_progress_bar_names_each_area_on_a_terminal(two_areas, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from asdsim.cli.areas import command
+    from asdsim.cli.root import build_parser
+
+    screen = io.StringIO()
+    args = build_parser().parse_args(["areas", str(two_areas), "--out", str(tmp_path / "o"),
+                                      "--jobs", "1", "--replications", "1"])
+    assert command(args, terminal=Console(file=screen, force_terminal=True, width=160)) == 0
+    shown = screen.getvalue()
+    assert "2/2" in shown and "quiet" in shown

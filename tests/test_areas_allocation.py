@@ -150,3 +150,19 @@ def test_plan_areas_on_the_command_line(tmp_path, capsys):
                  "--target", "assessment_started_within_3_months >= 0.9",
                  "--out", str(tmp_path / "x")]) == 2
     assert "either SCENARIO.yaml or --areas" in capsys.readouterr().err
+
+
+def test_every_areas_plan_on_the_command_line_writes_each_and_the_total(tmp_path, capsys):
+    import pandas as pd
+
+    path = _areas(tmp_path, [["a", *SHORT], ["ample", *AMPLE]])
+    out = tmp_path / "plans"
+    code = main(["plan", "--areas", str(path), "--target", "assessment_started_within_3_months >= 0.5",
+                 "--from", "2024-02-01", "--vary", "paediatrician", "--bounds", "paediatrician=0:1",
+                 "--step", "0.2", "--replications", "2", "--max-evaluations", "10", "--out", str(out)])
+    table = pd.read_csv(out / "plans.csv").set_index("area")
+    assert list(table.index) == ["a", "ample", "All areas"]
+    assert table.loc["All areas", "added_cost_gbp"] == pytest.approx(
+        table.loc["a", "added_cost_gbp"] + table.loc["ample", "added_cost_gbp"])
+    assert code == (0 if table.loc[["a", "ample"], "feasible"].all() else 1)
+    assert "plans.csv" in capsys.readouterr().out

@@ -112,20 +112,21 @@ def _row_problems(file: str, line: int, exc: ValidationError) -> list[Problem]:
     return out
 
 
+def _dates(scenario: Scenario) -> dict[str, str]:
+    """The dates areas are totalled over, as shown in a message."""
+    return {"start_date": str(scenario.start_date), "end date": str(scenario.end_date),
+            "reporting.snapshot_dates": ", ".join(map(str, scenario.reporting.snapshot_dates)),
+            "reporting.cohort_from_date": str(scenario.reporting.cohort_from_date or "")}
+
+
 def _same_dates(area: Area, first: Area, file: str) -> list[Problem]:
     """Why an area cannot be totalled with the first (different dates), if it cannot."""
-    mine, theirs = area.scenario, first.scenario
-    out = []
-    for what, get in (("start_date", lambda s: s.start_date), ("end date", lambda s: s.end_date),
-                      ("reporting.snapshot_dates", lambda s: tuple(s.reporting.snapshot_dates)),
-                      ("reporting.cohort_from_date", lambda s: s.reporting.cohort_from_date)):
-        if get(mine) != get(theirs):
-            shown = lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else str(v)  # noqa: E731
-            out.append(Problem(file, area.line, "scenario",
-                               f"its {what} is {shown(get(mine)) or 'none'} but the first area's "
-                               f"({first.name}) is {shown(get(theirs)) or 'none'}: areas are "
-                               "totalled over the same dates, so every area must share them"))
-    return out
+    mine, theirs = _dates(area.scenario), _dates(first.scenario)
+    return [Problem(file, area.line, "scenario",
+                    f"its {what} is {mine[what] or 'none'} but the first area's ({first.name}) is "
+                    f"{theirs[what] or 'none'}: areas are totalled over the same dates, so every "
+                    "area must share them")
+            for what in mine if mine[what] != theirs[what]]
 
 
 def table_path(path: str | Path) -> Path:
