@@ -112,6 +112,11 @@ def _row_problems(file: str, line: int, exc: ValidationError) -> list[Problem]:
     return out
 
 
+def _within(field: str, column: str) -> bool:
+    """Whether a problem's field lies at or under a column's field path."""
+    return field == column or field.startswith((column + ".", column + "["))
+
+
 def _dates(scenario: Scenario) -> dict[str, str]:
     """The dates areas are totalled over, as shown in a message."""
     return {"start_date": str(scenario.start_date), "end date": str(scenario.end_date),
@@ -273,13 +278,14 @@ def _area(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str]
     if len(overrides) < sum(1 for c in keys if values[c]):
         return None
     data = point_data(data, [keys[c] for c in overrides], Point(0, overrides, ""))
-    data["name"] = row.area
+    if "name" not in overrides:  # the area's name names its scenario, unless a column says
+        data["name"] = row.area
     try:
         scenario = scenario_from_dict(data, name=file)
     except ScenarioError as exc:
         for p in exc.problems:
-            column = next((c for c in overrides if p.field == c or p.field.startswith(c + ".")
-                           or c.startswith(p.field + ".")), None) if p.field else None
+            column = next((c for c in overrides if _within(p.field, c) or _within(c, p.field)),
+                          None) if p.field else None
             shown = p.value if p.value is not None else (
                 repr(values[column]) if column is not None else None)
             problems.append(Problem(file, line, column or p.field, p.message, shown))
