@@ -166,3 +166,24 @@ def test_every_areas_plan_on_the_command_line_writes_each_and_the_total(tmp_path
         table.loc["a", "added_cost_gbp"] + table.loc["ample", "added_cost_gbp"])
     assert code == (0 if table.loc[["a", "ample"], "feasible"].all() else 1)
     assert "plans.csv" in capsys.readouterr().out
+
+
+def test_the_marginal_chart_is_readable(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from asdsim.reporting.areas_report import marginal_chart
+
+    path = _areas(tmp_path, [["a", *SHORT], ["b", 4, 0.5, 0.3], ["ample", *AMPLE]])
+    result = allocate(load_areas(path), 40_000.0, "2024-01-01", VARY, replications=2, seed=2)
+    fig = marginal_chart(result.marginal)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ax, box = fig.axes[0], fig.bbox
+    for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+        extent = text.get_window_extent(canvas.get_renderer())
+        assert text.get_text() and extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1, text.get_text()
+    assert "GBP" in ax.xaxis.label.get_text()
+    drawn = [what for column, what in (("gbp_per_child_start", "before the budget is spent"),
+                                       ("gbp_per_child_end", "after the split"))
+             if result.marginal[column].notna().any()]  # a series with no value is left out
+    assert drawn and [t.get_text() for t in ax.get_legend().get_texts()] == drawn

@@ -26,7 +26,7 @@ from asdsim.errors import AsdsimError
 from asdsim.experiments.areas.table import Area, AreaSet
 from asdsim.experiments.areas.totals import TALLY_COLUMNS, replication_tallies, total_table
 from asdsim.experiments.backends import Backend, TaskFailed
-from asdsim.experiments.runner import DEFAULT_SEED, run_replication
+from asdsim.experiments.runner import DEFAULT_SEED, check_run_size, run_replication
 from asdsim.experiments.sweep import KPI_COLUMNS, PointStore
 from asdsim.scenario import Scenario
 
@@ -142,6 +142,9 @@ def run_areas(areas: AreaSet, store_dir: str | Path, replications: int = 10,
     ------
     AreasRunError
         When an area fails (areas finished before it stay stored).
+    AsdsimError
+        When one area's replications would not fit in this machine's memory
+        (:func:`asdsim.experiments.runner.check_run_size`), before anything runs.
     """
     from asdsim import __version__
 
@@ -149,6 +152,8 @@ def run_areas(areas: AreaSet, store_dir: str | Path, replications: int = 10,
         raise ValueError(f"replications must be at least 1, got {replications}")
     if seed < 0:
         raise ValueError(f"the seed must be 0 or more, got {seed}")
+    for area in areas.areas:  # each worker holds one area's replications at a time
+        check_run_size(area.scenario, replications, seed)
     started = time.perf_counter()
     backend = backend or Backend()
     kpi_store = PointStore(store_dir, version=__version__)
