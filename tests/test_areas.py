@@ -340,3 +340,21 @@ def test_the_progress_bar_names_each_area_on_a_terminal(two_areas, tmp_path):
     assert command(args, terminal=Console(file=screen, force_terminal=True, width=160)) == 0
     shown = screen.getvalue()
     assert "2/2" in shown and "quiet" in shown
+
+
+def test_a_failure_while_writing_keeps_the_finished_areas_and_writes_nothing(two_areas, tmp_path,
+                                                                             monkeypatch):
+    from asdsim.experiments.areas import store_path, write_areas
+    from asdsim.reporting import areas_report
+
+    out = tmp_path / "out"
+    result = run_areas(load_areas(two_areas), store_path(out), replications=1, seed=2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(areas_report, "render_areas_report", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_areas(result, out)
+    assert not out.exists()
+    assert len(list((store_path(out) / "points").glob("*.parquet"))) == 4

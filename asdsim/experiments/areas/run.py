@@ -225,7 +225,7 @@ def write_areas(result: AreasResult, out: str | Path, force: bool = False,
     The folder is written beside ``out`` and renamed into place at the end (see
     :func:`asdsim.reporting.outputs.atomic_folder`); a non-empty ``out`` is replaced only with
     ``force``, and only when it is an earlier results folder. The store of finished areas
-    (:func:`store_path`) moves into the folder as ``points/``.
+    (:func:`store_path`) then moves into the folder as ``points/``.
     """
     from asdsim import __version__
     from asdsim.reporting.areas_report import ranked_chart, ranking, render_areas_report, summarise_areas
@@ -263,10 +263,12 @@ def write_areas(result: AreasResult, out: str | Path, force: bool = False,
         (folder / "summary.txt").write_text("\n".join(summary.sentences) + "\n", encoding="utf-8")
         (folder / "provenance.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n",
                                                 encoding="utf-8")
-        store = store_path(out)
-        if (store / "points").is_dir():
-            (store / "points").rename(folder / "points")
-    shutil.rmtree(store_path(out), ignore_errors=True)
+    # the finished areas move in only once the folder is in place, so a failure at the last
+    # moment still leaves them beside it for the next run
+    store = store_path(out)
+    if (store / "points").is_dir():
+        (store / "points").rename(out / "points")
+    shutil.rmtree(store, ignore_errors=True)
     return out
 
 
