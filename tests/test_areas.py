@@ -358,3 +358,21 @@ def test_a_failure_while_writing_keeps_the_finished_areas_and_writes_nothing(two
         write_areas(result, out)
     assert not out.exists()
     assert len(list((store_path(out) / "points").glob("*.parquet"))) == 4
+
+
+def test_a_failing_area_is_named_and_exits_1_with_nothing_written(two_areas, tmp_path, capsys,
+                                                                  monkeypatch):
+    from asdsim.experiments.areas import run as area_run
+
+    real = area_run.run_area
+
+    def fails_for_quiet(task):
+        if task.scenario.name == "quiet":
+            raise ValueError("no capacity")
+        return real(task)
+
+    monkeypatch.setattr(area_run, "run_area", fails_for_quiet)
+    out = tmp_path / "out"
+    assert _run(["areas", str(two_areas), "--out", str(out), "--jobs", "1", "--replications", "1"]) == 1
+    assert "area quiet (line 3) failed: ValueError: no capacity" in capsys.readouterr().err
+    assert not out.exists()
