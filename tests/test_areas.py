@@ -376,3 +376,17 @@ def test_a_failing_area_is_named_and_exits_1_with_nothing_written(two_areas, tmp
     assert _run(["areas", str(two_areas), "--out", str(out), "--jobs", "1", "--replications", "1"]) == 1
     assert "area quiet (line 3) failed: ValueError: no capacity" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_areas_observed_series_is_a_cell_of_its_row(tmp_path):
+    series = ("[{date: 2024-06-30, measure: open_referrals, value: 40, use: validation, "
+              'source: "the area\'s own count"}]')
+    path = _table(tmp_path, [["seen", str(MINIMAL), series], ["unseen", str(MINIMAL), ""]],
+                  ["area", "scenario", "observed"])
+    seen, unseen = load_areas(path).areas
+    (point,) = seen.scenario.observed
+    assert (str(point.date), point.measure, point.value) == ("2024-06-30", "open_referrals", 40)
+    assert unseen.scenario.observed == ()
+    path = _table(tmp_path, [["seen", str(MINIMAL), series.replace("open_referrals", "queue")]],
+                  ["area", "scenario", "observed"])
+    assert all(p.startswith(f"{path}:2: observed") for p in _problems(path))
