@@ -187,3 +187,14 @@ def test_the_marginal_chart_is_readable(tmp_path):
                                        ("gbp_per_child_end", "after the split"))
              if result.marginal[column].notna().any()]  # a series with no value is left out
     assert drawn and [t.get_text() for t in ax.get_legend().get_texts()] == drawn
+
+
+def test_plan_areas_usage_errors_exit_2(tmp_path, capsys):
+    path = _areas(tmp_path, [["a", *SHORT]])
+    common = ["plan", "--areas", str(path), "--from", "2024-01-01", "--vary", VARY,
+              "--target", "assessment_started_within_3_months >= 0.9", "--out", str(tmp_path / "x")]
+    for extra, says in ((["--budget", "-5"], "--budget"), (["--seed", "-1"], "--seed"),
+                        (["--replications", "0"], "--replications")):
+        assert main([*common, *extra]) == 2
+        assert says in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -140,6 +140,12 @@ def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     if args.replications < 1 or args.jobs < 1:
         err("asdsim plan: --replications and --jobs must be at least 1")
         return EXIT_USAGE
+    if args.seed < 0:
+        err("asdsim plan: --seed must be 0 or more")
+        return EXIT_USAGE
+    if args.budget is not None and not 0 <= args.budget < float("inf"):
+        err("asdsim plan: --budget must be a number of GBP, 0 or more")
+        return EXIT_USAGE
     if not args.vary.strip() and (args.budget is not None or args.outsourcing is None):
         err("asdsim plan: give --vary (staff groups): there is nothing to vary")
         return EXIT_USAGE
