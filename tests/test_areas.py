@@ -312,6 +312,9 @@ def test_the_summary_states_the_totals_figures(two_areas, tmp_path, capsys):
     assert f"{stated} children waiting over 13 weeks across all areas" in summary
     report = (out / "report.html").read_text()
     assert f"<p>{stated} children waiting over 13 weeks across all areas" in report
+    quarter = next(k for k in total.index if k.startswith("assessment_started_within_3_months[2024Q"))
+    assert f'data-kpi="{quarter}"' not in report  # the report's table leaves out the quarters
+    assert f'data-kpi="waiting_over_13_weeks[{end}]"' in report
 
 
 def test_an_interrupted_run_resumes_from_its_store(two_areas, tmp_path, capsys):

@@ -116,6 +116,11 @@ class AreasResult:
         return table[["area", *KPI_COLUMNS]]
 
 
+def _period(argument: str | None) -> bool:
+    """Whether a KPI's argument is a year or quarter of referral (``2024``, ``2024Q3``)."""
+    return argument is not None and argument[:4].isdigit() and "-" not in argument
+
+
 def _key(area: Area, seed: int, replications: int) -> str:
     return PointStore.key(area.scenario_hash, seed, replications)
 
@@ -238,7 +243,9 @@ def write_areas(result: AreasResult, out: str | Path, force: bool = False,
     summary = summarise_areas(result.kpis, result.total, scenario, end, level)
     ranked = ranking(result.kpis, summary)
     inputs = [areas.path, *{a.scenario_path for a in areas.areas}]
-    headline = result.total[result.total["kpi"].map(lambda k: split(k)[0] in HEADLINE_BASES)]
+    # the report's table leaves out the years and quarters of referral (total.csv has them)
+    headline = result.total[result.total["kpi"].map(
+        lambda k: split(k)[0] in HEADLINE_BASES and not _period(split(k)[1]))]
     provenance = {
         "asdsim_version": __version__, "command": list(command or []),
         "areas_table": str(areas.path.resolve()), "areas": len(areas.areas),
