@@ -76,6 +76,15 @@ def test_a_budget_too_small_for_any_step_is_reported(tmp_path):
     assert result.steps.empty and result.spent == 0 and result.left == cheapest / 2
     assert f"less than the cheapest step (GBP {cheapest:,.0f} a year)" in result.reason
     assert result.summary().startswith("Nothing bought: the budget")
+    from asdsim.experiments.allocation import AllocationError
+
+    for bad in ({"from_date": "April"}, {"from_date": "2030-01-01"}, {"budget": -1.0},
+                {"objective": "shortest"}):
+        args = {"budget": 1000.0, "from_date": "2024-01-01", **bad}
+        objective = args.pop("objective", "started_within_3_months")
+        with pytest.raises(AllocationError):
+            allocate(load_areas(path), args["budget"], args["from_date"], VARY, replications=1,
+                     objective=objective)
 
 
 def test_every_step_bought_gains_and_the_budget_is_never_exceeded(tmp_path):

@@ -191,6 +191,15 @@ class Allocation:
                 f"{what}; GBP {self.left:,.0f} left: {self.reason}.")
 
 
+def _date(value: dt.date | str, what: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise AllocationError(f"{what}: {value!r} is not a date like 2025-04-01") from None
+
+
 def _years(scenario: Scenario, on: dt.date) -> float:
     return max((scenario.end_date - on).days, 1) / 365.25
 
@@ -241,9 +250,8 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         raise AllocationError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
     if not (math.isfinite(budget) and budget >= 0):
         raise AllocationError(f"the budget must be a number of GBP >= 0, got {budget!r}")
-    start = dt.date.fromisoformat(str(from_date)) if not isinstance(from_date, dt.date) else from_date
-    by = by_date if isinstance(by_date, dt.date) else (
-        dt.date.fromisoformat(str(by_date)) if by_date is not None else start)
+    start = _date(from_date, "--from")
+    by = _date(by_date, "--by") if by_date is not None else start
     first = areas.first
     if not first.start_date <= start < first.end_date or not start <= by < first.end_date:
         raise AllocationError(f"--from {start} and --by {by} must lie within the run, "
