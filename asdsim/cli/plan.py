@@ -63,8 +63,15 @@ def add_parser(subparsers: Any) -> None:
                     "  'backlog_cleared_weeks <= 52'",
         epilog="Example:\n  asdsim plan scenarios/nice_mdt.yaml --from 2020-04-01 --by 2020-10-01 \\\n"
                "    --vary paediatrician,psychologist --team school_age_mdt --jobs 2 --out results/plan")
-    parser.add_argument("scenario", type=Path, metavar="SCENARIO.yaml",
-                        help="the scenario file, or a shipped scenario's name")
+    parser.add_argument("scenario", type=Path, nargs="?", metavar="SCENARIO.yaml",
+                        help="the scenario file, or a shipped scenario's name (or --areas)")
+    parser.add_argument("--areas", type=Path, metavar="AREAS",
+                        help="plan every area of an areas table instead (docs/areas.md): each "
+                             "area's least-cost plan, or with --budget the split of the budget")
+    parser.add_argument("--objective", choices=("started_within_3_months", "waiting_over_52_weeks"),
+                        default="started_within_3_months",
+                        help="with --areas and --budget: what the split maximises (default: more "
+                             "children started within 3 months; or fewer waiting over 52 weeks)")
     parser.add_argument("--target", action="append", metavar="TARGET",
                         help="a target (repeat for several; all must hold); default "
                              "'nice_standard', the NICE standard from the quarter of --by")
@@ -163,6 +170,10 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     from asdsim.scenario import load_scenario, scenario_files
     from asdsim.scenario.library import resolve_scenario
 
+    if args.areas is not None or args.scenario is None:
+        from asdsim.cli.areas import plan_areas
+
+        return plan_areas(args, terminal)
     problem = _usage(args)
     if problem is not None:
         err(f"asdsim plan: {problem}")

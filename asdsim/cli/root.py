@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 
 import asdsim
-from asdsim.cli import app, compare, plan, regress, run, schema, sweep, validate, verify
+from asdsim.cli import app, areas, compare, plan, regress, run, schema, sweep, validate, verify
 from asdsim.cli import backtest as backtest_command
 from asdsim.cli import calibrate as calibrate_command
 from asdsim.cli import init as init_command
@@ -25,7 +25,7 @@ from asdsim.cli.options import FORMATTER
 from asdsim.errors import AsdsimError, ScenarioError, os_error_message, unexpected_error_message
 
 SUBCOMMANDS = (init_command, calibrate_command, backtest_command, run, compare, validate, schema,
-               sweep, plan, sensitivity_command, verify, regress, app)
+               sweep, areas, plan, sensitivity_command, verify, regress, app)
 """Modules that add a subcommand through ``add_parser(subparsers)``, in help order."""
 
 

@@ -153,6 +153,8 @@ class PointStore:
     """
 
     META = b"asdsim.point"
+    columns: tuple[str, ...] = KPI_COLUMNS
+    """The columns a stored table must have."""
 
     def __init__(self, root: str | Path, version: str | None = None):
         self.folder = Path(root) / "points"
@@ -194,7 +196,7 @@ class PointStore:
         reason = None
         if meta.get("key") != key:
             reason = f"it holds point {meta.get('key')!r}"
-        elif tuple(kpis.columns) != KPI_COLUMNS:
+        elif tuple(kpis.columns) != self.columns:
             reason = f"its columns are {list(kpis.columns)}"
         elif meta.get("rows") != len(kpis):
             reason = f"it has {len(kpis)} rows, not {meta.get('rows')}"
