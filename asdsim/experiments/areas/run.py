@@ -233,6 +233,7 @@ def write_areas(result: AreasResult, out: str | Path, force: bool = False,
     (:func:`store_path`) then moves into the folder as ``points/``.
     """
     from asdsim import __version__
+    from asdsim.files import record_written
     from asdsim.reporting.areas_report import ranked_chart, ranking, render_areas_report, summarise_areas
     from asdsim.reporting.outputs import atomic_folder
     from asdsim.spreadsheet import write_csv
@@ -276,6 +277,7 @@ def write_areas(result: AreasResult, out: str | Path, force: bool = False,
     store = store_path(out)
     if (store / "points").is_dir():
         (store / "points").rename(out / "points")
+        record_written(out)  # the finished areas are asdsim's too, so a later --force may replace them
     shutil.rmtree(store, ignore_errors=True)
     return out
 
