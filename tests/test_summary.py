@@ -19,9 +19,13 @@ from asdsim.reporting.summary import (
     summarise_design,
     years,
 )
+from asdsim.scenario.loading import scenario_from_dict
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = asdsim.load_scenario(FIXTURES / "small.yaml")  # starts 2019-01-07, 40 weeks
+# the hand-made KPI tables below give shares up to 2020: a run long enough that every one of
+# those quarters has the window of all its referrals closed (the standard judges only such)
+LONG = scenario_from_dict({**SMALL.model_dump(mode="json"), "horizon_weeks": 160})
 
 
 # ----------------------------------------------------------------------------------- formatting
@@ -101,7 +105,7 @@ def test_meets_from_the_first_quarter_after_the_last_one_below_the_level():
     table = kpi_table({"2019Q1": (0.95, 0.9, 1.0), "2019Q2": (0.5, 0.4, 0.6),
                        "2019Q3": (0.93, 0.91, 0.95), "2019Q4": (0.97, 0.92, 1.0),
                        "2020Q1": (math.nan,) * 3}, **COSTS)
-    d = summarise_design("A", table, SMALL)
+    d = summarise_design("A", table, LONG)
     assert d.meets and d.meets_from == "2019Q3" and d.certain and d.last_quarter == "2019Q4"
     assert d.quarter_share.kpi == "assessment_started_within_3_months[2019Q3]"
     assert d.sentences[0].startswith("Meets the 3-month standard (at least 90% of a quarter's "
@@ -127,12 +131,25 @@ def test_the_may_not_sentence_counts_the_quarters_whose_interval_reaches_below()
     # reach below 90%, Q3's (91%) does not: "2 of these 3 quarters (2019 Q2, 2019 Q4)"
     table = kpi_table({"2019Q1": (0.80, 0.75, 0.85), "2019Q2": (0.93, 0.89, 0.97),
                        "2019Q3": (0.95, 0.91, 0.99), "2019Q4": (0.92, 0.88, 0.96)}, **COSTS)
-    d = summarise_design("A", table, SMALL)
+    d = summarise_design("A", table, LONG)
     assert d.meets_from == "2019Q2" and not d.certain
     assert ("the 95% intervals of 2 of these 3 quarters (2019 Q2, 2019 Q4) reach below 90%, so "
             "it may not.") in d.sentences[0]
     one = summarise_design("A", kpi_table({"2019Q1": (0.92, 0.85, 0.99)}, **COSTS), SMALL)
     assert "its 95% interval reaches below 90%, so it may not." in one.sentences[0]
+
+
+def test_a_quarter_cut_by_the_horizon_is_not_judged():
+    # SMALL runs 40 weeks from Monday 7 January 2019, so to 14 October 2019 (280 days). 2019 Q2's
+    # last referral (30 June, day 175) has its 3-month window (91.3 days) closed on day 266.3, so
+    # Q2 is judged; 2019 Q3's last (30 September, day 267) would close on day 358.3, after the
+    # horizon, so Q3's share counts only its first weeks' referrals and is not judged
+    table = kpi_table({"2019Q1": (0.95, 0.92, 0.98), "2019Q2": (0.93, 0.91, 0.95),
+                       "2019Q3": (0.50, 0.30, 0.70)}, **COSTS)
+    d = summarise_design("A", table, SMALL)
+    assert d.meets and d.meets_from == "2019Q1" and d.last_quarter == "2019Q2"
+    judged = summarise_design("A", table, LONG)  # the same shares, every quarter closed
+    assert not judged.meets and judged.last_quarter == "2019Q3"
 
 
 def test_a_last_quarter_below_the_level_means_it_does_not_meet_it():

@@ -2,10 +2,10 @@
 
 NICE QS51 as the report states it: at least ``level`` (90% by default) of each quarter's
 referrals start assessment within 3 months, from a given quarter on, every later quarter whose
-3-month window has closed included. A quarter is judged when it has a share
-(``assessment_started_within_3_months[2020Q4]``: NaN where no referral of the quarter had its
-window closed by the horizon), so a partly closed last quarter is judged on the referrals whose
-window closed.
+3-month window has closed included. A quarter is judged on its share
+(``assessment_started_within_3_months[2020Q4]``) only when the window of every one of its
+referrals has closed by the horizon (:func:`complete`): a quarter cut by the horizon has a share
+over its first few days of referrals only, too few to judge the standard by.
 
 The report's verdict ("meets the standard from QUARTER") is :func:`meets_from` of each
 quarter's mean share, and "with 95% confidence" is :func:`surely_met_from` of each quarter's
@@ -92,15 +92,30 @@ def meets_from(shares: Mapping[str, float], level: float = LEVEL) -> str | None:
     return earliest
 
 
+def complete(scenario: Scenario, quarter: str) -> bool:
+    """Whether every referral of a quarter (up to its last instant) has its 3-month window closed
+    by the scenario's horizon, so that the quarter's share counts all its referrals.
+
+    A quarter cut by the horizon has a share over its first referrals only (a run ending on
+    3 April judges its first quarter on the referrals of 1 and 2 January); such a share is too
+    small a sample to judge the standard by, so the report and the plan leave it out.
+    """
+    end = (_order(quarter) + 1).start_time.date()
+    return (end - scenario.start_date).days + MONTHS_3 <= scenario.horizon_days
+
+
+def complete_shares(scenario: Scenario, shares: Mapping[str, float]) -> dict[str, float]:
+    """``shares`` (by quarter label) without the quarters that are not :func:`complete`."""
+    return {q: v for q, v in shares.items() if complete(scenario, q)}
+
+
 def judged_quarters(scenario: Scenario, first: str) -> list[str]:
-    """The quarters from ``first`` on whose 3-month window closes, for at least the referrals of
-    their first day, by the scenario's horizon: the quarters a run can judge."""
-    horizon = scenario.horizon_days
+    """The quarters from ``first`` on that the standard is judged on: those whose every referral
+    has its 3-month window closed by the scenario's horizon (:func:`complete`)."""
     out = []
     for quarter in referral_periods(scenario, pd.Series([], dtype=float).to_numpy()):
         if "Q" not in quarter or _order(quarter) < _order(first):
             continue
-        start = max((_order(quarter).start_time.date() - scenario.start_date).days, 0)
-        if start + MONTHS_3 <= horizon:
+        if complete(scenario, quarter):
             out.append(quarter)
     return sorted(out, key=_order)

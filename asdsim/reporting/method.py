@@ -230,7 +230,8 @@ def method_sections(runs: Mapping[str, Results]) -> list[Section]:
             "dates, the children referred in them and the funded cost paid in them.",
             "The 3-month standard is judged quarter by quarter, as NICE states it: a design meets "
             "it from a quarter of referral when at least 90% of that quarter's referrals, and of "
-            "every later quarter whose 3-month window has closed, start assessment within 3 "
+            "every later quarter whose referrals all have their 3-month window closed by the end "
+            "of the run (a quarter cut by the end of the run is not judged), start assessment within 3 "
             "months (each quarter's mean over the replications), and meets it with 95% confidence "
             "when every one of those quarters' intervals lies above 90%. A share pooled over all "
             "referrals from a date can pass while a quarter fails, so it is not the verdict. "

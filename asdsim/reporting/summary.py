@@ -23,8 +23,8 @@ from asdsim.analysis.bottleneck import StageFlow, describe_bottleneck
 from asdsim.analysis.definitions import HEADLINE, definition, split
 from asdsim.analysis.paired import UNPAIRED, WINDOW_COST, Comparison, incremental_cost
 from asdsim.analysis.results import Results
+from asdsim.analysis.standard import complete, surely_met_from
 from asdsim.analysis.standard import meets_from as first_quarter_meeting
-from asdsim.analysis.standard import surely_met_from
 from asdsim.reporting import formatting as fmt
 from asdsim.scenario.schema import Scenario
 
@@ -93,7 +93,8 @@ class DesignSummary:
     certain
         Whether the 95% interval of every one of those quarters is at or above ``level``.
     last_quarter
-        The last quarter of referral whose 3-month window closed within the run, or None.
+        The last quarter of referral judged (all its referrals' 3-month windows closed within the
+        run), or None.
     quarter_share, open_referrals, annual_cost, posts_per_year, outsourcing_per_year
         The figures stated (None where the KPI table has no value).
     parts
@@ -335,7 +336,7 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
     if not 0 < level <= 1:
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
     table = pd.concat([kpis, derived_kpis(kpis, scenario)], ignore_index=True).set_index("kpi")
-    quarters = _quarters(table)
+    quarters = [(q, row) for q, row in _quarters(table) if complete(scenario, q)]
     meets_from = first_quarter_meeting({q: row["mean"] for q, row in quarters}, level)
     judged = [] if meets_from is None else [
         (q, row) for q, row in quarters if pd.Period(q, freq="Q") >= pd.Period(meets_from, freq="Q")]
