@@ -14,22 +14,21 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-import scipy
 import simpy
 
 from asdsim.analysis.record import ReplicationRecord, record
-from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import TaskFailed, choose_workers, make_backend
 from asdsim.model.pathway import Pathway
 from asdsim.model.runtime import collector_paused
 from asdsim.scenario.loading import load_scenario, scenario_hash
 from asdsim.scenario.schema import Scenario
-from asdsim.scenario.uncertainty import inputs_table, replication_scenario
+
+if TYPE_CHECKING:
+    from asdsim.analysis.results import Results
 
 DEFAULT_SEED = 12345
 Progress = Callable[[int, int], None]
@@ -55,6 +54,8 @@ def run_drawn_replication(scenario: Scenario, seed: int, replication: int) -> Re
     """Run one replication with its own draw of the scenario's uncertain inputs (see
     :mod:`asdsim.scenario.uncertainty`); the draw depends only on the seed, the replication and
     each input's path, so any process makes the same one."""
+    from asdsim.scenario.uncertainty import replication_scenario  # pandas: only when drawn
+
     return run_replication(replication_scenario(scenario, seed, replication), seed, replication)
 
 
@@ -181,7 +182,12 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
     ValueError
         When ``inputs`` is neither ``"fixed"`` nor ``"drawn"``.
     """
+    import pandas as pd  # the tables' libraries, imported when there is something to tabulate
+    import scipy
+
     from asdsim import __version__
+    from asdsim.analysis.results import Results
+    from asdsim.scenario.uncertainty import inputs_table, replication_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
