@@ -33,7 +33,7 @@ class CaseloadTeam(TeamRunner):
         self.available = available
         self.hours_log: list[tuple[float, int, float]] = []
         for day, slots in slot_changes[1:]:
-            self.env.timeout(day).callbacks.append(self._resizer(slots))
+            self.env.call_in(day, self._resizer(slots))
 
     def _resizer(self, slots: int) -> Callable[[object], None]:
         return lambda _event: self._resize(slots)
@@ -44,6 +44,11 @@ class CaseloadTeam(TeamRunner):
 
     def join(self, child: Child) -> Case:
         """Open a case on the list; it starts at once if a slot is free."""
+        if self.busy < self.slots and self.list.head() is None:
+            # nobody waiting and a slot free: the case would go on the list and off it again
+            case = self.open(child)
+            self._start(case)
+            return case
         case = super().join(child)
         if self.busy < self.slots:
             self._fill()
@@ -59,33 +64,38 @@ class CaseloadTeam(TeamRunner):
             self._start(self.list.pop())
 
     def _start(self, case: Case) -> None:
-        now = self.env.now
+        env = self.env
+        now = env.now
         self.busy += 1
         self.start(case)
         child = case.child
+        log, factor, durations = self.hours_log.append, child.hours_factor, self.u_duration
         day = now
         rebooked = False
-        while case.step < len(case.plan):
+        while case.step < len(case.plan):  # (an uncertain outcome lengthens the plan)
             step = case.plan[case.step]
             if not rebooked:  # a rebooked step waits for the rebook delay, not its gap again
                 day += step.min_gap_days
             rebooked = False
             k = child.appointments
             for g, h in step.needs:
-                self.hours_log.append((day, g, h * child.hours_factor))
+                log((day, g, h * factor))
             if not self.attend_or_dna(case, step, day):
                 if case.state == CLOSED:  # discharged
                     break
                 day, rebooked = case.earliest_day, True
                 continue
-            day += step.duration(self.host.uniform(self.u_duration, child, k, "duration"))
+            try:
+                u = durations.item(child.id, k)
+            except IndexError:  # past the pre-drawn ones: the host draws from the stream
+                u = self.host.uniform(durations, child, k, "duration")
+            day += step.duration(u)
             self.decide(case, case.step, day)
             case.step += 1
         if case.state != CLOSED:
             self.host.release(child, "assessed", day)
         self.cases.append((now, day))
-        event = self.env.timeout(day - now)
-        event.callbacks.append(self._release)
+        env.call_in(day - now, self._release)
 
     def _release(self, _event: object) -> None:
         self.busy -= 1

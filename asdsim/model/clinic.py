@@ -174,9 +174,9 @@ class ClinicTeam(TeamRunner):
             due = bookings
         else:
             due = [] if case.booked else bookings[:1]  # the earlier bookings have theirs
-        timeout, attend = self.env.timeout, self._attend
+        call_in, attend = self.env.call_in, self._attend
         for booking in due:
-            timeout(booking.day - now).callbacks.append(partial(attend, case, booking))
+            call_in(booking.day - now, partial(attend, case, booking))
         case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
