@@ -6,6 +6,7 @@ See :class:`CaseloadTeam`; what both capacity modes share is in :mod:`asdsim.mod
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 
 import numpy as np
 
@@ -103,7 +104,7 @@ class CaseloadTeam(TeamRunner):
 
     def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Hours available and used (on the days of each case's steps) per week, by group."""
-        log = np.array(self.hours_log) if self.hours_log else np.zeros((0, 3))
+        log = _rows(self.hours_log, 3)
         out = {}
         for g, group in enumerate(self.groups):
             mine = log[log[:, 1] == g]
@@ -134,7 +135,7 @@ def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
     """
     if not cases:
         return np.zeros(weeks)
-    arr = np.asarray(cases, dtype=float)
+    arr = _rows(cases, 2)
     times = np.concatenate([arr[:, 0], arr[:, 1]])
     steps = np.concatenate([np.ones(len(arr)), -np.ones(len(arr))])
     order = np.argsort(times, kind="stable")
@@ -144,3 +145,11 @@ def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
     edges = 7.0 * np.arange(weeks + 1)
     at_edges = np.interp(edges, times, integral, left=0.0, right=integral[-1])
     return np.diff(at_edges) / 7.0
+
+
+def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
+    """Tuples of ``width`` numbers as a float array of shape (len(rows), width), filled without
+    converting a tuple at a time."""
+    return np.fromiter(chain.from_iterable(rows), dtype=float,
+                       count=width * len(rows)).reshape(len(rows), width)
+
