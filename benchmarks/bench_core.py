@@ -10,7 +10,14 @@ clinic-hours MDT pathway):
   alternately, and the best of three rounds is kept, so other load on the machine counts less;
 * wall time of 100 replications with ``jobs=2`` (target: at most 60 s on 2 cores);
 * peak memory of a run of about one million children, patient table built (target: < 1 GiB),
-  measured in a fresh process so nothing else is counted.
+  measured in a fresh process so nothing else is counted;
+* one replication of benchmarks/mid_assessment.yaml (2,741 children started before day 0 who
+  wait for hours): CPU seconds;
+* what a local worker process costs before it is useful (the figure behind
+  ``asdsim.experiments.backends.WORKER_START_SECONDS``): the wall time to start two workers,
+  give each a task that does nothing and stop them, per worker; and the extra CPU time two
+  workers spend on 10 one-year replications of the standard scenario over this process alone,
+  per worker.
 
 Run: ``python benchmarks/bench_core.py [--quick]``.
 """
@@ -18,6 +25,7 @@ Run: ``python benchmarks/bench_core.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -60,6 +68,40 @@ def bare_simpy_mmc(children: int, servers: int = 10, seed: int = 1) -> float:
     return time.process_time() - started
 
 
+def _nothing(item: int) -> int:
+    return item
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds of this process, and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def worker_start(rounds: int = 5) -> tuple[float, float]:
+    """Seconds a worker costs: (wall time to start and stop one with nothing to do, best of
+    ``rounds``; extra CPU time of each worker's first replications over this process's)."""
+    from asdsim.experiments.backends import ProcessBackend
+
+    empty = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        with ProcessBackend(2) as backend:
+            list(backend.map_unordered(_nothing, range(2)))
+        empty = min(empty, (time.perf_counter() - started) / 2)
+    year = asdsim.load_scenario(STANDARD).model_copy(update={"horizon_weeks": 52})
+    asdsim.simulate(year, replications=1, seed=1, jobs=1)
+    before = _cpu_seconds()
+    asdsim.simulate(year, replications=10, seed=1, jobs=1)
+    middle = _cpu_seconds()
+    asdsim.simulate(year, replications=10, seed=1, jobs=2)
+    after = _cpu_seconds()
+    serial = middle[0] - before[0]
+    parallel = (after[0] - middle[0]) + (after[1] - middle[1])
+    return empty, (parallel - serial) / 2
+
+
 def memory_child(replications: int) -> None:
     """Run in a fresh process: simulate, build the patient table, print peak RSS."""
     scenario = asdsim.load_scenario(STANDARD)
@@ -99,6 +141,20 @@ def main() -> None:
     print(f"bare SimPy M/M/c:  {base_rate:,.0f} children/s of CPU time ({base_seconds:.2f} s; "
           "best of 3)")
     print(f"ratio asdsim / bare SimPy: {rate / base_rate:.2f} (target: >= 0.5)")
+
+    mid = asdsim.load_scenario(HERE / "mid_assessment.yaml")
+    mid_seconds = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        asdsim.simulate(mid, replications=1, seed=1, jobs=1)
+        mid_seconds = min(mid_seconds, time.process_time() - started)
+    print(f"mid-assessment list (benchmarks/mid_assessment.yaml), one replication: "
+          f"{mid_seconds:.2f} s of CPU time (best of 3)")
+
+    empty, first = worker_start()
+    print(f"a worker process: {empty:.3f} s wall to start and stop with nothing to do; "
+          f"{first:.3f} s more CPU on its first replications than this process "
+          f"(load average {os.getloadavg()[0]:.1f})")
 
     hundred = 20 if args.quick else 100
     started = time.perf_counter()

@@ -373,13 +373,10 @@ def test_the_shipped_design_is_monotone_in_its_bottleneck_over_the_searched_rang
 
 
 @pytest.fixture
-def cli(monkeypatch):
-    """``asdsim`` with the plan command (registered here until the README lists it)."""
-    from asdsim.cli import plan as plan_command
+def cli():
+    """``asdsim``."""
     from asdsim.cli import root
 
-    if plan_command not in root.SUBCOMMANDS:
-        monkeypatch.setattr(root, "SUBCOMMANDS", (*root.SUBCOMMANDS, plan_command))
     return root.main
 
 

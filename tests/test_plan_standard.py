@@ -342,7 +342,7 @@ def test_plan_options_are_checked_as_run_checks_its_own(cli, tmp_path, capsys, o
 def test_too_many_jobs_are_lowered_to_the_cpus_with_a_note(cli, tmp_path, capsys, monkeypatch):
     from asdsim.cli import options
 
-    monkeypatch.setattr(options, "default_jobs", lambda: 1)
+    monkeypatch.setattr(options, "cpu_count", lambda: 1)
     source = tmp_path / "area.yaml"
     source.write_text(asdsim.scenario_to_yaml(small_area()))
     code = cli(["plan", str(source), "--from", "2020-03-02", "--by", "2020-07-01", "--vary",

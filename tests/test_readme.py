@@ -72,22 +72,20 @@ def test_one_rule_for_jobs_in_every_command_that_simulates():
     import os
 
     from asdsim.cli.root import build_parser
+    from asdsim.experiments.backends import make_backend
 
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
-    assert "`--jobs` defaults to one worker process per CPU" in readme
+    assert ("`--jobs` always wins (`--jobs 1` runs in the command's own process); without it, "
+            "the number of worker processes is chosen from the estimated work") in readme
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")  # the subcommands
     for name in ("run", "compare", "sweep", "verify", "regress"):
         jobs = next(a for a in sub.choices[name]._actions if a.dest == "jobs")
-        assert "one per CPU" in jobs.help, name
-        if name == "sweep":  # None: the backend takes one per CPU (or as many Dask workers)
-            from asdsim.experiments.backends import make_backend
-
-            assert jobs.default is None
-            with make_backend(None) as backend:
-                assert getattr(backend, "workers", 1) == (os.cpu_count() or 1)
-        else:
-            assert jobs.default == (os.cpu_count() or 1), name
+        assert "chosen from the work" in jobs.help, name
+        assert jobs.default is None, name  # None: the work chooses (tests/test_workers.py)
+    # work not estimated beforehand: one per CPU
+    with make_backend(None) as backend:
+        assert getattr(backend, "workers", 1) == (os.cpu_count() or 1)
 
 
 def test_notebook_extra_installs_what_the_readme_command_needs():

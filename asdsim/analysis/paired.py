@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from asdsim.analysis.cohorts import MONTHS_3, cohort_start_day
 from asdsim.analysis.definitions import is_censored
@@ -102,6 +101,8 @@ def difference_ci(design: np.ndarray, base: np.ndarray, paired: bool
     if se == 0:
         return mean, mean, mean, n
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    from scipy import stats  # imported when an interval is taken, not with the package
+
     half = float(stats.t.ppf(0.975, df) * se)
     return mean, mean - half, mean + half, n
 

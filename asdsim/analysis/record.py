@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -58,11 +59,13 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     scenario = pathway.scenario
     cols: dict[str, np.ndarray] = {}
     n = len(kids)
-    # one pass over the children per kind of column (attrgetter reads a child's fields in C)
+    # one pass over the children per kind of column (attrgetter reads a child's fields in C, and
+    # fromiter fills the array from them without a tuple per child to convert)
     days = (*MILESTONES, "started_day")
     reals = (*days, "age_years", "staff_hours", "hours_factor")
     get = operator.attrgetter(*reals)
-    table = np.array([get(c) for c in kids], dtype=float).reshape(n, len(reals))
+    table = np.fromiter(chain.from_iterable(map(get, kids)), dtype=float,
+                        count=n * len(reals)).reshape(n, len(reals))
     real = {name: table[:, j].copy() for j, name in enumerate(reals)}
     for name in days:
         values = real[name]
@@ -71,7 +74,8 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     wholes = ("source", "locality", "priority", "referrals", "transfers", "dna_count",
               "from_backlog", "outsourced")
     get = operator.attrgetter(*wholes)
-    counts = np.array([get(c) for c in kids], dtype=np.int64).reshape(n, len(wholes))
+    counts = np.fromiter(chain.from_iterable(map(get, kids)), dtype=np.int64,
+                         count=n * len(wholes)).reshape(n, len(wholes))
     whole = {name: counts[:, j].copy() for j, name in enumerate(wholes)}
     exit_day = cols["exit_day"]
     reasons = np.array([c.exit_reason or "" for c in kids], dtype=object)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
@@ -25,6 +24,8 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(x.mean())
     if n < 2:
         return mean, math.nan, math.nan, n
+    from scipy import stats  # imported when an interval is taken, not with the package
+
     half = float(stats.t.ppf(0.5 + level / 2.0, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
 
@@ -49,6 +50,8 @@ def km_curve(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, n
     e = np.asarray(observed, dtype=bool)
     if not e.any():
         return np.zeros(0), np.zeros(0)
+    from scipy import stats
+
     result = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e]))
     return result.sf.quantiles, result.sf.probabilities
 

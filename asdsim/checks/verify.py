@@ -519,7 +519,7 @@ def _run_task(task: _Task) -> dict[str, float]:
 
 
 def run_checks(checks: Sequence[Check | PlanCheck | PromiseCheck] | None = None,
-               only: Sequence[str] | None = None, seed: int = DEFAULT_SEED, jobs: int = 1,
+               only: Sequence[str] | None = None, seed: int = DEFAULT_SEED, jobs: int | None = 1,
                progress: Progress | None = None) -> VerifyReport:
     """Run verification checks and compare each with theory.
 
@@ -533,7 +533,7 @@ def run_checks(checks: Sequence[Check | PlanCheck | PromiseCheck] | None = None,
     seed
         Seed of every check's replications.
     jobs
-        Worker processes; the results do not depend on it.
+        Worker processes (None: one per CPU); the results do not depend on it.
     progress
         Called as ``progress(done, total)`` after each replication.
 
@@ -542,7 +542,7 @@ def run_checks(checks: Sequence[Check | PlanCheck | PromiseCheck] | None = None,
     VerifyReport
         One :class:`CheckResult` per compared quantity, in the order of the checks.
     """
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     suite: list[Check | PlanCheck | PromiseCheck] = list(
         [*default_checks(), *default_plan_checks()] if checks is None else checks)
@@ -582,5 +582,5 @@ def run_checks(checks: Sequence[Check | PlanCheck | PromiseCheck] | None = None,
         rows = [measured[check.id, r] for r in range(check.replications)]  # in replication order
         columns = {key: np.array([row[key] for row in rows], dtype=float) for key in rows[0]}
         results.extend(replace(r, check_id=check.id) for r in check.evaluate(columns))
-    return VerifyReport(results=results, seed=seed, jobs=jobs,
+    return VerifyReport(results=results, seed=seed, jobs=backend.workers,
                         wall_seconds=time.perf_counter() - started, checks=[c.id for c in suite])

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from asdsim.cli.console import EXIT_OK, EXIT_USAGE, err, out
-from asdsim.cli.options import JOBS_HELP, default_jobs
+from asdsim.cli.options import JOBS_HELP, cpu_count, default_jobs
 
 
 def parse_fit(text: str) -> list[str] | str:
@@ -59,7 +59,7 @@ def fit_arguments(args: argparse.Namespace, command: str) -> dict[str, object] |
         err(f"asdsim {command}: --periods: expected quarterly, single or dates as YYYY-MM-DD "
             "separated by commas")
         return None
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         err(f"asdsim {command}: --jobs must be at least 1")
         return None
     if args.seed < 0:
@@ -71,7 +71,7 @@ def fit_arguments(args: argparse.Namespace, command: str) -> dict[str, object] |
         return None
     teams = [t.strip() for t in args.teams.split(",") if t.strip()] if args.teams else None
     return {"fit": fit, "periods": periods, "teams": teams, "replications": args.replications,
-            "seed": args.seed, "jobs": min(args.jobs, default_jobs())}
+            "seed": args.seed, "jobs": None if args.jobs is None else min(args.jobs, cpu_count())}
 
 
 def history_command(args: argparse.Namespace) -> int:

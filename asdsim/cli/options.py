@@ -17,9 +17,12 @@ FORMATTER = argparse.RawDescriptionHelpFormatter
 """Every parser keeps the line breaks of its description and example."""
 
 
-JOBS_HELP = "worker processes; results do not depend on it (default: one per CPU)"
+JOBS_HELP = ("worker processes; results do not depend on it (default: chosen from the work: "
+             "this process for a small run, one per CPU for a long one or where the work is not "
+             "estimated beforehand)")
 """The one rule for ``--jobs`` in every command that simulates (run, compare, sweep, verify,
-regress): one worker process per CPU unless told otherwise."""
+regress): without ``--jobs``, the number of worker processes is chosen from the estimated work
+(:func:`asdsim.experiments.backends.choose_workers`); ``--jobs`` always wins."""
 
 
 MAX_SEED = 2**64 - 1
@@ -62,8 +65,13 @@ COUNT = whole(1)
 """The type of every ``--replications`` and ``--jobs``: a whole number, at least 1."""
 
 
-def default_jobs() -> int:
-    """The default ``--jobs``: one worker process per CPU."""
+def default_jobs() -> int | None:
+    """The default ``--jobs``: None, so the work chooses (see ``JOBS_HELP``)."""
+    return None
+
+
+def cpu_count() -> int:
+    """CPUs of this machine: the most worker processes ``--jobs`` may ask for."""
     return os.cpu_count() or 1
 
 
@@ -85,12 +93,12 @@ def count_problem(args: argparse.Namespace) -> str | None:
     note on standard error."""
     if args.replications < 1:
         return "--replications must be at least 1"
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         return "--jobs must be at least 1"
     if getattr(args, "seed", 0) < 0:
         return "--seed must be 0 or more"
-    cpus = default_jobs()
-    if args.jobs > cpus:
+    cpus = cpu_count()
+    if args.jobs is not None and args.jobs > cpus:
         print(f"note: --jobs {args.jobs} lowered to {cpus}, the number of CPUs", file=sys.stderr)
         args.jobs = cpus
     return None

@@ -125,7 +125,7 @@ def guard_outputs(args: argparse.Namespace) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim regress`` from parsed arguments; returns the exit code."""
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         err(f"asdsim regress: --jobs must be at least 1, got {args.jobs}")
         return EXIT_USAGE
     if not args.update and (args.replications is not None or args.seed is not None or args.tolerance):

@@ -77,7 +77,7 @@ def command(args: argparse.Namespace) -> int:
             out(f"{plan_check.id:16} a plan: {plan_check.replications} replications an option, "
                 f"{plan_check.confirm_replications} to confirm, x {plan_check.weeks} weeks")
         return EXIT_OK
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         err(f"asdsim verify: --jobs must be at least 1, got {args.jobs}")
         return EXIT_USAGE
     try:

@@ -16,6 +16,7 @@ and a cluster is a :class:`dask.distributed.Client`. Dask is an optional extra
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -30,6 +31,12 @@ R = TypeVar("R")
 IN_FLIGHT_PER_WORKER = 2
 """Items submitted ahead per worker: enough to keep a worker busy while a result travels back."""
 DASK_EXTRA = "pip install asdsim[dask]"
+WORKER_START_SECONDS = 0.05
+"""Wall time a local worker process costs before it does useful work: forking it, its first
+task in a cold process, and stopping it. Measured by ``benchmarks/bench_core.py`` (about 0.01 s
+to start and stop a worker with nothing to do, and 0.04 to 0.05 s more of CPU time in each
+worker's first replication), so parallel work is worth it only when each worker has more than
+that to do."""
 
 
 class BackendError(AsdsimError):
@@ -261,21 +268,59 @@ class DaskBackend(Backend):
         return f"dask ({where}), {self.workers} worker{'s' if self.workers != 1 else ''}"
 
 
-def make_backend(jobs: int | None = None, dask: str | None = None) -> Backend:
+def choose_workers(work_seconds: float, items: int, cpus: int | None = None) -> int:
+    """The number of local workers that finishes ``items`` equal items soonest.
+
+    ``n`` workers (``n`` at most ``cpus`` and ``items``) take about
+    ``n * WORKER_START_SECONDS + ceil(items / n) * work_seconds / items`` of wall time, and this
+    process alone ``work_seconds``; the fewest workers with the shortest time are chosen. So a
+    small run stays in this process, and a long one gets one worker per CPU.
+
+    Parameters
+    ----------
+    work_seconds
+        Estimated CPU time of all the items in one process.
+    items
+        Number of items (each runs whole on one worker).
+    cpus
+        CPUs to use at most (default: this machine's).
+    """
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    each = work_seconds / max(items, 1)
+    best, best_seconds = 1, work_seconds
+    for n in range(2, min(cpus, items) + 1):
+        seconds = n * WORKER_START_SECONDS + math.ceil(items / n) * each
+        if seconds < best_seconds:
+            best, best_seconds = n, seconds
+    return best
+
+
+def make_backend(jobs: int | None = None, dask: str | None = None,
+                 work_seconds: float | None = None, items: int | None = None) -> Backend:
     """The backend the command line asks for.
 
     Parameters
     ----------
     jobs
-        Local worker processes (default: one per CPU); 1 runs in this process. With
-        ``dask="local"`` it is the number of Dask workers; with a scheduler address it is ignored.
+        Local worker processes; 1 runs in this process. None: chosen from the work by
+        :func:`choose_workers` when ``work_seconds`` and ``items`` are given, else one per CPU.
+        With ``dask="local"`` it is the number of Dask workers (None: one per CPU); with a
+        scheduler address it is ignored.
     dask
         ``None`` for local processes, ``"local"`` for a new local Dask cluster, or the address of
         an existing scheduler (``tcp://host:8786``).
+    work_seconds, items
+        The estimated CPU time of the work in one process, and how many items it comes in.
     """
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    count = jobs if jobs is not None else (os.cpu_count() or 1)
+    cpus = os.cpu_count() or 1
     if dask is not None:
-        return DaskBackend(dask, local_workers=count)
+        return DaskBackend(dask, local_workers=jobs if jobs is not None else cpus)
+    if jobs is not None:
+        count = jobs
+    elif work_seconds is not None and items is not None:
+        count = choose_workers(work_seconds, items, cpus)
+    else:
+        count = cpus
     return Backend() if count == 1 else ProcessBackend(count)

@@ -14,22 +14,21 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-import scipy
 import simpy
 
 from asdsim.analysis.record import ReplicationRecord, record
-from asdsim.analysis.results import Results
 from asdsim.errors import AsdsimError
-from asdsim.experiments.backends import TaskFailed, make_backend
+from asdsim.experiments.backends import TaskFailed, choose_workers, make_backend
 from asdsim.model.pathway import Pathway
 from asdsim.model.runtime import collector_paused
 from asdsim.scenario.loading import load_scenario, scenario_hash
 from asdsim.scenario.schema import Scenario
-from asdsim.scenario.uncertainty import inputs_table, replication_scenario
+
+if TYPE_CHECKING:
+    from asdsim.analysis.results import Results
 
 DEFAULT_SEED = 12345
 Progress = Callable[[int, int], None]
@@ -55,6 +54,8 @@ def run_drawn_replication(scenario: Scenario, seed: int, replication: int) -> Re
     """Run one replication with its own draw of the scenario's uncertain inputs (see
     :mod:`asdsim.scenario.uncertainty`); the draw depends only on the seed, the replication and
     each input's path, so any process makes the same one."""
+    from asdsim.scenario.uncertainty import replication_scenario  # pandas: only when drawn
+
     return run_replication(replication_scenario(scenario, seed, replication), seed, replication)
 
 
@@ -103,21 +104,38 @@ def check_run_size(scenario: Scenario, replications: int, seed: int) -> None:
             f"children each); this machine has {have / 2**30:,.1f} GiB: use at most {most:,}")
 
 
-def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int = 1,
+SECONDS_PER_CHILD = 15e-6
+"""CPU time a simulated child costs, its replication's arrays included (measured 12 to 18
+microseconds on the standard benchmark scenario, one process): with
+:func:`children_per_replication`, the estimate of a run's work that chooses its workers."""
+
+
+def workers_for(scenario: Scenario, replications: int, jobs: int | None) -> int:
+    """The worker processes a run uses: ``jobs`` (at most one per replication), or with None the
+    number :func:`asdsim.experiments.backends.choose_workers` chooses for the estimated work
+    (children a replication times replications times ``SECONDS_PER_CHILD``)."""
+    if jobs is not None:
+        return min(jobs, replications)
+    work = children_per_replication(scenario) * replications * SECONDS_PER_CHILD
+    return choose_workers(work, replications)
+
+
+def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int | None = 1,
                      progress: Progress | None = None,
                      inputs: Inputs = "fixed") -> list[ReplicationRecord]:
-    """Run replications ``0 .. replications-1``, in ``jobs`` processes, in replication order
-    (with ``inputs="drawn"``, each with its own draw of the uncertain inputs)."""
+    """Run replications ``0 .. replications-1``, in ``jobs`` processes (None: chosen from the
+    work, see :func:`workers_for`), in replication order (with ``inputs="drawn"``, each with its
+    own draw of the uncertain inputs)."""
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     check_run_size(scenario, replications, seed)
     records: dict[int, ReplicationRecord] = {}
     try:
         run = run_drawn_replication if inputs == "drawn" and scenario.uncertain else run_replication
         one = partial(run, scenario, seed)
-        with make_backend(min(jobs, replications)) as backend:
+        with make_backend(workers_for(scenario, replications, jobs)) as backend:
             for r, rec in backend.map_unordered(one, range(replications)):
                 records[r] = rec
                 if progress:
@@ -128,7 +146,7 @@ def run_replications(scenario: Scenario, replications: int, seed: int, jobs: int
 
 
 def simulate(scenario: Scenario | str | Path, replications: int = 10,
-             seed: int = DEFAULT_SEED, jobs: int = 1,
+             seed: int = DEFAULT_SEED, jobs: int | None = 1,
              progress: Progress | None = None, inputs: Inputs = "fixed") -> Results:
     """Simulate a scenario.
 
@@ -142,7 +160,8 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
         Seed of every random stream. The same seed gives the same tables, and two scenarios run
         with the same seed share common random numbers.
     jobs
-        Worker processes; the tables do not depend on it.
+        Worker processes; None chooses them from the estimated work (this process for a small
+        run, one per CPU for a long one). The tables do not depend on it.
     progress
         Called as ``progress(done, total)`` after each replication (the CLI draws a bar).
     inputs
@@ -163,7 +182,12 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
     ValueError
         When ``inputs`` is neither ``"fixed"`` nor ``"drawn"``.
     """
+    import pandas as pd  # the tables' libraries, imported when there is something to tabulate
+    import scipy
+
     from asdsim import __version__
+    from asdsim.analysis.results import Results
+    from asdsim.scenario.uncertainty import inputs_table, replication_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -191,7 +215,7 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10,
         "scenario_hash": scenario_hash(scenario),
         "seed": int(seed),
         "replications": int(replications),
-        "jobs": int(jobs),
+        "jobs": int(jobs) if jobs is not None else workers_for(scenario, replications, None),
         "asdsim_version": __version__,
         "wall_seconds": round(time.perf_counter() - started, 3),
         "children_simulated": int(sum(len(r.columns["referral_day"]) for r in records)),

@@ -6,6 +6,7 @@ See :class:`CaseloadTeam`; what both capacity modes share is in :mod:`asdsim.mod
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class CaseloadTeam(TeamRunner):
         self.available = available
         self.hours_log: list[tuple[float, int, float]] = []
         for day, slots in slot_changes[1:]:
-            self.env.timeout(day).callbacks.append(self._resizer(slots))
+            self.env.call_in(day, self._resizer(slots))
 
     def _resizer(self, slots: int) -> Callable[[object], None]:
         return lambda _event: self._resize(slots)
@@ -44,6 +45,11 @@ class CaseloadTeam(TeamRunner):
 
     def join(self, child: Child) -> Case:
         """Open a case on the list; it starts at once if a slot is free."""
+        if self.busy < self.slots and self.list.head() is None:
+            # nobody waiting and a slot free: the case would go on the list and off it again
+            case = self.open(child)
+            self._start(case)
+            return case
         case = super().join(child)
         if self.busy < self.slots:
             self._fill()
@@ -59,33 +65,38 @@ class CaseloadTeam(TeamRunner):
             self._start(self.list.pop())
 
     def _start(self, case: Case) -> None:
-        now = self.env.now
+        env = self.env
+        now = env.now
         self.busy += 1
         self.start(case)
         child = case.child
+        log, factor, durations = self.hours_log.append, child.hours_factor, self.u_duration
         day = now
         rebooked = False
-        while case.step < len(case.plan):
+        while case.step < len(case.plan):  # (an uncertain outcome lengthens the plan)
             step = case.plan[case.step]
             if not rebooked:  # a rebooked step waits for the rebook delay, not its gap again
                 day += step.min_gap_days
             rebooked = False
             k = child.appointments
             for g, h in step.needs:
-                self.hours_log.append((day, g, h * child.hours_factor))
+                log((day, g, h * factor))
             if not self.attend_or_dna(case, step, day):
                 if case.state == CLOSED:  # discharged
                     break
                 day, rebooked = case.earliest_day, True
                 continue
-            day += step.duration(self.host.uniform(self.u_duration, child, k, "duration"))
+            try:
+                u = durations.item(child.id, k)
+            except IndexError:  # past the pre-drawn ones: the host draws from the stream
+                u = self.host.uniform(durations, child, k, "duration")
+            day += step.duration(u)
             self.decide(case, case.step, day)
             case.step += 1
         if case.state != CLOSED:
             self.host.release(child, "assessed", day)
         self.cases.append((now, day))
-        event = self.env.timeout(day - now)
-        event.callbacks.append(self._release)
+        env.call_in(day - now, self._release)
 
     def _release(self, _event: object) -> None:
         self.busy -= 1
@@ -93,7 +104,7 @@ class CaseloadTeam(TeamRunner):
 
     def staff_ledger(self, weeks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Hours available and used (on the days of each case's steps) per week, by group."""
-        log = np.array(self.hours_log) if self.hours_log else np.zeros((0, 3))
+        log = _rows(self.hours_log, 3)
         out = {}
         for g, group in enumerate(self.groups):
             mine = log[log[:, 1] == g]
@@ -124,7 +135,7 @@ def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
     """
     if not cases:
         return np.zeros(weeks)
-    arr = np.asarray(cases, dtype=float)
+    arr = _rows(cases, 2)
     times = np.concatenate([arr[:, 0], arr[:, 1]])
     steps = np.concatenate([np.ones(len(arr)), -np.ones(len(arr))])
     order = np.argsort(times, kind="stable")
@@ -134,3 +145,11 @@ def _busy_per_week(cases: list[tuple[float, float]], weeks: int) -> np.ndarray:
     edges = 7.0 * np.arange(weeks + 1)
     at_edges = np.interp(edges, times, integral, left=0.0, right=integral[-1])
     return np.diff(at_edges) / 7.0
+
+
+def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
+    """Tuples of ``width`` numbers as a float array of shape (len(rows), width), filled without
+    converting a tuple at a time."""
+    return np.fromiter(chain.from_iterable(rows), dtype=float,
+                       count=width * len(rows)).reshape(len(rows), width)
+

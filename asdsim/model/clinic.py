@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from operator import attrgetter
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from asdsim.model.case import BOOKED, CLOSED, STARTED, Booking, Case
 from asdsim.model.steps import EPS, CompiledStep
 from asdsim.model.teams import WORKING_DAYS, Host, TeamRunner
 from asdsim.scenario.schema import Team
+
+_PENDING_ORDER = attrgetter("earliest_day", "child.id")
+"""The order of cases waiting for a weekly pass: earliest day first, then child id."""
 
 
 class ClinicTeam(TeamRunner):
@@ -36,6 +40,9 @@ class ClinicTeam(TeamRunner):
         self.horizon_weeks = team.booking_horizon_weeks
         self.pending: list[Case] = []
         self._needs_cache: dict[tuple[int, float], tuple[tuple[int, float, float], ...]] = {}
+        # (needs, joint, first week, last week) of first steps that found no hours there, since
+        # hours were last given back: see _book
+        self._no_hours: set[tuple[int, bool, int, int]] = set()
         host.start(self._weekly_booking())
 
     def _weekly_booking(self):
@@ -43,13 +50,7 @@ class ClinicTeam(TeamRunner):
         while True:
             now = env.now
             if self.pending:
-                waiting, self.pending = self.pending, []
-                waiting.sort(key=lambda c: (c.earliest_day, c.child.id))
-                for case in waiting:
-                    if case.pending:
-                        case.pending = False
-                        if not self._book(case, case.earliest_day, now):
-                            self._queue(case, case.earliest_day)
+                self._book_pending(now)
             # started assessments come first: no new starts while one that is due is unbooked
             overdue = any(c.pending and c.earliest_day < now + 7.0 for c in self.pending)
             head = self.list.head
@@ -60,12 +61,49 @@ class ClinicTeam(TeamRunner):
                 case.state = BOOKED
             yield env.timeout(7.0)
 
+    def _book_pending(self, now: float) -> None:
+        """Book the cases waiting for a weekly pass, earliest day first (then child id).
+
+        A case whose next step is known to find no hours in its window (see :meth:`_book`) is
+        not searched again: it keeps its place among the cases still waiting.
+        """
+        waiting, self.pending = self.pending, []
+        waiting.sort(key=_PENDING_ORDER)
+        now_week = int(now // 7.0)
+        last_week = min(now_week + self.horizon_weeks, self.weeks)
+        no_hours, needs_cache, book, still = self._no_hours, self._needs_cache, self._book, []
+        for case in waiting:
+            if not case.pending:
+                continue
+            if no_hours:
+                # the key of _book's first search, without calling it
+                step = case.plan[case.step + len(case.booked)]
+                factor = case.child.hours_factor
+                needs = step.scaled if factor == 1.0 else needs_cache.get((id(step), factor))
+                first_week = int(case.earliest_day // 7.0)
+                if first_week < now_week:
+                    first_week = now_week
+                if needs is not None and (id(needs), step.joint, first_week, last_week) in no_hours:
+                    still.append(case)
+                    continue
+            case.pending = False
+            if not book(case, case.earliest_day, now):
+                case.pending = True
+                still.append(case)
+        self.pending = still + self.pending  # (sorted at the next pass)
+
     def _book(self, case: Case, earliest: float, now: float) -> bool:
         """Book the case's next unbooked step within the booking horizon, and each step after
         it within the horizon from its own earliest day, all together or not at all.
 
         Later steps that find no hours in their window wait in ``pending`` (booked ahead of new
         starts). Returns whether anything was booked.
+
+        Hours left only fall between give-backs, so a first step that found no hours in a window
+        finds none there again until hours are given back: such a search is remembered in
+        ``_no_hours`` (forgotten at the next give-back) and not repeated. Without it every
+        started child waiting for hours would search the booking horizon again at every weekly
+        pass.
         """
         remaining = self.remaining
         now_week = int(now // 7.0)
@@ -90,10 +128,15 @@ class ClinicTeam(TeamRunner):
             if last_week > weeks:
                 last_week = weeks
             needs = step.scaled if factor == 1.0 else self._needs(step, factor)
+            if index == start:
+                # needs are kept (by the step or the cache) for the run, so their id is theirs
+                searched = (id(needs), step.joint, first_week, last_week)
+                if searched in self._no_hours:
+                    return False
             parts = _parts(remaining, needs, step.joint, first_week, last_week)
             if not parts:
-                if index == start:
-                    self._give_back(bookings, -1)
+                if index == start:  # nothing booked yet
+                    self._no_hours.add(searched)
                     return False
                 deferred = day
                 break
@@ -131,9 +174,9 @@ class ClinicTeam(TeamRunner):
             due = bookings
         else:
             due = [] if case.booked else bookings[:1]  # the earlier bookings have theirs
-        timeout, attend = self.env.timeout, self._attend
+        call_in, attend = self.env.call_in, self._attend
         for booking in due:
-            timeout(booking.day - now).callbacks.append(partial(attend, case, booking))
+            call_in(booking.day - now, partial(attend, case, booking))
         case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
@@ -161,11 +204,13 @@ class ClinicTeam(TeamRunner):
             self.pending.append(case)
 
     def _give_back(self, bookings: list[Booking], current_week: int) -> None:
+        """Give back the hours of ``bookings`` in weeks from ``current_week`` on."""
         remaining = self.remaining
         for booking in bookings:
             for g, w, h in booking.parts:
                 if w >= current_week:
                     remaining[g][w] += h
+                    self._no_hours.clear()  # hours rose: a search that failed may succeed
 
     def _give_back_all(self, case: Case) -> None:
         """Give back the hours of every step booked and not yet attended."""

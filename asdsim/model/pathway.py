@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 import math
 from collections.abc import Callable, Generator
 from typing import cast
 
 import numpy as np
-import simpy
 
 from asdsim.model.backlog import Backlog, generate_backlog
 from asdsim.model.capacity import hours_available, slot_changes
@@ -28,7 +28,7 @@ from asdsim.model.clinic import ClinicTeam
 from asdsim.model.demand import draw_children, referral_days
 from asdsim.model.outsourcing import Purchases, buy_outsourced
 from asdsim.model.randomness import Draws, Streams
-from asdsim.model.runtime import collector_paused
+from asdsim.model.runtime import Clock, collector_paused
 from asdsim.model.teams import TeamRunner
 from asdsim.model.triage import Triage
 from asdsim.scenario.schema import Scenario
@@ -49,7 +49,7 @@ class Pathway:
 
     def __init__(self, scenario: Scenario, seed: int, replication: int):
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.env = Clock()
         self._generators: list[Generator] = []  # the processes' generators, closed by dispose
         self._dates: dict[int, dt.date] = {}
         self.horizon = scenario.horizon_days
@@ -87,6 +87,7 @@ class Pathway:
         ]
         self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
 
+        self._deadlines = _Deadlines(self.env, self._expire)
         self._place_starting_list(backlog, order, n_new)
         self._start_clock(scenario, n_new)
 
@@ -159,7 +160,7 @@ class Pathway:
                                       self.purchases))
         for team in scenario.teams.values():
             if team.opens_on is not None and 0 < self.day(team.opens_on) < self.horizon:
-                self.env.timeout(self.day(team.opens_on)).callbacks.append(self._team_opens)
+                self.env.call_in(self.day(team.opens_on), self._team_opens)
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class Pathway:
         :mod:`asdsim.model.runtime`).
         """
         with collector_paused():
-            self.env.run(until=self.horizon)
+            self.env.run_until(self.horizon)
 
     def start(self, generator: Generator) -> None:
         """Run a generator as a SimPy process (the clock's own activities: triage sessions,
@@ -191,6 +192,7 @@ class Pathway:
         for team in self.teams.values():
             team.dispose()
         self.triage.dispose()
+        self._deadlines.dispose()
         self.held = {}
         # each event refers to the clock, and the clock's queue to each event still due
         queue = getattr(self.env, "_queue", None)
@@ -347,9 +349,13 @@ class Pathway:
             self.release(child, "aged_out", now)
             return
         case = self.teams[name].join(child)
-        if when < self.horizon:
-            event = self.env.timeout(max(when - now, 0.0))
-            event.callbacks.append(lambda _e: self._expire(case, reason))
+        # a case started at once (a free caseload slot) can no longer withdraw, age out or
+        # transfer: its deadline would pass void, so it is not kept
+        if when < self.horizon and case.not_started:
+            if when > now:
+                self._deadlines.add(now + (when - now), case, reason)  # the time a timer would show
+            else:
+                self.env.call_in(0.0, lambda _e: self._expire(case, reason))
 
     def _expire(self, case: Case, reason: str) -> None:
         """A child waiting (or booked, not yet seen) withdraws, ages out or crosses its team's age
@@ -392,8 +398,7 @@ class Pathway:
 
     def later(self, delay: float, action: Callable[[Child], None], child: Child) -> None:
         """Do ``action(child)`` after ``delay`` days, unless the child has left by then."""
-        event = self.env.timeout(max(delay, 0.0))
-        event.callbacks.append(lambda _e: None if child.exited else action(child))
+        self.env.call_in(max(delay, 0.0), lambda _e: None if child.exited else action(child))
 
     def uniform(self, table: np.ndarray, child: Child, k: int, activity: str) -> float:
         """The child's k-th pre-drawn uniform of an activity (``table``: children by draws);
@@ -412,4 +417,51 @@ class Pathway:
             return table.item(child.id, k, j)
         except IndexError:
             return float(self.streams[activity].random())
+
+
+class _Deadlines:
+    """When waiting children withdraw, age out or cross their team's age boundary.
+
+    Each deadline is years away for most children, who start long before it; a clock event for
+    each would mostly fire void and crowd the clock's queue. So deadlines wait in their own
+    heap, a deadline whose case has started (or closed) is dropped when it reaches the top, and
+    the clock holds an event only for the earliest deadline of a case still waiting. Each
+    deadline still passes at its own time, as a timer set when the child joined would.
+    """
+
+    def __init__(self, env: Clock, expire: Callable[[Case, str], None]):
+        self.env = env
+        self.expire = expire
+        self.heap: list[tuple[float, int, Case, str]] = []
+        self._armed: set[float] = set()  # times the clock holds an event of this heap at
+        self._seq = 0
+
+    def add(self, at: float, case: Case, reason: str) -> None:
+        """The case's deadline is ``at`` (later than now), when it ends with ``reason``."""
+        self._seq += 1
+        heapq.heappush(self.heap, (at, self._seq, case, reason))
+        self._arm()
+
+    def _arm(self) -> None:
+        heap = self.heap
+        while heap and not heap[0][2].not_started:  # started or closed: it would pass void
+            heapq.heappop(heap)
+        if heap and heap[0][0] not in self._armed:
+            self._armed.add(heap[0][0])
+            self.env.call_at(heap[0][0], self._due)
+
+    def dispose(self) -> None:
+        """Forget the deadlines, the clock and the pathway (see :meth:`Pathway.dispose`)."""
+        self.heap = []
+        self.env = None  # type: ignore[assignment]
+        self.expire = None  # type: ignore[assignment]
+
+    def _due(self, _event: object) -> None:
+        now = self.env.now
+        self._armed.discard(now)
+        heap = self.heap
+        while heap and heap[0][0] <= now:
+            _, _, case, reason = heapq.heappop(heap)
+            self.expire(case, reason)
+        self._arm()
 

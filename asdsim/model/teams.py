@@ -32,11 +32,11 @@ from collections.abc import Generator
 from typing import Protocol
 
 import numpy as np
-import simpy
 
 from asdsim.model.case import CLOSED, STARTED, Case
 from asdsim.model.child import Child
 from asdsim.model.randomness import Draws
+from asdsim.model.runtime import Clock
 from asdsim.model.steps import EPS as EPS
 from asdsim.model.steps import CompiledStep, compile_steps
 from asdsim.scenario.schema import Team
@@ -55,7 +55,7 @@ class Host(Protocol):
     host of a replication; a test may hand a team a stand-in.
     """
 
-    env: simpy.Environment
+    env: Clock
     """The replication's clock."""
     horizon: float
     """Day the replication ends."""
@@ -145,10 +145,15 @@ class TeamRunner:
 
     def join(self, child: Child) -> Case:
         """Open a case for a child and put it on the waiting list."""
+        case = self.open(child)
+        self.list.push(case)
+        return case
+
+    def open(self, child: Child) -> Case:
+        """Open a case for a child with this team (not yet on the list)."""
         case = Case(child, self.name, self.steps)
         child.case = case
         child.team = self.name
-        self.list.push(case)
         return case
 
     def resume(self, child: Child, steps_done: int) -> Case:

@@ -20,10 +20,10 @@ from collections.abc import Callable, Generator
 from typing import Protocol
 
 import numpy as np
-import simpy
 
 from asdsim.model.child import Child
 from asdsim.model.randomness import Draws
+from asdsim.model.runtime import Clock
 from asdsim.scenario.distributions import Sampler
 from asdsim.scenario.schema import Triage as TriageRules
 
@@ -31,7 +31,7 @@ from asdsim.scenario.schema import Triage as TriageRules
 class TriageHost(Protocol):
     """What triage needs from the pathway that runs it."""
 
-    env: simpy.Environment
+    env: Clock
     draws: Draws
 
     def start(self, generator: Generator) -> None:
@@ -116,7 +116,7 @@ class Triage:
             child = children[i]
             delay = child.referral_day - env.now
             if delay > 0:
-                env.timeout(delay).callbacks.append(functools.partial(self._arrived, i))
+                env.call_in(delay, functools.partial(self._arrived, i))
                 return
             self.receive(child)
             i += 1
