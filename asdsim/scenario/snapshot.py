@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.csvheader import read_header
 from asdsim.scenario.dates import SCENARIO_SWITCH, DateRule, parse_date
 from asdsim.scenario.values import (
     ValueProblem,
@@ -285,32 +286,9 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "", *, dates: DateRu
             f"({', '.join(COLUMNS)}) and one row per child"))])
     with _field_limit(len(text) + 1):
         reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-        try:
-            header_cells = next(reader)
-        except csv.Error:
-            raise ScenarioError([Problem(shown, 1, "", "the header row is not valid CSV")]) from None
-        header = [h.strip().lstrip("\ufeff").lower() for h in header_cells]
-        if len(header) == 1:
-            for sep, name in ((";", "semicolons"), ("\t", "tabs")):
-                if sep in header_cells[0]:
-                    raise ScenarioError([Problem(shown, 1, "", (
-                        f"the columns seem to be separated by {name}; expected commas (in Excel, "
-                        "save as 'CSV UTF-8 (comma delimited)')"))])
-        for column in COLUMNS:
-            if header.count(column) > 1:
-                raise ScenarioError([Problem(shown, 1, column, "the header names this column "
-                                                              "more than once")])
-        present = frozenset(c for c in COLUMNS if c in header)
-        missing = [c for c in ("referral_date", "stage") if c not in present]
-        if "age_years" not in present and "date_of_birth" not in present:
-            missing.append("age_years or date_of_birth")
-        if missing:
-            hint = next((f"; the header has {name} in it: columns must be separated by commas"
-                         for sep, name in ((";", "semicolons"), ("\t", "tabs"))
-                         if any(sep in h for h in header_cells)), "")
-            raise ScenarioError([Problem(shown, 1, "", (
-                f"missing column(s): {', '.join(missing)} (the header names the columns; "
-                f"those read are {', '.join(COLUMNS)}){hint}"))])
+        header, present = read_header(
+            reader, shown, COLUMNS, [("referral_date",), ("stage",), ("age_years", "date_of_birth")],
+            read_said="the header names the columns; those read are", one_column_separators=True)
         index = {c: header.index(c) for c in present}
         rows: list[SnapshotRow] = []
         seen: dict[bytes, int] = {}

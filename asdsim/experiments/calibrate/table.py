@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.csvheader import read_header
 from asdsim.scenario.snapshot import (
     MAX_SNAPSHOT_BYTES,
     RowProblems,
@@ -75,24 +76,7 @@ def read_table(path: str | Path, what: str, read: Sequence[str],
 
     with csv_field_limit(len(text) + 1):
         reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-        try:
-            cells = next(reader)
-        except csv.Error:
-            raise ScenarioError([Problem(shown, 1, "", "the header row is not valid CSV")]) from None
-        header = [h.strip().lstrip("\ufeff").lower() for h in cells]
-        for column in read:
-            if header.count(column) > 1:
-                raise ScenarioError([Problem(shown, 1, column, "the header names this column "
-                                             "more than once")])
-        present = frozenset(c for c in read if c in header)
-        missing = [" or ".join(group) for group in required if not any(c in present for c in group)]
-        if missing:
-            hint = next((f"; the header has {name} in it: columns must be separated by commas"
-                         for sep, name in ((";", "semicolons"), ("\t", "tabs"))
-                         if any(sep in h for h in cells)), "")
-            raise ScenarioError([Problem(shown, 1, "", (
-                f"missing column(s): {', '.join(missing)} (the columns read are "
-                f"{', '.join(read)}){hint}"))])
+        header, present = read_header(reader, shown, read, required)
         index = {c: header.index(c) for c in present}
         rows: list[tuple[int, dict[str, str]]] = []
         seen: set[bytes] = set()
