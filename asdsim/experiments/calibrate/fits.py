@@ -9,6 +9,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,23 +126,10 @@ def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence
     """
     import statsmodels.api as sm
 
-    day = np.sort(np.asarray(days, dtype="datetime64[D]"))
-    # messages give counts and spans, never a date from the file (one referral's date is a child's)
-    if len(day) == 0:
-        raise AsdsimError("no referrals to fit")
-    first, last = day[0], day[-1]
-    n_days = int((last - first).astype(int)) + 1
-    first_date, last_date = first.astype(dt.date), last.astype(dt.date)
-    if n_days < MIN_DAYS:
-        raise AsdsimError(f"the {len(day)} referral{'s cover' if len(day) != 1 else ' covers'} "
-                          f"{n_days} day{'s' if n_days != 1 else ''}; at least {MIN_DAYS} days "
-                          "(eight weeks) of referrals are needed to fit a rate")
-    changes = sorted(set(step_changes))
-    for change in changes:
-        if not first_date < change <= last_date:
-            side = "before the first" if change <= first_date else "after the last"
-            raise AsdsimError(f"step change {change} is {side} referral: a change needs referrals "
-                              "on both sides of it")
+    day, changes = _history(days, step_changes)
+    first = day[0]
+    n_days = int((day[-1] - first).astype(int)) + 1
+    first_date, last_date = first.astype(dt.date), day[-1].astype(dt.date)
     counts = np.bincount((day - first).astype(int), minlength=n_days).astype(float)
     calendar = first + np.arange(n_days)
     month = calendar.astype("datetime64[M]").astype(int) % 12
@@ -150,16 +138,7 @@ def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence
     week = offset // 7
     in_force = (calendar[:, None] >= np.array(changes, dtype="datetime64[D]")[None, :]).astype(float)
 
-    # Day-of-week: a clearly uneven mix (referrals made on working days) weights partial weeks.
-    per_weekday = np.bincount(weekday, weights=counts, minlength=7)
-    days_per_weekday = np.bincount(weekday, minlength=7).astype(float)
-    expected = days_per_weekday / days_per_weekday.sum() * counts.sum()
-    weekday_p = float(stats.chisquare(per_weekday, expected).pvalue) if counts.sum() > 0 else 1.0
-    weighted = weekday_p < WEEKDAY_P
-    weight = np.ones(7)
-    if weighted:
-        rate = per_weekday / days_per_weekday
-        weight = rate / rate.mean()
+    weight, weighted = _weekday_weights(weekday, counts)
     exposure_day = weight[weekday]
 
     seasonal = n_days >= SEASONAL_DAYS
@@ -190,15 +169,7 @@ def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence
     fixed = 0.0 if growth_fitted else slope * t_mid[keep]
     model = sm.GLM(y[keep], X, family=sm.families.Poisson(),
                    offset=np.log(exposure[keep]) + fixed)
-    with np.errstate(all="ignore"):
-        result = model.fit()
-    df_resid = float(result.df_resid)
-    pearson = float(result.pearson_chi2)
-    dispersion = pearson / df_resid if df_resid > 0 else math.nan
-    dispersion_p = float(stats.chi2.sf(pearson, df_resid)) if df_resid > 0 else math.nan
-    overdispersed = bool(dispersion > 1 and dispersion_p < DISPERSION_P)
-    if overdispersed:
-        result = model.fit(scale="X2")  # quasi-Poisson: the same estimates, wider intervals
+    result, dispersion, dispersion_p, overdispersed = _fit_glm(model)
     beta = np.asarray(result.params, dtype=float)
     cov = np.asarray(result.cov_params(), dtype=float)
     ci = np.asarray(result.conf_int(alpha=1 - LEVEL), dtype=float)
@@ -224,21 +195,8 @@ def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence
         rate = 7.0 * np.exp(b[:, 0] + trend * t_start + steps) * level
         return rate, np.exp(g) / level[:, None]
 
-    rate, factors = per_week(beta)
-    rate_draws, factor_draws = per_week(draws)
-    tail = (1 - LEVEL) / 2 * 100
-    rows: list[tuple[str, float, float, float]] = []
-    rows.append(("referrals_per_week", float(rate[0]), *np.percentile(rate_draws, [tail, 100 - tail])))
-    if growth_fitted:
-        rows.append(("annual_growth", math.expm1(beta[1]), math.expm1(ci[1, 0]), math.expm1(ci[1, 1])))
-    if seasonal:
-        for m in range(12):
-            low, high = np.percentile(factor_draws[:, m], [tail, 100 - tail])
-            rows.append((f"monthly_factors[{m}]", float(factors[0, m]), float(low), float(high)))
-    for change in changes:
-        i = names.index(f"step_change[{change}]")
-        rows.append((f"step_change[{change}]", math.exp(beta[i]), math.exp(ci[i, 0]), math.exp(ci[i, 1])))
-    parameters = pd.DataFrame(rows, columns=["parameter", "value", "ci_low", "ci_high"])
+    parameters = _parameters(per_week(beta), per_week(draws), beta, ci, names, changes,
+                             growth_fitted, seasonal)
 
     # Weekly totals for the chart: observed, fitted, and fitted without the month effects.
     linear = X.to_numpy() @ beta + fixed
@@ -268,3 +226,77 @@ def _fit_referrals(days: np.ndarray, start_date: dt.date, step_changes: Sequence
                        weekly=weekly, dispersion=dispersion, dispersion_p=dispersion_p,
                        overdispersed=overdispersed, seasonal=seasonal, weekday_weighted=weighted,
                        growth_fitted=growth_fitted)
+
+
+def _history(days: np.ndarray, step_changes: Sequence[dt.date]) -> tuple[np.ndarray, list[dt.date]]:
+    """The referral days sorted, and the step changes sorted, each checked to be fittable."""
+    day = np.sort(np.asarray(days, dtype="datetime64[D]"))
+    # messages give counts and spans, never a date from the file (one referral's date is a child's)
+    if len(day) == 0:
+        raise AsdsimError("no referrals to fit")
+    first, last = day[0], day[-1]
+    n_days = int((last - first).astype(int)) + 1
+    first_date, last_date = first.astype(dt.date), last.astype(dt.date)
+    if n_days < MIN_DAYS:
+        raise AsdsimError(f"the {len(day)} referral{'s cover' if len(day) != 1 else ' covers'} "
+                          f"{n_days} day{'s' if n_days != 1 else ''}; at least {MIN_DAYS} days "
+                          "(eight weeks) of referrals are needed to fit a rate")
+    changes = sorted(set(step_changes))
+    for change in changes:
+        if not first_date < change <= last_date:
+            side = "before the first" if change <= first_date else "after the last"
+            raise AsdsimError(f"step change {change} is {side} referral: a change needs referrals "
+                              "on both sides of it")
+    return day, changes
+
+
+def _weekday_weights(weekday: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Day-of-week weights of exposure (mean 1) and whether they are used: a clearly uneven mix
+    (referrals made on working days) weights partial weeks; otherwise every day weighs 1."""
+    per_weekday = np.bincount(weekday, weights=counts, minlength=7)
+    days_per_weekday = np.bincount(weekday, minlength=7).astype(float)
+    expected = days_per_weekday / days_per_weekday.sum() * counts.sum()
+    weekday_p = float(stats.chisquare(per_weekday, expected).pvalue) if counts.sum() > 0 else 1.0
+    weighted = weekday_p < WEEKDAY_P
+    weight = np.ones(7)
+    if weighted:
+        rate = per_weekday / days_per_weekday
+        weight = rate / rate.mean()
+    return weight, weighted
+
+
+def _fit_glm(model: Any) -> tuple[Any, float, float, bool]:
+    """The Poisson GLM fitted, its dispersion ratio and that ratio's p-value, and whether the
+    counts are over-dispersed (then refitted as quasi-Poisson)."""
+    with np.errstate(all="ignore"):
+        result = model.fit()
+    df_resid = float(result.df_resid)
+    pearson = float(result.pearson_chi2)
+    dispersion = pearson / df_resid if df_resid > 0 else math.nan
+    dispersion_p = float(stats.chi2.sf(pearson, df_resid)) if df_resid > 0 else math.nan
+    overdispersed = bool(dispersion > 1 and dispersion_p < DISPERSION_P)
+    if overdispersed:
+        result = model.fit(scale="X2")  # quasi-Poisson: the same estimates, wider intervals
+    return result, dispersion, dispersion_p, overdispersed
+
+
+def _parameters(at_estimate: tuple[np.ndarray, np.ndarray], at_draws: tuple[np.ndarray, np.ndarray],
+                beta: np.ndarray, ci: np.ndarray, names: list[str], changes: list[dt.date],
+                growth_fitted: bool, seasonal: bool) -> pd.DataFrame:
+    """The scenario's parameters with their intervals: the rate at the start and the monthly
+    factors (at the estimates and percentiles of the draws), growth and step factors (Wald)."""
+    rate, factors = at_estimate
+    rate_draws, factor_draws = at_draws
+    tail = (1 - LEVEL) / 2 * 100
+    rows: list[tuple[str, float, float, float]] = []
+    rows.append(("referrals_per_week", float(rate[0]), *np.percentile(rate_draws, [tail, 100 - tail])))
+    if growth_fitted:
+        rows.append(("annual_growth", math.expm1(beta[1]), math.expm1(ci[1, 0]), math.expm1(ci[1, 1])))
+    if seasonal:
+        for m in range(12):
+            low, high = np.percentile(factor_draws[:, m], [tail, 100 - tail])
+            rows.append((f"monthly_factors[{m}]", float(factors[0, m]), float(low), float(high)))
+    for change in changes:
+        i = names.index(f"step_change[{change}]")
+        rows.append((f"step_change[{change}]", math.exp(beta[i]), math.exp(ci[i, 0]), math.exp(ci[i, 1])))
+    return pd.DataFrame(rows, columns=["parameter", "value", "ci_low", "ci_high"])

@@ -16,6 +16,7 @@ from asdsim.experiments.calibrate.table import _categories, _category, normal_na
 from asdsim.scenario.dates import DateRule, date_rule, parse_date
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
+    RowProblems,
     months_between,
 )
 from asdsim.scenario.values import ValueProblem, parse_number
@@ -87,6 +88,85 @@ def _check_gaps(read: Referrals) -> None:
         "referrals (remove rows outside the period the extract covers)"))])
 
 
+def _referral_day(row: dict[str, str], line: int, rule: DateRule, start: dt.date,
+                  problems: RowProblems) -> tuple[dt.date | str, bool]:
+    """A row's referral date (or what is wrong with its form), and whether it is free of
+    problems (each recorded in ``problems``): a date on or after the start is read but not
+    kept."""
+    day = parse_date(row["referral_date"], rule, switch=DATE_SWITCH) if row["referral_date"] \
+        else "is empty; " \
+        "expected the date of referral"
+    if isinstance(day, str):
+        problems.add(line, "referral_date", day)
+        return day, False
+    if day >= start:
+        problems.add(line, "referral_date", f"is on or after the base scenario's start_date "
+                     f"({start}); set start_date to the day the data end (today's list)")
+        return day, False
+    return day, True
+
+
+def _referral_age(row: dict[str, str], line: int, have: frozenset[str], rule: DateRule,
+                  day: dt.date | str, limit: float, problems: RowProblems) -> tuple[int | None, bool]:
+    """Whole months of age at referral from ``age_years`` or ``date_of_birth`` (None when not
+    known), and whether the row's age is free of problems (each recorded in ``problems``)."""
+    ok = True
+    months: int | None = None
+    if row.get("age_years"):
+        try:
+            months = math.floor(parse_number(row["age_years"], 0.0) * 12 + 1e-9)
+        except ValueProblem as why:
+            problems.add(line, "age_years", f"{why} (a number of years, 0 or more, like 5.5)")
+            ok = False
+    elif row.get("date_of_birth"):
+        born = parse_date(row["date_of_birth"], rule, switch=DATE_SWITCH)
+        if isinstance(born, str):
+            problems.add(line, "date_of_birth", born)
+            ok = False
+        elif isinstance(day, dt.date):
+            if born > day:
+                problems.add(line, "date_of_birth", "is after referral_date")
+                ok = False
+            else:
+                months = months_between(born, day)
+    else:
+        problems.add(line, "age_years" if "age_years" in have else "date_of_birth",
+                     "age_years or date_of_birth is needed; both are empty")
+        ok = False
+    if months is not None and months / 12.0 >= limit:
+        problems.add(line, "age_years" if row.get("age_years") else "date_of_birth",
+                     f"gives an age at referral of {limit:g} or more; the pathway is for "
+                     "children")
+        ok = False
+    return months, ok
+
+
+
+def _referral_names(row: dict[str, str], line: int, have: frozenset[str], sources: dict[str, str],
+                    localities: dict[str, str],
+                    problems: RowProblems) -> tuple[str | None, str | None, str, bool]:
+    """A row's source, locality (the base's names) and triage outcome ("" when not yet
+    triaged), and whether they are free of problems (each recorded in ``problems``)."""
+    ok = True
+    source = locality = None
+    if "source" in have:
+        source = _category(row, "source", sources, line, problems, ", ".join(sources.values()))
+        ok = ok and source is not None
+    if "locality" in have:
+        locality = _category(row, "locality", localities, line, problems,
+                             ", ".join(localities.values()))
+        ok = ok and locality is not None
+    outcome = ""
+    if "triage_outcome" in have and row["triage_outcome"]:
+        outcome = TRIAGE_NAMES.get(normal_name(row["triage_outcome"]), "")
+        if not outcome:
+            problems.add(line, "triage_outcome", "expected accept, reject or more information, "
+                         "or empty while not yet triaged")
+            ok = False
+    return source, locality, outcome, ok
+
+
+
 def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> Referrals:
     """Read a referrals file against a base scenario's sources, localities and ages.
 
@@ -108,60 +188,14 @@ def read_referrals(path: str | Path, base: Scenario, dayfirst: bool = True) -> R
     lines: list[int] = []
     rule = date_rule(dayfirst)
     for line, row in table.rows:
-        ok = True
-        day = parse_date(row["referral_date"], rule, switch=DATE_SWITCH) if row["referral_date"] \
-            else "is empty; " \
-            "expected the date of referral"
-        if isinstance(day, str):
-            problems.add(line, "referral_date", day)
-            ok = False
-        elif day >= start:
-            problems.add(line, "referral_date", f"is on or after the base scenario's start_date "
-                         f"({start}); set start_date to the day the data end (today's list)")
-            ok = False
+        day, ok = _referral_day(row, line, rule, start, problems)
         months: int | None = None
         if "age_years" in have or "date_of_birth" in have:
-            if row.get("age_years"):
-                try:
-                    months = math.floor(parse_number(row["age_years"], 0.0) * 12 + 1e-9)
-                except ValueProblem as why:
-                    problems.add(line, "age_years", f"{why} (a number of years, 0 or more, like 5.5)")
-                    ok = False
-            elif row.get("date_of_birth"):
-                born = parse_date(row["date_of_birth"], rule, switch=DATE_SWITCH)
-                if isinstance(born, str):
-                    problems.add(line, "date_of_birth", born)
-                    ok = False
-                elif isinstance(day, dt.date):
-                    if born > day:
-                        problems.add(line, "date_of_birth", "is after referral_date")
-                        ok = False
-                    else:
-                        months = months_between(born, day)
-            else:
-                problems.add(line, "age_years" if "age_years" in have else "date_of_birth",
-                             "age_years or date_of_birth is needed; both are empty")
-                ok = False
-            if months is not None and months / 12.0 >= limit:
-                problems.add(line, "age_years" if row.get("age_years") else "date_of_birth",
-                             f"gives an age at referral of {limit:g} or more; the pathway is for "
-                             "children")
-                ok = False
-        source = locality = None
-        if "source" in have:
-            source = _category(row, "source", sources, line, problems, ", ".join(sources.values()))
-            ok = ok and source is not None
-        if "locality" in have:
-            locality = _category(row, "locality", localities, line, problems,
-                                 ", ".join(localities.values()))
-            ok = ok and locality is not None
-        outcome = ""
-        if "triage_outcome" in have and row["triage_outcome"]:
-            outcome = TRIAGE_NAMES.get(normal_name(row["triage_outcome"]), "")
-            if not outcome:
-                problems.add(line, "triage_outcome", "expected accept, reject or more information, "
-                             "or empty while not yet triaged")
-                ok = False
+            months, age_ok = _referral_age(row, line, have, rule, day, limit, problems)
+            ok = ok and age_ok
+        source, locality, outcome, named_ok = _referral_names(row, line, have, sources, localities,
+                                                             problems)
+        ok = ok and named_ok
         if ok and isinstance(day, dt.date):
             lines.append(line)
             days.append(day)
@@ -197,6 +231,35 @@ class Activity:
     """Length of an attended appointment in hours (NaN where not given or not attended)."""
 
 
+def _hours(text: str, unit: float) -> float | None:
+    """An appointment's length in hours from a cell in ``unit`` per hour (60: minutes), or None
+    when it is not a length above 0 and at most a day."""
+    try:
+        hours = parse_number(text, 0.0, 24.0 * unit) / unit
+        if hours <= 0:
+            raise ValueProblem("is 0")
+    except ValueProblem:
+        return None
+    return hours
+
+
+
+def _team_step(row: dict[str, str], line: int, has_team: bool, teams: dict[str, str],
+               steps_of: dict[str, dict[str, str]], all_steps: dict[str, str],
+               problems: RowProblems) -> tuple[str, str | None, bool]:
+    """A row's team ("" without a team column) and step (a step of that team, or of any team),
+    and whether they are free of problems (each recorded in ``problems``)."""
+    ok = True
+    team = ""
+    if has_team:
+        team = _category(row, "team", teams, line, problems, ", ".join(teams.values())) or ""
+        ok = bool(team)
+    names = steps_of[team] if team else all_steps
+    step = _category(row, "step", names, line, problems, ", ".join(names.values()))
+    return team, step, ok and step is not None
+
+
+
 def read_activity(path: str | Path, base: Scenario) -> Activity:
     """Read an activity file against a base scenario's teams and steps.
 
@@ -215,25 +278,16 @@ def read_activity(path: str | Path, base: Scenario) -> Activity:
     duration = "duration_minutes" if "duration_minutes" in have else "duration_hours"
     out: dict[str, list[Any]] = {"team": [], "step": [], "attended": [], "hours": []}
     for line, row in table.rows:
-        ok = True
-        team = ""
-        if "team" in have:
-            team = _category(row, "team", teams, line, problems, ", ".join(teams.values())) or ""
-            ok = bool(team)
-        names = steps_of[team] if team else all_steps
-        step = _category(row, "step", names, line, problems, ", ".join(names.values()))
-        ok = ok and step is not None
+        team, step, ok = _team_step(row, line, "team" in have, teams, steps_of, all_steps, problems)
         attended = ATTENDED.get(normal_name(row["attended"])) if row["attended"] else None
         if attended is None:
             problems.add(line, "attended", "expected yes (attended) or no (did not attend)")
             ok = False
         hours = math.nan
         if duration in have and row[duration] and attended:
-            try:
-                hours = parse_number(row[duration], 0.0, 24.0 * unit) / unit
-                if hours <= 0:
-                    raise ValueProblem("is 0")
-            except ValueProblem:
+            read = _hours(row[duration], unit)
+            hours = math.nan if read is None else read
+            if read is None:
                 problems.add(line, duration, "expected a length above 0 and at most a day, like "
                              + ("60" if unit == 60.0 else "1.5"))
                 ok = False
