@@ -55,7 +55,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.scenario.csvheader import read_header
@@ -68,9 +68,6 @@ from asdsim.scenario.values import (
     spelling_problem,
 )
 from asdsim.scenario.yamlfile import display_path, read_limited
-
-if TYPE_CHECKING:
-    from asdsim.scenario.schema import Scenario
 
 COLUMNS = ("referral_date", "age_years", "date_of_birth", "stage", "priority", "locality",
            "steps_done")
@@ -394,10 +391,49 @@ def _parse_row(row: dict[str, str], line: int, problems: _Problems, dates: DateR
 _FORMS: dict[DateRule, str] = {"iso": "YYYY-MM-DD", "day_first": "YYYY-MM-DD or DD/MM/YYYY",
                                "month_first": "YYYY-MM-DD or MM/DD/YYYY"}
 
+class _Localities(Protocol):
+    @property
+    def localities(self) -> Mapping[str, float]: ...
+
+
+class _AgeOut(Protocol):
+    @property
+    def age_out_years(self) -> float: ...
+
+
+class _ListSource(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def csv(self) -> str | None: ...
+    @property
+    def dates(self) -> DateRule: ...
+
+
+class StartingList(Protocol):
+    """What this module reads of a scenario, and where it keeps the snapshot a scenario starts
+    from: a :class:`asdsim.scenario.schema.Scenario` is one. The snapshot reader so needs no
+    import of the scenario format, which holds a snapshot (the import-linter contract "The
+    snapshot reader knows nothing of the scenario format" keeps it so)."""
+
+    @property
+    def start_date(self) -> dt.date: ...
+    @property
+    def priority_classes(self) -> Sequence[str]: ...
+    @property
+    def demand(self) -> _Localities: ...
+    @property
+    def routing(self) -> _AgeOut: ...
+    @property
+    def initial_state(self) -> _ListSource: ...
+
+    _snapshot: Snapshot | None
+
+
 _CHECKED: OrderedDict[tuple[object, ...], tuple[Problem, ...]] = OrderedDict()
 
 
-def check_snapshot(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
+def check_snapshot(snapshot: Snapshot, scenario: StartingList) -> list[Problem]:
     """Problems of a snapshot's rows against a scenario (dates, ages, priorities, localities).
 
     Parameters
@@ -422,7 +458,7 @@ def check_snapshot(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
     return list(_CHECKED[key])
 
 
-def _check(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
+def _check(snapshot: Snapshot, scenario: StartingList) -> list[Problem]:
     problems = _Problems(snapshot.shown)
     localities = list(scenario.demand.localities)
     classes = list(scenario.priority_classes)
@@ -519,7 +555,7 @@ def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None =
     return snapshot
 
 
-def attach_snapshot(scenario: Scenario, snapshot: Snapshot) -> None:
+def attach_snapshot(scenario: StartingList, snapshot: Snapshot) -> None:
     """Keep a checked snapshot with its scenario (pickled with it to worker processes).
 
     Raises
@@ -538,7 +574,7 @@ def attach_snapshot(scenario: Scenario, snapshot: Snapshot) -> None:
     scenario._snapshot = snapshot
 
 
-def scenario_snapshot(scenario: Scenario) -> Snapshot | None:
+def scenario_snapshot(scenario: StartingList) -> Snapshot | None:
     """The snapshot a scenario starts from (None unless ``initial_state.kind`` is ``csv``).
 
     A scenario loaded from a file carries its snapshot. One built in code from the dumped form of
