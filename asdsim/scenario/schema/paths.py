@@ -74,25 +74,31 @@ def number_at(scenario: Model, text: str) -> tuple[float | None, str | None]:
     node: object = scenario
     for depth, key in enumerate(keys):
         here = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys[:depth]).lstrip(".")
-        here = here or "the scenario"
-        if isinstance(node, Model) and isinstance(key, str) and key in type(node).model_fields:
-            node = getattr(node, key)
-        elif isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, tuple) and isinstance(key, int):
-            if key >= len(node):
-                return None, f"{here} has {len(node)} items, so no [{key}]"
-            node = node[key]
-        elif node is None:
-            return None, f"{here} is not set, so it has no field {key!r}"
-        else:
-            names = list(type(node).model_fields) if isinstance(node, Model) else \
-                list(node) if isinstance(node, dict) else []
-            close = difflib.get_close_matches(str(key), [str(n) for n in names], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            return None, f"{here} has no field {key!r}{hint}"
+        node, why = _step(node, key, here or "the scenario")
+        if why is not None:
+            return None, why
     if isinstance(node, bool) or not isinstance(node, int | float):
         what = f"a list of {len(node)}" if isinstance(node, tuple) else \
             "a mapping" if isinstance(node, Model | dict) else "not a number"
         return None, f"is {what}, not a single number; name one number in it"
     return float(node), None
+
+
+def _step(node: object, key: str | int, here: str) -> tuple[object, str | None]:
+    """The value under ``key`` in ``node`` (a model, mapping or tuple, named ``here`` in
+    messages), or why there is none."""
+    if isinstance(node, Model) and isinstance(key, str) and key in type(node).model_fields:
+        return getattr(node, key), None
+    if isinstance(node, dict) and key in node:
+        return node[key], None
+    if isinstance(node, tuple) and isinstance(key, int):
+        if key >= len(node):
+            return None, f"{here} has {len(node)} items, so no [{key}]"
+        return node[key], None
+    if node is None:
+        return None, f"{here} is not set, so it has no field {key!r}"
+    names = list(type(node).model_fields) if isinstance(node, Model) else \
+        list(node) if isinstance(node, dict) else []
+    close = difflib.get_close_matches(str(key), [str(n) for n in names], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return None, f"{here} has no field {key!r}{hint}"

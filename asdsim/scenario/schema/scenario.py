@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
@@ -119,107 +120,13 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems: list[tuple[tuple[str | int, ...], str]] = []
-
-        def add(*args: str | int) -> None:
-            *path, message = args
-            problems.append((tuple(path), str(message)))
-
         last = self.start_date.toordinal() + 7 * self.horizon_weeks
         if self.start_date < FIRST_DATE or last > LAST_DATE.toordinal():
+            # before every other check: the end date of a longer horizon is not representable
             raise FieldProblems([(("start_date",), (
                 f"{self.start_date} with horizon_weeks {self.horizon_weeks}: expected a horizon "
                 f"from {FIRST_DATE} to {LAST_DATE} at most"))])
-        if not self.teams:
-            add("teams", "at least one team is needed")
-        if not self.priority_classes:
-            add("priority_classes", "at least one class is needed")
-        start, end = self.start_date, self.end_date
-        peak = self._peak_referrals_per_week()
-        if peak > MAX_REFERRALS_PER_WEEK:
-            add("demand", "referrals_per_week", (
-                f"with growth, seasonality and step changes, referrals would reach about "
-                f"{peak:,.0f} a week; at most {MAX_REFERRALS_PER_WEEK:,.0f} a week are simulated"))
-
-        def check_date(day: dt.date, *path: str | int) -> None:
-            if not start <= day <= end:
-                problems.append((path, f"{day} is outside the horizon {start} to {end}"))
-
-        for name, flag in self.demand.flags.items():
-            if flag.priority is not None and flag.priority not in self.priority_classes:
-                add("demand", "flags", name, "priority", (
-                    f"{flag.priority!r} is not one of priority_classes {list(self.priority_classes)}"))
-        for i, change in enumerate(self.demand.step_changes):
-            check_date(change.date, "demand", "step_changes", i, "date")
-        for i, point in enumerate(self.observed):
-            check_date(point.date, "observed", i, "date")
-            if point.period_start is not None:
-                check_date(point.period_start, "observed", i, "period_start")
-            if point.locality is not None and point.locality not in self.demand.localities:
-                add("observed", i, "locality", f"{point.locality!r} is not a locality in "
-                    "demand.localities")
-        localities = set(self.demand.localities)
-        for source in self.triage.outcomes_by_source:
-            if source not in self.demand.sources:
-                add("triage", "outcomes_by_source", source, (
-                    f"not a source in demand.sources ({', '.join(sorted(self.demand.sources))})"))
-        for loc in self.routing.uncovered_by_locality:
-            if loc not in localities:
-                add("routing", "uncovered_by_locality", loc, "not a locality in demand.localities")
-        for loc in self.routing.rereferred_when_eligible:
-            if loc not in localities:
-                add("routing", "rereferred_when_eligible", loc, "not a locality in demand.localities")
-        for name, team in self.teams.items():
-            for i, loc in enumerate(team.localities or ()):
-                if loc not in localities:
-                    add("teams", name, "localities", i, (
-                        f"{loc!r} is not a locality in demand.localities "
-                        f"({', '.join(sorted(localities))})"))
-        names = list(self.teams)
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                ta, tb = self.teams[a], self.teams[b]
-                shared = (
-                    localities if ta.localities is None else set(ta.localities)
-                ) & (localities if tb.localities is None else set(tb.localities))
-                if shared and ta.min_age_years < tb.max_age_years and (
-                    tb.min_age_years < ta.max_age_years
-                ):
-                    add("teams", b, "min_age_years", (
-                        f"age ranges overlap with teams.{a} in {', '.join(sorted(shared))}, so "
-                        "routing would be ambiguous"))
-        for i, cap in enumerate(self.capacity_changes):
-            check_date(cap.date, "capacity_changes", i, "date")
-            changed = self.teams.get(cap.team)
-            if changed is None:
-                add("capacity_changes", i, "team", f"no team {cap.team!r}")
-            elif cap.group is not None and cap.group not in changed.staff:
-                add("capacity_changes", i, "group", f"team {cap.team!r} has no group {cap.group!r}")
-            elif cap.clinicians is not None and changed.caseload is None:
-                add("capacity_changes", i, "clinicians", f"team {cap.team!r} has no caseload")
-        for i, block in enumerate(self.outsourcing):
-            check_date(block.start_date, "outsourcing", i, "start_date")
-            check_date(block.end_date, "outsourcing", i, "end_date")
-            if block.team not in self.teams:
-                add("outsourcing", i, "team", f"no team {block.team!r}")
-        for i, group in enumerate(self.initial_state.backlog):
-            if group.team is not None and group.team not in self.teams:
-                add("initial_state", "backlog", i, "team", f"no team {group.team!r}")
-            for loc in group.localities or {}:
-                if loc not in self.demand.localities:
-                    add("initial_state", "backlog", i, "localities", loc,
-                        "not a locality in demand.localities")
-        for i, day in enumerate(self.reporting.snapshot_dates):
-            check_date(day, "reporting", "snapshot_dates", i)
-        if self.reporting.cohort_from_date is not None:
-            check_date(self.reporting.cohort_from_date, "reporting", "cohort_from_date")
-        for i, text in enumerate(self.assumed):
-            why = number_at(self, text)[1]
-            if why is not None:
-                add("assumed", i, f"{text!r}: {why}")
-            elif text in self.assumed[:i]:
-                add("assumed", i, f"{text!r} is listed twice")
-        problems.extend(self._uncertain_problems())
+        problems = [problem for check in SCENARIO_CHECKS for problem in check(self)]
         if problems:
             raise FieldProblems(problems)
         return self
@@ -297,3 +204,168 @@ class Scenario(Model):
     def uncovered_rule(self, locality: str) -> UncoveredRule:
         """What happens to a child no team covers in a locality."""
         return self.routing.uncovered_by_locality.get(locality, self.routing.uncovered)
+
+
+# --------------------------------------------------------------- checks across the sections
+
+FieldProblem = tuple[tuple[str | int, ...], str]
+"""Where in the scenario (a path of keys) and what is wrong."""
+
+
+def _outside(scenario: Scenario, day: dt.date, *path: str | int) -> Iterator[FieldProblem]:
+    start, end = scenario.start_date, scenario.end_date
+    if not start <= day <= end:
+        yield path, f"{day} is outside the horizon {start} to {end}"
+
+
+def _something_to_run(s: Scenario) -> Iterator[FieldProblem]:
+    """At least one team and one priority class."""
+    if not s.teams:
+        yield ("teams",), "at least one team is needed"
+    if not s.priority_classes:
+        yield ("priority_classes",), "at least one class is needed"
+
+
+def _referrals_simulable(s: Scenario) -> Iterator[FieldProblem]:
+    """Referrals stay within what a run can hold, at their peak."""
+    peak = s._peak_referrals_per_week()
+    if peak > MAX_REFERRALS_PER_WEEK:
+        yield ("demand", "referrals_per_week"), (
+            f"with growth, seasonality and step changes, referrals would reach about "
+            f"{peak:,.0f} a week; at most {MAX_REFERRALS_PER_WEEK:,.0f} a week are simulated")
+
+
+def _flag_priorities(s: Scenario) -> Iterator[FieldProblem]:
+    """A flag's priority is one of the priority classes."""
+    for name, flag in s.demand.flags.items():
+        if flag.priority is not None and flag.priority not in s.priority_classes:
+            yield ("demand", "flags", name, "priority"), (
+                f"{flag.priority!r} is not one of priority_classes {list(s.priority_classes)}")
+
+
+def _step_changes_in_horizon(s: Scenario) -> Iterator[FieldProblem]:
+    for i, change in enumerate(s.demand.step_changes):
+        yield from _outside(s, change.date, "demand", "step_changes", i, "date")
+
+
+def _observed_points(s: Scenario) -> Iterator[FieldProblem]:
+    """An observed figure falls within the horizon, in a locality of the demand."""
+    for i, point in enumerate(s.observed):
+        yield from _outside(s, point.date, "observed", i, "date")
+        if point.period_start is not None:
+            yield from _outside(s, point.period_start, "observed", i, "period_start")
+        if point.locality is not None and point.locality not in s.demand.localities:
+            yield ("observed", i, "locality"), (f"{point.locality!r} is not a locality in "
+                                                "demand.localities")
+
+
+def _sources_and_localities_named(s: Scenario) -> Iterator[FieldProblem]:
+    """Triage by source, routing by locality and a team's localities name the demand's."""
+    localities = set(s.demand.localities)
+    for source in s.triage.outcomes_by_source:
+        if source not in s.demand.sources:
+            yield ("triage", "outcomes_by_source", source), (
+                f"not a source in demand.sources ({', '.join(sorted(s.demand.sources))})")
+    for loc in s.routing.uncovered_by_locality:
+        if loc not in localities:
+            yield ("routing", "uncovered_by_locality", loc), "not a locality in demand.localities"
+    for loc in s.routing.rereferred_when_eligible:
+        if loc not in localities:
+            yield ("routing", "rereferred_when_eligible", loc), "not a locality in demand.localities"
+    for name, team in s.teams.items():
+        for i, loc in enumerate(team.localities or ()):
+            if loc not in localities:
+                yield ("teams", name, "localities", i), (
+                    f"{loc!r} is not a locality in demand.localities "
+                    f"({', '.join(sorted(localities))})")
+
+
+def _teams_do_not_overlap(s: Scenario) -> Iterator[FieldProblem]:
+    """No two teams cover the same age in the same locality (routing would be ambiguous)."""
+    localities = set(s.demand.localities)
+    names = list(s.teams)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ta, tb = s.teams[a], s.teams[b]
+            shared = (
+                localities if ta.localities is None else set(ta.localities)
+            ) & (localities if tb.localities is None else set(tb.localities))
+            if shared and ta.min_age_years < tb.max_age_years and (
+                tb.min_age_years < ta.max_age_years
+            ):
+                yield ("teams", b, "min_age_years"), (
+                    f"age ranges overlap with teams.{a} in {', '.join(sorted(shared))}, so "
+                    "routing would be ambiguous")
+
+
+def _capacity_changes(s: Scenario) -> Iterator[FieldProblem]:
+    """A capacity change falls within the horizon and changes what its team has."""
+    for i, cap in enumerate(s.capacity_changes):
+        yield from _outside(s, cap.date, "capacity_changes", i, "date")
+        changed = s.teams.get(cap.team)
+        if changed is None:
+            yield ("capacity_changes", i, "team"), f"no team {cap.team!r}"
+        elif cap.group is not None and cap.group not in changed.staff:
+            yield ("capacity_changes", i, "group"), f"team {cap.team!r} has no group {cap.group!r}"
+        elif cap.clinicians is not None and changed.caseload is None:
+            yield ("capacity_changes", i, "clinicians"), f"team {cap.team!r} has no caseload"
+
+
+def _outsourced_blocks(s: Scenario) -> Iterator[FieldProblem]:
+    """An outsourced block falls within the horizon, for a team the scenario has."""
+    for i, block in enumerate(s.outsourcing):
+        yield from _outside(s, block.start_date, "outsourcing", i, "start_date")
+        yield from _outside(s, block.end_date, "outsourcing", i, "end_date")
+        if block.team not in s.teams:
+            yield ("outsourcing", i, "team"), f"no team {block.team!r}"
+
+
+def _backlog_groups(s: Scenario) -> Iterator[FieldProblem]:
+    """A generated backlog group names a team and localities the scenario has."""
+    for i, group in enumerate(s.initial_state.backlog):
+        if group.team is not None and group.team not in s.teams:
+            yield ("initial_state", "backlog", i, "team"), f"no team {group.team!r}"
+        for loc in group.localities or {}:
+            if loc not in s.demand.localities:
+                yield (("initial_state", "backlog", i, "localities", loc),
+                       "not a locality in demand.localities")
+
+
+def _reporting_dates(s: Scenario) -> Iterator[FieldProblem]:
+    for i, day in enumerate(s.reporting.snapshot_dates):
+        yield from _outside(s, day, "reporting", "snapshot_dates", i)
+    if s.reporting.cohort_from_date is not None:
+        yield from _outside(s, s.reporting.cohort_from_date, "reporting", "cohort_from_date")
+
+
+def _assumed_paths(s: Scenario) -> Iterator[FieldProblem]:
+    """Each ``assumed:`` path names one number, once."""
+    for i, text in enumerate(s.assumed):
+        why = number_at(s, text)[1]
+        if why is not None:
+            yield ("assumed", i), f"{text!r}: {why}"
+        elif text in s.assumed[:i]:
+            yield ("assumed", i), f"{text!r} is listed twice"
+
+
+def _uncertain_inputs(s: Scenario) -> Iterator[FieldProblem]:
+    yield from s._uncertain_problems()
+
+
+SCENARIO_CHECKS: tuple[Callable[[Scenario], Iterable[FieldProblem]], ...] = (
+    _something_to_run,
+    _referrals_simulable,
+    _flag_priorities,
+    _step_changes_in_horizon,
+    _observed_points,
+    _sources_and_localities_named,
+    _teams_do_not_overlap,
+    _capacity_changes,
+    _outsourced_blocks,
+    _backlog_groups,
+    _reporting_dates,
+    _assumed_paths,
+    _uncertain_inputs,
+)
+"""The checks across the sections of a scenario, in the order their problems are reported
+(after the horizon, which is checked first)."""

@@ -211,6 +211,13 @@ class Team(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Team:
+        problems = self._form_problems() + self._step_hours_problems() + self._outcome_step_problems()
+        if problems:
+            raise FieldProblems(problems)
+        return self
+
+    def _form_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Dates, ages, monthly factors, steps and caseload section, each on its own."""
         problems: list[tuple[tuple[str | int, ...], str]] = []
         if self.opens_on is not None and self.closes_on is not None and self.closes_on <= self.opens_on:
             problems.append((("closes_on",), f"closes_on ({self.closes_on}) must be after opens_on "
@@ -225,6 +232,12 @@ class Team(Model):
             problems.append((("steps",), "steps needs at least one step"))
         if self.capacity_mode == "caseload" and self.caseload is None:
             problems.append((("capacity_mode",), "capacity_mode 'caseload' needs a 'caseload' section"))
+        return problems
+
+    def _step_hours_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every step's hours come from the team's staff groups (and some hours in clinic_hours
+        mode)."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         for where, steps in (("steps", self.steps), ("uncertain_steps", self.uncertain_steps)):
             for i, step in enumerate(steps):
                 for group in step.hours:
@@ -236,6 +249,12 @@ class Team(Model):
                     problems.append(((where, i, "hours"), (
                         f"{where}[{i}] ({step.name!r}) needs no staff hours; in clinic_hours "
                         "mode every step must need some hours from a group")))
+        return problems
+
+    def _outcome_step_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """One outcome step; uncertain steps where an outcome can be uncertain; at most one step
+        marked as the first appointment and as the assessment's start."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         if self.steps and sum(s.outcome for s in self.steps) != 1:
             problems.append((("steps",),
                              "exactly one step must have 'outcome: true' (the MDT decision)"))
@@ -255,9 +274,7 @@ class Team(Model):
             if len(marked) > 1:
                 problems.append((("steps", marked[1], flag),
                                  f"at most one step may have '{flag}: true'"))
-        if problems:
-            raise FieldProblems(problems)
-        return self
+        return problems
 
     def open_on(self, date: dt.date) -> bool:
         """Whether the team takes new children on a date."""
