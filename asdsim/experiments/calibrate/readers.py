@@ -13,12 +13,9 @@ import numpy as np
 
 from asdsim.errors import Problem, ScenarioError
 from asdsim.experiments.calibrate.table import _categories, _category, normal_name, read_table
+from asdsim.scenario.csvfile import RowProblems, months_between
 from asdsim.scenario.dates import DateRule, date_rule, parse_date
 from asdsim.scenario.schema import Scenario
-from asdsim.scenario.snapshot import (
-    RowProblems,
-    months_between,
-)
 from asdsim.scenario.values import ValueProblem, parse_number
 
 MAX_GAP_DAYS = 365

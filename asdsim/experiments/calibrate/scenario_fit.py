@@ -34,10 +34,10 @@ from asdsim.scenario.dates import date_rule
 from asdsim.scenario.loading import load_scenario, scenario_files, scenario_from_dict
 from asdsim.scenario.schema import Scenario
 from asdsim.scenario.snapshot import (
-    STAGES,
     Snapshot,
     read_snapshot,
 )
+from asdsim.scenario.snapshot_rows import STAGES
 from asdsim.scenario.yamlfile import display_path
 
 WAIT_BANDS = (0, 4, 13, 26, 52, 104)

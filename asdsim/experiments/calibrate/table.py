@@ -11,14 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asdsim.errors import Problem, ScenarioError
+from asdsim.scenario.csvfile import RowProblems, csv_field_limit, decode_text, did_you_mean
 from asdsim.scenario.csvheader import read_header
-from asdsim.scenario.snapshot import (
-    MAX_SNAPSHOT_BYTES,
-    RowProblems,
-    csv_field_limit,
-    decode_text,
-    did_you_mean,
-)
+from asdsim.scenario.snapshot import MAX_SNAPSHOT_BYTES
 from asdsim.scenario.values import name_key
 from asdsim.scenario.yamlfile import display_path, read_limited
 
