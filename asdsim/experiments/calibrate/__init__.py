@@ -1,10 +1,11 @@
 """Fitting a scenario to an area's own data: ``asdsim calibrate``.
 
 Inputs are CSV files of people's records, read as safely as a snapshot
-(:mod:`asdsim.scenario.snapshot`, whose helpers this module uses): only the named columns are
-read (header names matched ignoring case and surrounding spaces), UTF-8 with or without a
-byte-order mark, UTF-16 with one, or Windows-1252; and every bad row is reported by line and
-column without repeating a cell.
+(:mod:`asdsim.scenario.snapshot`, with the helpers of :mod:`asdsim.scenario.csvfile` and
+:mod:`asdsim.scenario.csvheader`): only the named columns are read (header names matched
+ignoring case and surrounding spaces), UTF-8 with or without a byte-order mark, UTF-16 with
+one, or Windows-1252; and every bad row is reported by line and column without repeating a
+cell.
 
 * ``referrals.csv``, one row per referral: ``referral_date`` (required), ``age_years`` or
   ``date_of_birth``, ``source``, ``locality``, ``triage_outcome`` (each optional: what is missing
