@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 import asdsim
+from asdsim.scenario import csvfile, yamlfile
 from asdsim.scenario import snapshot as snapshot_module
-from asdsim.scenario import yamlfile
 from asdsim.scenario.base import FieldProblems
 from asdsim.scenario.dates import date_rule, parse_date
 from asdsim.scenario.distributions import Fixed, Uniform
@@ -496,7 +496,7 @@ def test_snapshot_problems_are_listed_by_line_with_unplaced_ones_last(tmp_path, 
     # well that does not fit the scenario (checked after reading, at line 4): listed by line,
     # the count without a line last.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(snapshot_module, "MAX_ROW_PROBLEMS", 1)
+    monkeypatch.setattr(csvfile, "MAX_ROW_PROBLEMS", 1)  # the row problems of every CSV reader
     rows = "2019-01-01,5,nowhere\n2019-01-02,5,nowhere\n2020-02-01,5,awaiting_triage\n"
     (tmp_path / "list.csv").write_text(HEADER + rows, encoding="utf-8")
     write(tmp_path / "s.yaml", base_text(initial_state={"kind": "csv", "csv": "list.csv"}))

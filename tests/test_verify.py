@@ -109,13 +109,13 @@ def test_a_plan_that_aims_at_the_wrong_target_breaks_the_promise(monkeypatch):
     already meets (a pooled share of at least 0%) recommends no change, and the scenario, run
     afresh, misses the standard from the plan's quarter far beyond sampling error (today's
     staffing starts almost no assessment within 3 months: its list keeps growing)."""
-    from asdsim.checks import verify
+    from asdsim.checks import suite
     from asdsim.experiments.plan import plan
 
     def aims_wrong(scenario, _targets, *args, **kwargs):
         return plan(scenario, ["assessment_started_within_3_months >= 0"], *args, **kwargs)
 
-    monkeypatch.setattr(verify, "plan", aims_wrong)
+    monkeypatch.setattr(suite, "plan", aims_wrong)  # the planner the plan checks call
     report = run_checks(only=["plan-keeps-promise"], jobs=1)
     (result,) = report.results
     # 2020 Q3 to 2021 Q1 all short (2021 Q2 is cut by the horizon, so not judged)

@@ -16,7 +16,6 @@ other session can be answered from them.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import multiprocessing
 import os
 import platform
@@ -36,10 +35,11 @@ import simpy
 
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.results import Results
+from asdsim.app.sizing import expected_children as expected_children  # the plan page imports it from here
 from asdsim.errors import AsdsimError
 from asdsim.experiments.backends import Backend, TaskFailed, map_submitted
 from asdsim.experiments.runner import run_replication
-from asdsim.scenario.loading import scenario_hash, scenario_snapshot
+from asdsim.scenario.loading import scenario_hash
 from asdsim.scenario.schema import Scenario
 
 
@@ -453,30 +453,6 @@ def _provenance(job: Job, records: list[ReplicationRecord], workers: int) -> dic
         "simpy": simpy.__version__, "cpu_count": os.cpu_count(),
         "run_by": "asdsim app",
     }
-
-
-def expected_children(scenario: Scenario, replications: int) -> int:
-    """About how many children a run simulates: replications x horizon x demand.
-
-    Referrals over the horizon at the base weekly rate, its compound growth and the step
-    changes that raise it (the monthly factors average about one), plus the starting list;
-    re-referrals are left out. A bound for the size cap, not a forecast.
-    """
-    d = scenario.demand
-    years = scenario.horizon_weeks * 7 / 365.25
-    g = d.annual_growth
-    growth = 1.0 if abs(g) < 1e-12 else ((1 + g) ** years - 1) / (years * math.log1p(g))
-    steps = 1.0
-    for change in d.step_changes:
-        steps = max(steps, steps * change.factor)
-    seasonal = sum(d.monthly_factors) / max(len(d.monthly_factors), 1)
-    referrals = d.referrals_per_week * scenario.horizon_weeks * growth * steps * seasonal
-    state = scenario.initial_state
-    start = sum(group.count for group in state.backlog) if state.kind == "generated" else 0
-    snapshot = scenario_snapshot(scenario)
-    if snapshot is not None:
-        start += len(snapshot.rows)
-    return math.ceil(replications * (referrals + start))
 
 
 _ENGINE: Engine | None = None

@@ -227,9 +227,18 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
         raise TargetError(f"target {text!r} is not of the form 'KPI >= VALUE' or 'KPI <= VALUE "
                           "[by DATE]', e.g. 'assessment_started_within_3_months >= 0.9' or "
                           "'waiting_over_52_weeks == 0 by 2026-03-31'")
-    kpi, value_text = match["kpi"], match["value"]
-    op = _OPERATORS.get(match["op"], match["op"])
+    kpi = match["kpi"]
     base, argument = split(kpi)
+    definition = _aimable(text, base)
+    value = _target_value(text, base, definition, match["value"], bool(match["percent"]),
+                          _OPERATORS.get(match["op"], match["op"]))
+    op = _target_op(text, base, definition, _OPERATORS.get(match["op"], match["op"]), value)
+    kpi, date = _target_kpi(text, kpi, base, argument, match["date"], definition, op, value, by_date)
+    return Target(text=text.strip(), kpi=kpi, op=op, value=value, date=date)
+
+
+def _aimable(text: str, base: str) -> KpiDefinition:
+    """The definition of a KPI a plan can aim at: known, not a cost, with a better direction."""
     if base not in REGISTRY:
         raise TargetError(f"target {text!r}: no KPI {base!r}; valid KPIs: {', '.join(REGISTRY)}")
     definition = REGISTRY[base]
@@ -239,8 +248,14 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
     if definition.direction == "none":
         raise TargetError(f"target {text!r}: {base} has no better direction (neither higher nor "
                           "lower is better), so no staffing can aim at it")
+    return definition
+
+
+def _target_value(text: str, base: str, definition: KpiDefinition, value_text: str, percent: bool,
+                  op: str) -> float:
+    """The target's value, a percentage as a share, in the range the KPI's unit allows."""
     value = float(value_text)
-    if match["percent"]:
+    if percent:
         if definition.unit != "share":
             raise TargetError(f"target {text!r}: only a share can be a percentage; {base} is in "
                               f"{definition.unit}")
@@ -253,6 +268,11 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
     if definition.unit != "share" and (value < 0 or (op == "<" and value <= 0)):
         raise TargetError(f"target {text!r}: {base} is in {definition.unit}, which cannot be below "
                           "0, so no staffing can meet it")
+    return value
+
+
+def _target_op(text: str, base: str, definition: KpiDefinition, op: str, value: float) -> str:
+    """The operator, '==' at the best value read as reaching it, in the KPI's better direction."""
     if op == "==":
         best = 1.0 if definition.direction == "higher" else 0.0
         if definition.unit not in ("share", "children") or value != best:
@@ -264,12 +284,19 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
     if op not in wanted:
         raise TargetError(f"target {text!r}: {'higher' if definition.direction == 'higher' else 'lower'}"
                           f" {base} is better, so the target must be '{base} {wanted[0]} VALUE'")
+    return op
 
+
+def _target_kpi(text: str, kpi: str, base: str, argument: str | None, by: str | None,
+                definition: KpiDefinition, op: str, value: float,
+                by_date: dt.date | None) -> tuple[str, dt.date | None]:
+    """The KPI as the tables label it (a count at its date, a share of a year's or quarter's
+    referrals) and the date of a count at a date."""
     date = None
     if base in SNAPSHOT_KPIS:
         candidates = [d for d in (
             _date(argument, f"target {text!r}") if argument is not None else None,
-            _date(match["date"], f"target {text!r}") if match["date"] else None) if d is not None]
+            _date(by, f"target {text!r}") if by else None) if d is not None]
         if len(set(candidates)) > 1:
             raise TargetError(f"target {text!r}: two different dates ({candidates[0]} and "
                               f"{candidates[1]})")
@@ -278,7 +305,7 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
             raise TargetError(f"target {text!r}: {base} is a count at a date; add the date, e.g. "
                               f"'{base} {op} {value:g} by 2026-03-31', or give --by")
         kpi = f"{base}[{date.isoformat()}]"
-    elif match["date"]:
+    elif by:
         raise TargetError(f"target {text!r}: 'by DATE' is for counts at a date "
                           f"({', '.join(sorted(SNAPSHOT_KPIS))}); {base} is measured for the "
                           "referrals from --by (default --from)")
@@ -287,7 +314,7 @@ def parse_target(text: str, by_date: dt.date | None = None) -> Target:
             raise TargetError(f"target {text!r}: {base}[...] takes a year or quarter of referral, "
                               "like [2025] or [2025Q2]")
         kpi = f"{base}[{argument.upper()}]"  # the KPI tables label quarters 2025Q2
-    return Target(text=text.strip(), kpi=kpi, op=op, value=value, date=date)
+    return kpi, date
 
 
 def parse_targets(texts: Sequence[str] | str, by_date: dt.date | None = None) -> list[Target]:

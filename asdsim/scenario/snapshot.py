@@ -43,72 +43,40 @@ scenario's ``start_date``. Empty lines, and rows whose cells are all empty, are 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
-import difflib
 import hashlib
 import io
-import math
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from asdsim.errors import Problem, ScenarioError
-from asdsim.scenario.dates import SCENARIO_SWITCH, DateRule, parse_date
+from asdsim.scenario import csvfile
+from asdsim.scenario.csvfile import (
+    _decode,
+    _field_limit,
+    _months_between,
+    _near,
+    _Problems,
+)
+from asdsim.scenario.csvheader import read_header
+from asdsim.scenario.dates import SCENARIO_SWITCH, DateRule
+from asdsim.scenario.snapshot_rows import SnapshotRow, _parse_row
 from asdsim.scenario.values import (
-    ValueProblem,
     name_key,
-    parse_number,
-    parse_whole,
-    spelling_problem,
 )
 from asdsim.scenario.yamlfile import display_path, read_limited
-
-if TYPE_CHECKING:
-    from asdsim.scenario.schema import Scenario
 
 COLUMNS = ("referral_date", "age_years", "date_of_birth", "stage", "priority", "locality",
            "steps_done")
 """The only columns read from a snapshot."""
-STAGES = ("awaiting_triage", "awaiting_assessment", "in_assessment")
-"""Stages a child in a snapshot can be at."""
 MAX_SNAPSHOT_BYTES = 50_000_000
 """Largest snapshot file read (50 MB)."""
 MAX_SNAPSHOT_ROWS = 200_000
 """Most children in a snapshot."""
-MAX_ROW_PROBLEMS = 50
-"""Problems listed one by one before the rest are counted."""
-
-@dataclass(frozen=True)
-class SnapshotRow:
-    """One child in a snapshot, as kept after reading (no other column, no date of birth)."""
-
-    line: int
-    """Line of the row in the file (for messages)."""
-    referral_date: dt.date
-    """Date of referral."""
-    age_months: int
-    """Whole months of age completed at referral."""
-    age_column: str
-    """The column the age came from (``age_years`` or ``date_of_birth``), for messages."""
-    stage: str
-    """One of :data:`STAGES`."""
-    priority: str | None
-    """Priority class as written, or None when empty or not given."""
-    locality: str | None
-    """Locality as written, or None when empty or not given."""
-    steps_done: int = 0
-    """For ``in_assessment``: steps of the assessment already done."""
-
-    @property
-    def age_years(self) -> float:
-        """Age at referral used by the model: the middle of the month of age completed."""
-        return (self.age_months + 0.5) / 12.0
-
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -131,71 +99,6 @@ class Snapshot:
 # ------------------------------------------------------------------------------------- reading
 
 
-def _decode(raw: bytes, shown: str) -> tuple[str, str]:
-    """The text of a snapshot and the encoding it was read in."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding), encoding
-            except UnicodeDecodeError:
-                raise ScenarioError([Problem(shown, None, "", (
-                    f"starts as {encoding.upper()} but is not valid {encoding.upper()} text"))]) \
-                    from None
-    if b"\x00" in raw:
-        raise ScenarioError([Problem(shown, None, "", (
-            "contains NUL bytes: expected a text file in UTF-8, UTF-16 with a byte-order mark, "
-            "or Windows-1252 (save it from Excel as 'CSV UTF-8 (comma delimited)')"))])
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Problem(shown, line, "", (
-            "is not text in UTF-8, UTF-16 or Windows-1252 (save it from Excel as "
-            "'CSV UTF-8 (comma delimited)')"))]) from None
-
-
-@contextmanager
-def _field_limit(limit: int) -> Iterator[None]:
-    """Let the csv module read cells up to ``limit`` characters (a skipped column may be long)."""
-    old = csv.field_size_limit()
-    csv.field_size_limit(max(old, limit))
-    try:
-        yield
-    finally:
-        csv.field_size_limit(old)
-
-
-def _months_between(born: dt.date, day: dt.date) -> int:
-    """Whole months completed from ``born`` to ``day``."""
-    months = (day.year - born.year) * 12 + (day.month - born.month)
-    return months - 1 if day.day < born.day else months
-
-
-def _age_problem(text: str) -> str | None:
-    """Why a cell is not an age in years (read by :func:`values.parse_number`), or None."""
-    try:
-        years = parse_number(text)
-    except ValueProblem as why:
-        if text.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
-            return "expected a number of years, 0 or more"
-        if "," in text:
-            return "expected a number of years with a point for decimals, like 5.5"
-        special = spelling_problem(text)
-        return f"{special} (a number of years, like 5.5)" if special else \
-            "expected a number of years, like 5.5" if str(why).startswith("expected a number,") \
-            else f"{why} (a number of years, like 5.5)"
-    return "expected a number of years, 0 or more" if years < 0 else None
-
-
-def _normal_stage(text: str) -> str:
-    return name_key(text)
-
-
 def locality_index(text: str | None, localities: Sequence[str]) -> int | None:
     """The position among ``localities`` of a row's locality, matched by :func:`name_key`; 0
     for an empty cell (the scenario's only locality), None when none matches."""
@@ -204,36 +107,6 @@ def locality_index(text: str | None, localities: Sequence[str]) -> int | None:
     keys = [name_key(name) for name in localities]
     key = name_key(text)
     return keys.index(key) if key in keys else None
-
-
-def _near(text: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(text, names, n=1)
-    if not close:
-        folded = [n for n in names if n.casefold() == text.casefold()]
-        close = folded[:1]
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-class _Problems:
-    """Row problems, listed up to :data:`MAX_ROW_PROBLEMS` and counted after that."""
-
-    def __init__(self, shown: str):
-        self.shown = shown
-        self.items: list[Problem] = []
-        self.more = 0
-
-    def add(self, line: int | None, column: str, message: str) -> None:
-        if len(self.items) < MAX_ROW_PROBLEMS:
-            self.items.append(Problem(self.shown, line, column, message))
-        else:
-            self.more += 1
-
-    def all(self) -> list[Problem]:
-        items = list(self.items)
-        if self.more:
-            items.append(Problem(self.shown, None, "", f"and {self.more} more problems in "
-                                 "other rows (fix these first)"))
-        return items
 
 
 class SnapshotError(ScenarioError):
@@ -285,32 +158,9 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "", *, dates: DateRu
             f"({', '.join(COLUMNS)}) and one row per child"))])
     with _field_limit(len(text) + 1):
         reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-        try:
-            header_cells = next(reader)
-        except csv.Error:
-            raise ScenarioError([Problem(shown, 1, "", "the header row is not valid CSV")]) from None
-        header = [h.strip().lstrip("\ufeff").lower() for h in header_cells]
-        if len(header) == 1:
-            for sep, name in ((";", "semicolons"), ("\t", "tabs")):
-                if sep in header_cells[0]:
-                    raise ScenarioError([Problem(shown, 1, "", (
-                        f"the columns seem to be separated by {name}; expected commas (in Excel, "
-                        "save as 'CSV UTF-8 (comma delimited)')"))])
-        for column in COLUMNS:
-            if header.count(column) > 1:
-                raise ScenarioError([Problem(shown, 1, column, "the header names this column "
-                                                              "more than once")])
-        present = frozenset(c for c in COLUMNS if c in header)
-        missing = [c for c in ("referral_date", "stage") if c not in present]
-        if "age_years" not in present and "date_of_birth" not in present:
-            missing.append("age_years or date_of_birth")
-        if missing:
-            hint = next((f"; the header has {name} in it: columns must be separated by commas"
-                         for sep, name in ((";", "semicolons"), ("\t", "tabs"))
-                         if any(sep in h for h in header_cells)), "")
-            raise ScenarioError([Problem(shown, 1, "", (
-                f"missing column(s): {', '.join(missing)} (the header names the columns; "
-                f"those read are {', '.join(COLUMNS)}){hint}"))])
+        header, present = read_header(
+            reader, shown, COLUMNS, [("referral_date",), ("stage",), ("age_years", "date_of_birth")],
+            read_said="the header names the columns; those read are", one_column_separators=True)
         index = {c: header.index(c) for c in present}
         rows: list[SnapshotRow] = []
         seen: dict[bytes, int] = {}
@@ -355,71 +205,49 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "", *, dates: DateRu
     return snapshot
 
 
-def _parse_row(row: dict[str, str], line: int, problems: _Problems, dates: DateRule = "iso",
-               switch: Mapping[DateRule, str] = SCENARIO_SWITCH) -> SnapshotRow | None:
-    """One row's values in their kept form, or None after recording its problems."""
-    ok = True
-    referral = parse_date(row["referral_date"], dates, switch=switch) if row["referral_date"] \
-        else "is empty; expected a date as " + _FORMS[dates]
-    if isinstance(referral, str):
-        problems.add(line, "referral_date", referral)
-        ok = False
-    months: int | None = None
-    column = "age_years" if row.get("age_years") else "date_of_birth"
-    if row.get("age_years"):
-        why = _age_problem(row["age_years"])
-        if why is not None:
-            problems.add(line, "age_years", why)
-            ok = False
-        else:
-            months = math.floor(parse_number(row["age_years"]) * 12 + 1e-9)
-    elif row.get("date_of_birth"):
-        born = parse_date(row["date_of_birth"], dates, switch=switch)
-        if isinstance(born, str):
-            problems.add(line, "date_of_birth", born)
-            ok = False
-        elif isinstance(referral, dt.date):
-            if born > referral:
-                problems.add(line, "date_of_birth", "is after referral_date; expected the date "
-                             "of birth of a child referred after birth")
-                ok = False
-            else:
-                months = _months_between(born, referral)
-    else:
-        problems.add(line, "age_years", "age_years or date_of_birth is needed; both are empty")
-        ok = False
-    stage = _normal_stage(row["stage"])
-    if stage not in STAGES:
-        problems.add(line, "stage", f"expected one of {', '.join(STAGES)}"
-                     + ("" if row["stage"] else " (the cell is empty)"))
-        ok = False
-    steps_done = 0
-    if row.get("steps_done"):
-        try:
-            done = parse_whole(row["steps_done"], 0, 50)
-        except ValueProblem:
-            problems.add(line, "steps_done", "expected a whole number of steps from 0 to 50")
-            ok = False
-        else:
-            if stage != "in_assessment":
-                problems.add(line, "steps_done", "goes only with stage in_assessment")
-                ok = False
-            else:
-                steps_done = done
-    if not ok or months is None or not isinstance(referral, dt.date):
-        return None
-    return SnapshotRow(line=line, referral_date=referral, age_months=months, age_column=column,
-                       stage=stage, priority=row.get("priority") or None,
-                       locality=row.get("locality") or None, steps_done=steps_done)
+class _Localities(Protocol):
+    @property
+    def localities(self) -> Mapping[str, float]: ...
 
 
-_FORMS: dict[DateRule, str] = {"iso": "YYYY-MM-DD", "day_first": "YYYY-MM-DD or DD/MM/YYYY",
-                               "month_first": "YYYY-MM-DD or MM/DD/YYYY"}
+class _AgeOut(Protocol):
+    @property
+    def age_out_years(self) -> float: ...
+
+
+class _ListSource(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def csv(self) -> str | None: ...
+    @property
+    def dates(self) -> DateRule: ...
+
+
+class StartingList(Protocol):
+    """What this module reads of a scenario, and where it keeps the snapshot a scenario starts
+    from: a :class:`asdsim.scenario.schema.Scenario` is one. The snapshot reader so needs no
+    import of the scenario format, which holds a snapshot (the import-linter contract "The
+    snapshot reader knows nothing of the scenario format" keeps it so)."""
+
+    @property
+    def start_date(self) -> dt.date: ...
+    @property
+    def priority_classes(self) -> Sequence[str]: ...
+    @property
+    def demand(self) -> _Localities: ...
+    @property
+    def routing(self) -> _AgeOut: ...
+    @property
+    def initial_state(self) -> _ListSource: ...
+
+    _snapshot: Snapshot | None
+
 
 _CHECKED: OrderedDict[tuple[object, ...], tuple[Problem, ...]] = OrderedDict()
 
 
-def check_snapshot(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
+def check_snapshot(snapshot: Snapshot, scenario: StartingList) -> list[Problem]:
     """Problems of a snapshot's rows against a scenario (dates, ages, priorities, localities).
 
     Parameters
@@ -444,7 +272,7 @@ def check_snapshot(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
     return list(_CHECKED[key])
 
 
-def _check(snapshot: Snapshot, scenario: Scenario) -> list[Problem]:
+def _check(snapshot: Snapshot, scenario: StartingList) -> list[Problem]:
     problems = _Problems(snapshot.shown)
     localities = list(scenario.demand.localities)
     classes = list(scenario.priority_classes)
@@ -541,7 +369,7 @@ def read_snapshot(path: str | Path, *, named_by: tuple[str, int | None] | None =
     return snapshot
 
 
-def attach_snapshot(scenario: Scenario, snapshot: Snapshot) -> None:
+def attach_snapshot(scenario: StartingList, snapshot: Snapshot) -> None:
     """Keep a checked snapshot with its scenario (pickled with it to worker processes).
 
     Raises
@@ -560,7 +388,7 @@ def attach_snapshot(scenario: Scenario, snapshot: Snapshot) -> None:
     scenario._snapshot = snapshot
 
 
-def scenario_snapshot(scenario: Scenario) -> Snapshot | None:
+def scenario_snapshot(scenario: StartingList) -> Snapshot | None:
     """The snapshot a scenario starts from (None unless ``initial_state.kind`` is ``csv``).
 
     A scenario loaded from a file carries its snapshot. One built in code from the dumped form of
@@ -580,16 +408,11 @@ def scenario_snapshot(scenario: Scenario) -> Snapshot | None:
     return scenario._snapshot
 
 
-# ------------------------------------------------ for other readers of people's CSV files
-
+# The readers of people's CSV files that import these from the snapshot module keep working;
+# they live in asdsim.scenario.csvfile.
+MAX_ROW_PROBLEMS = csvfile.MAX_ROW_PROBLEMS
 decode_text = _decode
-"""``decode_text(raw, shown) -> (text, encoding)``: UTF-8 (with or without BOM), UTF-16 with a
-BOM or Windows-1252, as for a snapshot (public for ``asdsim calibrate``'s inputs)."""
 csv_field_limit = _field_limit
-"""Context manager letting the csv module read cells up to a length (a skipped cell may be long)."""
 months_between = _months_between
-"""``months_between(born, day) -> int``: whole months completed from ``born`` to ``day``."""
 did_you_mean = _near
-"""``did_you_mean(text, names) -> str``: "; did you mean 'x'?" naming an allowed name, or ""."""
 RowProblems = _Problems
-"""Problems by line and column, listed up to :data:`MAX_ROW_PROBLEMS` and counted after that."""
