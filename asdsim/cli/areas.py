@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED, number
+from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options, number
 from asdsim.experiments.runner import DEFAULT_SEED
 
 
@@ -31,11 +31,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("areas", type=Path, metavar="AREAS",
                         help="the areas table (CSV), or a folder holding areas.csv")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--jobs", type=COUNT, metavar="N",
-                        help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
-    parser.add_argument("--dask", metavar="ADDRESS",
-                        help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
-                             "a local one; needs pip install asdsim[dask]")
+    add_backend_options(parser)
     parser.add_argument("--replications", type=COUNT, default=10, metavar="N",
                         help="replications of every area (default 10)")
     parser.add_argument("--seed", type=SEED, default=DEFAULT_SEED, metavar="S",

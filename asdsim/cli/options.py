@@ -87,6 +87,16 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
                         help="replace the output folder if it exists and is not empty")
 
 
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--jobs`` (default: chosen from the work) and ``--dask``, as the commands that can
+    run on a Dask cluster (``sweep``, ``areas``) take them."""
+    parser.add_argument("--jobs", type=COUNT, metavar="N",
+                        help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
+                             "a local one; needs pip install asdsim[dask]")
+
+
 def count_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with ``--replications``, ``--jobs`` or ``--seed``, or None. A ``--jobs``
     above the CPU count is lowered to it (more workers than cores only cost memory), with a

@@ -15,7 +15,7 @@ from asdsim.cli.console import (
     out,
     progress_bar,
 )
-from asdsim.cli.options import COUNT, FORMATTER, JOBS_HELP, SEED
+from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options
 from asdsim.errors import ScenarioError
 from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
@@ -41,11 +41,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("grid", type=Path, metavar="GRID.yaml",
                         help="the grid file, or a shipped grid's name (example)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--jobs", type=COUNT, metavar="N",
-                        help=f"{JOBS_HELP}; with --dask local, the number of Dask workers")
-    parser.add_argument("--dask", metavar="ADDRESS",
-                        help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
-                             "a local one; needs pip install asdsim[dask]")
+    add_backend_options(parser)
     parser.add_argument("--replications", type=COUNT, metavar="N", help="replace the grid's replications")
     parser.add_argument("--seed", type=SEED, metavar="S", help="replace the grid's seed")
     parser.add_argument("--no-chart", action="store_true", help="skip summary.png")
