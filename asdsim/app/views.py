@@ -191,7 +191,7 @@ def quarterly_chart(results: dict[str, Results], kpi: str, title: str, target: f
     colour = _design_colour(list(results))
     x = alt.X("quarter:O", title="quarter of referral", sort=order,
               axis=alt.Axis(labelAngle=0 if len(order) <= 8 else -45))
-    y_title = fmt.kpi_label(kpi).lower() + " (% of referrals)"
+    y_title = "% of the quarter's referrals"  # the chart's title names the share
     tips = [alt.Tooltip("design:N"), alt.Tooltip("quarter:O", title="quarter"),
             alt.Tooltip("share:Q", format=".1f", title="%"),
             alt.Tooltip("low:Q", format=".1f", title="95% CI from"),
