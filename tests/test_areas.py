@@ -393,3 +393,17 @@ def test_an_areas_observed_series_is_a_cell_of_its_row(tmp_path):
     path = _table(tmp_path, [["seen", str(MINIMAL), series.replace("open_referrals", "queue")]],
                   ["area", "scenario", "observed"])
     assert all(p.startswith(f"{path}:2: observed") for p in _problems(path))
+
+
+def test_a_shipped_areas_table_is_named_without_a_path(tmp_path, capsys, monkeypatch):
+    from asdsim.scenario.library import library_folder, resolve_scenario, shipped_areas
+
+    assert shipped_areas() == {"england": library_folder() / "england"}
+    assert resolve_scenario("england", "areas") == library_folder() / "england"
+    monkeypatch.chdir(tmp_path)  # a path always wins: a folder of that name here is the one read
+    (tmp_path / "england").mkdir()
+    assert resolve_scenario("england", "areas") == Path("england")
+    assert _run(["areas", "nowhere", "--out", str(tmp_path / "o")]) == 1
+    said = capsys.readouterr().err
+    assert "not the name of a shipped areas table" in said and "england" in said
+    assert not (tmp_path / "o").exists()

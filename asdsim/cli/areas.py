@@ -27,9 +27,10 @@ def add_parser(subparsers: Any) -> None:
                     "replication, before the CI), ranking.csv and ranked.png (areas against the\n"
                     "3-month standard), report.html and summary.txt. Finished areas are kept\n"
                     "beside DIR while it runs: run the same command again to resume.",
-        epilog="Example:\n  asdsim areas scenarios/england --out results/england --jobs 2")
+        epilog="Example:\n  asdsim areas england --out results/england --jobs 2")
     parser.add_argument("areas", type=Path, metavar="AREAS",
-                        help="the areas table (CSV), or a folder holding areas.csv")
+                        help="the areas table (CSV), a folder holding areas.csv, or a shipped "
+                             "table's name (england)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     add_backend_options(parser)
     parser.add_argument("--replications", type=COUNT, default=10, metavar="N",
@@ -56,16 +57,29 @@ def _usage(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _load(args: argparse.Namespace) -> Any:
+    """The areas table ``args.areas`` names (a path, or a shipped table such as ``england``),
+    read and checked; None, with its problems printed, when it is invalid."""
+    from asdsim.errors import ScenarioError
+    from asdsim.experiments.areas import load_areas
+    from asdsim.scenario.library import resolve_scenario
+
+    try:
+        args.areas = resolve_scenario(args.areas, "areas")
+        return load_areas(args.areas)
+    except ScenarioError as exc:
+        err(str(exc))
+        return None
+
+
 def command(args: argparse.Namespace, terminal: Any = None) -> int:
     """Run ``asdsim areas`` from parsed arguments; returns the exit code.
 
     ``terminal`` is a rich console to draw the progress bar on (for tests).
     """
-    from asdsim.errors import ScenarioError
     from asdsim.experiments.areas import (
         AreaDone,
         AreasRunError,
-        load_areas,
         resume_store,
         run_areas,
         store_path,
@@ -78,10 +92,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if problem is not None:
         err(f"asdsim areas: {problem}")
         return EXIT_USAGE
-    try:
-        areas = load_areas(args.areas)
-    except ScenarioError as exc:
-        err(str(exc))
+    areas = _load(args)
+    if areas is None:
         return EXIT_INVALID
     check_destination(args.out, args.force, areas.files)
     try:
@@ -118,14 +130,12 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
 def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     """``asdsim plan --areas AREAS``: each area's least-cost plan for the targets, or with
     ``--budget`` the split of the budget that starts the most children within 3 months."""
-    from asdsim.errors import ScenarioError
     from asdsim.experiments.allocation import (
         allocate,
         plan_every_area,
         write_allocation,
         write_area_plans,
     )
-    from asdsim.experiments.areas import load_areas
     from asdsim.experiments.backends import BackendError, make_backend
     from asdsim.experiments.plan import Outsourcing
     from asdsim.reporting.outputs import check_destination
@@ -145,10 +155,8 @@ def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     if not args.vary.strip() and (args.budget is not None or args.outsourcing is None):
         err("asdsim plan: give --vary (staff groups): there is nothing to vary")
         return EXIT_USAGE
-    try:
-        areas = load_areas(args.areas)
-    except ScenarioError as exc:
-        err(str(exc))
+    areas = _load(args)
+    if areas is None:
         return EXIT_INVALID
     inputs = areas.files
     check_destination(args.out, args.force, inputs)

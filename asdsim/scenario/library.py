@@ -53,6 +53,15 @@ def shipped_grids() -> dict[str, Path]:
             if any(line.startswith("vary:") for line in path.read_text(encoding="utf-8").splitlines())}
 
 
+def shipped_areas() -> dict[str, Path]:
+    """The shipped areas tables (``scenarios/NAME/areas.csv``, such as the illustrative
+    ``england``) by folder name, in name order."""
+    folder = library_folder()
+    if folder is None:
+        return {}
+    return {p.parent.name: p.parent for p in sorted(folder.glob("*/areas.csv")) if p.is_file()}
+
+
 def _as_name(text: str) -> str | None:
     """``text`` as a shipped name (``nice_mdt`` or ``nice_mdt.yaml``), or None if it has a
     folder in it."""
@@ -70,7 +79,8 @@ def resolve_scenario(path: str | Path, kind: str = "scenario") -> Path:
     path
         A file path, or a shipped name with or without ``.yaml``.
     kind
-        ``scenario`` (``scenarios/*.yaml``) or ``grid`` (``scenarios/grids/*.yaml``).
+        ``scenario`` (``scenarios/*.yaml``), ``grid`` (``scenarios/grids/*.yaml``) or
+        ``areas`` (a folder ``scenarios/NAME/`` holding ``areas.csv``).
 
     Returns
     -------
@@ -88,14 +98,14 @@ def resolve_scenario(path: str | Path, kind: str = "scenario") -> Path:
     name = _as_name(str(path))
     if given.exists() or name is None:
         return given
-    shipped = shipped_grids() if kind == "grid" else shipped_scenarios()
+    shipped = {"grid": shipped_grids, "areas": shipped_areas}.get(kind, shipped_scenarios)()
     if name in shipped:
         return shipped[name]
     names = ", ".join(shipped) if shipped else "none (the scenario library is not installed)"
-    what = "sweep grid" if kind == "grid" else "scenario"
+    what = {"grid": "sweep grid", "areas": "areas table"}.get(kind, "scenario")
     raise ScenarioError([Problem(str(path), None, "",
                                  f"file not found, and not the name of a shipped {what}; the "
                                  f"shipped {what}s are: {names}")])
 
 
-__all__ = ["library_folder", "resolve_scenario", "shipped_grids", "shipped_scenarios"]
+__all__ = ["library_folder", "resolve_scenario", "shipped_areas", "shipped_grids", "shipped_scenarios"]
