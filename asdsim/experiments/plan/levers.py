@@ -151,11 +151,6 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def _in_force(scenario: Scenario, team: str, key: str, group: str | None, on: dt.date) -> float:
-    """The WTE of a group (``key="wte"``) or a team's clinicians in force on a date."""
-    return in_force(scenario, team, on, group if key == "wte" else None)
-
-
 def _option(mapping: Mapping[str, Any] | Any, names: Sequence[str], default: Any) -> Any:
     if not isinstance(mapping, Mapping):
         return default if mapping is None else mapping
@@ -275,13 +270,13 @@ def make_levers(scenario: Scenario, vary: Sequence[str] | str, from_date: dt.dat
             lever_step = DEFAULT_STEPS[kind]  # one number is the step of the WTE levers
         low, high = _option(bounds, (text, name, what), DEFAULT_BOUNDS[kind])
         if kind == "wte":
-            base = _in_force(scenario, chosen, "wte", what, from_date)
+            base = in_force(scenario, chosen, from_date, what)
             staff = spec.staff[what]
             cost = lever_step * staff.autism_share * staff.funded_cost_per_wte_gbp
             per: tuple[tuple[str, float], ...] = ()
         else:
             assert spec.caseload is not None
-            base = _in_force(scenario, chosen, "clinicians", None, from_date)
+            base = in_force(scenario, chosen, from_date)
             clinicians = spec.caseload.clinicians
             per = tuple((g, s.wte / clinicians if clinicians else 0.0) for g, s in spec.staff.items())
             cost = lever_step * sum(w * spec.staff[g].autism_share * spec.staff[g].funded_cost_per_wte_gbp
@@ -425,7 +420,7 @@ def option_data(base: dict[str, Any], levers: Sequence[Lever], point: Point, on:
             for group, per in lever.per_clinician:
                 if per:  # the posts that come with the clinicians, funded when they start
                     changes = shift_changes(changes, lever.team, "wte", group,
-                                     _in_force(scenario, lever.team, "wte", group, on), delta * per, on,
+                                     in_force(scenario, lever.team, on, group), delta * per, on,
                                      lead)
         elif lever.kind == "triage":  # the scenario's one triage capacity, for the whole run
             data["triage"] = {**data["triage"], "capacity_per_week": lever.level(steps)}

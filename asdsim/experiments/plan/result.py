@@ -32,7 +32,6 @@ from asdsim.experiments.plan.levers import (
     PlanError,
     Point,
     _day,
-    _in_force,
     _month,
     lead_days,
     option_data,
@@ -40,6 +39,7 @@ from asdsim.experiments.plan.levers import (
 from asdsim.experiments.plan.search import _Outcome, _violations
 from asdsim.experiments.targets import Target, quarter_words
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
+from asdsim.scenario.staffing import in_force
 
 if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
     from matplotlib.figure import Figure
@@ -309,7 +309,7 @@ def _base_cost(scenario: Scenario, on: dt.date) -> float:
     total = 0.0
     for name, spec in scenario.teams.items():
         for group, staff in spec.staff.items():
-            total += (_in_force(scenario, name, "wte", group, on) * staff.autism_share
+            total += (in_force(scenario, name, on, group) * staff.autism_share
                       * staff.funded_cost_per_wte_gbp)
     return total
 
