@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from asdsim.errors import AsdsimError, Problem, ScenarioError
-from asdsim.experiments.calibrate import DATE_SWITCH, normal_name, read_table
+from asdsim.experiments.calibrate import normal_name, read_table
 from asdsim.experiments.national_measures import (
     AGES,
     RECORDED,
@@ -64,6 +64,7 @@ UNDER_COUNT = ("child development and community paediatric services, where most 
                "assessed for autism, are mostly outside the Mental Health Services Data Set: "
                "these figures under-count children's referrals and waits")
 """The caveat every comparison of the model with these figures carries."""
+_DATE_REASON = "is not a calendar date read day first (DD/MM/YYYY, as the publication writes it)"
 _NO_SECONDARY = {"", "none", "null", "na", "n/a", "all", "total"}
 _COUNT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.0+)?")
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?")
@@ -142,12 +143,12 @@ def _read_file(path: str | Path) -> _File:
         for column in ("reporting_period_start", "reporting_period_end"):
             text = row[column]
             if text not in parsed:
-                parsed[text] = (parse_date(text, "day_first", switch=DATE_SWITCH) if text
-                                else "is empty; expected a date")
+                parsed[text] = (parse_date(text, "day_first") if text
+                                else "is empty; expected a date as YYYY-MM-DD or DD/MM/YYYY")
             day = parsed[text]
             if isinstance(day, str):
-                table.problems.add(line, column.upper(), day + " (the publication writes "
-                                   "YYYY-MM-DD or DD/MM/YYYY)")
+                table.problems.add(line, column.upper(), _DATE_REASON if day.startswith(
+                    "is not a calendar date") else day)
                 days.append(None)
             else:
                 days.append(day)
