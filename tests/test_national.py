@@ -348,6 +348,17 @@ def test_the_command_never_writes_over_an_input_or_a_file_it_did_not_write(tmp_p
                  "--force"]) == 1
     assert "was not written by asdsim national" in capsys.readouterr().err
     assert mine.read_text(encoding="utf-8") == "my,own\n"
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00")
+    assert main(["national", str(copy), "--organisation", "RXA", "--out", str(binary),
+                 "--force"]) == 1
+    assert binary.read_bytes() == b"\xff\xfe\x00"
+    assert main(["national", str(copy), "--organisation", "RXA", "--out", str(tmp_path)]) == 1
+    assert "holds the input" in capsys.readouterr().err
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert main(["national", str(copy), "--organisation", "RXA", "--out", str(folder)]) == 1
+    assert "is a folder; expected the path of the CSV file" in capsys.readouterr().err
 
 
 def test_the_command_on_bad_input_exits_1_and_writes_nothing(tmp_path, capsys):

@@ -23,6 +23,7 @@ child's referral and wait there is not counted: the figures under-count children
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -132,6 +133,12 @@ class _Candidate:
     start: dt.date
     end: dt.date
 
+    @property
+    def basis(self) -> str:
+        """The open-referral basis of its file (every file read has a latest period)."""
+        assert self.file.latest is not None
+        return file_basis(self.file.latest)
+
 
 def _read_file(path: str | Path) -> _File:
     table = read_table(path, "national statistics file", COLUMNS, [(c,) for c in REQUIRED])
@@ -172,7 +179,13 @@ def _own(row: dict[str, str]) -> bool:
 def _level(row: dict[str, str]) -> str:
     """The organisation level of a row's breakdown, as compared (``Provider; Age Group``: the
     provider's)."""
-    return normal_name(row["breakdown"].split(";")[0])
+    return _level_of(row["breakdown"])
+
+
+@functools.lru_cache(maxsize=256)
+def _level_of(breakdown: str) -> str:
+    # a file has a few breakdowns and many rows of each
+    return normal_name(breakdown.split(";")[0])
 
 
 def _organisations(files: Sequence[_File]) -> dict[tuple[str, str], Organisation]:
@@ -219,6 +232,41 @@ def _value(text: str) -> int | str | None:
     return "expected a number, or * where the count was suppressed"
 
 
+def _read_row(file: _File, line: int, row: dict[str, str], ages: str,
+              unmapped: dict[str, list[object]]) -> tuple[Mapping, int] | str | None:
+    """One row of the organisation: its mapping and value, why it is not read (text), or None
+    for a problem (recorded in the file's problems)."""
+    if not _own(row):
+        return f"a breakdown within the organisation ({row['breakdown']}); its total is read"
+    if not row["measure_id"]:
+        file.problems.append(Problem(file.shown, line, "MEASURE_ID",
+                                     "is empty; expected the measure's identifier"))
+        return None
+    mapping = mapping_for(row["measure_id"])
+    value = _value(row["measure_value"].strip())
+    if isinstance(value, str) and (isinstance(mapping, Mapping) or "whole" not in value):
+        file.problems.append(Problem(file.shown, line, "MEASURE_VALUE", value))
+        return None
+    if isinstance(mapping, str):
+        entry = unmapped.setdefault(canonical_id(row["measure_id"]),
+                                    [row.get("measure_name", ""), 0, mapping])
+        entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
+        return "not mapped: " + mapping
+    if name_contradicts(mapping, row.get("measure_name", "")):
+        file.problems.append(Problem(file.shown, line, "MEASURE_NAME", (
+            f"does not describe {canonical_id(row['measure_id'])} as read ({mapping.measure}: a "
+            f"name with {' and '.join(repr(w) for w in mapping.words)}); the publication may "
+            "have renumbered its measures: check docs/national-statistics.md")))
+        return None
+    if mapping.ages != ages:
+        return (f"counts {'children 0-17' if mapping.ages == '0-17' else 'every age'}; "
+                f"--ages {ages} reads the other measures")
+    if value is None:
+        return _SUPPRESSED_REASON
+    assert isinstance(value, int)  # a text value is a problem, returned above
+    return mapping, value
+
+
 def _candidates(files: Sequence[_File], chosen: tuple[str, str], ages: str,
                 skipped: list[tuple[str, int, str, str]],
                 unmapped: dict[str, list[object]]) -> list[_Candidate]:
@@ -230,44 +278,12 @@ def _candidates(files: Sequence[_File], chosen: tuple[str, str], ages: str,
             if (_level(row), row["primary_level"].casefold()) != chosen:
                 continue
             published = canonical_id(row["measure_id"])
-
-            def skip(reason: str) -> None:
-                skipped.append((file.shown, line, published, reason))  # noqa: B023
-
-            if not _own(row):
-                skip(f"a breakdown within the organisation ({row['breakdown']}); its total is "
-                     "read")
-                continue
-            text = row["measure_value"].strip()
-            value = _value(text)
-            mapping = mapping_for(row["measure_id"]) if row["measure_id"] else None
-            if mapping is None:
-                file.problems.append(Problem(file.shown, line, "MEASURE_ID",
-                                             "is empty; expected the measure's identifier"))
-                continue
-            if isinstance(value, str) and (isinstance(mapping, Mapping) or "whole" not in value):
-                file.problems.append(Problem(file.shown, line, "MEASURE_VALUE", value))
-                continue
-            if isinstance(mapping, str):
-                entry = unmapped.setdefault(published, [row.get("measure_name", ""), 0, mapping])
-                entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
-                skip("not mapped: " + mapping)
-                continue
-            if name_contradicts(mapping, row.get("measure_name", "")):
-                file.problems.append(Problem(file.shown, line, "MEASURE_NAME", (
-                    f"does not describe {published} as read ({mapping.measure}: a name with "
-                    f"{' and '.join(repr(w) for w in mapping.words)}); the publication may have "
-                    "renumbered its measures: check docs/national-statistics.md")))
-                continue
-            if mapping.ages != ages:
-                skip(f"counts {'children 0-17' if mapping.ages == '0-17' else 'every age'}; "
-                     f"--ages {ages} reads the other measures")
-                continue
-            if value is None:
-                skip(_SUPPRESSED_REASON)
-                continue
-            if start is None or end is None or isinstance(value, str):
-                continue  # a bad date, already reported
+            read = _read_row(file, line, row, ages, unmapped)
+            if isinstance(read, str):
+                skipped.append((file.shown, line, published, read))
+            if not isinstance(read, tuple) or start is None or end is None:
+                continue  # not read, or a bad date (already reported)
+            mapping, value = read
             key = (end, start if mapping.is_flow else None, mapping.measure, mapping.ages)
             if key in seen:
                 file.problems.append(Problem(file.shown, line, "MEASURE_ID", (
@@ -279,31 +295,38 @@ def _candidates(files: Sequence[_File], chosen: tuple[str, str], ages: str,
     return out
 
 
+def _one_basis(candidates: list[_Candidate], bases: str,
+               skipped: list[tuple[str, int, str, str]]) -> list[_Candidate]:
+    """The candidates with open-referral figures on one basis (see :data:`BASES`)."""
+    def older(c: _Candidate) -> bool:
+        return c.mapping.open_referrals and c.basis == RECORDED
+
+    def newer(c: _Candidate) -> bool:
+        return c.mapping.open_referrals and c.basis == SUBMITTED
+
+    if not (any(map(older, candidates)) and any(map(newer, candidates))):
+        return candidates
+    if bases == "refuse":
+        old = next(filter(older, candidates))
+        new = next(filter(newer, candidates))
+        raise ScenarioError([Problem(old.file.shown, old.line, "MEASURE_ID", (
+            f"counts open referrals on the basis before September 2023, and {new.file.shown} "
+            f"line {new.line} on the basis since; the two are not comparable (national counts "
+            "fell 20-37%): give files of one basis, or --bases newer to keep the newer basis "
+            "alone"))])
+    for c in filter(older, candidates):
+        skipped.append((c.file.shown, c.line, c.published, (
+            "open referrals counted on the basis before September 2023; the files also have "
+            "the newer basis, which alone is kept (--bases newer)")))
+    return [c for c in candidates if not older(c)]
+
+
 def _settle(candidates: list[_Candidate], bases: str,
             skipped: list[tuple[str, int, str, str]]) -> list[_Candidate]:
-    """One candidate per figure: the later publication's, and one open-referral basis."""
-    basis = {id(c): file_basis(c.file.latest) for c in candidates if c.file.latest}
-    open_bases = {basis[id(c)] for c in candidates if c.mapping.open_referrals}
-    if len(open_bases) > 1:
-        if bases == "refuse":
-            old = next(c for c in candidates if c.mapping.open_referrals
-                       and basis[id(c)] == RECORDED)
-            new = next(c for c in candidates if c.mapping.open_referrals
-                       and basis[id(c)] == SUBMITTED)
-            raise ScenarioError([Problem(old.file.shown, old.line, "MEASURE_ID", (
-                f"counts open referrals on the basis before September 2023, and "
-                f"{new.file.shown} line {new.line} on the basis since; the two are not "
-                "comparable (national counts fell 20-37%): give files of one basis, or "
-                "--bases newer to keep the newer basis alone"))])
-        for c in candidates:
-            if c.mapping.open_referrals and basis[id(c)] == RECORDED:
-                skipped.append((c.file.shown, c.line, c.published, (
-                    "open referrals counted on the basis before September 2023; the files "
-                    "also have the newer basis, which alone is kept (--bases newer)")))
-        candidates = [c for c in candidates
-                      if not (c.mapping.open_referrals and basis[id(c)] == RECORDED)]
+    """One candidate per figure: one open-referral basis, and the later publication's."""
     best: dict[tuple[object, ...], _Candidate] = {}
-    for c in sorted(candidates, key=lambda c: (c.file.latest or dt.date.min), reverse=True):
+    for c in sorted(_one_basis(candidates, bases, skipped), key=lambda c: c.file.latest or
+                    dt.date.min, reverse=True):
         kept = best.setdefault(c.key, c)
         if kept is c:
             continue
@@ -323,8 +346,8 @@ def _frame(points: Iterable[_Candidate]) -> pd.DataFrame:
         m = c.mapping
         rows.append([c.end, m.measure, c.value, m.over_weeks, None,
                      m.ages if m.ages != "all" else None, c.start if m.is_flow else None,
-                     c.published, file_basis(c.file.latest) if m.open_referrals and c.file.latest
-                     else None, f"{c.file.shown} line {c.line}"])
+                     c.published, c.basis if m.open_referrals else None,
+                     f"{c.file.shown} line {c.line}"])
     frame = pd.DataFrame(rows, columns=OBSERVED_COLUMNS)
     frame["value"] = frame["value"].astype("int64")
     frame["over_weeks"] = frame["over_weeks"].astype("Int64")
