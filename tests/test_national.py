@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
 from asdsim.cli import main
 from asdsim.errors import AsdsimError, ScenarioError
@@ -30,6 +32,7 @@ from asdsim.experiments.national_measures import (
 )
 from asdsim.experiments.observed import read_observed
 from asdsim.scenario.yamlfile import display_path
+from tests.conftest import BASE, deep_update
 
 DATA = Path(__file__).parent / "data" / "national"
 OLD = DATA / "autism_statistics_2023_03.csv"  # periods to March 2023: the basis before
@@ -385,3 +388,26 @@ def test_the_command_lists_organisations_and_checks_its_options(tmp_path, capsys
     assert main(["national", str(OLD), "--organisation", "RXA", "--bases", "mix",
                  "--out", str(tmp_path / "o.csv")]) == 2
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_series_written_is_what_calibrate_and_backtest_fit(tmp_path):
+    # the documented chain, at its smallest: every figure read reaches the fit, and every
+    # figure after the cut is the one the back-test scores
+    then = tmp_path / "then.yaml"
+    then.write_text(yaml.safe_dump(deep_update(BASE, {"start_date": "2023-01-01",
+                                                      "horizon_weeks": 30})), encoding="utf-8")
+    observed = tmp_path / "observed.csv"
+    assert main(["national", str(OLD), str(NEW), "--organisation", "RXA",
+                 "--out", str(observed)]) == 0
+    fast = ["--periods", "single", "--replications", "2", "--jobs", "1"]
+    assert main(["calibrate", "--base", str(then), "--observed", str(observed),
+                 "--out", str(tmp_path / "history.yaml"), *fast]) == 0
+    fitted = pd.read_csv(tmp_path / "history_fit" / "fit.csv")
+    written = read_national(BOTH, "RXA").observed
+    assert fitted["observed"].tolist() == written["value"].tolist()
+    assert fitted["measure"].tolist() == [m.replace("_13_", "_") for m in written["measure"]]
+    assert main(["backtest", str(then), "--observed", str(observed), "--cut", "2023-04-30",
+                 "--out", str(tmp_path / "backtest"), "--draws", "2", *fast]) == 0
+    held_out = pd.read_csv(tmp_path / "backtest" / "backtest.csv")
+    later = written[written["date"] > dt.date(2023, 4, 30)]
+    assert sorted(held_out["observed"]) == sorted(later["value"])
