@@ -282,6 +282,16 @@ def test_a_missing_column_is_named(tmp_path):
     assert problem.line == 1 and "missing column(s): measure_value" in problem.message
 
 
+def test_a_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    from asdsim.experiments.calibrate import table
+
+    monkeypatch.setattr(table, "MAX_SNAPSHOT_BYTES", OLD.stat().st_size - 1)
+    with pytest.raises(ScenarioError, match="national statistics file is larger than the limit"):
+        read_national(OLD, "RXA")
+    monkeypatch.setattr(table, "MAX_SNAPSHOT_BYTES", OLD.stat().st_size)
+    assert read_national(OLD, "RXA").organisation.code == "RXA"
+
+
 def test_options_are_checked():
     with pytest.raises(ValueError, match="ages"):
         read_national(BOTH, "RXA", ages="children")
