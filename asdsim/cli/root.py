@@ -27,6 +27,7 @@ SUBCOMMANDS = (
     ("init", "make a folder for a new area: a scenario, example CSVs and the steps"),
     ("calibrate", "fit a scenario's demand, mixes and steps to an area's data"),
     ("backtest", "fit to the past up to a date, forecast the rest, and score it"),
+    ("national", "read NHS England's Autism Statistics for one organisation as an observed series"),
     ("run", "simulate a scenario and write a results folder"),
     ("compare", "compare scenarios under common random numbers"),
     ("validate", "check scenario files"),
