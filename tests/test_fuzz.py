@@ -282,11 +282,21 @@ DATES = st.sampled_from(["2024-01-01", "2024-02-30", "20240101", "2024-W01-1", "
                          "２０２４-01-01", "1900-01-01", "9999-12-31"])
 
 
+FUZZED_COMMANDS = ["run", "compare", "sweep", "plan", "sensitivity", "calibrate", "regress",
+                   "verify", "app", "init", "validate", "schema", "backtest", "areas", "national"]
+
+
+def test_the_fuzz_tier_reaches_every_command():
+    """A new command must join the tier: its options are hostile input too."""
+    from asdsim.cli.root import SUBCOMMANDS
+
+    assert sorted(FUZZED_COMMANDS) == sorted(name for name, _help in SUBCOMMANDS)
+
+
 @st.composite
 def command_line(draw: Callable[..., Any], root: Path) -> list[str]:
     scenario = str(root / "small.yaml")
-    command = draw(st.sampled_from(["run", "compare", "sweep", "plan", "sensitivity", "calibrate",
-                                    "regress", "verify", "app", "init", "validate", "schema"]))
+    command = draw(st.sampled_from(FUZZED_COMMANDS))
     out = str(root / "out")
     options: dict[str, list[str]] = {
         "run": [scenario, "--out", out], "compare": [scenario, scenario, "--out", out],
@@ -301,6 +311,12 @@ def command_line(draw: Callable[..., Any], root: Path) -> list[str]:
                       str(root / "out" / "c.yaml")],
         "regress": [str(root / "regression")], "verify": ["--list"], "app": ["--port"],
         "init": [out],
+        "backtest": [scenario, "--observed", str(root / "observed.csv"), "--cut", draw(DATES),
+                     "--out", out],
+        "areas": [str(root / "areas.csv"), "--out", out],
+        "national": [str(root / "national.csv"), "--organisation",
+                     draw(st.sampled_from(["RXA", "Cheshire", "", "nobody"])), "--out",
+                     str(root / "out" / "observed.csv")],
     }
     argv = [command, *options[command]]
     numeric = {"run": ["--seed", "--replications", "--jobs"], "compare": ["--seed", "--jobs"],
@@ -309,7 +325,10 @@ def command_line(draw: Callable[..., Any], root: Path) -> list[str]:
                         "--max-evaluations", "--outsourcing-months"],
                "sensitivity": ["--seed", "--replications", "--change", "--jobs"],
                "regress": ["--jobs", "--seed"], "verify": ["--seed", "--jobs"],
-               "calibrate": [], "app": [], "init": [], "validate": [], "schema": []}[command]
+               "calibrate": [], "app": [], "init": [], "validate": [], "schema": [],
+               "backtest": ["--seed", "--replications", "--jobs", "--draws"],
+               "areas": ["--seed", "--replications", "--jobs", "--level"],
+               "national": []}[command]
     if command == "app":
         argv.append(draw(NUMBERS))
     for option in draw(st.lists(st.sampled_from(numeric), unique=True, max_size=3)) if numeric \
@@ -334,6 +353,14 @@ def workplace(tmp_path_factory) -> Path:
     shutil.copy(area / "referrals.csv", root / "referrals.csv")
     (root / "regression").mkdir()
     shutil.copy(root / "small.yaml", root / "regression" / "small.yaml")
+    (root / "observed.csv").write_text("date,measure,value\n2019-06-30,awaiting_assessment,40\n"
+                                       "2019-09-30,awaiting_assessment,45\n")
+    (root / "areas.csv").write_text("area,scenario\nNorth,small.yaml\nSouth,small.yaml\n")
+    (root / "national.csv").write_text(
+        "REPORTING_PERIOD_START,REPORTING_PERIOD_END,BREAKDOWN,PRIMARY_LEVEL,"
+        "PRIMARY_LEVEL_DESCRIPTION,MEASURE_ID,MEASURE_VALUE\n"
+        "01/01/2024,31/01/2024,Provider,RXA,Cheshire Trust,ASD12a,40\n"
+        "01/01/2024,31/01/2024,Provider,RXA,Cheshire Trust,ASD16b,*\n")
     return root
 
 

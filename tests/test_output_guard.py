@@ -1,6 +1,7 @@
 """One output rule for every command that writes (issue 23, class 1).
 
-Every command that writes (run, compare, sensitivity, plan, sweep, calibrate, regress) refuses an
+Every command that writes (run, compare, sensitivity, plan, sweep, calibrate, regress, backtest,
+areas, plan --areas, national; a test keeps the list complete) refuses an
 output path that is, holds, or sits inside any file it reads: the scenario, every file of its
 ``extends:`` chain as YAML parses it (a flow mapping with a quoted key here, which no line-based
 reading would find), its CSV snapshot, the grid and the data files, seen through symbolic links.
@@ -42,6 +43,9 @@ def layout(tmp_path):
     (child / "child.yaml").write_text('{"extends": "../base/scenario.yaml", "name": "child"}\n')
     (child / "grid.yaml").write_text("base: child.yaml\nreplications: 1\n"
                                      "vary:\n  demand.annual_growth: [0.0, 0.05]\n")
+    (child / "areas.csv").write_text("area,scenario\nNorth,child.yaml\n")
+    (tmp_path / "base" / "observed.csv").write_text(
+        "date,measure,value\n2025-09-30,awaiting_assessment,100\n")
     (tmp_path / "link").symlink_to(tmp_path / "base", target_is_directory=True)
     return tmp_path
 
@@ -81,19 +85,49 @@ def _argv(command: str, root: Path, out: str) -> list[str]:
         "calibrate --report": ["calibrate", "--referrals", str(base / "referrals.csv"), "--base",
                                child, "--out", str(root / "new.yaml"), "--report", out],
         "regress --junit": ["regress", str(root / "child" / "child.yaml"), "--junit", out],
+        "backtest": ["backtest", child, "--observed", str(base / "observed.csv"), "--cut",
+                     "2025-06-30", "--out", out],
+        "areas": ["areas", str(root / "child" / "areas.csv"), "--out", out],
+        "plan --areas": ["plan", "--areas", str(root / "child" / "areas.csv"), "--from", "2025-06-02",
+                         "--vary", "psychologist", "--team", "school_age_mdt",
+                         "--out", out],
+        # the national statistics' reader is given the snapshot and the scenario as its files, so
+        # every relation to them is one to its own inputs
+        "national": ["national", str(base / "waiting_list.csv"), child, "--organisation", "X",
+                     "--out", out],
     }[command]
 
 
 COMMANDS = ["run", "run --force", "compare", "sensitivity", "plan", "sweep", "calibrate",
-            "calibrate --report", "regress --junit"]
+            "calibrate --report", "regress --junit", "backtest", "areas", "plan --areas",
+            "national"]
+
+
+# Modules that bind run_replication at import: each is imported first (so none keeps the stand-in
+# below after a test) and its binding replaced for the test.
+_SIMULATING = ["asdsim.experiments.runner", "asdsim.experiments.sweep",
+               "asdsim.experiments.areas.run", "asdsim.experiments.allocation",
+               "asdsim.experiments.plan.evaluate", "asdsim.experiments.history.fit",
+               "asdsim.experiments.history.truth"]
+
+
+def _no_simulation(monkeypatch) -> None:
+    """Fail the test if any replication is simulated (the output must be refused first)."""
+    import importlib
+
+    def refuse(*args):
+        pytest.fail("simulated before the output was checked")
+
+    modules = [importlib.import_module(name) for name in _SIMULATING]  # all before any patch
+    for module in modules:
+        monkeypatch.setattr(module, "run_replication", refuse)
 
 
 @pytest.mark.parametrize("relation", sorted(RELATIONS))
 @pytest.mark.parametrize("command", COMMANDS)
 def test_no_command_writes_over_into_or_around_its_inputs(layout, command, relation, capsys,
                                                           monkeypatch):
-    monkeypatch.setattr("asdsim.experiments.runner.run_replication",
-                        lambda *a: pytest.fail("simulated before the output was checked"))
+    _no_simulation(monkeypatch)
     if command.startswith("regress") and relation != "is the snapshot":
         pytest.skip("--junit names a file: only equality with an input applies")
     before = _tree(layout)
@@ -189,3 +223,21 @@ def test_calibrate_force_replaces_only_a_calibrated_scenario(layout, capsys):
     assert main(argv) == 1
     assert "not written by asdsim calibrate" in capsys.readouterr().err
     assert mine.read_text() == "name: hand written\n"
+
+
+def test_every_command_that_writes_is_in_the_guard_test():
+    """A new command with an output (``--out``, ``--junit``, ``--report``) must join
+    COMMANDS above: the rule is tested through every command, so a command that forgets it fails."""
+    import argparse
+
+    from asdsim.cli.root import SUBCOMMANDS, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    writing = set()
+    for name, _help in SUBCOMMANDS:
+        options = {o for a in sub.choices[name]._actions for o in a.option_strings}
+        if options & {"--out", "--junit", "--report"}:
+            writing.add(name)
+    covered = {command.split()[0] for command in COMMANDS}
+    assert writing - covered == set(), f"commands that write but are not tested: {writing - covered}"

@@ -9,7 +9,9 @@ A flow is counted over its period, from the start of ``period_start`` to the end
 * ``assessments_started``: assessments started in the period (the step the scenario marks
   ``assessment_started``, as the NICE 3-month measure counts it);
 * ``first_contacts_within_13_weeks``: first appointments in the period that came within 13 weeks
-  (91 days) of the referral, as NHS England's autism waiting time statistics count them.
+  (91 days) of the referral, counted by the appointment's day (NHS England's ASD03 counts the
+  period's referrals by whether their first contact came within 13 weeks, another construction:
+  docs/national-statistics.md).
 
 ``locality`` and ``age_group`` (ages at referral) restrict a point to the children they name.
 Each point is set against the simulated mean and the 95% interval of the replications (the
