@@ -22,9 +22,10 @@ from asdsim.analysis.standard import (
 )
 from asdsim.experiments.backends import Backend, TaskFailed
 from asdsim.experiments.plan.evaluate import Progress, Rule, _Evaluator, _interval, _run_task, _Task, wilson
-from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, Point, lead_days, make_levers
+from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, Point, lead_days
 from asdsim.experiments.plan.result import Plan, _build
 from asdsim.experiments.plan.search import _confirm, _descend_neighbours, _probe_above, _search, _violations
+from asdsim.experiments.plan.vary import make_levers
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.experiments.targets import STANDARD, Target, parse_targets, quarter_words
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict
