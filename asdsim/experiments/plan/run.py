@@ -210,9 +210,8 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     if outcome.budget_spent:
         warnings.append(f"the search stopped after {max_evaluations} evaluations (max_evaluations)")
 
-    costs = np.array([lv.cost_per_step for lv in levers])
     fresh = list(range(replications, replications + confirm))
-    recommended, feasible = _confirm(ev, chosen, fresh, budget, costs)
+    recommended, feasible = _confirm(ev, chosen, fresh, budget)
     if chosen is not None and not feasible:
         warnings.append("the option chosen by the search did not meet the targets on fresh "
                         "replications, nor did the options one step above it")
