@@ -120,39 +120,56 @@ class Plan:
     def summary(self) -> str:
         """The plan in plain words (what the command prints)."""
         row = self.recommendation.iloc[0]
-        steps = [round(float(row[f"{lv.name} steps"])) for lv in self.levers]
-        funded = [lv.words(k) for lv, k in zip(self.levers, steps, strict=True) if k]
-        cost = f"GBP {self.added_cost / 1000:,.0f}k a year" if self.added_cost >= 1000 else \
-            f"GBP {self.added_cost:,.0f} a year"
-        kpis = "; ".join(self._kpi_words(t, row) for t in self.targets)
-        low, high = row["p_meet_ci_low"], row["p_meet_ci_high"]
-        odds = (f"the target{'s are' if len(self.targets) > 1 else ' is'} met in {row['p_meet']:.0%} "
-                f"[{low:.0%}-{high:.0%}] of {int(row['replications'])} fresh replications")
-        rule = (f"at least {self.confidence:.0%} of replications" if self.rule == "share"
-                else "the 95% confidence interval of each target")
-        quarters = self.quarter_lines(row)
-        if not self.feasible:
-            what = " and ".join(funded) or "today's staffing"
-            lines = [f"No option within the bounds{' and budget' if self.settings.get('budget') else ''} "
-                     f"meets the target{'s' if len(self.targets) > 1 else ''} ({rule}). "
-                     f"The best found: {what} from {_month(self.from_date)} ({cost}); {kpis}; {odds}."]
-        elif not funded:
-            lines = [f"No extra staff is needed: today's staffing meets the target"
-                     f"{'s' if len(self.targets) > 1 else ''}; {kpis}; {odds}."]
-        else:
-            lines = [f"{self.when(' and '.join(funded))}: {cost}; {kpis}; {odds}."]
-        if self.feasible and not self.optimal:
-            why = ("the option the search chose did not hold on fresh replications, so the "
-                   "recommendation is above it" if self.settings.get("moved_on_fresh")
-                   else "the search stopped before it could rule them out")
-            cheaper = ("cheaper options" if math.isnan(self.cost_lower_bound) else
-                       f"options down to GBP {self.cost_lower_bound:,.0f} a year")
-            lines.append(f"Not proved cheapest: {cheaper} may also meet the targets ({why}).")
-        lines += quarters
+        lines = [self._headline(row), *self._not_proved(), *self.quarter_lines(row)]
         if self.threats is not None and len(self.threats) > 1:
             lines.append(self.threat_sentence())
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _headline(self, row: pd.Series) -> str:
+        """The summary's first sentence: what to fund (or the best found when infeasible), its
+        cost, each target's figures and the share of fresh replications meeting them."""
+        steps = [round(float(row[f"{lv.name} steps"])) for lv in self.levers]
+        funded = [lv.words(k) for lv, k in zip(self.levers, steps, strict=True) if k]
+        plural = len(self.targets) > 1
+        kpis = "; ".join(self._kpi_words(t, row) for t in self.targets)
+        low, high = row["p_meet_ci_low"], row["p_meet_ci_high"]
+        odds = (f"the target{'s are' if plural else ' is'} met in {row['p_meet']:.0%} "
+                f"[{low:.0%}-{high:.0%}] of {int(row['replications'])} fresh replications")
+        if not self.feasible:
+            return self._best_found(funded, f"{kpis}; {odds}")
+        if not funded:
+            return (f"No extra staff is needed: today's staffing meets the target"
+                    f"{'s' if plural else ''}; {kpis}; {odds}.")
+        return f"{self.when(' and '.join(funded))}: {self._cost_words()}; {kpis}; {odds}."
+
+    def _best_found(self, funded: list[str], figures: str) -> str:
+        """The first sentence of an infeasible plan: no option meets the targets, and the best
+        found (``funded``, the changes in words) with its cost and ``figures``."""
+        rule = (f"at least {self.confidence:.0%} of replications" if self.rule == "share"
+                else "the 95% confidence interval of each target")
+        what = " and ".join(funded) or "today's staffing"
+        return (f"No option within the bounds{' and budget' if self.settings.get('budget') else ''} "
+                f"meets the target{'s' if len(self.targets) > 1 else ''} ({rule}). "
+                f"The best found: {what} from {_month(self.from_date)} ({self._cost_words()}); "
+                f"{figures}.")
+
+    def _cost_words(self) -> str:
+        """The recommendation's extra cost a year: ``GBP 12k a year`` (or ``GBP 500 a year``)."""
+        if self.added_cost >= 1000:
+            return f"GBP {self.added_cost / 1000:,.0f}k a year"
+        return f"GBP {self.added_cost:,.0f} a year"
+
+    def _not_proved(self) -> list[str]:
+        """For a feasible plan not proved cheapest: which cheaper options may also do, and why."""
+        if not self.feasible or self.optimal:
+            return []
+        why = ("the option the search chose did not hold on fresh replications, so the "
+               "recommendation is above it" if self.settings.get("moved_on_fresh")
+               else "the search stopped before it could rule them out")
+        cheaper = ("cheaper options" if math.isnan(self.cost_lower_bound) else
+                   f"options down to GBP {self.cost_lower_bound:,.0f} a year")
+        return [f"Not proved cheapest: {cheaper} may also meet the targets ({why})."]
 
     def threat_sentence(self) -> str:
         """Which assumed input most threatens the recommendation, in plain words."""
@@ -332,10 +349,32 @@ def _frontier(options: pd.DataFrame, target: Target) -> pd.Series:
 def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome, warnings: list[str],
            scenario: Scenario, start: dt.date, by: dt.date, budget: float | None, confirm: int,
            started: float) -> Plan:
-    base_cost = _base_cost(scenario, start)
+    """The plan: the options table, the recommended scenario and what it overrides, and the
+    settings the folder records."""
+    options = _options_table(ev, recommended, _base_cost(scenario, start))
+    frontier = options[options["frontier"]].sort_values("added_cost_gbp", kind="stable")
+    chosen, overrides = _recommended_scenario(ev, recommended, scenario, start)
+    lower = outcome.lower_bound
+    costs = [lv.cost_per_step for lv in ev.levers]
+    return Plan(
+        feasible=feasible, options=options,
+        recommendation=options[options["recommended"]].reset_index(drop=True),
+        frontier=frontier.reset_index(drop=True), levers=tuple(ev.levers), targets=tuple(ev.targets),
+        changes={lv.name: lv.change(k) for lv, k in zip(ev.levers, recommended, strict=True)},
+        scenario=chosen, overrides=overrides, from_date=start, by_date=by,
+        confidence=ev.confidence, rule=ev.rule, optimal=outcome.optimal and feasible,
+        cost_lower_bound=float(np.dot(costs, lower)) if lower is not None else math.nan,
+        evaluations=len(ev.search), replications_run=ev.replications_run,
+        wall_seconds=round(time.perf_counter() - started, 3),
+        settings=_settings(ev, budget, confirm), warnings=warnings)
+
+
+def _options_table(ev: _Evaluator, recommended: Point, base_cost: float) -> pd.DataFrame:
+    """Every option evaluated, one row per option and phase in the order first evaluated (the
+    search's row first), flagged where non-monotone, recommended and on the frontier."""
     flagged = {p for pair in _violations(ev) for p in pair[:2]}
-    rows = []
     ids = {p: i for i, p in enumerate(ev.order)}
+    rows = []
     for phase, table in (("search", ev.search), ("confirm", ev.confirm_estimates)):
         for point, est in table.items():
             row = {"option": ids[point], **_row(ev, est, phase, base_cost)}
@@ -345,9 +384,13 @@ def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome
     options = pd.DataFrame(rows).sort_values(["option", "phase"], ascending=[True, False],
                                              kind="stable").reset_index(drop=True)
     options["frontier"] = _frontier(options, ev.targets[0])
-    recommendation = options[options["recommended"]].reset_index(drop=True)
-    frontier = options[options["frontier"]].sort_values("added_cost_gbp", kind="stable")
-    frontier = frontier.reset_index(drop=True)
+    return options
+
+
+def _recommended_scenario(ev: _Evaluator, recommended: Point, scenario: Scenario,
+                          start: dt.date) -> tuple[Scenario, dict[str, Any]]:
+    """The recommended option's scenario, named and described as the plan's, and what it sets
+    over the input (the body of ``recommended.yaml`` under ``extends:``)."""
     data = option_data(ev.base_data, ev.levers, recommended, ev.on, scenario)
     data["name"] = f"{scenario.name} (plan)"
     data["description"] = (f"{scenario.description} Plan: " if scenario.description else "Plan: ") + (
@@ -360,24 +403,17 @@ def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome
         del overrides["outsourcing"]
     if data["triage"] != scenario.model_dump(mode="json")["triage"]:  # the triage lever moved it
         overrides["triage"] = data["triage"]
-    lower = outcome.lower_bound
-    costs = [lv.cost_per_step for lv in ev.levers]
-    return Plan(
-        feasible=feasible, options=options, recommendation=recommendation, frontier=frontier,
-        levers=tuple(ev.levers), targets=tuple(ev.targets),
-        changes={lv.name: lv.change(k) for lv, k in zip(ev.levers, recommended, strict=True)},
-        scenario=chosen, overrides=overrides, from_date=start, by_date=by,
-        confidence=ev.confidence, rule=ev.rule, optimal=outcome.optimal and feasible,
-        cost_lower_bound=float(np.dot(costs, lower)) if lower is not None else math.nan,
-        evaluations=len(ev.search), replications_run=ev.replications_run,
-        wall_seconds=round(time.perf_counter() - started, 3),
-        settings={"seed": ev.seed, "replications": ev.replications, "confirm_replications": confirm,
-                  "lead_time_weeks": next((lv.lead_time_weeks for lv in ev.levers
-                                           if lv.kind != "outsourcing"), 0.0),
-                  "ramp_weeks": max((lv.ramp_weeks for lv in ev.levers), default=0.0),
-                  "max_evaluations": ev.max_evaluations, "budget": budget,
-                  "inferred": ev.inferred, "backend": ev.backend.describe()},
-        warnings=warnings)
+    return chosen, overrides
+
+
+def _settings(ev: _Evaluator, budget: float | None, confirm: int) -> dict[str, Any]:
+    """What the plan was run with, as ``provenance.json`` records it."""
+    return {"seed": ev.seed, "replications": ev.replications, "confirm_replications": confirm,
+            "lead_time_weeks": next((lv.lead_time_weeks for lv in ev.levers
+                                     if lv.kind != "outsourcing"), 0.0),
+            "ramp_weeks": max((lv.ramp_weeks for lv in ev.levers), default=0.0),
+            "max_evaluations": ev.max_evaluations, "budget": budget,
+            "inferred": ev.inferred, "backend": ev.backend.describe()}
 
 
 # ---------------------------------------------------------------------------------------- outputs
