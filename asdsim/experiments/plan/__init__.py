@@ -99,7 +99,8 @@ The package
 :mod:`~asdsim.experiments.plan.vary` (the levers a plan varies, checked against the scenario),
 :mod:`~asdsim.experiments.plan.evaluate` (replications, estimates, the confidence rule),
 :mod:`~asdsim.experiments.plan.search` (the search, the monotonicity check and the
-confirmation), :mod:`~asdsim.experiments.plan.result` (:class:`Plan` and its folder) and
+confirmation), :mod:`~asdsim.experiments.plan.result` (:class:`Plan` and its folder),
+:mod:`~asdsim.experiments.plan.build` (a :class:`Plan` from the evaluator) and
 :mod:`~asdsim.experiments.plan.run` (:func:`plan` and :func:`assess`). The NICE standard the
 default target aims at is defined once, in :mod:`asdsim.analysis.standard`, which the report's
 verdict calls too.

@@ -21,9 +21,10 @@ from asdsim.analysis.standard import (
     reaches,
 )
 from asdsim.experiments.backends import Backend, TaskFailed
+from asdsim.experiments.plan.build import _build
 from asdsim.experiments.plan.evaluate import Progress, Rule, _Evaluator, _interval, _run_task, _Task, wilson
 from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, Point, lead_days
-from asdsim.experiments.plan.result import Plan, _build
+from asdsim.experiments.plan.result import Plan
 from asdsim.experiments.plan.search import (
     _confirm,
     _descend_neighbours,
