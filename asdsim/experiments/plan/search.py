@@ -39,20 +39,51 @@ def _cheapest_not_ruled_out(weights: np.ndarray, costs: np.ndarray, lo: Sequence
     """The option of least weighted cost in the box that is not below any infeasible option (and
     within the budget), by mixed-integer programming; None when there is none."""
     d = len(lo)
+    cuts = _cuts(lo, hi, infeasible)
+    if cuts is None:
+        return None
+    nz = sum(len(c) for _, c in cuts)
+    rows, low_b, high_b = _cut_rows(lo, cuts, d + nz)
+    if budget is not None:
+        rows.append(np.concatenate([costs, np.zeros(nz)]))
+        low_b.append(-np.inf)
+        high_b.append(budget + 1e-6 * max(1.0, budget))
+    scale = float(np.max(weights)) or 1.0
+    objective = np.concatenate([weights / scale, np.zeros(nz)])
+    bounds = Bounds(np.concatenate([lo, np.zeros(nz)]), np.concatenate([hi, np.ones(nz)]))
+    constraints = LinearConstraint(np.array(rows), low_b, high_b) if rows else ()
+    result = milp(objective, integrality=np.ones(d + nz), bounds=bounds, constraints=constraints,
+                  options={"mip_rel_gap": 0.0})
+    if result.status != 0 or result.x is None:
+        return None
+    return tuple(round(float(v)) for v in result.x[:d])
+
+
+def _cuts(lo: Sequence[int], hi: Sequence[int],
+          infeasible: Sequence[Point]) -> list[tuple[Point, list[int]]] | None:
+    """Each infeasible option that cuts the box, with the levers that can still exceed it; None
+    when the whole box is below one of them."""
+    d = len(lo)
     cuts: list[tuple[Point, list[int]]] = []
     for q in infeasible:
         if any(q[i] < lo[i] for i in range(d)):
             continue  # nothing in the box is below it
         coords = [i for i in range(d) if q[i] < hi[i]]
         if not coords:
-            return None  # the whole box is below an infeasible option
+            return None
         cuts.append((q, coords))
-    nz = sum(len(c) for _, c in cuts)
-    n = d + nz
+    return cuts
+
+
+def _cut_rows(lo: Sequence[int], cuts: Sequence[tuple[Point, list[int]]],
+              n: int) -> tuple[list[np.ndarray], list[float], list[float]]:
+    """The constraints (rows, lower and upper bounds) that keep an option out from below each
+    cut: a binary per lever of the cut, which when 1 puts the lever above the cut's level, and at
+    least one of them 1. The binaries follow the levers' variables in ``n`` columns."""
     rows: list[np.ndarray] = []
     low_b: list[float] = []
     high_b: list[float] = []
-    k = d
+    k = len(lo)
     for q, coords in cuts:
         members = []
         for i in coords:
@@ -68,19 +99,7 @@ def _cheapest_not_ruled_out(weights: np.ndarray, costs: np.ndarray, lo: Sequence
         rows.append(row)
         low_b.append(1.0)
         high_b.append(np.inf)
-    if budget is not None:
-        rows.append(np.concatenate([costs, np.zeros(nz)]))
-        low_b.append(-np.inf)
-        high_b.append(budget + 1e-6 * max(1.0, budget))
-    scale = float(np.max(weights)) or 1.0
-    objective = np.concatenate([weights / scale, np.zeros(nz)])
-    bounds = Bounds(np.concatenate([lo, np.zeros(nz)]), np.concatenate([hi, np.ones(nz)]))
-    constraints = LinearConstraint(np.array(rows), low_b, high_b) if rows else ()
-    result = milp(objective, integrality=np.ones(n), bounds=bounds, constraints=constraints,
-                  options={"mip_rel_gap": 0.0})
-    if result.status != 0 or result.x is None:
-        return None
-    return tuple(round(float(v)) for v in result.x[:d])
+    return rows, low_b, high_b
 
 
 def _least_true(lo: int, hi: int, test: Callable[[int], bool]) -> int:
@@ -234,30 +253,43 @@ def _greedy_ascent(ev: _Evaluator, start: Point, weights: np.ndarray) -> list[in
     size = [max(1, (h - s) // 8) for h, s in zip(hi, start, strict=True)]
     while True:
         here = ev.evaluate(tuple(x))
-        ups: dict[int, Point] = {i: (*x[:i], min(hi[i], x[i] + size[i]), *x[i + 1:])
-                                 for i in range(len(levers)) if x[i] < hi[i]}
+        ups = _coarse_steps(x, hi, size)
         if not ups:
             return x  # every lever at its bound: the largest option, feasible
         feasible = [p for p in ups.values() if ev.feasible(p)]
         if feasible:
             return list(min(feasible, key=lambda p: float(np.dot(weights, p))))
         estimates = {i: ev.evaluate(p) for i, p in ups.items()}
-        if len(ups) > 1 and all(ev.score(e, min(here.n, e.n)) <= ev.score(here, min(here.n, e.n))
-                                for e in estimates.values()):
-            # no lever helps alone: complements (a joint step) need them all at once
+        if len(ups) > 1 and _none_helps_alone(ev, here, estimates):
+            # complements (a joint step) need them all at once
             ups[-1] = tuple(min(h, v + z) for h, v, z in zip(hi, x, size, strict=True))
             if ev.feasible(ups[-1]):
                 return list(ups[-1])
             estimates[-1] = ev.evaluate(ups[-1])
+        x = list(ups[max(ups, key=partial(_gain_per_cost, ev, weights, x, here, estimates, ups))])
 
-        def gain(i: int, here: Estimate = here, estimates: dict[int, Estimate] = estimates,
-                 x: list[int] = x, ups: dict[int, Point] = ups) -> tuple[bool, float, float]:
-            n = min(here.n, estimates[i].n)
-            step = ev.score(estimates[i], n) - ev.score(here, n)
-            return step > 0, step / max(float(np.dot(weights, ups[i])) - float(np.dot(weights, x)),
-                                        1e-12), step
 
-        x = list(ups[max(ups, key=gain)])
+def _coarse_steps(x: list[int], hi: Sequence[int], size: Sequence[int]) -> dict[int, Point]:
+    """The option a coarse step (``size``, cut at the bound) up in each lever not at its bound,
+    by lever."""
+    return {i: (*x[:i], min(hi[i], x[i] + size[i]), *x[i + 1:]) for i in range(len(x)) if x[i] < hi[i]}
+
+
+def _none_helps_alone(ev: _Evaluator, here: Estimate, estimates: dict[int, Estimate]) -> bool:
+    """Whether no step up in one lever scores better than where the climb is, on the
+    replications both ran."""
+    return all(ev.score(e, min(here.n, e.n)) <= ev.score(here, min(here.n, e.n))
+               for e in estimates.values())
+
+
+def _gain_per_cost(ev: _Evaluator, weights: np.ndarray, x: list[int], here: Estimate,
+                   estimates: dict[int, Estimate], ups: dict[int, Point],
+                   i: int) -> tuple[bool, float, float]:
+    """How much step ``i`` improves the score on the replications both ran: whether it does, per
+    unit of weighted cost, and in all (the order of the climb's choice)."""
+    n = min(here.n, estimates[i].n)
+    step = ev.score(estimates[i], n) - ev.score(here, n)
+    return step > 0, step / max(float(np.dot(weights, ups[i])) - float(np.dot(weights, x)), 1e-12), step
 
 
 def _violations(ev: _Evaluator) -> list[tuple[Point, Point, str]]:
@@ -271,27 +303,42 @@ def _violations(ev: _Evaluator) -> list[tuple[Point, Point, str]]:
         if p == q or not all(a <= b for a, b in zip(p, q, strict=True)):
             continue
         n = min(ep.n, eq.n)
-        if ev.feasible_estimate(ep) and not ev.feasible_estimate(eq) and n:
-            # on the replications both ran: met below and not above, against the reverse; one
-            # replication either way at the boundary is noise, so only a sign test flags it
-            small, large = ep.met_all[:n], eq.met_all[:n]
-            worse, better = int((small & ~large).sum()), int((~small & large).sum())
-            if worse and stats.binomtest(worse, worse + better, 0.5,
-                                         alternative="greater").pvalue < 0.05:
-                out.append((p, q, f"met below, not above, in {worse} of {n} replications"))
-                continue
-        if n < 3:
+        failed = _fails_above(ev, ep, eq, n)
+        if failed is not None:
+            out.append((p, q, failed))
+        elif n >= 3:
+            out.extend((p, q, why) for why in _worse_kpis(ev, ep, eq, n))
+    return out
+
+
+def _fails_above(ev: _Evaluator, ep: Estimate, eq: Estimate, n: int) -> str | None:
+    """Why the larger option ``eq`` is infeasible above the feasible ``ep`` beyond noise, on the
+    ``n`` replications both ran; None when it is not."""
+    if not (ev.feasible_estimate(ep) and not ev.feasible_estimate(eq) and n):
+        return None
+    # met below and not above, against the reverse; one replication either way at the boundary
+    # is noise, so only a sign test flags it
+    small, large = ep.met_all[:n], eq.met_all[:n]
+    worse, better = int((small & ~large).sum()), int((~small & large).sum())
+    if worse and stats.binomtest(worse, worse + better, 0.5, alternative="greater").pvalue < 0.05:
+        return f"met below, not above, in {worse} of {n} replications"
+    return None
+
+
+def _worse_kpis(ev: _Evaluator, ep: Estimate, eq: Estimate, n: int) -> list[str]:
+    """Each target KPI whose paired mean over the ``n`` replications both ran is worse at the
+    larger option ``eq`` beyond its 95% CI and by 0.5% of the threshold, in words."""
+    out = []
+    for t in ev.targets:
+        a, b = ep.values[t.kpi][:n], eq.values[t.kpi][:n]
+        keep = ~(np.isnan(a) | np.isnan(b))
+        if keep.sum() < 3:
             continue
-        for t in ev.targets:
-            a, b = ep.values[t.kpi][:n], eq.values[t.kpi][:n]
-            keep = ~(np.isnan(a) | np.isnan(b))
-            if keep.sum() < 3:
-                continue
-            gain = (b - a)[keep] if t.sense == "higher" else (a - b)[keep]
-            mean, _, high, _ = mean_ci(gain)
-            material = 0.005 * abs(t.value) if t.value else 0.5  # not a rounding-sized wobble
-            if high < 0 and mean < -material:
-                out.append((p, q, f"{t.kpi} worse with more staff ({mean:+.3g} paired)"))
+        gain = (b - a)[keep] if t.sense == "higher" else (a - b)[keep]
+        mean, _, high, _ = mean_ci(gain)
+        material = 0.005 * abs(t.value) if t.value else 0.5  # not a rounding-sized wobble
+        if high < 0 and mean < -material:
+            out.append(f"{t.kpi} worse with more staff ({mean:+.3g} paired)")
     return out
 
 
