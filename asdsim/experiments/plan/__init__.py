@@ -96,18 +96,21 @@ chosen option on fresh replications.
 The package
 -----------
 :mod:`~asdsim.experiments.plan.levers` (the decision variables and an option's scenario),
+:mod:`~asdsim.experiments.plan.vary` (the levers a plan varies, checked against the scenario),
 :mod:`~asdsim.experiments.plan.evaluate` (replications, estimates, the confidence rule),
 :mod:`~asdsim.experiments.plan.search` (the search, the monotonicity check and the
-confirmation), :mod:`~asdsim.experiments.plan.result` (:class:`Plan` and its folder) and
+confirmation), :mod:`~asdsim.experiments.plan.result` (:class:`Plan` and its folder),
+:mod:`~asdsim.experiments.plan.build` (a :class:`Plan` from the evaluator) and
 :mod:`~asdsim.experiments.plan.run` (:func:`plan` and :func:`assess`). The NICE standard the
 default target aims at is defined once, in :mod:`asdsim.analysis.standard`, which the report's
 verdict calls too.
 """
 
 from asdsim.experiments.plan.evaluate import Estimate, wilson
-from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, lead_days, make_levers, option_data
+from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, lead_days, option_data
 from asdsim.experiments.plan.result import Plan, write_plan
 from asdsim.experiments.plan.run import DEFAULT_TARGETS, assess, plan
+from asdsim.experiments.plan.vary import make_levers
 from asdsim.experiments.targets import TargetError
 
 __all__ = ["DEFAULT_TARGETS", "Estimate", "Lever", "Outsourcing", "Plan", "PlanError", "TargetError",

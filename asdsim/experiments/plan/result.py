@@ -1,5 +1,6 @@
 """The outcome of a plan: :class:`Plan` (the options table, the recommendation, its words and its
-chart), built from the evaluator, and :func:`write_plan`, its results folder.
+chart; built from the evaluator by :mod:`asdsim.experiments.plan.build`), and :func:`write_plan`,
+its results folder.
 """
 
 from __future__ import annotations
@@ -8,13 +9,11 @@ import datetime as dt
 import json
 import math
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -25,21 +24,16 @@ from asdsim.analysis.standard import (
     quarter_kpi,
     reaches,
 )
-from asdsim.analysis.stats import mean_ci
-from asdsim.experiments.plan.evaluate import SHARE_EXTRAS, Estimate, Rule, _Evaluator, _interval, wilson
+from asdsim.experiments.plan.evaluate import Rule
 from asdsim.experiments.plan.levers import (
     Lever,
     PlanError,
-    Point,
     _day,
     _month,
     lead_days,
-    option_data,
 )
-from asdsim.experiments.plan.search import _Outcome, _violations
 from asdsim.experiments.targets import Target, quarter_words
-from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash, scenario_to_yaml
-from asdsim.scenario.staffing import in_force
+from asdsim.scenario import Scenario, load_scenario, scenario_hash, scenario_to_yaml
 
 if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
     from matplotlib.figure import Figure
@@ -120,39 +114,56 @@ class Plan:
     def summary(self) -> str:
         """The plan in plain words (what the command prints)."""
         row = self.recommendation.iloc[0]
-        steps = [round(float(row[f"{lv.name} steps"])) for lv in self.levers]
-        funded = [lv.words(k) for lv, k in zip(self.levers, steps, strict=True) if k]
-        cost = f"GBP {self.added_cost / 1000:,.0f}k a year" if self.added_cost >= 1000 else \
-            f"GBP {self.added_cost:,.0f} a year"
-        kpis = "; ".join(self._kpi_words(t, row) for t in self.targets)
-        low, high = row["p_meet_ci_low"], row["p_meet_ci_high"]
-        odds = (f"the target{'s are' if len(self.targets) > 1 else ' is'} met in {row['p_meet']:.0%} "
-                f"[{low:.0%}-{high:.0%}] of {int(row['replications'])} fresh replications")
-        rule = (f"at least {self.confidence:.0%} of replications" if self.rule == "share"
-                else "the 95% confidence interval of each target")
-        quarters = self.quarter_lines(row)
-        if not self.feasible:
-            what = " and ".join(funded) or "today's staffing"
-            lines = [f"No option within the bounds{' and budget' if self.settings.get('budget') else ''} "
-                     f"meets the target{'s' if len(self.targets) > 1 else ''} ({rule}). "
-                     f"The best found: {what} from {_month(self.from_date)} ({cost}); {kpis}; {odds}."]
-        elif not funded:
-            lines = [f"No extra staff is needed: today's staffing meets the target"
-                     f"{'s' if len(self.targets) > 1 else ''}; {kpis}; {odds}."]
-        else:
-            lines = [f"{self.when(' and '.join(funded))}: {cost}; {kpis}; {odds}."]
-        if self.feasible and not self.optimal:
-            why = ("the option the search chose did not hold on fresh replications, so the "
-                   "recommendation is above it" if self.settings.get("moved_on_fresh")
-                   else "the search stopped before it could rule them out")
-            cheaper = ("cheaper options" if math.isnan(self.cost_lower_bound) else
-                       f"options down to GBP {self.cost_lower_bound:,.0f} a year")
-            lines.append(f"Not proved cheapest: {cheaper} may also meet the targets ({why}).")
-        lines += quarters
+        lines = [self._headline(row), *self._not_proved(), *self.quarter_lines(row)]
         if self.threats is not None and len(self.threats) > 1:
             lines.append(self.threat_sentence())
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _headline(self, row: pd.Series) -> str:
+        """The summary's first sentence: what to fund (or the best found when infeasible), its
+        cost, each target's figures and the share of fresh replications meeting them."""
+        steps = [round(float(row[f"{lv.name} steps"])) for lv in self.levers]
+        funded = [lv.words(k) for lv, k in zip(self.levers, steps, strict=True) if k]
+        plural = len(self.targets) > 1
+        kpis = "; ".join(self._kpi_words(t, row) for t in self.targets)
+        low, high = row["p_meet_ci_low"], row["p_meet_ci_high"]
+        odds = (f"the target{'s are' if plural else ' is'} met in {row['p_meet']:.0%} "
+                f"[{low:.0%}-{high:.0%}] of {int(row['replications'])} fresh replications")
+        if not self.feasible:
+            return self._best_found(funded, f"{kpis}; {odds}")
+        if not funded:
+            return (f"No extra staff is needed: today's staffing meets the target"
+                    f"{'s' if plural else ''}; {kpis}; {odds}.")
+        return f"{self.when(' and '.join(funded))}: {self._cost_words()}; {kpis}; {odds}."
+
+    def _best_found(self, funded: list[str], figures: str) -> str:
+        """The first sentence of an infeasible plan: no option meets the targets, and the best
+        found (``funded``, the changes in words) with its cost and ``figures``."""
+        rule = (f"at least {self.confidence:.0%} of replications" if self.rule == "share"
+                else "the 95% confidence interval of each target")
+        what = " and ".join(funded) or "today's staffing"
+        return (f"No option within the bounds{' and budget' if self.settings.get('budget') else ''} "
+                f"meets the target{'s' if len(self.targets) > 1 else ''} ({rule}). "
+                f"The best found: {what} from {_month(self.from_date)} ({self._cost_words()}); "
+                f"{figures}.")
+
+    def _cost_words(self) -> str:
+        """The recommendation's extra cost a year: ``GBP 12k a year`` (or ``GBP 500 a year``)."""
+        if self.added_cost >= 1000:
+            return f"GBP {self.added_cost / 1000:,.0f}k a year"
+        return f"GBP {self.added_cost:,.0f} a year"
+
+    def _not_proved(self) -> list[str]:
+        """For a feasible plan not proved cheapest: which cheaper options may also do, and why."""
+        if not self.feasible or self.optimal:
+            return []
+        why = ("the option the search chose did not hold on fresh replications, so the "
+               "recommendation is above it" if self.settings.get("moved_on_fresh")
+               else "the search stopped before it could rule them out")
+        cheaper = ("cheaper options" if math.isnan(self.cost_lower_bound) else
+                   f"options down to GBP {self.cost_lower_bound:,.0f} a year")
+        return [f"Not proved cheapest: {cheaper} may also meet the targets ({why})."]
 
     def threat_sentence(self) -> str:
         """Which assumed input most threatens the recommendation, in plain words."""
@@ -272,112 +283,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-def _row(ev: _Evaluator, est: Estimate, phase: str, base_cost: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"phase": phase, "replications": est.n,
-                           "first_replication": est.replications[0] if est.n else -1}
-    for lever, k in zip(ev.levers, est.point, strict=True):
-        row[lever.name] = lever.change(k)
-    added = float(sum(lv.cost_per_step * k for lv, k in zip(ev.levers, est.point, strict=True)))
-    row["added_cost_gbp"] = added
-    row["annual_cost_gbp"] = base_cost + added
-    for t in ev.targets:
-        mean, low, high = _interval(est.values[t.kpi], t)
-        if t.definition.censored and np.isnan(est.values[t.kpi]).any():
-            mean = low = high = math.nan  # not reached in some replication (as the KPI table says)
-        row[t.kpi], row[f"{t.kpi} ci_low"], row[f"{t.kpi} ci_high"] = mean, low, high
-        row[f"{t.kpi} met"] = float(est.met[t.kpi].mean()) if est.n else math.nan
-    for q in ev.shown_quarters:  # the standard as the report judges it, quarter by quarter
-        name = quarter_kpi(q)
-        mean, low, high, _ = mean_ci(est.values[name])
-        row[name], row[f"{name} ci_low"], row[f"{name} ci_high"] = (
-            mean, max(low, 0.0) if not math.isnan(low) else low, min(high, 1.0) if not
-            math.isnan(high) else high)
-    met = int(est.met_all.sum())
-    row["p_meet"] = met / est.n if est.n else math.nan
-    row["p_meet_ci_low"], row["p_meet_ci_high"] = wilson(met, est.n)
-    row["feasible"] = ev.feasible_estimate(est)
-    for extra in SHARE_EXTRAS:
-        row[extra] = float(np.nanmean(est.values[extra])) if est.n else math.nan
-    for lever, k in zip(ev.levers, est.point, strict=True):
-        row[f"{lever.name} steps"] = k
-    return row
-
-
-def _base_cost(scenario: Scenario, on: dt.date) -> float:
-    total = 0.0
-    for name, spec in scenario.teams.items():
-        for group, staff in spec.staff.items():
-            total += (in_force(scenario, name, on, group) * staff.autism_share
-                      * staff.funded_cost_per_wte_gbp)
-    return total
-
-
-def _frontier(options: pd.DataFrame, target: Target) -> pd.Series:
-    """Whether each search option is on the cost frontier of the first target's KPI."""
-    flags = pd.Series(False, index=options.index)
-    search = options[options["phase"] == "search"].copy()
-    sign = 1.0 if target.sense == "higher" else -1.0
-    value = (sign * search[target.kpi]).fillna(-np.inf)
-    order = np.lexsort((-value.to_numpy(), search["added_cost_gbp"].to_numpy()))
-    best = -np.inf
-    for i in order:
-        if value.iloc[i] > best:
-            best = value.iloc[i]
-            flags[search.index[i]] = True
-    return flags
-
-
-def _build(ev: _Evaluator, recommended: Point, feasible: bool, outcome: _Outcome, warnings: list[str],
-           scenario: Scenario, start: dt.date, by: dt.date, budget: float | None, confirm: int,
-           started: float) -> Plan:
-    base_cost = _base_cost(scenario, start)
-    flagged = {p for pair in _violations(ev) for p in pair[:2]}
-    rows = []
-    ids = {p: i for i, p in enumerate(ev.order)}
-    for phase, table in (("search", ev.search), ("confirm", ev.confirm_estimates)):
-        for point, est in table.items():
-            row = {"option": ids[point], **_row(ev, est, phase, base_cost)}
-            row["non_monotone"] = point in flagged
-            row["recommended"] = phase == "confirm" and point == recommended
-            rows.append(row)
-    options = pd.DataFrame(rows).sort_values(["option", "phase"], ascending=[True, False],
-                                             kind="stable").reset_index(drop=True)
-    options["frontier"] = _frontier(options, ev.targets[0])
-    recommendation = options[options["recommended"]].reset_index(drop=True)
-    frontier = options[options["frontier"]].sort_values("added_cost_gbp", kind="stable")
-    frontier = frontier.reset_index(drop=True)
-    data = option_data(ev.base_data, ev.levers, recommended, ev.on, scenario)
-    data["name"] = f"{scenario.name} (plan)"
-    data["description"] = (f"{scenario.description} Plan: " if scenario.description else "Plan: ") + (
-        "; ".join(lv.words(k) for lv, k in zip(ev.levers, recommended, strict=True) if k)
-        or "no change") + f" from {start}."
-    chosen = scenario_from_dict(data, name=data["name"])
-    overrides = {"capacity_changes": data["capacity_changes"], "outsourcing": data["outsourcing"],
-                 "reporting": data["reporting"]}
-    if not data["outsourcing"] and not scenario.outsourcing:
-        del overrides["outsourcing"]
-    if data["triage"] != scenario.model_dump(mode="json")["triage"]:  # the triage lever moved it
-        overrides["triage"] = data["triage"]
-    lower = outcome.lower_bound
-    costs = [lv.cost_per_step for lv in ev.levers]
-    return Plan(
-        feasible=feasible, options=options, recommendation=recommendation, frontier=frontier,
-        levers=tuple(ev.levers), targets=tuple(ev.targets),
-        changes={lv.name: lv.change(k) for lv, k in zip(ev.levers, recommended, strict=True)},
-        scenario=chosen, overrides=overrides, from_date=start, by_date=by,
-        confidence=ev.confidence, rule=ev.rule, optimal=outcome.optimal and feasible,
-        cost_lower_bound=float(np.dot(costs, lower)) if lower is not None else math.nan,
-        evaluations=len(ev.search), replications_run=ev.replications_run,
-        wall_seconds=round(time.perf_counter() - started, 3),
-        settings={"seed": ev.seed, "replications": ev.replications, "confirm_replications": confirm,
-                  "lead_time_weeks": next((lv.lead_time_weeks for lv in ev.levers
-                                           if lv.kind != "outsourcing"), 0.0),
-                  "ramp_weeks": max((lv.ramp_weeks for lv in ev.levers), default=0.0),
-                  "max_evaluations": ev.max_evaluations, "budget": budget,
-                  "inferred": ev.inferred, "backend": ev.backend.describe()},
-        warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------------- outputs

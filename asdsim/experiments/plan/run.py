@@ -21,10 +21,19 @@ from asdsim.analysis.standard import (
     reaches,
 )
 from asdsim.experiments.backends import Backend, TaskFailed
+from asdsim.experiments.plan.build import _build
 from asdsim.experiments.plan.evaluate import Progress, Rule, _Evaluator, _interval, _run_task, _Task, wilson
-from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, Point, lead_days, make_levers
-from asdsim.experiments.plan.result import Plan, _build
-from asdsim.experiments.plan.search import _confirm, _descend_neighbours, _probe_above, _search, _violations
+from asdsim.experiments.plan.levers import Lever, Outsourcing, PlanError, Point, lead_days
+from asdsim.experiments.plan.result import Plan
+from asdsim.experiments.plan.search import (
+    _confirm,
+    _descend_neighbours,
+    _Outcome,
+    _probe_above,
+    _search,
+    _violations,
+)
+from asdsim.experiments.plan.vary import make_levers
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.experiments.targets import STANDARD, Target, parse_targets, quarter_words
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict
@@ -154,33 +163,12 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
     started = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    start = _date(from_date, "--from")
-    if start is None:
-        raise PlanError("--from is required: the date the changes start")
-    by = _date(by_date, "--by") or start
+    start, by = _plan_dates(from_date, by_date)
     parsed = parse_targets(DEFAULT_TARGETS if not targets else targets, by)
-    if confidence_rule not in ("share", "lower_ci"):
-        raise PlanError(f"confidence_rule must be 'share' or 'lower_ci', not {confidence_rule!r}")
-    if not 0 < confidence <= 1:
-        raise PlanError(f"confidence must be above 0 and at most 1, got {confidence!r}")
-    if replications < (2 if confidence_rule == "lower_ci" else 1):
-        raise PlanError(f"replications must be at least {2 if confidence_rule == 'lower_ci' else 1}")
-    confirm = confirm_replications if confirm_replications is not None else 3 * replications
-    if confirm < (2 if confidence_rule == "lower_ci" else 1):
-        raise PlanError("confirm_replications must be at least 2")
-    if max_evaluations < 2:
-        raise PlanError("max_evaluations must be at least 2")
-    if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise PlanError(f"the budget must be a number of GBP >= 0, got {budget!r}")
+    confirm = _check_settings(confidence, confidence_rule, replications, confirm_replications,
+                              max_evaluations, budget)
     _check_dates(scenario, parsed, start, by)
-    for name, weeks in (("lead_time_weeks", lead_time_weeks), ("ramp_weeks", ramp_weeks)):
-        if not (isinstance(weeks, int | float) and math.isfinite(weeks) and 0 <= weeks <= 520):
-            raise PlanError(f"{name} must be a number of weeks from 0 to 520, got {weeks!r}")
-    approved = start - dt.timedelta(days=lead_days(lead_time_weeks))
-    if approved < scenario.start_date:
-        raise PlanError(f"with a lead time of {lead_time_weeks:g} weeks, posts in post from {start} "
-                        f"must be approved by {approved}, before the scenario starts "
-                        f"({scenario.start_date}); choose a later --from or a shorter lead time")
+    _check_recruitment(scenario, start, lead_time_weeks, ramp_weeks)
     levers = make_levers(scenario, vary, start, team, bounds, step, outsourcing,
                          lead_time_weeks=lead_time_weeks, ramp_weeks=ramp_weeks,
                          triage_cost_gbp=triage_cost_gbp)
@@ -193,6 +181,71 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
                     confidence_rule, backend or Backend(), progress, max_evaluations, by)
     ev.drawn = draw_inputs
 
+    outcome, chosen, warnings = _search_and_check(ev, budget, check_monotone)
+    fresh = list(range(replications, replications + confirm))
+    recommended, feasible = _confirm(ev, chosen, fresh, budget)
+    if chosen is not None and not feasible:
+        warnings.append("the option chosen by the search did not meet the targets on fresh "
+                        "replications, nor did the options one step above it")
+    # the proof is of the search's choice: one changed by the fresh replications is not proved
+    moved = chosen is not None and recommended != chosen
+    outcome.optimal = outcome.optimal and recommended == outcome.best
+    threats = _threats(ev, recommended, fresh) if draw_inputs else None
+    result = _build(ev, recommended, feasible, outcome, warnings, scenario, start, by, budget,
+                    confirm, started)
+    result.settings["moved_on_fresh"] = moved
+    result.settings["draw_inputs"] = draw_inputs
+    result.threats = threats
+    return result
+
+
+def _plan_dates(from_date: dt.date | str | None, by_date: dt.date | str | None) -> tuple[dt.date, dt.date]:
+    """The plan's ``from`` (required) and ``by`` (default ``from``) dates, read from text if need be."""
+    start = _date(from_date, "--from")
+    if start is None:
+        raise PlanError("--from is required: the date the changes start")
+    return start, _date(by_date, "--by") or start
+
+
+def _check_settings(confidence: float, confidence_rule: Rule, replications: int,
+                    confirm_replications: int | None, max_evaluations: int,
+                    budget: float | None) -> int:
+    """Refuse settings :func:`plan` cannot use; the number of confirmation replications."""
+    if confidence_rule not in ("share", "lower_ci"):
+        raise PlanError(f"confidence_rule must be 'share' or 'lower_ci', not {confidence_rule!r}")
+    if not 0 < confidence <= 1:
+        raise PlanError(f"confidence must be above 0 and at most 1, got {confidence!r}")
+    least = 2 if confidence_rule == "lower_ci" else 1  # a confidence interval needs two
+    if replications < least:
+        raise PlanError(f"replications must be at least {least}")
+    confirm = confirm_replications if confirm_replications is not None else 3 * replications
+    if confirm < least:
+        raise PlanError("confirm_replications must be at least 2")
+    if max_evaluations < 2:
+        raise PlanError("max_evaluations must be at least 2")
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise PlanError(f"the budget must be a number of GBP >= 0, got {budget!r}")
+    return confirm
+
+
+def _check_recruitment(scenario: Scenario, start: dt.date, lead_time_weeks: float,
+                       ramp_weeks: float) -> None:
+    """Refuse a lead time or ramp that is not a number of weeks from 0 to 520, or a lead time
+    whose approval date falls before the scenario starts."""
+    for name, weeks in (("lead_time_weeks", lead_time_weeks), ("ramp_weeks", ramp_weeks)):
+        if not (isinstance(weeks, int | float) and math.isfinite(weeks) and 0 <= weeks <= 520):
+            raise PlanError(f"{name} must be a number of weeks from 0 to 520, got {weeks!r}")
+    approved = start - dt.timedelta(days=lead_days(lead_time_weeks))
+    if approved < scenario.start_date:
+        raise PlanError(f"with a lead time of {lead_time_weeks:g} weeks, posts in post from {start} "
+                        f"must be approved by {approved}, before the scenario starts "
+                        f"({scenario.start_date}); choose a later --from or a shorter lead time")
+
+
+def _search_and_check(ev: _Evaluator, budget: float | None,
+                      check_monotone: bool) -> tuple[_Outcome, Point | None, list[str]]:
+    """The search, then the check of monotonicity around its choice: the outcome, the option
+    chosen (moved down where a neighbour below, evaluated directly, is feasible) and warnings."""
     outcome = _search(ev, budget)
     warnings: list[str] = []
     chosen = outcome.best
@@ -207,24 +260,8 @@ def plan(scenario: Scenario | str | Path, targets: Sequence[str | Target] | str 
         if chosen is not None:
             chosen = _descend_neighbours(ev, chosen, budget)
     if outcome.budget_spent:
-        warnings.append(f"the search stopped after {max_evaluations} evaluations (max_evaluations)")
-
-    costs = np.array([lv.cost_per_step for lv in levers])
-    fresh = list(range(replications, replications + confirm))
-    recommended, feasible = _confirm(ev, chosen, fresh, budget, costs)
-    if chosen is not None and not feasible:
-        warnings.append("the option chosen by the search did not meet the targets on fresh "
-                        "replications, nor did the options one step above it")
-    # the proof is of the search's choice: one changed by the fresh replications is not proved
-    moved = chosen is not None and recommended != chosen
-    outcome.optimal = outcome.optimal and recommended == outcome.best
-    threats = _threats(ev, recommended, fresh) if draw_inputs else None
-    result = _build(ev, recommended, feasible, outcome, warnings, scenario, start, by, budget,
-                    confirm, started)
-    result.settings["moved_on_fresh"] = moved
-    result.settings["draw_inputs"] = draw_inputs
-    result.threats = threats
-    return result
+        warnings.append(f"the search stopped after {ev.max_evaluations} evaluations (max_evaluations)")
+    return outcome, chosen, warnings
 
 
 THREAT_QUANTILES = (0.05, 0.95)
