@@ -304,9 +304,20 @@ def _varied_fields(spec: GridSpec, file: str, lines: Mapping[FieldPath, int], ba
             problems.append(Problem(file, line, where, f"not a field of the base scenario: {why}"))
         if format_field(key) in fields:
             problems.append(Problem(file, line, where, f"the same field as {format_field(key)}, given twice"))
+        outer = next((k for k in keys if _nested(k, key)), None)
+        if outer is not None:
+            problems.append(Problem(file, line, where, f"overlaps {format_field(outer)}: one field lies "
+                                    "inside the other, so only one of them may be varied"))
         keys.append(key)
         fields.append(format_field(key))
     return keys
+
+
+def _nested(a: FieldPath, b: FieldPath) -> bool:
+    """Whether one of two different field paths lies inside the other (``demand`` and
+    ``demand.referrals_per_week``): a point could not set both."""
+    short, long = sorted((a, b), key=len)
+    return a != b and long[:len(short)] == short
 
 
 def _varied_values(spec: GridSpec, file: str, lines: Mapping[FieldPath, int],
