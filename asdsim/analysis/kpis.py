@@ -119,14 +119,21 @@ def _share_kpis(c: dict[str, np.ndarray], scenario: Scenario, in_cohort: np.ndar
 
 
 def _triaged_within_target(rec: ReplicationRecord, scenario: Scenario, cohort_from: float) -> float:
-    """Each referral (first or repeat) from its own arrival to its first triage decision."""
+    """Each referral arriving in the run (first or repeat) from its own arrival to its first
+    triage decision. The starting list's own referrals are not arrivals of the run, even when
+    dated its first day (in the cohort): they count in neither the numerator nor the
+    denominator, though a starting-list child's re-referral does."""
     c, horizon, target = rec.columns, scenario.horizon_days, scenario.triage.target_days
     arrivals = np.concatenate([c["first_referral_day"][~c["from_backlog"].astype(bool)],
                                rec.rereferral_days])
     n = int(((arrivals >= cohort_from) & (arrivals + target <= horizon)).sum())
-    arrived, decided = rec.triage_decisions[:, 0], rec.triage_decisions[:, 1]
-    met = (arrived >= cohort_from) & (arrived + target <= horizon) & (decided - arrived <= target)
-    return float(met.sum() / n) if n else math.nan
+
+    def met(decisions: np.ndarray) -> int:
+        arrived, decided = decisions[:, 0], decisions[:, 1]
+        return int(((arrived >= cohort_from) & (arrived + target <= horizon)
+                    & (decided - arrived <= target)).sum())
+
+    return (met(rec.triage_decisions) - met(rec.starting_list_decisions)) / n if n else math.nan
 
 
 def _backlog_cleared_weeks(c: dict[str, np.ndarray]) -> float:
