@@ -241,6 +241,22 @@ def test_triaged_within_target_per_referral_from_its_own_arrival():
     assert k1["triaged_within_target"] == pytest.approx(2 / 7)
 
 
+def test_triaged_within_target_leaves_out_the_starting_lists_own_referrals():
+    # A starting-list child referred on the start date (day 0, in the cohort), decided on day 0,
+    # and a new referral on day 10 decided on day 30 (20 days: not within 14). The starting
+    # list's referral was made before the run: no arrival of the run, so neither counted nor
+    # met. Arrivals whose window closed: the day-10 referral; met: none -> 0 of 1. Counting the
+    # starting-list decision without its arrival would give 1 of 1.
+    kids = [child(referral_day=0.0, triage_day=0.0, from_backlog=True),
+            child(referral_day=10.0, triage_day=30.0)]
+    rec = make_record(kids, triage_decisions=((0.0, 0.0), (10.0, 30.0)))
+    rec.starting_list_decisions = np.array([[0.0, 0.0]])
+    assert kpis_of(rec, scenario())["triaged_within_target"] == 0.0
+    # decided within the target, the day-10 referral alone makes it 1 of 1, never 2 of 1
+    rec.triage_decisions = np.array([[0.0, 0.0], [10.0, 11.0]])
+    assert kpis_of(rec, scenario())["triaged_within_target"] == 1.0
+
+
 # -------------------------------------------------------------- Kaplan-Meier wait quantiles
 
 

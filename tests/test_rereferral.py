@@ -49,13 +49,13 @@ def team(hours: float = 10.0, **over: Any) -> dict[str, Any]:
 
 def one_child(tmp_path: Path, age_years: float, teams: dict[str, Any], *,
               accept: float = 0.5, delay_days: float = 60.0, weeks: int = 20,
-              **over: Any) -> asdsim.Scenario:
-    """The scenario of one snapshot child referred on day -1 aged ``age_years``; a rejected
-    referral always comes back ``delay_days`` later."""
+              referral_date: str = "2020-01-05", **over: Any) -> asdsim.Scenario:
+    """The scenario of one snapshot child referred on day -1 (or ``referral_date``) aged
+    ``age_years``; a rejected referral always comes back ``delay_days`` later."""
     path = tmp_path / "snapshot.csv"
     path.write_text(textwrap.dedent(f"""\
         referral_date,age_years,stage
-        2020-01-05,{age_years},awaiting_triage
+        {referral_date},{age_years},awaiting_triage
     """), encoding="utf-8")
     data: dict[str, Any] = {
         "name": "one child", "start_date": "2020-01-06", "horizon_weeks": weeks,
@@ -127,6 +127,22 @@ def test_turned_down_then_rereferred_starts_a_new_clock_and_is_routed_by_its_age
     # referral at the ends of weeks 0-7 (days 7 to 56); open at the end of week 8 (day 63),
     # seen and gone by the end of week 9 (day 70)
     assert results.weekly.open_referrals.tolist() == [0] * 8 + [1] + [0] * 11
+
+
+def test_a_starting_list_referral_dated_the_start_date_is_no_arrival_for_triage(tmp_path):
+    # The snapshot child is referred on the start date (day 0: in the cohort, which starts then)
+    # and waits for triage; decided on day 0 and rejected, back on day 60 and accepted that day.
+    # Its first referral was made before the run (it is on the starting list), so it is no
+    # arrival of the run, as a starting-list referral of day -1 is not; the re-referral is.
+    # Arrivals whose 14-day window closed (60 + 14 <= 140): the re-referral; decided within 14
+    # days: it, on arrival -> 1 of 1. (Its day-0 decision counted without its arrival: 2 of 1.)
+    s = one_child(tmp_path, 10.0, {"school": team()}, referral_date="2020-01-06")
+    results, child = rejected_then_accepted(s)
+    assert (child.first_referral_day, child.referral_day) == (0.0, 60.0)
+    record = results.records[0]
+    assert record.triage_decisions.tolist() == [[0.0, 0.0], [60.0, 60.0]]
+    assert record.starting_list_decisions.tolist() == [[0.0, 0.0]]
+    assert kpis(results)["triaged_within_target"] == 1.0
 
 
 def test_turned_down_and_back_after_the_horizon_counts_once_and_is_not_open(tmp_path):

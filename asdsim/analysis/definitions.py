@@ -119,7 +119,8 @@ REGISTRY: dict[str, KpiDefinition] = {d.name: d for d in [
     KpiDefinition("triaged_within_target", "Triage decision within target", "share", "higher",
                   numerator="referrals whose first triage decision came within the target",
                   denominator="referrals (first and repeat) arriving in the cohort whose target "
-                              "window had closed by the horizon",
+                              "window had closed by the horizon; the starting list's own "
+                              "referrals, made before the run, are not arrivals",
                   clock="each referral's own arrival to its first triage decision"),
     *_waits(),
     KpiDefinition("backlog_cleared_weeks", "Starting list cleared (weeks)", "weeks", "lower", True,

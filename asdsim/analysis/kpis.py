@@ -82,45 +82,71 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     in_cohort = referral >= cohort_from
     basis = cohorts.bases(rec, horizon)
 
+    yield from _share_kpis(c, scenario, in_cohort, basis)
+    yield "triaged_within_target", "share", _triaged_within_target(rec, scenario, cohort_from)
+    yield from _wait_kpis(c, in_cohort & basis["listed"], horizon, horizon - cohort_from)
+    yield "backlog_cleared_weeks", "weeks", _backlog_cleared_weeks(c)
+    labels = snapshot_days(scenario)
+    counts = cohorts.open_counts(rec, np.array([day for _, day in labels]))
+    for i, (label, _) in enumerate(labels):
+        for kpi, values in counts.items():
+            yield f"{kpi}[{label}]", "children", float(values[i])
+    yield from _exit_kpis(c)
+    yield from _assessment_kpis(rec, scenario)
+
+    started = cohorts.within_window(c, "assessment_started_day", MONTHS_3, horizon,
+                                    in_cohort & basis["not_rejected"])
+    closed = in_cohort & basis["not_rejected"] & (referral + MONTHS_3 <= horizon)
+    yield ("started_within_3_months_count", "children",
+           started * int(closed.sum()) if closed.any() else 0.0)
+
+
+def _share_kpis(c: dict[str, np.ndarray], scenario: Scenario, in_cohort: np.ndarray,
+                basis: dict[str, np.ndarray]) -> Iterator[tuple[str, str, float]]:
+    """The within-window shares on each basis, then per calendar year and quarter of referral."""
+    horizon = scenario.horizon_days
     for kpi, milestone, window in WAIT_SHARES:
         yield kpi, "share", cohorts.within_window(c, milestone, window, horizon,
                                                   in_cohort & basis["not_rejected"])
         for suffix, key in (("_all_referrals", "all"), ("_listed", "listed")):
             yield kpi + suffix, "share", cohorts.within_window(c, milestone, window, horizon,
                                                                in_cohort & basis[key])
-    for period, members in cohorts.referral_periods(scenario, referral).items():
+    for period, members in cohorts.referral_periods(scenario, c["referral_day"]).items():
         for kpi, milestone, window in WAIT_SHARES:
             yield (f"{kpi}[{period}]", "share",
                    cohorts.within_window(c, milestone, window, horizon,
                                          members & basis["not_rejected"]))
 
-    # each referral (first or repeat) from its own arrival to its first triage decision
-    target = scenario.triage.target_days
+
+def _triaged_within_target(rec: ReplicationRecord, scenario: Scenario, cohort_from: float) -> float:
+    """Each referral arriving in the run (first or repeat) from its own arrival to its first
+    triage decision. The starting list's own referrals are not arrivals of the run, even when
+    dated its first day (in the cohort): they count in neither the numerator nor the
+    denominator, though a starting-list child's re-referral does."""
+    c, horizon, target = rec.columns, scenario.horizon_days, scenario.triage.target_days
     arrivals = np.concatenate([c["first_referral_day"][~c["from_backlog"].astype(bool)],
                                rec.rereferral_days])
     n = int(((arrivals >= cohort_from) & (arrivals + target <= horizon)).sum())
-    arrived, decided = rec.triage_decisions[:, 0], rec.triage_decisions[:, 1]
-    met = (arrived >= cohort_from) & (arrived + target <= horizon) & (decided - arrived <= target)
-    yield "triaged_within_target", "share", float(met.sum() / n) if n else math.nan
 
-    listed_cohort = in_cohort & basis["listed"]
-    yield from _wait_kpis(c, listed_cohort, horizon, horizon - cohort_from)
+    def met(decisions: np.ndarray) -> int:
+        arrived, decided = decisions[:, 0], decisions[:, 1]
+        return int(((arrived >= cohort_from) & (arrived + target <= horizon)
+                    & (decided - arrived <= target)).sum())
 
+    return (met(rec.triage_decisions) - met(rec.starting_list_decisions)) / n if n else math.nan
+
+
+def _backlog_cleared_weeks(c: dict[str, np.ndarray]) -> float:
+    """When the last child of the starting backlog was seen (or left); NaN if any still waits."""
     backlog = c["from_backlog"].astype(bool)
-    if backlog.any():
-        # the last child of the starting backlog to be seen (or to leave); NaN if any still waits
-        seen_or_left = np.fmin(c["started_day"], c["exit_day"])[backlog]
-        cleared = float(np.max(seen_or_left)) / 7.0 if not np.isnan(seen_or_left).any() else math.nan
-    else:
-        cleared = math.nan
-    yield "backlog_cleared_weeks", "weeks", cleared
+    if not backlog.any():
+        return math.nan
+    seen_or_left = np.fmin(c["started_day"], c["exit_day"])[backlog]
+    return float(np.max(seen_or_left)) / 7.0 if not np.isnan(seen_or_left).any() else math.nan
 
-    labels = snapshot_days(scenario)
-    counts = cohorts.open_counts(rec, np.array([day for _, day in labels]))
-    for i, (label, _) in enumerate(labels):
-        for kpi, values in counts.items():
-            yield f"{kpi}[{label}]", "children", float(values[i])
 
+def _exit_kpis(c: dict[str, np.ndarray]) -> Iterator[tuple[str, str, float]]:
+    """New referrals, and how many children left each way (or are still in the pathway)."""
     reasons = c["exit_reason"]
     new = c["first_referral_day"] >= 0
     yield "referrals", "children", float(new.sum())
@@ -129,7 +155,11 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     yield "held_until_old_enough", "children", float((~np.isnan(c["held_day"])).sum())
     yield "unmet_need", "children", float((~np.isnan(c["unmet_need_day"])).sum())
 
-    assessed = reasons == "assessed"
+
+def _assessment_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tuple[str, str, float]]:
+    """Staff hours and outcomes of assessments, DNAs, utilisation and every cost."""
+    c = rec.columns
+    assessed = c["exit_reason"] == "assessed"
     completed = int(assessed.sum())
     in_house = assessed & ~c["outsourced"].astype(bool)
     yield ("staff_hours_per_assessment", "hours",
@@ -155,12 +185,6 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     yield "cost_outsourced", "GBP", rec.outsourced_cost_gbp
     yield "cost_per_assessment", "GBP", cost / completed if completed else math.nan
     yield from _funded_cost_kpis(rec, scenario, completed, int((outcomes == "autism").sum()))
-
-    started = cohorts.within_window(c, "assessment_started_day", MONTHS_3, horizon,
-                                    in_cohort & basis["not_rejected"])
-    closed = in_cohort & basis["not_rejected"] & (referral + MONTHS_3 <= horizon)
-    yield ("started_within_3_months_count", "children",
-           started * int(closed.sum()) if closed.any() else 0.0)
 
 
 def financial_years(scenario: Scenario) -> list[tuple[str, float, float]]:

@@ -39,6 +39,9 @@ class ReplicationRecord:
     between the two days (a return beyond the horizon has not happened yet)."""
     triage_decisions: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     """(referral, first triage decision) days of every referral decided, shape (n, 2)."""
+    starting_list_decisions: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """The rows of ``triage_decisions`` that decided a starting-list child's own referral (made
+    before the run, even when dated its first day), shape (m, 2)."""
     visits: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     """(team, step) -> (appointments, missed) over the horizon, for contact steps."""
     outsourcing_bought: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -121,6 +124,8 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),
         rereferral_gaps=np.array(pathway.rereferral_gaps, dtype=float).reshape(-1, 3),
         triage_decisions=np.array(pathway.triage_decisions, dtype=float).reshape(-1, 2),
+        starting_list_decisions=np.array(pathway.starting_list_decisions,
+                                         dtype=float).reshape(-1, 2),
         visits=visits,
         outsourcing_bought=np.array(pathway.outsourcing_bought, dtype=float).reshape(-1, 2),
         outsourcing_skipped=np.array(pathway.outsourcing_skipped, dtype=float).reshape(-1, 2),

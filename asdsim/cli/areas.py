@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from asdsim.cli.console import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
+from asdsim.cli.console import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    Update,
+    err,
+    out,
+    progress_bar,
+)
 from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options, number
 from asdsim.experiments.runner import DEFAULT_SEED
+
+if TYPE_CHECKING:  # the command imports these only when it runs, to start quickly
+    import pandas as pd
+
+    from asdsim.experiments.areas import AreaSet
+    from asdsim.experiments.backends import Backend
 
 
 def add_parser(subparsers: Any) -> None:
@@ -130,30 +145,12 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
 def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     """``asdsim plan --areas AREAS``: each area's least-cost plan for the targets, or with
     ``--budget`` the split of the budget that starts the most children within 3 months."""
-    from asdsim.experiments.allocation import (
-        allocate,
-        plan_every_area,
-        write_allocation,
-        write_area_plans,
-    )
     from asdsim.experiments.backends import BackendError, make_backend
-    from asdsim.experiments.plan import Outsourcing
     from asdsim.reporting.outputs import check_destination
 
-    if args.areas is None or args.scenario is not None:
-        err("asdsim plan: give either SCENARIO.yaml or --areas AREAS")
-        return EXIT_USAGE
-    if args.replications < 1 or args.jobs < 1:
-        err("asdsim plan: --replications and --jobs must be at least 1")
-        return EXIT_USAGE
-    if args.seed < 0:
-        err("asdsim plan: --seed must be 0 or more")
-        return EXIT_USAGE
-    if args.budget is not None and not 0 <= args.budget < float("inf"):
-        err("asdsim plan: --budget must be a number of GBP, 0 or more")
-        return EXIT_USAGE
-    if not args.vary.strip() and (args.budget is not None or args.outsourcing is None):
-        err("asdsim plan: give --vary (staff groups): there is nothing to vary")
+    usage = _plan_usage_error(args)
+    if usage is not None:
+        err(f"asdsim plan: {usage}")
         return EXIT_USAGE
     areas = _load(args)
     if areas is None:
@@ -168,39 +165,78 @@ def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     except BackendError as exc:
         err(f"asdsim plan: {exc}")
         return EXIT_USAGE
-    command_line = getattr(args, "argv", None)
     with backend, progress_bar("options evaluated" if args.budget is not None else "areas",
                                terminal) as update:
         if args.budget is not None:
-            out(f"plan {areas.name}: split GBP {args.budget:,.0f} a year across {len(areas.areas)} "
-                f"areas, {args.replications} replications an option, seed {args.seed}, on "
-                f"{backend.describe()}")
+            return _split_budget(args, areas, inputs, step, backend, update)
+        table = _plan_each_area(args, areas, step, backend, update)
+    return _write_plans(args, table, inputs)
 
-            def note(done: int, text: str) -> None:
-                if update is not None:
-                    update(done, done + 1, text)
 
-            result = allocate(areas, args.budget, args.from_date, args.vary, args.by_date, args.team,
-                              dict(args.bounds), step, args.replications, args.seed, backend, note,
-                              objective=args.objective)
-            folder = write_allocation(result, args.out, args.force, inputs, command_line)
-            out(result.summary())
-            out(f"{result.evaluations} options evaluated in {result.wall_seconds:.1f} s")
-            out(f"results in {folder}/ (steps.csv, split.csv, marginal.csv, marginal.png)")
-            return EXIT_OK
-        outsourcing = None
-        if args.outsourcing is not None:
-            outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
-                                      months=args.outsourcing_months)
-        out(f"plan {areas.name}: each of {len(areas.areas)} areas' least-cost plan, on "
-            f"{backend.describe()}")
-        table, _ = plan_every_area(
-            areas, args.target, args.from_date, args.by_date, update, vary=args.vary, team=args.team,
-            outsourcing=outsourcing, confidence=args.confidence, confidence_rule=args.rule,
-            replications=args.replications, seed=args.seed, backend=backend,
-            bounds=dict(args.bounds), step=step, confirm_replications=args.confirm_replications,
-            max_evaluations=args.max_evaluations)
-    folder = write_area_plans(table, args.out, args.force, inputs, command_line)
+def _plan_usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``plan --areas``'s options, if anything."""
+    if args.areas is None or args.scenario is not None:
+        return "give either SCENARIO.yaml or --areas AREAS"
+    if args.replications < 1 or args.jobs < 1:
+        return "--replications and --jobs must be at least 1"
+    if args.seed < 0:
+        return "--seed must be 0 or more"
+    if args.budget is not None and not 0 <= args.budget < float("inf"):
+        return "--budget must be a number of GBP, 0 or more"
+    if not args.vary.strip() and (args.budget is not None or args.outsourcing is None):
+        return "give --vary (staff groups): there is nothing to vary"
+    return None
+
+
+def _split_budget(args: argparse.Namespace, areas: AreaSet, inputs: list[Path], step: Any,
+                  backend: Backend, update: Update | None) -> int:
+    """``plan --areas --budget``: split the budget, write the folder and say what it bought."""
+    from asdsim.experiments.allocation import allocate, write_allocation
+
+    out(f"plan {areas.name}: split GBP {args.budget:,.0f} a year across {len(areas.areas)} "
+        f"areas, {args.replications} replications an option, seed {args.seed}, on "
+        f"{backend.describe()}")
+
+    def note(done: int, text: str) -> None:
+        if update is not None:
+            update(done, done + 1, text)
+
+    result = allocate(areas, args.budget, args.from_date, args.vary, args.by_date, args.team,
+                      dict(args.bounds), step, args.replications, args.seed, backend, note,
+                      objective=args.objective)
+    folder = write_allocation(result, args.out, args.force, inputs, getattr(args, "argv", None))
+    out(result.summary())
+    out(f"{result.evaluations} options evaluated in {result.wall_seconds:.1f} s")
+    out(f"results in {folder}/ (steps.csv, split.csv, marginal.csv, marginal.png)")
+    return EXIT_OK
+
+
+def _plan_each_area(args: argparse.Namespace, areas: AreaSet, step: Any, backend: Backend,
+                    update: Update | None) -> pd.DataFrame:
+    """``plan --areas`` without a budget: each area's least-cost plan, one row an area."""
+    from asdsim.experiments.allocation import plan_every_area
+    from asdsim.experiments.plan import Outsourcing
+
+    outsourcing = None
+    if args.outsourcing is not None:
+        outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
+                                  months=args.outsourcing_months)
+    out(f"plan {areas.name}: each of {len(areas.areas)} areas' least-cost plan, on "
+        f"{backend.describe()}")
+    table, _ = plan_every_area(
+        areas, args.target, args.from_date, args.by_date, update, vary=args.vary, team=args.team,
+        outsourcing=outsourcing, confidence=args.confidence, confidence_rule=args.rule,
+        replications=args.replications, seed=args.seed, backend=backend,
+        bounds=dict(args.bounds), step=step, confirm_replications=args.confirm_replications,
+        max_evaluations=args.max_evaluations)
+    return table
+
+
+def _write_plans(args: argparse.Namespace, table: pd.DataFrame, inputs: list[Path]) -> int:
+    """Write every area's plan and the total; exit 1 when an area cannot meet the targets."""
+    from asdsim.experiments.allocation import write_area_plans
+
+    folder = write_area_plans(table, args.out, args.force, inputs, getattr(args, "argv", None))
     feasible = bool(table["feasible"].all())
     missing = table.loc[~table["feasible"], "area"].tolist()
     out(f"least total extra cost to meet the targets in every area: GBP "

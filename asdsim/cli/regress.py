@@ -125,12 +125,9 @@ def guard_outputs(args: argparse.Namespace) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``asdsim regress`` from parsed arguments; returns the exit code."""
-    if args.jobs is not None and args.jobs < 1:
-        err(f"asdsim regress: --jobs must be at least 1, got {args.jobs}")
-        return EXIT_USAGE
-    if not args.update and (args.replications is not None or args.seed is not None or args.tolerance):
-        err("asdsim regress: --replications, --seed and --tolerance only apply with --update "
-            "(a check uses the stored ones)")
+    usage = _usage_error(args)
+    if usage is not None:
+        err(f"asdsim regress: {usage}")
         return EXIT_USAGE
     try:
         tolerances = _tolerances(args.tolerance)
@@ -153,6 +150,21 @@ def command(args: argparse.Namespace) -> int:
         for u in updated:
             out(f"{u.action:9} {u.path} ({u.kpis} KPIs, {u.replications} replications, seed {u.seed})")
         return EXIT_OK
+    return _report(args, report)
+
+
+def _usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, if anything (``--tolerance`` aside)."""
+    if args.jobs is not None and args.jobs < 1:
+        return f"--jobs must be at least 1, got {args.jobs}"
+    if not args.update and (args.replications is not None or args.seed is not None or args.tolerance):
+        return ("--replications, --seed and --tolerance only apply with --update "
+                "(a check uses the stored ones)")
+    return None
+
+
+def _report(args: argparse.Namespace, report: RegressionReport) -> int:
+    """Show a check's tables, problems and verdict (and write its JUnit XML); its exit code."""
     for table in render_tables(report, show_all=args.all):
         print_table(table)
     for s in report.scenarios:

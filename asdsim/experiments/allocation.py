@@ -26,11 +26,12 @@ Two questions about a set of areas (:mod:`asdsim.experiments.areas`):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,39 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
         For a lever that does not fit an area's scenario.
     """
     started = time.perf_counter()
+    start, by = _checked(areas, budget, from_date, by_date, objective)
+    first = areas.first
+    backend = backend or Backend()
+    kpi, sign = (GAIN_KPI, 1.0) if objective == "started_within_3_months" else (
+        f"waiting_over_52_weeks[{end_label(first)}]", -1.0)
+    levers = [make_levers(area.scenario, vary, start, team, bounds, step) for area in areas.areas]
+    search = _Search(areas, levers, start, by, backend, progress,
+                     _Task(-1, (), first, seed, replications, kpi, sign))
+    years = _years(first, start)
+    search.evaluate([(i, search.current[i]) for i in range(len(levers))]
+                    + [(i, m.point) for i in range(len(levers)) for m in search.ups(i)])
+    marginal_start = [search.best_per_child(i, years) for i in range(len(levers))]
+    steps, left, reason = _buy(search, float(budget), years, objective)
+    split = _split(areas.areas, levers, search.current, search.cache)
+    marginal = pd.DataFrame({
+        "area": [a.name for a in areas.areas],
+        "gbp_per_child_start": marginal_start,
+        "gbp_per_child_end": [search.best_per_child(i, years) for i in range(len(levers))],
+        "spent_gbp": search.spent_by_area})
+    return Allocation(
+        budget=float(budget), objective=objective, steps=pd.DataFrame(steps, columns=[
+            "order", "area", "lever", "cost_gbp", "children_gained", "ci_low", "ci_high",
+            "gbp_per_child", "spent_gbp"]),
+        split=split, marginal=marginal, spent=float(budget) - left, left=left, reason=reason,
+        evaluations=len(search.cache), wall_seconds=round(time.perf_counter() - started, 3),
+        settings={"from": start.isoformat(), "by": by.isoformat(), "seed": seed,
+                  "replications": replications, "backend": backend.describe(),
+                  "objective": objective, "gain_kpi": kpi})
+
+
+def _checked(areas: AreaSet, budget: float, from_date: dt.date | str,
+             by_date: dt.date | str | None, objective: str) -> tuple[dt.date, dt.date]:
+    """The start and by dates, once the objective, budget and dates are known to be sound."""
     if objective not in OBJECTIVES:
         raise AllocationError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
     if not (math.isfinite(budget) and budget >= 0):
@@ -256,115 +290,120 @@ def allocate(areas: AreaSet, budget: float, from_date: dt.date | str, vary: Sequ
     if not first.start_date <= start < first.end_date or not start <= by < first.end_date:
         raise AllocationError(f"--from {start} and --by {by} must lie within the run, "
                               f"{first.start_date} to {first.end_date}, --by not before --from")
-    backend = backend or Backend()
-    kpi, sign = (GAIN_KPI, 1.0) if objective == "started_within_3_months" else (
-        f"waiting_over_52_weeks[{end_label(first)}]", -1.0)
-    levers: list[list[Lever]] = []
-    bases: list[dict[str, Any]] = []
-    for area in areas.areas:
-        levers.append(make_levers(area.scenario, vary, start, team, bounds, step))
-        data = area.scenario.model_dump(mode="json")
-        data["reporting"] = {**data["reporting"], "cohort_from_date": by.isoformat()}
-        bases.append(data)
-    cache: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+    return start, by
 
-    def scenario_of(i: int, point: tuple[int, ...]) -> Scenario:
-        area = areas.areas[i]
-        data = option_data(bases[i], levers[i], point, start, area.scenario)
+
+class _Search:
+    """The greedy search's state: every option of every area run so far, and where each stands.
+
+    An option is an area's index and a point (one step count per lever); ``cache`` holds its
+    objective in each replication, larger better. ``task`` carries the settings every option
+    runs with (seed, replications, objective); its area, point and scenario are each option's.
+    """
+
+    def __init__(self, areas: AreaSet, levers: list[list[Lever]], start: dt.date, by: dt.date,
+                 backend: Backend, progress: Progress | None, task: _Task):
+        self.areas, self.levers, self.start = areas.areas, levers, start
+        self.backend, self.progress, self.task = backend, progress, task
+        self.bases: list[dict[str, Any]] = []
+        for area in self.areas:
+            data = area.scenario.model_dump(mode="json")
+            data["reporting"] = {**data["reporting"], "cohort_from_date": by.isoformat()}
+            self.bases.append(data)
+        self.cache: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+        self.current = [tuple(0 for _ in lv) for lv in levers]
+        self.spent_by_area = [0.0] * len(levers)
+
+    def _scenario(self, i: int, point: tuple[int, ...]) -> Scenario:
+        area = self.areas[i]
+        data = option_data(self.bases[i], self.levers[i], point, self.start, area.scenario)
         return scenario_from_dict(data, name=area.name)
 
-    def evaluate(wanted: list[tuple[int, tuple[int, ...]]]) -> None:
-        todo = [w for w in dict.fromkeys(wanted) if w not in cache]
-
-        def tasks() -> Iterator[_Task]:
-            for i, point in todo:
-                yield _Task(i, point, scenario_of(i, point), seed, replications, kpi, sign)
-
+    def evaluate(self, wanted: list[tuple[int, tuple[int, ...]]]) -> None:
+        """Run the options not run yet (each once, in the order first wanted)."""
+        todo = [w for w in dict.fromkeys(wanted) if w not in self.cache]
+        tasks = (dataclasses.replace(self.task, area=i, point=point,
+                                     scenario=self._scenario(i, point)) for i, point in todo)
         try:
-            for task, values in backend.map_unordered(_run, tasks()):
-                cache[(task.area, task.point)] = values
-                if progress:
-                    progress(len(cache), f"{areas.areas[task.area].name}: {task.point}")
+            for task, values in self.backend.map_unordered(_run, tasks):
+                self.cache[(task.area, task.point)] = values
+                if self.progress:
+                    self.progress(len(self.cache), f"{self.areas[task.area].name}: {task.point}")
         except TaskFailed as exc:
-            raise AllocationError(f"area {areas.areas[exc.item.area].name} failed: {exc}") \
+            raise AllocationError(f"area {self.areas[exc.item.area].name} failed: {exc}") \
                 from exc.__cause__
 
-    current = [tuple(0 for _ in lv) for lv in levers]
-    spent_by_area = [0.0] * len(levers)
-
-    def ups(i: int) -> list[_Move]:
+    def ups(self, i: int) -> list[_Move]:
         """One step up in each lever, and in every lever together (complements, such as the two
         professions of a joint step, may gain only together)."""
+        current = self.current[i]
         out = []
-        for k, lever in enumerate(levers[i]):
-            if current[i][k] < lever.high:
-                out.append(_Move(lever.name, (*current[i][:k], current[i][k] + 1, *current[i][k + 1:]),
+        for k, lever in enumerate(self.levers[i]):
+            if current[k] < lever.high:
+                out.append(_Move(lever.name, (*current[:k], current[k] + 1, *current[k + 1:]),
                                  lever.cost_per_step))
         if len(out) > 1:
             joint = tuple(max(values) for values in zip(*(m.point for m in out), strict=True))
             out.append(_Move(" + ".join(m.lever for m in out), joint, sum(m.cost for m in out)))
         return out
 
-    def gain(i: int, point: tuple[int, ...]) -> tuple[float, float, float]:
-        diff = cache[(i, point)] - cache[(i, current[i])]
+    def gain(self, i: int, point: tuple[int, ...]) -> tuple[float, float, float]:
+        """The paired mean gain of an area's option over where it stands, with its 95% CI."""
+        diff = self.cache[(i, point)] - self.cache[(i, self.current[i])]
         mean, low, high, _ = mean_ci(diff)
         return mean, low, high
 
-    def best_per_child(i: int) -> float:
+    def best_per_child(self, i: int, years: float) -> float:
         """The least cost per child gained of an area's next steps (NaN where none gains)."""
-        costs = [m.cost * years / mean for m in ups(i) if (mean := gain(i, m.point)[0]) > 0]
+        costs = [m.cost * years / mean for m in self.ups(i) if (mean := self.gain(i, m.point)[0]) > 0]
         return min(costs) if costs else math.nan
 
-    years = _years(first, start)
-    evaluate([(i, current[i]) for i in range(len(levers))]
-             + [(i, m.point) for i in range(len(levers)) for m in ups(i)])
-    marginal_start = [best_per_child(i) for i in range(len(levers))]
-    steps = []
-    left = float(budget)
-    reason = ""
-    while True:
+    def best_step(self, left: float) -> tuple[tuple | None, float]:
+        """The affordable step with the most gain a pound (ties: the area with less spent, then
+        the earlier row, then the cheaper step), or None; and the cheapest step of any area."""
         candidates = []
         cheapest = math.inf
-        for i in range(len(levers)):
-            for move in ups(i):
+        for i in range(len(self.levers)):
+            for move in self.ups(i):
                 cheapest = min(cheapest, move.cost)
-                mean, low, high = gain(i, move.point)
+                mean, low, high = self.gain(i, move.point)
                 if move.cost <= left + 1e-6 * max(1.0, left) and mean > 0:
                     per_pound = mean / move.cost if move.cost > 0 else math.inf
-                    candidates.append((-per_pound, spent_by_area[i], i, move.cost, move, mean, low, high))
+                    candidates.append((-per_pound, self.spent_by_area[i], i, move.cost, move, mean,
+                                       low, high))
         if not candidates:
-            if math.isinf(cheapest):
-                reason = "every lever is at its upper bound"
-            elif not steps and cheapest > left:
-                reason = (f"the budget (GBP {budget:,.0f} a year) is less than the cheapest step "
-                          f"(GBP {cheapest:,.0f} a year)")
-            else:
-                reason = f"no affordable step gains ({OBJECTIVES[objective]})"
-            break
-        _, _, i, _, move, mean, low, high = min(candidates, key=lambda c: c[:4])
-        current[i] = move.point
-        spent_by_area[i] += move.cost
+            return None, cheapest
+        return min(candidates, key=lambda c: c[:4])[2:], cheapest
+
+
+def _buy(search: _Search, budget: float, years: float,
+         objective: str) -> tuple[list[dict[str, Any]], float, str]:
+    """Buy the best step until none is affordable and gains: the steps, what is left, and why."""
+    steps: list[dict[str, Any]] = []
+    left = budget
+    while True:
+        best, cheapest = search.best_step(left)
+        if best is None:
+            return steps, left, _stop_reason(cheapest, bool(steps), left, budget, objective)
+        i, _, move, mean, low, high = best
+        search.current[i] = move.point
+        search.spent_by_area[i] += move.cost
         left -= move.cost
-        steps.append({"order": len(steps) + 1, "area": areas.areas[i].name, "lever": move.lever,
+        steps.append({"order": len(steps) + 1, "area": search.areas[i].name, "lever": move.lever,
                       "cost_gbp": move.cost, "children_gained": mean, "ci_low": low,
                       "ci_high": high, "gbp_per_child": move.cost * years / mean,
                       "spent_gbp": budget - left})
-        evaluate([(i, m.point) for m in ups(i)])
-    split = _split(areas.areas, levers, current, cache)
-    marginal = pd.DataFrame({
-        "area": [a.name for a in areas.areas],
-        "gbp_per_child_start": marginal_start,
-        "gbp_per_child_end": [best_per_child(i) for i in range(len(levers))],
-        "spent_gbp": spent_by_area})
-    return Allocation(
-        budget=float(budget), objective=objective, steps=pd.DataFrame(steps, columns=[
-            "order", "area", "lever", "cost_gbp", "children_gained", "ci_low", "ci_high",
-            "gbp_per_child", "spent_gbp"]),
-        split=split, marginal=marginal, spent=float(budget) - left, left=left, reason=reason,
-        evaluations=len(cache), wall_seconds=round(time.perf_counter() - started, 3),
-        settings={"from": start.isoformat(), "by": by.isoformat(), "seed": seed,
-                  "replications": replications, "backend": backend.describe(),
-                  "objective": objective, "gain_kpi": kpi})
+        search.evaluate([(i, m.point) for m in search.ups(i)])
+
+
+def _stop_reason(cheapest: float, bought: bool, left: float, budget: float, objective: str) -> str:
+    """Why the search stopped, in words."""
+    if math.isinf(cheapest):
+        return "every lever is at its upper bound"
+    if not bought and cheapest > left:
+        return (f"the budget (GBP {budget:,.0f} a year) is less than the cheapest step "
+                f"(GBP {cheapest:,.0f} a year)")
+    return f"no affordable step gains ({OBJECTIVES[objective]})"
 
 
 def _split(areas: Sequence[Area], levers: list[list[Lever]], current: list[tuple[int, ...]],

@@ -49,27 +49,9 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
     """
     if not scenarios:
         raise AsdsimError("compare needs at least one scenario")
-    loaded: list[Scenario] = []
-    sources: list[str] = []  # where each scenario came from, for messages
-    problems: list[Problem] = []
-    for item in scenarios:
-        if isinstance(item, Scenario):
-            loaded.append(item)
-            sources.append(f"scenario {item.name!r}")
-            continue
-        try:
-            loaded.append(load_scenario(item))
-        except ScenarioError as error:
-            problems.extend(error.problems)
-        sources.append(str(item))
-    if problems:  # report every invalid file at once, not only the first
-        raise ScenarioError(problems)
+    loaded, sources = _load_all(scenarios)
     names = [s.name for s in loaded]
-    for name in dict.fromkeys(names):
-        where = [src for src, n in zip(sources, names, strict=True) if n == name]
-        if len(where) > 1:
-            raise AsdsimError(f"scenario name {name!r} is used by {' and '.join(where)}; names must "
-                              "be unique to compare (change 'name:' in all but one)")
+    _check_names(names, sources)
     if inputs == "drawn" and not any(s.uncertain for s in loaded):
         raise AsdsimError("inputs are to be drawn, but no scenario gives uncertain: inputs "
                           "(see docs/uncertainty.md)")
@@ -88,6 +70,36 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int = 10,
         results[scenario.name] = simulate(scenario, replications, seed, jobs, step, inputs)
         offset += replications * (2 if drawn and scenario.uncertain else 1)
     return Comparison(results=results, baseline=chosen, table=paired_table(results, chosen))
+
+
+def _load_all(scenarios: Sequence[Scenario | str | Path]) -> tuple[list[Scenario], list[str]]:
+    """Every scenario loaded, and where each came from (for messages); the problems of every
+    invalid file at once, not only the first."""
+    loaded: list[Scenario] = []
+    sources: list[str] = []
+    problems: list[Problem] = []
+    for item in scenarios:
+        if isinstance(item, Scenario):
+            loaded.append(item)
+            sources.append(f"scenario {item.name!r}")
+            continue
+        try:
+            loaded.append(load_scenario(item))
+        except ScenarioError as error:
+            problems.extend(error.problems)
+        sources.append(str(item))
+    if problems:
+        raise ScenarioError(problems)
+    return loaded, sources
+
+
+def _check_names(names: list[str], sources: list[str]) -> None:
+    """Refuse two scenarios of one name: their results would be keyed alike."""
+    for name in dict.fromkeys(names):
+        where = [src for src, n in zip(sources, names, strict=True) if n == name]
+        if len(where) > 1:
+            raise AsdsimError(f"scenario name {name!r} is used by {' and '.join(where)}; names must "
+                              "be unique to compare (change 'name:' in all but one)")
 
 
 def _check_cohorts(loaded: list[Scenario], sources: list[str]) -> None:

@@ -274,6 +274,95 @@ def point_data(base: dict[str, Any], keys: list[FieldPath], point: Point) -> dic
     return data
 
 
+def _with_settings(spec: GridSpec, file: str, replications: int | None,
+                   seed: int | None) -> GridSpec:
+    """The grid with the command line's replications and seed, where given."""
+    overrides: dict[str, int] = {}
+    for name, value, low in (("replications", replications, 1), ("seed", seed, 0)):
+        if value is not None:
+            if value < low:
+                raise GridError([Problem(file, None, name, f"expected a whole number >= {low}", repr(value))])
+            overrides[name] = value
+    return spec.model_copy(update=overrides)
+
+
+def _varied_fields(spec: GridSpec, file: str, lines: Mapping[FieldPath, int], base_data: dict[str, Any],
+                   problems: list[Problem]) -> list[FieldPath]:
+    """The field path of each ``vary`` entry that names one, adding a problem for each that does not."""
+    keys: list[FieldPath] = []
+    fields: list[str] = []
+    for text in spec.vary:
+        where = f"vary[{text}]"
+        line = lines.get(("vary", text))
+        try:
+            key = parse_field(text)
+        except ValueError as exc:
+            problems.append(Problem(file, line, where, str(exc)))
+            continue
+        why = _resolve(base_data, key)
+        if why is not None:
+            problems.append(Problem(file, line, where, f"not a field of the base scenario: {why}"))
+        if format_field(key) in fields:
+            problems.append(Problem(file, line, where, f"the same field as {format_field(key)}, given twice"))
+        outer = next((k for k in keys if _nested(k, key)), None)
+        if outer is not None:
+            problems.append(Problem(file, line, where, f"overlaps {format_field(outer)}: one field lies "
+                                    "inside the other, so only one of them may be varied"))
+        keys.append(key)
+        fields.append(format_field(key))
+    return keys
+
+
+def _nested(a: FieldPath, b: FieldPath) -> bool:
+    """Whether one of two different field paths lies inside the other (``demand`` and
+    ``demand.referrals_per_week``): a point could not set both."""
+    short, long = sorted((a, b), key=len)
+    return a != b and long[:len(short)] == short
+
+
+def _varied_values(spec: GridSpec, file: str, lines: Mapping[FieldPath, int],
+                   problems: list[Problem]) -> list[tuple[Any, ...]]:
+    """The values of each ``vary`` entry, adding a problem for each that repeats a value."""
+    values: list[tuple[Any, ...]] = []
+    for text, spec_values in spec.vary.items():
+        vals = spec_values.values() if isinstance(spec_values, ValueRange) else list(spec_values)
+        shown = [json.dumps(v, sort_keys=True, default=str) for v in vals]
+        repeated = sorted({s for s in shown if shown.count(s) > 1})
+        if repeated:
+            problems.append(Problem(file, lines.get(("vary", text)), f"vary[{text}]",
+                                    f"each value must appear once; repeated: {', '.join(repeated)}"))
+        values.append(tuple(vals))
+    return values
+
+
+def _points(spec: GridSpec, file: str, lines: Mapping[FieldPath, int], base_data: dict[str, Any],
+            keys: list[FieldPath], fields: list[str], values: list[tuple[Any, ...]]) -> list[Point]:
+    """Every point of the grid with the hash of its scenario; one problem per distinct failure."""
+    points: list[Point] = []
+    failures: dict[tuple[str, str], list[Point]] = {}
+    for index, combo in enumerate(itertools.product(*values)):
+        params = dict(zip(fields, combo, strict=True))
+        draft = Point(index, params, "")
+        try:
+            scenario = scenario_from_dict(point_data(base_data, keys, draft), name=file)
+        except ScenarioError as exc:
+            for p in exc.problems:
+                failures.setdefault((p.field, p.message), []).append(draft)
+            continue
+        points.append(Point(index, params, scenario_hash(scenario)))
+    if not failures:
+        return points
+    names = short_names(fields)
+    problems = []
+    for (where, message), bad in list(failures.items())[:MAX_POINT_PROBLEMS]:
+        involved = [f for f in fields if f.startswith(where) or where.startswith(f)] if where else []
+        line = lines.get(("vary", list(spec.vary)[fields.index(involved[0])])) if involved else \
+            lines.get(("vary",))
+        at = f"at {len(bad)} point{'s' if len(bad) != 1 else ''}, first {bad[0].label(names)}"
+        problems.append(Problem(file, line, where, f"{message} ({at})"))
+    raise GridError(problems)
+
+
 def load_grid(path: str | Path, replications: int | None = None, seed: int | None = None) -> Grid:
     """Read and check a grid file, its base scenario and the scenario of every point.
 
@@ -300,13 +389,7 @@ def load_grid(path: str | Path, replications: int | None = None, seed: int | Non
     path = Path(path)
     file = display_path(path)
     spec, lines = _read_spec(path)
-    overrides: dict[str, int] = {}
-    for name, value, low in (("replications", replications, 1), ("seed", seed, 0)):
-        if value is not None:
-            if value < low:
-                raise GridError([Problem(file, None, name, f"expected a whole number >= {low}", repr(value))])
-            overrides[name] = value
-    spec = spec.model_copy(update=overrides)
+    spec = _with_settings(spec, file, replications, seed)
     base_path = path.parent / spec.base
     why = unreadable(base_path, MAX_FILE_BYTES, "base scenario file")
     if why is not None:
@@ -314,61 +397,16 @@ def load_grid(path: str | Path, replications: int | None = None, seed: int | Non
                                  f"{why} (looked for {display_path(base_path)})", repr(spec.base))])
     base = load_scenario(base_path)
     base_data = base.model_dump(mode="json")
-
     problems: list[Problem] = []
-    keys: list[FieldPath] = []
-    fields: list[str] = []
-    for text in spec.vary:
-        where = f"vary[{text}]"
-        line = lines.get(("vary", text))
-        try:
-            key = parse_field(text)
-        except ValueError as exc:
-            problems.append(Problem(file, line, where, str(exc)))
-            continue
-        why = _resolve(base_data, key)
-        if why is not None:
-            problems.append(Problem(file, line, where, f"not a field of the base scenario: {why}"))
-        if format_field(key) in fields:
-            problems.append(Problem(file, line, where, f"the same field as {format_field(key)}, given twice"))
-        keys.append(key)
-        fields.append(format_field(key))
-    values: list[tuple[Any, ...]] = []
-    for text, spec_values in spec.vary.items():
-        vals = spec_values.values() if isinstance(spec_values, ValueRange) else list(spec_values)
-        shown = [json.dumps(v, sort_keys=True, default=str) for v in vals]
-        repeated = sorted({s for s in shown if shown.count(s) > 1})
-        if repeated:
-            problems.append(Problem(file, lines.get(("vary", text)), f"vary[{text}]",
-                                    f"each value must appear once; repeated: {', '.join(repeated)}"))
-        values.append(tuple(vals))
+    keys = _varied_fields(spec, file, lines, base_data, problems)
+    fields = [format_field(key) for key in keys]
+    values = _varied_values(spec, file, lines, problems)
     if problems:
         raise GridError(problems)
     count = math.prod(len(v) for v in values)
     if count > MAX_POINTS:
         raise GridError([Problem(file, lines.get(("vary",)), "vary",
                                  f"the grid has {count:,} points; at most {MAX_POINTS:,} are allowed")])
-
-    points: list[Point] = []
-    failures: dict[tuple[str, str], list[Point]] = {}
-    for index, combo in enumerate(itertools.product(*values)):
-        params = dict(zip(fields, combo, strict=True))
-        draft = Point(index, params, "")
-        try:
-            scenario = scenario_from_dict(point_data(base_data, keys, draft), name=file)
-        except ScenarioError as exc:
-            for p in exc.problems:
-                failures.setdefault((p.field, p.message), []).append(draft)
-            continue
-        points.append(Point(index, params, scenario_hash(scenario)))
-    if failures:
-        names = short_names(fields)
-        for (where, message), bad in list(failures.items())[:MAX_POINT_PROBLEMS]:
-            involved = [f for f in fields if f.startswith(where) or where.startswith(f)] if where else []
-            line = lines.get(("vary", list(spec.vary)[fields.index(involved[0])])) if involved else \
-                lines.get(("vary",))
-            at = f"at {len(bad)} point{'s' if len(bad) != 1 else ''}, first {bad[0].label(names)}"
-            problems.append(Problem(file, line, where, f"{message} ({at})"))
-        raise GridError(problems)
+    points = _points(spec, file, lines, base_data, keys, fields, values)
     return Grid(path=path, spec=spec, base_path=base_path, base=base, fields=tuple(fields),
                 values=tuple(values), points=tuple(points))

@@ -191,28 +191,7 @@ def sensitivity(scenario: Scenario | str | Path, kpi: str = DEFAULT_KPI,
     if not inputs:
         raise AsdsimError(f"scenario {base.name!r} lists nothing under assumed: and no --vary was "
                           "given: nothing to vary")
-    data = base.model_dump(mode="json")
-    planned: list[tuple[str, str, float, float, Scenario]] = []
-    skipped: dict[str, str] = {}
-    moved: dict[str, int] = {}
-    for path, how in inputs.items():
-        value, why = number_at(base, path)
-        keys = parse_path(path)
-        if why is not None or value is None or keys is None:
-            raise AsdsimError(f"--vary {path}: {why}")
-        sides = (value * (1 - how[1]), value * (1 + how[1])) if how[0] == "relative" else how[1:]
-        whole = isinstance(value_in(data, keys), int)
-        for side, new in zip(("low", "high"), sides, strict=True):
-            new = round(new) if whole else float(f"{new:.6g}")  # 0.45, not 0.45000000000000007
-            changed = base.model_dump(mode="json")
-            set_in(changed, keys, new)
-            count = _move_dated_changes(changed, base, keys, new - value)
-            moved[path] = count
-            try:
-                planned.append((path, side, new, value, scenario_from_dict(changed, name=path)))
-            except ScenarioError as exc:
-                skipped[path] = f"{side} value {new:g} is refused: {exc.problems[0].message}"
-    planned = [p for p in planned if p[0] not in skipped]
+    planned, skipped, moved = _planned_runs(base, inputs)
     notes = {path: (f"its {count} dated change{'s' if count != 1 else ''} (capacity_changes) "
                     "moved by the same amount") for path, count in moved.items()
              if count and path not in skipped}
@@ -238,6 +217,49 @@ def sensitivity(scenario: Scenario | str | Path, kpi: str = DEFAULT_KPI,
     runs = pd.DataFrame(rows, columns=["input", "side", "value", "base_value", "kpi_mean",
                                        "diff_mean", "diff_ci_low", "diff_ci_high", "n",
                                        "dated_changes_moved"])
+    warning = _at_bound(baseline, unit)
+    base_mean = float(baseline.mean()) if len(baseline) else math.nan
+    return Sensitivity(scenario=base.name, kpi=kpi, unit=unit, baseline=base_mean, runs=runs,
+                       ranking=_ranking(planned, runs, values), replications=replications,
+                       seed=seed, skipped=skipped, notes=notes,
+                       warnings=[warning] if warning else [])
+
+
+_Run = tuple[str, str, float, float, Scenario]
+"""One planned run: input path, side (low or high), its value, the base value, its scenario."""
+
+
+def _planned_runs(base: Scenario, inputs: Mapping[str, tuple]
+                  ) -> tuple[list[_Run], dict[str, str], dict[str, int]]:
+    """The low and high run of each input, the inputs skipped (a side the scenario refuses, and
+    why) and how many dated changes each input's change moved with it."""
+    data = base.model_dump(mode="json")
+    planned: list[_Run] = []
+    skipped: dict[str, str] = {}
+    moved: dict[str, int] = {}
+    for path, how in inputs.items():
+        value, why = number_at(base, path)
+        keys = parse_path(path)
+        if why is not None or value is None or keys is None:
+            raise AsdsimError(f"--vary {path}: {why}")
+        sides = (value * (1 - how[1]), value * (1 + how[1])) if how[0] == "relative" else how[1:]
+        whole = isinstance(value_in(data, keys), int)
+        for side, new in zip(("low", "high"), sides, strict=True):
+            new = round(new) if whole else float(f"{new:.6g}")  # 0.45, not 0.45000000000000007
+            changed = base.model_dump(mode="json")
+            set_in(changed, keys, new)
+            count = _move_dated_changes(changed, base, keys, new - value)
+            moved[path] = count
+            try:
+                planned.append((path, side, new, value, scenario_from_dict(changed, name=path)))
+            except ScenarioError as exc:
+                skipped[path] = f"{side} value {new:g} is refused: {exc.problems[0].message}"
+    return [p for p in planned if p[0] not in skipped], skipped, moved
+
+
+def _ranking(planned: list[_Run], runs: pd.DataFrame,
+             values: dict[tuple[str, str], pd.Series]) -> pd.DataFrame:
+    """One row an input, ranked by its largest change, then by its swing from low to high."""
     ranked = []
     for path in dict.fromkeys(p[0] for p in planned):
         mean, low, high, _ = mean_ci((values[(path, "high")] - values[(path, "low")]).to_numpy())
@@ -255,11 +277,7 @@ def sensitivity(scenario: Scenario | str | Path, kpi: str = DEFAULT_KPI,
     order = np.lexsort((-np.nan_to_num(ranking.swing.abs().to_numpy(dtype=float), nan=-1.0), -key))
     ranking = ranking.iloc[order].reset_index(drop=True)
     ranking.insert(0, "rank", np.arange(1, len(ranking) + 1))
-    warning = _at_bound(baseline, unit)
-    base_mean = float(baseline.mean()) if len(baseline) else math.nan
-    return Sensitivity(scenario=base.name, kpi=kpi, unit=unit, baseline=base_mean, runs=runs,
-                       ranking=ranking, replications=replications, seed=seed, skipped=skipped,
-                       notes=notes, warnings=[warning] if warning else [])
+    return ranking
 
 
 def write_sensitivity(result: Sensitivity, out: str | Path, force: bool = False) -> Path:

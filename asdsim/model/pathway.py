@@ -75,6 +75,7 @@ class Pathway:
         self.rereferral_days = self.triage.rereferral_days
         self.rereferral_gaps = self.triage.rereferral_gaps  # (child, rejected, referred again)
         self.triage_decisions = self.triage.decisions  # (referral, its first decision)
+        self.starting_list_decisions = self.triage.starting_list_decisions
         self._age_out_years = scenario.routing.age_out_years
         self._dated_teams = any(t.opens_on is not None or t.closes_on is not None
                                 for t in scenario.teams.values())

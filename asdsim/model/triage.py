@@ -82,6 +82,9 @@ class Triage:
         self._next_new = 0
         self.decisions: list[tuple[float, float]] = []
         """(referral, its first decision) of every referral decided."""
+        self.starting_list_decisions: list[tuple[float, float]] = []
+        """Those of :attr:`decisions` that decided a starting-list child's own referral (made
+        before the run, so not one of its arrivals)."""
         self.rereferral_days: list[float] = []
         """Days of re-referrals."""
         self.rereferral_gaps: list[tuple[int, float, float]] = []
@@ -176,6 +179,8 @@ class Triage:
         child.triage_count += 1
         if child.triage_day != child.triage_day:  # NaN: the first decision on this referral
             self.decisions.append((child.referral_day, now))
+            if child.from_backlog and child.referrals == 1:
+                self.starting_list_decisions.append((child.referral_day, now))
         child.triage_day = now
         outcomes = self._outcomes[child.source]
         draws = host.draws

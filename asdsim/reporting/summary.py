@@ -23,9 +23,8 @@ from asdsim.analysis.bottleneck import StageFlow, describe_bottleneck
 from asdsim.analysis.definitions import HEADLINE, definition, split
 from asdsim.analysis.paired import UNPAIRED, WINDOW_COST, Comparison, incremental_cost
 from asdsim.analysis.results import Results
-from asdsim.analysis.standard import complete, surely_met_from
-from asdsim.analysis.standard import meets_from as first_quarter_meeting
 from asdsim.reporting import formatting as fmt
+from asdsim.reporting.quarters import Judgement, judge, quarter_range, unsure_words
 from asdsim.scenario.schema import Scenario
 
 DEFAULT_LEVEL = 0.9
@@ -242,32 +241,6 @@ def _stated(scenario: str, table: pd.DataFrame, kpi: str, short: bool = True) ->
                   fmt.estimate(r["mean"], r.ci_low, r.ci_high, u, short))
 
 
-def _quarters(table: pd.DataFrame) -> list[tuple[str, pd.Series]]:
-    """The headline KPI per quarter of referral with a value, in time order."""
-    out = []
-    for name in table.index:
-        base, arg = split(name)
-        if base == HEADLINE and arg and "Q" in arg and not pd.isna(table.loc[name, "mean"]):
-            out.append((arg, table.loc[name]))
-    return sorted(out, key=lambda item: pd.Period(item[0], freq="Q"))
-
-
-def _quarter_range(q: str) -> str:
-    period = pd.Period(q, freq="Q")
-    return f"{period.start_time:%b}-{period.end_time:%b %Y}"
-
-
-def _unsure_words(unsure: list[str], judged: int, level: float) -> str:
-    """How many of the judged quarters' 95% intervals reach below the level, and which:
-    ``the 95% intervals of 2 of these 5 quarters (2019 Q3, 2019 Q4) reach below 90%, so it may
-    not``."""
-    which = ", ".join(fmt.period(q) for q in unsure)
-    if judged == 1:
-        return f"its 95% interval reaches below {fmt.percent(level)}, so it may not"
-    return (f"the 95% intervals of {len(unsure)} of these {judged} quarters ({which}) reach below "
-            f"{fmt.percent(level)}, so it may not")
-
-
 def uncertainty_sentence(name: str, uncertainty: pd.DataFrame, scenario: Scenario,
                          kpis: pd.DataFrame | None = None) -> tuple[Part, ...] | None:
     """The sentence stating the two sources of spread in the headline KPI, for a run with drawn
@@ -336,77 +309,86 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
     if not 0 < level <= 1:
         raise ValueError(f"the level must be a share in (0, 1], not {level!r}")
     table = pd.concat([kpis, derived_kpis(kpis, scenario)], ignore_index=True).set_index("kpi")
-    quarters = [(q, row) for q, row in _quarters(table) if complete(scenario, q)]
-    meets_from = first_quarter_meeting({q: row["mean"] for q, row in quarters}, level)
-    judged = [] if meets_from is None else [
-        (q, row) for q, row in quarters if pd.Period(q, freq="Q") >= pd.Period(meets_from, freq="Q")]
-    unsure = [q for q, row in judged if not row.ci_low >= level]
-    certain = meets_from is not None and surely_met_from(
-        {q: row.ci_low for q, row in quarters}, meets_from, level)
-    last = quarters[-1][0] if quarters else None
-    standard = f"the 3-month standard (at least {fmt.percent(level)} of a quarter's referrals)"
-    first_sentence: list[Part]
-    shown_quarter = meets_from if meets_from is not None else last
+    judgement = judge(table, scenario, level)
+    shown_quarter = judgement.meets_from if judgement.meets_from is not None else judgement.last
     quarter_share = None if shown_quarter is None else _stated(
         name, table, f"{HEADLINE}[{shown_quarter}]")
-    if last is None or quarter_share is None:
-        first_sentence = [f"Not judged against {standard}: no quarter of referral had its 3-month "
-                          "window close within the run."]
-    elif meets_from is not None:
-        later = (f"and every later quarter to {fmt.period(last)} reached {fmt.percent(level)}"
-                 if meets_from != last else "the last quarter whose 3-month window closed")
-        sure = "" if certain else "; " + _unsure_words(unsure, len(judged), level)
-        first_sentence = [f"Meets {standard} from {fmt.period(meets_from)}: ", quarter_share,
-                          f" of children referred in {fmt.period(meets_from)} "
-                          f"({_quarter_range(meets_from)}) had their assessment started within "
-                          f"3 months, {later}{sure}."]
-    else:
-        first_sentence = [f"Does not meet {standard} by {fmt.period(last)}, the last quarter whose "
-                          "3-month window closed: ", quarter_share,
-                          f" of children referred in {fmt.period(last)} ({_quarter_range(last)}) "
-                          f"had their assessment started within 3 months, against "
-                          f"{fmt.percent(level)}."]
-    parts: list[tuple[Part, ...]] = [tuple(first_sentence)]
-
-    snapshots = sorted((dt.date.fromisoformat(split(k)[1] or ""), k) for k in table.index
-                       if split(k)[0] == "open_referrals" and split(k)[1])
-    open_ref = None
-    if snapshots:
-        day, kpi = snapshots[-1]
-        open_ref = _stated(name, table, kpi)
-        if open_ref is not None:
-            when = (" (the end of the run)" if day >= scenario.end_date - dt.timedelta(days=7)
-                    else " (the last reporting date)")
-            parts.append((f"Open referrals on {fmt.date(day)}{when}: ", open_ref, " children."))
-
+    parts = [_standard_sentence(judgement, quarter_share, level)]
+    open_ref, open_sentence = _open_referrals(name, table, scenario)
+    if open_sentence is not None:
+        parts.append(open_sentence)
     bottleneck = None
     if results is not None:
         bottleneck, pile_up = describe_bottleneck(results.patients, 7.0 * results.scenario.horizon_weeks)
         parts.append((pile_up,))
-
-    annual = _stated(name, table, COST_PER_YEAR)
-    posts = _stated(name, table, "funded_cost_per_year")
-    outsourcing = _stated(name, table, OUTSOURCING_PER_YEAR)
-    span = (f"averaged over the {years(scenario):.1f} years of the run, {fmt.date(scenario.start_date)}"
-            f" to {fmt.date(scenario.end_date)}")
-    if annual is None or posts is None:
-        parts.append(("No funded cost is stated (the KPI table has none).",))
-    elif annual.mean == 0:
-        parts.append(("Funded cost not stated: the scenario gives no annual cost per WTE "
-                      "and buys no outsourced assessments.",))
-    else:
-        sentence: list[Part] = ["Funded cost ", annual, f" a year, {span}: posts ", posts]
-        if outsourcing is not None and outsourcing.mean > 0:
-            sentence += [" plus outsourcing ", outsourcing]
-        else:
-            sentence += [" and no outsourcing"]
-        parts.append((*sentence, "."))
+    annual, posts, outsourcing = (_stated(name, table, kpi) for kpi in (
+        COST_PER_YEAR, "funded_cost_per_year", OUTSOURCING_PER_YEAR))
+    parts.append(_cost_sentence(scenario, annual, posts, outsourcing))
     if uncertainty is not None:
         stated = uncertainty_sentence(name, uncertainty, scenario, kpis)
         if stated is not None:
             parts.append(stated)
-    return DesignSummary(name, level, meets_from is not None, meets_from, certain, last,
-                         quarter_share, open_ref, annual, posts, outsourcing, tuple(parts), bottleneck)
+    return DesignSummary(name, level, judgement.meets_from is not None, judgement.meets_from,
+                         judgement.certain, judgement.last, quarter_share, open_ref, annual, posts,
+                         outsourcing, tuple(parts), bottleneck)
+
+
+def _standard_sentence(judgement: Judgement, quarter_share: Stated | None,
+                       level: float) -> tuple[Part, ...]:
+    """Whether, and from which quarter, the design meets the 3-month standard."""
+    meets_from, last = judgement.meets_from, judgement.last
+    standard = f"the 3-month standard (at least {fmt.percent(level)} of a quarter's referrals)"
+    if last is None or quarter_share is None:
+        return (f"Not judged against {standard}: no quarter of referral had its 3-month "
+                "window close within the run.",)
+    if meets_from is not None:
+        later = (f"and every later quarter to {fmt.period(last)} reached {fmt.percent(level)}"
+                 if meets_from != last else "the last quarter whose 3-month window closed")
+        sure = "" if judgement.certain else "; " + unsure_words(judgement.unsure, judgement.judged,
+                                                                 level)
+        return (f"Meets {standard} from {fmt.period(meets_from)}: ", quarter_share,
+                f" of children referred in {fmt.period(meets_from)} "
+                f"({quarter_range(meets_from)}) had their assessment started within "
+                f"3 months, {later}{sure}.")
+    return (f"Does not meet {standard} by {fmt.period(last)}, the last quarter whose "
+            "3-month window closed: ", quarter_share,
+            f" of children referred in {fmt.period(last)} ({quarter_range(last)}) "
+            f"had their assessment started within 3 months, against "
+            f"{fmt.percent(level)}.")
+
+
+def _open_referrals(name: str, table: pd.DataFrame,
+                    scenario: Scenario) -> tuple[Stated | None, tuple[Part, ...] | None]:
+    """The open referrals on the last reporting date, and the sentence stating them."""
+    snapshots = sorted((dt.date.fromisoformat(split(k)[1] or ""), k) for k in table.index
+                       if split(k)[0] == "open_referrals" and split(k)[1])
+    if not snapshots:
+        return None, None
+    day, kpi = snapshots[-1]
+    open_ref = _stated(name, table, kpi)
+    if open_ref is None:
+        return None, None
+    when = (" (the end of the run)" if day >= scenario.end_date - dt.timedelta(days=7)
+            else " (the last reporting date)")
+    return open_ref, (f"Open referrals on {fmt.date(day)}{when}: ", open_ref, " children.")
+
+
+def _cost_sentence(scenario: Scenario, annual: Stated | None, posts: Stated | None,
+                   outsourcing: Stated | None) -> tuple[Part, ...]:
+    """The funded cost a year: posts plus outsourcing, over the run's dates."""
+    if annual is None or posts is None:
+        return ("No funded cost is stated (the KPI table has none).",)
+    if annual.mean == 0:
+        return ("Funded cost not stated: the scenario gives no annual cost per WTE "
+                "and buys no outsourced assessments.",)
+    span = (f"averaged over the {years(scenario):.1f} years of the run, {fmt.date(scenario.start_date)}"
+            f" to {fmt.date(scenario.end_date)}")
+    sentence: list[Part] = ["Funded cost ", annual, f" a year, {span}: posts ", posts]
+    if outsourcing is not None and outsourcing.mean > 0:
+        sentence += [" plus outsourcing ", outsourcing]
+    else:
+        sentence += [" and no outsourcing"]
+    return (*sentence, ".")
 
 
 def window_words(first: str, last: str) -> str:

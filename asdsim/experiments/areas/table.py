@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,70 +175,19 @@ def load_areas(path: str | Path) -> AreaSet:
     """
     path = table_path(path)
     file = display_path(path)
-    why = unreadable(path, MAX_FILE_BYTES, "areas table")
-    if why is not None:
-        raise AreasError([Problem(file, None, "", why)])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AreasError([Problem(file, None, "", f"expected UTF-8 text ({exc.reason})")]) from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise AreasError([Problem(file, 1, "", "the table is empty: expected a header row with "
-                                                "area, scenario and the fields to set")])
-    header = [h.strip() for h in header]
+    header, table_rows = _open_table(path, file)
+    keys = _field_columns(file, header)
     problems: list[Problem] = []
-    for name in REQUIRED_COLUMNS:
-        if name not in header:
-            problems.append(Problem(file, 1, name, "this column is required"))
-    keys: dict[str, FieldPath] = {}
-    for name in header:
-        if name in REQUIRED_COLUMNS:
-            continue
-        if not name:
-            problems.append(Problem(file, 1, "", "a column has no name"))
-            continue
-        if header.count(name) > 1 or name in keys:
-            problems.append(Problem(file, 1, name, "each column must appear once"))
-            continue
-        try:
-            keys[name] = parse_field(name)
-        except ValueError as exc:
-            problems.append(Problem(file, 1, name, f"not a scenario field: {exc}"))
-    if problems:
-        raise AreasError(problems)
-
     loaded: dict[Path, Scenario | None] = {}
     areas: list[Area] = []
     seen: dict[str, int] = {}
     rows = 0
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise AreasError([Problem(file, line, "", f"not valid CSV ({exc})")]) from None
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in table_rows:
         rows += 1
-        if len(cells) != len(header):
-            problems.append(Problem(file, line, "", f"expected {len(header)} cells as the header "
-                                                    f"has, got {len(cells)}"))
+        found = _fixed_columns(file, line, header, cells, seen, problems)
+        if found is None:
             continue
-        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
-        try:
-            row = AreaRow(area=values["area"], scenario=values["scenario"])
-        except ValidationError as exc:
-            problems.extend(_row_problems(file, line, exc))
-            continue
-        if row.area in seen:
-            problems.append(Problem(file, line, "area", f"each area must appear once; {row.area!r} "
-                                                        f"is also on line {seen[row.area]}"))
-            continue
-        seen[row.area] = line
+        row, values = found
         area = _area(path, file, line, row, values, keys, loaded, problems)
         if area is not None:
             areas.append(area)
@@ -250,11 +200,107 @@ def load_areas(path: str | Path) -> AreaSet:
     return AreaSet(path=path, areas=tuple(areas), fields=tuple(keys))
 
 
+def _open_table(path: Path, file: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's stripped names, and the table's rows after it (see :func:`_rows`)."""
+    why = unreadable(path, MAX_FILE_BYTES, "areas table")
+    if why is not None:
+        raise AreasError([Problem(file, None, "", why)])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AreasError([Problem(file, None, "", f"expected UTF-8 text ({exc.reason})")]) from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise AreasError([Problem(file, 1, "", "the table is empty: expected a header row with "
+                                                "area, scenario and the fields to set")])
+    return [h.strip() for h in header], _rows(reader, file)
+
+
+def _field_columns(file: str, header: list[str]) -> dict[str, FieldPath]:
+    """The scenario field each column other than area and scenario sets, by column name."""
+    problems = [Problem(file, 1, name, "this column is required")
+                for name in REQUIRED_COLUMNS if name not in header]
+    keys: dict[str, FieldPath] = {}
+    for name in header:
+        if name in REQUIRED_COLUMNS:
+            continue
+        if not name:
+            problems.append(Problem(file, 1, "", "a column has no name"))
+        elif header.count(name) > 1 or name in keys:
+            problems.append(Problem(file, 1, name, "each column must appear once"))
+        else:
+            try:
+                keys[name] = parse_field(name)
+            except ValueError as exc:
+                problems.append(Problem(file, 1, name, f"not a scenario field: {exc}"))
+    if problems:
+        raise AreasError(problems)
+    return keys
+
+
+def _rows(reader: Any, file: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of every row with a non-blank cell left in a ``csv.reader``."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise AreasError([Problem(file, line, "", f"not valid CSV ({exc})")]) from None
+        if any(c.strip() for c in cells):
+            yield line, cells
+
+
+def _fixed_columns(file: str, line: int, header: list[str], cells: list[str],
+                   seen: dict[str, int], problems: list[Problem]
+                   ) -> tuple[AreaRow, dict[str, str]] | None:
+    """A row's area and scenario, and its cells by column; None after adding its problems."""
+    if len(cells) != len(header):
+        problems.append(Problem(file, line, "", f"expected {len(header)} cells as the header "
+                                                f"has, got {len(cells)}"))
+        return None
+    values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+    try:
+        row = AreaRow(area=values["area"], scenario=values["scenario"])
+    except ValidationError as exc:
+        problems.extend(_row_problems(file, line, exc))
+        return None
+    if row.area in seen:
+        problems.append(Problem(file, line, "area", f"each area must appear once; {row.area!r} "
+                                                    f"is also on line {seen[row.area]}"))
+        return None
+    seen[row.area] = line
+    return row, values
+
+
 def _area(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str],
           keys: dict[str, FieldPath], loaded: dict[Path, Scenario | None],
           problems: list[Problem]) -> Area | None:
     """One row's area, or None after adding its problems."""
     scenario_path = (path.parent / row.scenario).resolve()
+    base = _base_scenario(path, file, line, row, scenario_path, loaded, problems)
+    if base is None:
+        return None
+    data = base.model_dump(mode="json")
+    overrides = _overrides(path, file, line, row, values, keys, data, problems)
+    if overrides is None:
+        return None
+    data = point_data(data, [keys[c] for c in overrides], Point(0, overrides, ""))
+    if "name" not in overrides:  # the area's name names its scenario, unless a column says
+        data["name"] = row.area
+    try:
+        scenario = scenario_from_dict(data, name=file)
+    except ScenarioError as exc:
+        problems.extend(_scenario_problems(file, line, exc, overrides, values))
+        return None
+    return Area(row.area, line, scenario_path, overrides, scenario, scenario_hash(scenario))
+
+
+def _base_scenario(path: Path, file: str, line: int, row: AreaRow, scenario_path: Path,
+                   loaded: dict[Path, Scenario | None], problems: list[Problem]) -> Scenario | None:
+    """The row's scenario file, loaded once for every row naming it; None after its problems."""
     if scenario_path not in loaded:
         why = unreadable(scenario_path, MAX_FILE_BYTES, "scenario file")
         if why is not None:
@@ -274,8 +320,13 @@ def _area(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str]
     if base is None:
         problems.append(Problem(file, line, "scenario", f"the scenario file {row.scenario} is "
                                                         "invalid (see its problems above)"))
-        return None
-    data = base.model_dump(mode="json")
+    return base
+
+
+def _overrides(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str],
+               keys: dict[str, FieldPath], data: dict[str, Any],
+               problems: list[Problem]) -> dict[str, Any] | None:
+    """The values the row's non-empty cells set; None when a column is not a field of its file."""
     overrides: dict[str, Any] = {}
     for column, key in keys.items():
         if not values[column]:
@@ -290,17 +341,17 @@ def _area(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str]
         overrides[column] = value
     if len(overrides) < sum(1 for c in keys if values[c]):
         return None
-    data = point_data(data, [keys[c] for c in overrides], Point(0, overrides, ""))
-    if "name" not in overrides:  # the area's name names its scenario, unless a column says
-        data["name"] = row.area
-    try:
-        scenario = scenario_from_dict(data, name=file)
-    except ScenarioError as exc:
-        for p in exc.problems:
-            column = next((c for c in overrides if _within(p.field, c) or _within(c, p.field)),
-                          None) if p.field else None
-            shown = p.value if p.value is not None else (
-                repr(values[column]) if column is not None else None)
-            problems.append(Problem(file, line, column or p.field, p.message, shown))
-        return None
-    return Area(row.area, line, scenario_path, overrides, scenario, scenario_hash(scenario))
+    return overrides
+
+
+def _scenario_problems(file: str, line: int, exc: ScenarioError, overrides: dict[str, Any],
+                       values: dict[str, str]) -> list[Problem]:
+    """A row's scenario problems, each named by the column that set the field where one did."""
+    problems = []
+    for p in exc.problems:
+        column = next((c for c in overrides if _within(p.field, c) or _within(c, p.field)),
+                      None) if p.field else None
+        shown = p.value if p.value is not None else (
+            repr(values[column]) if column is not None else None)
+        problems.append(Problem(file, line, column or p.field, p.message, shown))
+    return problems
