@@ -159,7 +159,9 @@ def test_the_command_writes_everything_refuses_to_overwrite_and_reuses_finished_
     for name in ("areas.csv", "total.csv", "ranking.csv", "ranked.png", "report.html",
                  "summary.txt", "provenance.json"):
         assert (out / name).is_file(), name
-    assert len(list((out / "points").glob("*.parquet"))) == 4  # two areas, KPIs and tallies
+    # two areas: KPIs, tallies and observed points (none here, so no observed.csv)
+    assert len(list((out / "points").glob("*.parquet"))) == 6
+    assert not (out / "observed.csv").exists()
     text = capsys.readouterr().out
     assert "of 2 areas meet the 3-month standard" in text
     report = (out / "report.html").read_text()
@@ -360,7 +362,7 @@ def test_a_failure_while_writing_keeps_the_finished_areas_and_writes_nothing(two
     with pytest.raises(RuntimeError, match="disk full"):
         write_areas(result, out)
     assert not out.exists()
-    assert len(list((store_path(out) / "points").glob("*.parquet"))) == 4
+    assert len(list((store_path(out) / "points").glob("*.parquet"))) == 6  # KPIs, tallies, observed
 
 
 def test_a_failing_area_is_named_and_exits_1_with_nothing_written(two_areas, tmp_path, capsys,
@@ -407,3 +409,39 @@ def test_a_shipped_areas_table_is_named_without_a_path(tmp_path, capsys, monkeyp
     said = capsys.readouterr().err
     assert "not the name of a shipped areas table" in said and "england" in said
     assert not (tmp_path / "o").exists()
+
+
+def test_each_areas_observed_points_are_set_beside_its_simulation(tmp_path, capsys):
+    """observed.csv holds every area's published points beside the simulated values: the same
+    figures, to the last digit, as `asdsim run` of that area's own scenario gives (common random
+    numbers: same seed, same replications); an area without points adds no row."""
+    series = ("[{date: 2024-05-31, measure: open_referrals, value: 40, use: validation, "
+              'source: "count A"}, {date: 2024-05-31, measure: awaiting_assessment, value: 100000,'
+              ' use: validation, source: "count B"}]')
+    path = _table(tmp_path, [["seen", str(MINIMAL), series, 30], ["unseen", str(MINIMAL), "", 30]],
+                  ["area", "scenario", "observed", "horizon_weeks"])
+    out = tmp_path / "out"
+    assert _run(["areas", str(path), "--out", str(out), "--replications", "3", "--seed", "5",
+                 "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "observed.csv")
+    assert list(table["area"]) == ["seen", "seen"]
+    assert list(table["source"]) == ["count A", "count B"]
+    assert "period_start" not in table.columns  # a column no point uses is left out
+    # the area on its own, through asdsim run
+    from asdsim.scenario import scenario_to_yaml
+
+    seen = load_areas(path).areas[0]
+    own_file = tmp_path / "seen.yaml"
+    own_file.write_text(scenario_to_yaml(seen.scenario), encoding="utf-8")
+    assert _run(["run", str(own_file), "--replications", "3", "--seed", "5", "--jobs", "1",
+                 "--out", str(tmp_path / "own")]) == 0
+    own = pd.read_csv(tmp_path / "own" / "validation.csv")
+    for column in ("observed", "simulated_mean", "simulated_low", "simulated_high", "inside"):
+        assert table[column].tolist() == own[column].tolist(), column
+    assert table["observed"].tolist() == [40, 100000]
+    assert not table["inside"].iloc[1]  # 100,000 waiting is far outside any replication
+    inside = int(table["inside"].sum())
+    assert f"observed: {inside} of 2 published figures of 1 area inside" in printed
+    assert "observed.csv" in printed
+

@@ -40,8 +40,10 @@ def add_parser(subparsers: Any) -> None:
                     "numbers), and write into DIR: areas.csv (each area's headline KPIs with 95%\n"
                     "CIs), total.csv (counts summed and shares pooled over children, within each\n"
                     "replication, before the CI), ranking.csv and ranked.png (areas against the\n"
-                    "3-month standard), report.html and summary.txt. Finished areas are kept\n"
-                    "beside DIR while it runs: run the same command again to resume.",
+                    "3-month standard), report.html and summary.txt, and observed.csv when\n"
+                    "areas have observed series (each point beside the simulation). Finished\n"
+                    "areas are kept beside DIR while it runs: run the same command again to\n"
+                    "resume.",
         epilog="Example:\n  asdsim areas england --out results/england --jobs 2")
     parser.add_argument("areas", type=Path, metavar="AREAS",
                         help="the areas table (CSV), a folder holding areas.csv, or a shipped "
@@ -138,7 +140,14 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     out(f"computed {result.computed}, reused {result.reused} in {result.wall_seconds:.1f} s")
     for line in (folder / "summary.txt").read_text(encoding="utf-8").splitlines():
         out(line)
-    out(f"results in {folder}/ (areas.csv, total.csv, ranking.csv, ranked.png, report.html)")
+    observed = result.observed_table()
+    if not observed.empty:
+        inside, areas_with = int(observed["inside"].sum()), observed["area"].nunique()
+        out(f"observed: {inside} of {len(observed)} published figure{'s' if len(observed) != 1 else ''}"
+            f" of {areas_with} area{'s' if areas_with != 1 else ''} inside the simulated 95% range "
+            "(observed.csv)")
+    out(f"results in {folder}/ (areas.csv, total.csv, ranking.csv, ranked.png, report.html"
+        f"{', observed.csv' if not observed.empty else ''})")
     return EXIT_OK
 
 

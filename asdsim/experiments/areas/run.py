@@ -22,6 +22,8 @@ import pandas as pd
 
 from asdsim.analysis.definitions import split
 from asdsim.analysis.kpis import kpi_table, snapshot_days
+from asdsim.analysis.validation import COLUMNS as VALIDATION_COLUMNS
+from asdsim.analysis.validation import EXTRA_COLUMNS, validation_table
 from asdsim.errors import AsdsimError
 from asdsim.experiments.areas.table import Area, AreaSet
 from asdsim.experiments.areas.totals import TALLY_COLUMNS, replication_tallies, total_table
@@ -51,14 +53,36 @@ class AreaTask:
     replications: int
 
 
+OBSERVED_COLUMNS = (*VALIDATION_COLUMNS[:4], *EXTRA_COLUMNS, *VALIDATION_COLUMNS[4:])
+"""An area's observed points beside the simulation, as stored (every column, always)."""
+
+
 @dataclass(frozen=True)
 class AreaResult:
-    """A finished area: its KPI table and its per-replication tallies (reduced in the worker)."""
+    """A finished area: its KPI table, its per-replication tallies and its observed points
+    beside the simulated values (reduced in the worker)."""
 
     key: str
     kpis: pd.DataFrame
     tallies: pd.DataFrame
+    observed: pd.DataFrame
     seconds: float
+
+
+def observed_table(records: list, scenario: Scenario) -> pd.DataFrame:
+    """The area's observed points beside the simulated values (the table ``asdsim run`` writes as
+    validation.csv), with every column of :data:`OBSERVED_COLUMNS` and dates as text, so every
+    area's table has one shape to store and to stack."""
+    table = validation_table(records, scenario).reindex(columns=list(OBSERVED_COLUMNS))
+    for column in ("date", "period_start"):
+        table[column] = table[column].map(lambda d: d.isoformat() if hasattr(d, "isoformat")
+                                          else None).astype(object)
+    for column in ("locality", "age_group", "use", "source"):  # missing: None, as stored
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
+    for column in ("over_weeks", "observed", "simulated_mean", "simulated_low", "simulated_high"):
+        table[column] = table[column].astype(float)
+    table["inside"] = table["inside"].astype(bool)
+    return table
 
 
 def run_area(task: AreaTask) -> AreaResult:
@@ -68,13 +92,20 @@ def run_area(task: AreaTask) -> AreaResult:
     rows = [row for rec in records for row in replication_tallies(rec, task.scenario)]
     table = kpi_table(records, task.scenario)
     tallies = pd.DataFrame(rows, columns=list(TALLY_COLUMNS))
-    return AreaResult(task.key, table, tallies, time.perf_counter() - started)
+    return AreaResult(task.key, table, tallies, observed_table(records, task.scenario),
+                      time.perf_counter() - started)
 
 
 class TallyStore(PointStore):
     """Each area's per-replication tallies, one Parquet file each, beside its KPI table."""
 
     columns = TALLY_COLUMNS
+
+
+class ObservedStore(PointStore):
+    """Each area's observed points beside the simulation, one Parquet file each."""
+
+    columns = OBSERVED_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,8 @@ class AreasResult:
     """Each area's KPI table (``kpi, mean, ci_low, ci_high, unit, n``), by area name."""
     tallies: dict[str, pd.DataFrame]
     """Each area's per-replication tallies, by area name."""
+    observed: dict[str, pd.DataFrame]
+    """Each area's observed points beside the simulated values (empty: none), by area name."""
     total: pd.DataFrame
     """The KPIs of all areas together (:func:`total_table`)."""
     seed: int
@@ -114,6 +147,17 @@ class AreasResult:
             frames.append(chosen.assign(area=name))
         table = pd.concat(frames, ignore_index=True)
         return table[["area", *KPI_COLUMNS]]
+
+    def observed_table(self) -> pd.DataFrame:
+        """``observed.csv``: every area's observed points beside the simulated values, one row a
+        point (empty when no area has any); the columns no point uses are left out."""
+        frames = [table.assign(area=name) for name, table in self.observed.items()
+                  if not table.empty]
+        if not frames:
+            return pd.DataFrame(columns=["area", *VALIDATION_COLUMNS])
+        table = pd.concat(frames, ignore_index=True)
+        unused = [c for c in EXTRA_COLUMNS if table[c].isna().all()]
+        return table[["area", *(c for c in OBSERVED_COLUMNS if c not in unused)]]
 
 
 def _period(argument: str | None) -> bool:
@@ -163,6 +207,7 @@ def run_areas(areas: AreaSet, store_dir: str | Path, replications: int = 10,
     backend = backend or Backend()
     kpi_store = PointStore(store_dir, version=__version__)
     tally_store = TallyStore(store_dir, version=__version__)
+    observed_store = ObservedStore(store_dir, version=__version__)
     kpi_store.folder.mkdir(parents=True, exist_ok=True)
     kpi_store.clean_temporary()
     by_key: dict[str, list[Area]] = {}
@@ -171,7 +216,8 @@ def run_areas(areas: AreaSet, store_dir: str | Path, replications: int = 10,
     total, done = len(areas.areas), 0
     pending: dict[str, Area] = {}
     for key, group in by_key.items():
-        if kpi_store.load(key) is None or tally_store.load(key + "-tallies") is None:
+        if kpi_store.load(key) is None or tally_store.load(key + "-tallies") is None \
+                or observed_store.load(key + "-observed") is None:
             pending[key] = group[0]
             continue
         for area in group:
@@ -188,6 +234,7 @@ def run_areas(areas: AreaSet, store_dir: str | Path, replications: int = 10,
     try:
         for task, result in backend.map_unordered(run_area, tasks()):
             tally_store.save(task.key + "-tallies", result.tallies, stamp)
+            observed_store.save(task.key + "-observed", result.observed, stamp)
             kpi_store.save(task.key, result.kpis, stamp)
             for area in by_key[task.key]:
                 done += 1
@@ -198,14 +245,16 @@ def run_areas(areas: AreaSet, store_dir: str | Path, replications: int = 10,
         raise AreasRunError(f"area {area.name} (line {area.line}) failed: {exc}") from exc.__cause__
     kpis: dict[str, pd.DataFrame] = {}
     tallies: dict[str, pd.DataFrame] = {}
+    observed: dict[str, pd.DataFrame] = {}
     for area in areas.areas:
         key = _key(area, seed, replications)
         table, tally = kpi_store.load(key), tally_store.load(key + "-tallies")
-        if table is None or tally is None:
+        points = observed_store.load(key + "-observed")
+        if table is None or tally is None or points is None:
             raise AreasRunError(f"the stored result of area {area.name} changed while the run "
                                 "worked; run it again")
-        kpis[area.name], tallies[area.name] = table, tally
-    return AreasResult(areas, kpis, tallies, total_table(list(tallies.values())), seed,
+        kpis[area.name], tallies[area.name], observed[area.name] = table, tally, points
+    return AreasResult(areas, kpis, tallies, observed, total_table(list(tallies.values())), seed,
                        replications, backend.describe(), len(pending), reused,
                        round(time.perf_counter() - started, 3))
 
@@ -225,7 +274,8 @@ def store_path(out: str | Path) -> Path:
 def write_areas(result: AreasResult, out: str | Path, force: bool = False,
                 level: float = 0.9, command: Sequence[str] | None = None) -> Path:
     """Write ``areas.csv``, ``total.csv``, ``ranking.csv``, ``ranked.png``, ``report.html``,
-    ``provenance.json`` and the finished areas (``points/``) into a folder, all at once.
+    ``provenance.json``, ``observed.csv`` (when an area has observed points) and the finished
+    areas (``points/``) into a folder, all at once.
 
     The folder is written beside ``out`` and renamed into place at the end (see
     :func:`asdsim.reporting.outputs.atomic_folder`); a non-empty ``out`` is replaced only with
@@ -262,6 +312,9 @@ def write_areas(result: AreasResult, out: str | Path, force: bool = False,
         write_csv(result.table(), folder / "areas.csv")
         write_csv(result.total, folder / "total.csv")
         write_csv(ranked, folder / "ranking.csv")
+        observed = result.observed_table()
+        if not observed.empty:
+            write_csv(observed, folder / "observed.csv")
         figure = ranked_chart(ranked, level)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=110)
