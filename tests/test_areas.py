@@ -445,3 +445,8 @@ def test_each_areas_observed_points_are_set_beside_its_simulation(tmp_path, caps
     assert f"observed: {inside} of 2 published figures of 1 area inside" in printed
     assert "observed.csv" in printed
 
+
+
+def test_a_table_named_from_its_own_folder_takes_the_folders_name(two_areas, monkeypatch):
+    monkeypatch.chdir(two_areas.parent)  # "areas.csv" given bare: its folder is "."
+    assert load_areas(Path("areas.csv")).name == two_areas.parent.name

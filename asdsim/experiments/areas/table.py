@@ -96,7 +96,7 @@ class AreaSet:
     @property
     def name(self) -> str:
         """The table's name: its folder's name for ``areas.csv``, else the file's stem."""
-        return self.path.parent.name if self.path.name == TABLE_NAME else self.path.stem
+        return self.path.resolve().parent.name if self.path.name == TABLE_NAME else self.path.stem
 
     @property
     def first(self) -> Scenario:
