@@ -33,7 +33,7 @@ from asdsim.analysis.definitions import is_censored
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.stats import km_curve, km_quantile, km_restricted_mean, mean_ci
 from asdsim.model.capacity import wte_by_day
-from asdsim.model.child import EXIT_REASONS
+from asdsim.model.child import EXIT_REASONS, LIST_EXIT_REASONS
 from asdsim.model.teams import DEFINITE_OUTCOMES
 from asdsim.scenario.schema import Scenario
 
@@ -126,6 +126,7 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     yield "referrals", "children", float(new.sum())
     for reason in (*EXIT_REASONS, "waiting", "in_assessment"):
         yield f"exit[{reason}]", "children", float((reasons == reason).sum())
+    yield from _list_policy_exits(scenario, reasons)
     yield "held_until_old_enough", "children", float((~np.isnan(c["held_day"])).sum())
     yield "unmet_need", "children", float((~np.isnan(c["unmet_need_day"])).sum())
 
@@ -161,6 +162,18 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     closed = in_cohort & basis["not_rejected"] & (referral + MONTHS_3 <= horizon)
     yield ("started_within_3_months_count", "children",
            started * int(closed.sum()) if closed.any() else 0.0)
+
+
+def _list_policy_exits(scenario: Scenario, reasons: np.ndarray) -> Iterator[tuple[str, str, float]]:
+    """Children who left a list under its policies (for another provider; discharged on
+    validation), only in scenarios where some team's list has such a policy: other scenarios'
+    KPI tables keep their rows."""
+    lists = [team.waiting_list for team in scenario.teams.values()]
+    for reason, present in zip(LIST_EXIT_REASONS, (any(wl.leaving is not None for wl in lists),
+                                                    any(wl.validation is not None for wl in lists)),
+                               strict=True):
+        if present:
+            yield f"exit[{reason}]", "children", float((reasons == reason).sum())
 
 
 def financial_years(scenario: Scenario) -> list[tuple[str, float, float]]:

@@ -39,6 +39,7 @@ from asdsim.scenario.schema.paths import (
     set_in,
     value_in,
 )
+from asdsim.scenario.schema.published import PublishedWaits
 from asdsim.scenario.schema.reporting import ObservedPoint, Reporting
 from asdsim.scenario.schema.routing import InitialState, Routing, UncoveredRule
 from asdsim.scenario.schema.teams import Team
@@ -88,6 +89,9 @@ class Scenario(Model):
     """Dates the KPIs report on."""
     observed: tuple[ObservedPoint, ...] = ()
     """Published figures to set the simulation against (a validation table and chart)."""
+    published_waits: PublishedWaits | None = None
+    """A published distribution of waits (quantiles, or sd/mean) to set the simulated spread of
+    waits against: ``asdsim run`` writes a chart of both (docs/model.md)."""
     assumed: tuple[str, ...] = ()
     """Dotted paths of the numbers in this scenario that are assumptions rather than local data
     (``teams.mdt.staff.psychologist.wte``, ``demand.monthly_factors[7]``); each must name one
@@ -348,6 +352,14 @@ def _assumed_paths(s: Scenario) -> Iterator[FieldProblem]:
             yield ("assumed", i), f"{text!r} is listed twice"
 
 
+def _validation_dates(s: Scenario) -> Iterator[FieldProblem]:
+    """A list validation date falls within the horizon."""
+    for name, team in s.teams.items():
+        rule = team.waiting_list.validation
+        for i, day in enumerate(rule.dates if rule is not None else ()):
+            yield from _outside(s, day, "teams", name, "waiting_list", "validation", "dates", i)
+
+
 def _uncertain_inputs(s: Scenario) -> Iterator[FieldProblem]:
     yield from s._uncertain_problems()
 
@@ -364,6 +376,7 @@ SCENARIO_CHECKS: tuple[Callable[[Scenario], Iterable[FieldProblem]], ...] = (
     _outsourced_blocks,
     _backlog_groups,
     _reporting_dates,
+    _validation_dates,
     _assumed_paths,
     _uncertain_inputs,
 )

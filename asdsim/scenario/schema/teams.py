@@ -26,6 +26,7 @@ from asdsim.scenario.distributions import (
     Fixed,
 )
 from asdsim.scenario.schema.common import Age, PositiveAge, _check_sums_to_one
+from asdsim.scenario.schema.listpolicy import Leaving, Prioritisation, Validation
 
 # ----------------------------------------------------------------------------------------- teams
 
@@ -141,6 +142,26 @@ class WaitingList(Model):
     longest_wait: by the date of referral (time already waited anywhere)."""
     withdrawal_per_year: NonNegative = 0.0
     """Hazard of a family leaving the list (going private, moving away), per year waited."""
+    prioritisation: Prioritisation | None = None
+    """Clinical prioritisation: a share flagged urgent and booked first (needs ``priority``)."""
+    leaving: Leaving | None = None
+    """Children leaving the list for another provider (right to choose)."""
+    validation: Validation | None = None
+    """List validation: long waiters contacted, a share discharged."""
+
+    @model_validator(mode="after")
+    def _prioritised(self) -> WaitingList:
+        if self.prioritisation is not None and self.discipline != "priority":
+            raise FieldProblems([(("prioritisation",), (
+                "prioritisation flags children urgent, which only a list in priority order books "
+                f"first: set discipline: priority (it is {self.discipline!r})"))])
+        return self
+
+    @property
+    def has_policies(self) -> bool:
+        """Whether any of prioritisation, leaving or validation is set."""
+        return (self.prioritisation is not None or self.leaving is not None
+                or self.validation is not None)
 
 
 class DnaRules(Model):
