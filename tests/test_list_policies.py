@@ -225,3 +225,15 @@ def test_an_inert_policy_leaves_every_table_unchanged(policy):
     kpis = b.kpis[~b.kpis.kpi.isin(["exit[left_to_other_provider]",
                                      "exit[discharged_on_validation]"])].reset_index(drop=True)
     assert a.kpis.equals(kpis)
+
+
+def test_without_policies_nothing_of_theirs_is_built_or_drawn():
+    from asdsim.model.pathway import Pathway
+
+    plain = Pathway(asdsim.scenario_from_dict(BASE), 1, 0)
+    plain.run()
+    assert plain._policies is None
+    assert not {"prioritisation", "leaving", "validation"} & set(plain.streams._streams)
+    managed = Pathway(asdsim.scenario_from_dict(deep_update(BASE, {"teams": {"mdt": {
+        "waiting_list": {"leaving": {"per_year": 0.1}}}}})), 1, 0)
+    assert managed._policies is not None and "leaving" in managed.streams._streams
