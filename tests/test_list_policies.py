@@ -237,3 +237,27 @@ def test_without_policies_nothing_of_theirs_is_built_or_drawn():
     managed = Pathway(asdsim.scenario_from_dict(deep_update(BASE, {"teams": {"mdt": {
         "waiting_list": {"leaving": {"per_year": 0.1}}}}})), 1, 0)
     assert managed._policies is not None and "leaving" in managed.streams._streams
+
+
+def test_prioritisation_needs_two_priority_classes():
+    data = deep_update(BASE, {"priority_classes": ["routine"], "teams": {"mdt": {"waiting_list": {
+        "discipline": "priority", "prioritisation": {"share": 0.1}}}}})
+    with pytest.raises(asdsim.ScenarioError, match=r"prioritisation.*at least two priority_classes"):
+        asdsim.scenario_from_dict(data)
+
+
+def test_a_bad_policy_in_a_file_is_reported_by_file_line_and_field(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump(BASE))
+    (tmp_path / "s.yaml").write_text(
+        "extends: base.yaml\n"
+        "teams:\n"
+        "  mdt:\n"
+        "    waiting_list:\n"
+        "      leaving: {per_year: -0.1}\n"
+        "      validation: {every_weeks: 4, over_weeks: 52}\n")
+    with pytest.raises(asdsim.ScenarioError) as caught:
+        asdsim.load_scenario(tmp_path / "s.yaml")
+    text = str(caught.value)
+    assert "s.yaml:5: teams.mdt.waiting_list.leaving.per_year" in text
+    assert "s.yaml:6: teams.mdt.waiting_list.validation.discharge_share" in text

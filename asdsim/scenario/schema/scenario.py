@@ -352,6 +352,15 @@ def _assumed_paths(s: Scenario) -> Iterator[FieldProblem]:
             yield ("assumed", i), f"{text!r} is listed twice"
 
 
+def _prioritisation_classes(s: Scenario) -> Iterator[FieldProblem]:
+    """Prioritisation flags children into the first of two or more priority classes."""
+    for name, team in s.teams.items():
+        if team.waiting_list.prioritisation is not None and len(s.priority_classes) < 2:
+            yield ("teams", name, "waiting_list", "prioritisation"), (
+                "prioritisation books urgent children ahead of routine ones, which needs at least "
+                f"two priority_classes (there is {len(s.priority_classes)})")
+
+
 def _validation_dates(s: Scenario) -> Iterator[FieldProblem]:
     """A list validation date falls within the horizon."""
     for name, team in s.teams.items():
@@ -377,6 +386,7 @@ SCENARIO_CHECKS: tuple[Callable[[Scenario], Iterable[FieldProblem]], ...] = (
     _backlog_groups,
     _reporting_dates,
     _validation_dates,
+    _prioritisation_classes,
     _assumed_paths,
     _uncertain_inputs,
 )
