@@ -69,7 +69,11 @@ def test_run_writes_the_spread_table_and_chart_only_when_published(tmp_path):
     assert table.loc["share_within_13_weeks", "published"] == 0.2
     assert table.loc["share_within_13_weeks", "simulated"] == pytest.approx(spread.share_within(13))
     assert table.loc["waits", "simulated"] == spread.n > 0
-    assert "wait_spread" in (tmp_path / "out" / "report.html").read_text()
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "wait_spread" in report
+    # the method's validation part names the spread and the source it is set against
+    assert (f"the spread of {spread.n:,} completed waits has a coefficient of variation of "
+            f"{spread.cv:.2f} (published 0.60)") in report and "set against an audit" in report
     plain = asdsim.simulate(asdsim.scenario_from_dict(BASE), replications=1, seed=1)
     write_run(plain, tmp_path / "plain")
     assert not (tmp_path / "plain" / "wait_spread.csv").exists()
