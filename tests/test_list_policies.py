@@ -68,6 +68,32 @@ def test_prioritisation_books_urgent_children_first_in_a_hand_worked_order(tmp_p
     assert fifo == {"Zed": 0.0, "Ann": 14.0, "Bea": 28.0, "Cal": 42.0, "Dot": 56.0, "Eli": 70.0}
 
 
+def test_prioritisation_in_clinic_hours_books_one_child_a_week_urgent_first(tmp_path):
+    # One clinician with exactly one clinic hour a week and a one-hour assessment: the weekly
+    # booking pass books one child a week, in list order: Bea and Dot (urgent), then Ann, Cal, Eli.
+    (tmp_path / "list.csv").write_text(
+        "referral_date,age_years,stage,locality,name\n"
+        "2019-07-01,8.0,awaiting_assessment,north,Ann\n"
+        "2019-07-08,3.0,awaiting_assessment,north,Bea\n"
+        "2019-07-15,9.0,awaiting_assessment,north,Cal\n"
+        "2019-07-22,4.0,awaiting_assessment,north,Dot\n"
+        "2019-07-29,10.0,awaiting_assessment,north,Eli\n")
+    data = deep_update(BASE, {"horizon_weeks": 8, "demand": {"referrals_per_week": 0},
+                              "initial_state": {"kind": "csv", "csv": "list.csv"}})
+    data["teams"] = {"one": {
+        "staff": {"clinician": {"wte": 1, "hours_per_wte_week": 1.0}},
+        "waiting_list": {"discipline": "priority", "prioritisation": {
+            "age_bands": [{"min_years": 0, "max_years": 5, "share": 1.0}]}},
+        "steps": [{"name": "assessment", "hours": {"clinician": 1}, "outcome": True}]}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    p = asdsim.simulate(tmp_path / "s.yaml", replications=1, seed=5).patients
+    names = {"2019-07-01": "Ann", "2019-07-08": "Bea", "2019-07-15": "Cal", "2019-07-22": "Dot",
+             "2019-07-29": "Eli"}
+    week = {names[str(row.referral_date)[:10]]: int(row.assessment_started_day // 7)
+            for row in p.itertuples()}
+    assert week == {"Bea": 0, "Dot": 1, "Ann": 2, "Cal": 3, "Eli": 4}
+
+
 def test_prioritisation_flags_the_stated_share():
     # no staff: everyone waits; the share flagged urgent is the stated one, by age band
     data = deep_update(BASE, {"teams": {"mdt": {"staff": UNSERVED, "waiting_list": {
