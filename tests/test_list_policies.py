@@ -287,3 +287,18 @@ def test_a_bad_policy_in_a_file_is_reported_by_file_line_and_field(tmp_path):
     text = str(caught.value)
     assert "s.yaml:5: teams.mdt.waiting_list.leaving.per_year" in text
     assert "s.yaml:6: teams.mdt.waiting_list.validation.discharge_share" in text
+
+
+def test_a_scenario_without_policies_keeps_its_content_hash():
+    # unset, the new fields are left out of the scenario's data, so every existing scenario keeps
+    # the hash its stored regression results were written with; set, they are in it
+    plain = asdsim.scenario_from_dict(BASE)
+    data = plain.model_dump(mode="json")
+    assert "published_waits" not in data
+    assert set(data["teams"]["mdt"]["waiting_list"]) == {"discipline", "withdrawal_per_year"}
+    managed = asdsim.scenario_from_dict(deep_update(BASE, {
+        "teams": {"mdt": {"waiting_list": {"leaving": {"per_year": 0.1}}}},
+        "published_waits": {"source": "x", "cv": 0.6}}))
+    assert asdsim.scenario_hash(managed) != asdsim.scenario_hash(plain)
+    again = asdsim.scenario_from_dict(managed.model_dump(mode="json"))
+    assert again == managed and asdsim.scenario_hash(again) == asdsim.scenario_hash(managed)

@@ -105,11 +105,14 @@ class Scenario(Model):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        # ``uncertain`` is left out while empty, so a scenario without it keeps the content
-        # hash and resolved file it had before the field existed
+        # ``uncertain`` and ``published_waits`` are left out while empty, so a scenario without
+        # them keeps the content hash and resolved file it had before the fields existed
         data = handler(self)
-        if isinstance(data, dict) and not data.get("uncertain", True):
-            del data["uncertain"]
+        if isinstance(data, dict):
+            if not data.get("uncertain", True):
+                del data["uncertain"]
+            if data.get("published_waits", 0) is None:
+                del data["published_waits"]
         return data
 
     @property

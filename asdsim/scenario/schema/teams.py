@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import (
     Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
     model_validator,
 )
 
@@ -148,6 +150,17 @@ class WaitingList(Model):
     """Children leaving the list for another provider (right to choose)."""
     validation: Validation | None = None
     """List validation: long waiters contacted, a share discharged."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # the list policies are left out while unset, so a scenario without them keeps the
+        # content hash and resolved file it had before they existed
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("prioritisation", "leaving", "validation"):
+                if data.get(key, 0) is None:
+                    del data[key]
+        return data
 
     @model_validator(mode="after")
     def _prioritised(self) -> WaitingList:
