@@ -298,7 +298,7 @@ def test_a_scenario_without_policies_keeps_its_content_hash():
     assert set(data["teams"]["mdt"]["waiting_list"]) == {"discipline", "withdrawal_per_year"}
     managed = asdsim.scenario_from_dict(deep_update(BASE, {
         "teams": {"mdt": {"waiting_list": {"leaving": {"per_year": 0.1}}}},
-        "published_waits": {"source": "x", "cv": 0.6}}))
+        "published_waits": [{"source": "x", "cv": 0.6}]}))
     assert asdsim.scenario_hash(managed) != asdsim.scenario_hash(plain)
     again = asdsim.scenario_from_dict(managed.model_dump(mode="json"))
     assert again == managed and asdsim.scenario_hash(again) == asdsim.scenario_hash(managed)

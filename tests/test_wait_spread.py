@@ -50,30 +50,41 @@ def test_wait_spread_by_hand():
 ])
 def test_bad_published_waits_are_refused(published, match):
     with pytest.raises(asdsim.ScenarioError, match=match):
-        asdsim.scenario_from_dict(deep_update(BASE, {"published_waits": published}))
+        asdsim.scenario_from_dict(deep_update(BASE, {"published_waits": [published]}))
 
 
 def test_run_writes_the_spread_table_and_chart_only_when_published(tmp_path):
-    published = {"source": "an audit", "measure": "referral_to_first_appointment", "cv": 0.6,
-                 "quantiles": [{"probability": 0.2, "weeks": 13}, {"probability": 0.5, "weeks": 30}]}
+    published = [
+        {"source": "an audit", "measure": "referral_to_first_appointment", "cv": 0.6,
+         "quantiles": [{"probability": 0.2, "weeks": 13}, {"probability": 0.5, "weeks": 30}]},
+        {"source": "a study", "measure": "referral_to_diagnosis", "cv": 0.7},
+    ]
     scenario = asdsim.scenario_from_dict(deep_update(BASE, {"published_waits": published}))
     results = asdsim.simulate(scenario, replications=2, seed=1)
     write_run(results, tmp_path / "out")
-    table = pd.read_csv(tmp_path / "out" / "wait_spread.csv").set_index("statistic")
+    table = pd.read_csv(tmp_path / "out" / "wait_spread.csv")
     assert (tmp_path / "out" / "charts" / "wait_spread.png").stat().st_size > 0
+    assert list(dict.fromkeys(table.measure)) == ["referral_to_first_appointment",
+                                                  "referral_to_diagnosis"]
+    first = table[table.measure == "referral_to_first_appointment"].set_index("statistic")
     spread = wait_spread(results.records, scenario, "referral_to_first_appointment", (0.2, 0.5))
-    assert table.loc["q0.2", "published"] == 13 and table.loc["q0.5", "published"] == 30
-    assert table.loc["q0.5", "simulated"] == pytest.approx(spread.quantiles[0.5])
-    assert table.loc["cv", "simulated"] == pytest.approx(spread.cv)
-    assert table.loc["cv", "published"] == 0.6
-    assert table.loc["share_within_13_weeks", "published"] == 0.2
-    assert table.loc["share_within_13_weeks", "simulated"] == pytest.approx(spread.share_within(13))
-    assert table.loc["waits", "simulated"] == spread.n > 0
+    assert first.loc["q0.2", "published"] == 13 and first.loc["q0.5", "published"] == 30
+    assert first.loc["q0.5", "simulated"] == pytest.approx(spread.quantiles[0.5])
+    assert first.loc["cv", "simulated"] == pytest.approx(spread.cv)
+    assert first.loc["cv", "published"] == 0.6
+    assert first.loc["share_within_13_weeks", "published"] == 0.2
+    assert first.loc["share_within_13_weeks", "simulated"] == pytest.approx(spread.share_within(13))
+    assert first.loc["waits", "simulated"] == spread.n > 0
+    second = table[table.measure == "referral_to_diagnosis"].set_index("statistic")
+    diagnosis = wait_spread(results.records, scenario, "referral_to_diagnosis")
+    assert second.loc["cv", "simulated"] == pytest.approx(diagnosis.cv)
+    assert second.loc["cv", "published"] == 0.7 and (second.source == "a study").all()
     report = (tmp_path / "out" / "report.html").read_text()
     assert "wait_spread" in report
-    # the method's validation part names the spread and the source it is set against
-    assert (f"the spread of {spread.n:,} completed waits has a coefficient of variation of "
-            f"{spread.cv:.2f} (published 0.60)") in report and "set against an audit" in report
+    # the method's validation part names each spread and the source it is set against
+    assert (f"the {spread.n:,} completed waits from referral to first appointment have a "
+            f"coefficient of variation of {spread.cv:.2f} (published 0.60)") in report
+    assert "set against an audit" in report and "set against a study" in report
     plain = asdsim.simulate(asdsim.scenario_from_dict(BASE), replications=1, seed=1)
     write_run(plain, tmp_path / "plain")
     assert not (tmp_path / "plain" / "wait_spread.csv").exists()

@@ -20,7 +20,7 @@ import pandas as pd
 from asdsim.analysis.definitions import HEADLINE
 from asdsim.analysis.results import Results
 from asdsim.reporting import formatting as fmt
-from asdsim.reporting.wait_spread_chart import simulated_spread
+from asdsim.reporting.wait_spread_chart import simulated_spreads
 
 
 def package_version() -> str:
@@ -201,14 +201,12 @@ def validation_text(runs: Mapping[str, Results]) -> str:
                      f"input, {len(held)} held out); {int(held.inside.sum())} of the {len(held)} "
                      "held out fall inside the simulated 95% range of replications.")
     for name, res in runs.items():
-        spread = simulated_spread(res)
-        published = res.scenario.published_waits
-        if spread is not None and published is not None:
+        for published, spread in simulated_spreads(res):
             cv = "" if published.cv is None else f" (published {published.cv:.2f})"
-            parts.append(f"{name}: the spread of {spread.n:,} completed waits has a coefficient of "
-                         f"variation of {spread.cv:.2f}{cv} and {spread.share_within(13.0):.0%} "
-                         f"within 13 weeks, set against {published.source} in the wait-spread "
-                         "chart.")
+            parts.append(f"{name}: the {spread.n:,} completed waits from "
+                         f"{published.measure.replace('_', ' ')} have a coefficient of variation "
+                         f"of {spread.cv:.2f}{cv} and {spread.share_within(13.0):.0%} within 13 "
+                         f"weeks, set against {published.source} in the wait-spread chart.")
     if not parts:
         return ("Not done: no design states published figures to compare with (the scenario "
                 "format's observed: list, or published_waits:), so this report cannot set the "

@@ -1,9 +1,9 @@
-"""The simulated spread of waits against a published one (the scenario's ``published_waits``).
+"""The simulated spread of waits against published ones (the scenario's ``published_waits``).
 
 A model whose children all wait about the same reproduces a list's mean and misses what
 families see: some seen within weeks, others after years. This chart and its table set the
-simulated distribution of completed waits (:mod:`asdsim.analysis.waitspread`) against the
-published quantiles and coefficient of variation (sd/mean).
+simulated distribution of completed waits (:mod:`asdsim.analysis.waitspread`) against each
+published spread: its quantiles and coefficient of variation (sd/mean), for the wait it describes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from asdsim.analysis.results import Results
 from asdsim.analysis.waitspread import QUANTILES, WaitSpread, wait_spread
 from asdsim.reporting.charts import OKABE_ITO
+from asdsim.scenario.schema import PublishedWaits
 
 STANDARD_WEEKS = 13.0
 """The 13-week mark (NICE's recommended start of assessment; the national autism waiting-time
@@ -29,23 +30,18 @@ _TITLES = {
 }
 
 
-def simulated_spread(results: Results) -> WaitSpread | None:
-    """The run's spread of waits for the published measure (None without ``published_waits``)."""
-    published = results.scenario.published_waits
-    if published is None:
-        return None
-    probabilities = sorted({*QUANTILES, *(q.probability for q in published.quantiles)})
-    return wait_spread(results.records, results.scenario, published.measure, probabilities)
+def simulated_spreads(results: Results) -> list[tuple[PublishedWaits, WaitSpread]]:
+    """Each published spread of the scenario with the run's spread of the same wait (empty
+    without ``published_waits``)."""
+    pairs = []
+    for published in results.scenario.published_waits:
+        probabilities = sorted({*QUANTILES, *(q.probability for q in published.quantiles)})
+        pairs.append((published, wait_spread(results.records, results.scenario, published.measure,
+                                             probabilities)))
+    return pairs
 
 
-def wait_spread_table(results: Results) -> pd.DataFrame | None:
-    """One row per figure: each quantile (``statistic`` ``q0.5`` ...), the share within 13
-    weeks, the mean, sd and cv, with the simulated value and the published one where the
-    scenario gives it. None without ``published_waits``."""
-    spread = simulated_spread(results)
-    published = results.scenario.published_waits
-    if spread is None or published is None:
-        return None
+def _rows(published: PublishedWaits, spread: WaitSpread) -> list[tuple[str, str, float, float]]:
     given = {q.probability: q.weeks for q in published.quantiles}
     rows = [(f"q{p:g}", "weeks", weeks, given.get(p, math.nan)) for p, weeks in spread.quantiles.items()]
     within = next((q.probability for q in published.quantiles if q.weeks == STANDARD_WEEKS), math.nan)
@@ -56,20 +52,25 @@ def wait_spread_table(results: Results) -> pd.DataFrame | None:
         ("cv", "ratio", spread.cv, math.nan if published.cv is None else published.cv),
         ("waits", "children", float(spread.n), math.nan),
     ]
-    table = pd.DataFrame(rows, columns=["statistic", "unit", "simulated", "published"])
-    return table.assign(measure=published.measure, source=published.source)
+    return rows
 
 
-def wait_spread_chart(results: Results) -> Figure | None:
-    """The share of completed waits no longer than each number of weeks (simulated, pooled over
-    replications), the published quantiles as points, and both coefficients of variation in the
-    title. None without ``published_waits``."""
-    spread = simulated_spread(results)
-    published = results.scenario.published_waits
-    if spread is None or published is None:
+def wait_spread_table(results: Results) -> pd.DataFrame | None:
+    """One row per figure of each published spread: each quantile (``statistic`` ``q0.5`` ...),
+    the share within 13 weeks, the mean, sd and cv, with the simulated value and the published
+    one where the source gives it, and the wait (``measure``) and ``source``. None without
+    ``published_waits``."""
+    pairs = simulated_spreads(results)
+    if not pairs:
         return None
-    fig = Figure(figsize=(8, 4.2))
-    ax = fig.subplots()
+    tables = [pd.DataFrame(_rows(published, spread),
+                           columns=["statistic", "unit", "simulated", "published"])
+              .assign(measure=published.measure, source=published.source)
+              for published, spread in pairs]
+    return pd.concat(tables, ignore_index=True)
+
+
+def _panel(ax, published: PublishedWaits, spread: WaitSpread) -> None:
     waits = np.sort(spread.waits_weeks)
     if waits.size:
         share = np.arange(1, waits.size + 1) / waits.size
@@ -84,12 +85,23 @@ def wait_spread_chart(results: Results) -> Figure | None:
     ax.set_xlim(left=0)
     ax.set_xlabel(f"weeks from {_TITLES[published.measure]}")
     ax.set_ylabel("share of completed waits")
-    title = f"Spread of waits, {_TITLES[published.measure]}: simulated cv {spread.cv:.2f}"
+    title = f"{_TITLES[published.measure].capitalize()}: simulated cv {spread.cv:.2f}"
     if published.cv is not None:
         title += f", published cv {published.cv:.2f}"
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title + "\n" + textwrap.fill(f"Published: {published.source}", 120), fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
-    fig.text(0.01, 0.01, textwrap.fill(f"Published: {published.source}", 150), fontsize=7,
-             color="0.35", va="bottom")
-    fig.subplots_adjust(bottom=0.24)
+
+
+def wait_spread_chart(results: Results) -> Figure | None:
+    """One panel per published spread: the share of completed waits no longer than each number
+    of weeks (simulated, pooled over replications), the published quantiles as points, and both
+    coefficients of variation in the title. None without ``published_waits``."""
+    pairs = simulated_spreads(results)
+    if not pairs:
+        return None
+    fig = Figure(figsize=(8, 4.4 * len(pairs)))
+    axes = fig.subplots(len(pairs), 1, squeeze=False)[:, 0]
+    for ax, (published, spread) in zip(axes, pairs, strict=True):
+        _panel(ax, published, spread)
+    fig.tight_layout()
     return fig

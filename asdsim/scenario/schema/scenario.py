@@ -89,9 +89,10 @@ class Scenario(Model):
     """Dates the KPIs report on."""
     observed: tuple[ObservedPoint, ...] = ()
     """Published figures to set the simulation against (a validation table and chart)."""
-    published_waits: PublishedWaits | None = None
-    """A published distribution of waits (quantiles, or sd/mean) to set the simulated spread of
-    waits against: ``asdsim run`` writes a chart of both (docs/model.md)."""
+    published_waits: tuple[PublishedWaits, ...] = ()
+    """Published distributions of waits (quantiles, or sd/mean), each with its source and the
+    wait it describes, to set the simulated spread of waits against: ``asdsim run`` writes a
+    table and a chart of both (docs/model.md)."""
     assumed: tuple[str, ...] = ()
     """Dotted paths of the numbers in this scenario that are assumptions rather than local data
     (``teams.mdt.staff.psychologist.wte``, ``demand.monthly_factors[7]``); each must name one
@@ -111,7 +112,7 @@ class Scenario(Model):
         if isinstance(data, dict):
             if not data.get("uncertain", True):
                 del data["uncertain"]
-            if data.get("published_waits", 0) is None:
+            if not data.get("published_waits", True):
                 del data["published_waits"]
         return data
 
