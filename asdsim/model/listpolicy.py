@@ -64,9 +64,9 @@ class ListPolicies:
         self.host = host
         self.deadline = deadline
         lists = {name: team.waiting_list for name, team in scenario.teams.items()}
-        self.prioritisation = {n_: wl.prioritisation for n_, wl in lists.items()
+        self.prioritisation = {name: wl.prioritisation for name, wl in lists.items()
                                if wl.prioritisation is not None}
-        self.leaving = {n_: wl.leaving for n_, wl in lists.items() if wl.leaving is not None}
+        self.leaving = {name: wl.leaving for name, wl in lists.items() if wl.leaving is not None}
         self.u_urgent = streams["prioritisation"].random(n) if self.prioritisation else None
         self.u_leave = streams["leaving"].random(n) if self.leaving else None
         self.urgent_rank = 0  # the first (most urgent) priority class
