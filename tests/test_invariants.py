@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import asdsim
+from asdsim.analysis.kpis import replication_kpis
 from asdsim.analysis.record import record
 from asdsim.model.caseload import CaseloadTeam
-from asdsim.model.child import EXIT_REASONS, OPEN_REASONS
+from asdsim.model.child import EXIT_REASONS, LIST_EXIT_REASONS, OPEN_REASONS
 from asdsim.model.clinic import ClinicTeam
 from asdsim.model.pathway import Pathway
 from asdsim.model.teams import EPS
@@ -51,6 +52,14 @@ def scenarios(draw) -> asdsim.Scenario:
         "uncertain_steps": [{"name": "second_opinion", "hours": {"b": 2}, "min_gap_days": 30,
                              "duration_days": 20}],
     }
+    if draw(st.booleans()):  # the list policies: prioritisation, leaving, validation
+        team["waiting_list"].update({
+            "discipline": "priority",
+            "prioritisation": {"share": draw(st.floats(0, 1)), "age_bands": [
+                {"min_years": 0, "max_years": 5, "share": draw(st.floats(0, 1))}]},
+            "leaving": {"per_year": draw(st.floats(0.01, 2)), "after_weeks": draw(st.floats(0, 30))},
+            "validation": {"every_weeks": draw(st.floats(1, 26)), "over_weeks": draw(st.floats(0, 20)),
+                           "discharge_share": draw(st.floats(0, 1))}})
     teams = {"young": team}
     if team["max_age_years"] < 18:
         older = {**team, "min_age_years": 4.0, "max_age_years": 18.0,
@@ -96,8 +105,12 @@ def test_invariants_hold(scenario, seed):
     assert n == len(pathway.children)
     # every child is accounted for, by an exit reason or as still open at the horizon
     reasons = c["exit_reason"]
-    assert set(reasons) <= set(EXIT_REASONS) | set(OPEN_REASONS)
+    assert set(reasons) <= set(EXIT_REASONS) | set(LIST_EXIT_REASONS) | set(OPEN_REASONS)
     assert np.array_equal(np.isnan(c["exit_day"]), np.isin(reasons, OPEN_REASONS))
+    # the KPI table accounts for them too: its exit counts (each way out, and still open) add
+    # up to every child, the list policies' exits included where a team has them
+    exits = {k: v for k, _, v in replication_kpis(rec, scenario) if k.startswith("exit[")}
+    assert sum(exits.values()) == n
     # milestones never run backwards, so no wait is negative
     for a, b in itertools.pairwise(ORDERED):
         both = ~np.isnan(c[a]) & ~np.isnan(c[b])

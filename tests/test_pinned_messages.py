@@ -531,8 +531,8 @@ def test_a_multi_line_problem_of_a_check_is_split_into_one_problem_a_line():
     ({"horzon_weeks": 3}, [("horzon_weeks", "unknown key; did you mean 'horizon_weeks'?", None)]),
     ({"zzz": 3}, [("zzz", "unknown key; expected one of: name, description, assumptions, "
                    "start_date, horizon_weeks, priority_classes, demand, triage, routing, teams, "
-                   "capacity_changes, outsourcing, initial_state, reporting, observed, assumed, "
-                   "uncertain", None)]),
+                   "capacity_changes, outsourcing, initial_state, reporting, observed, published_waits, "
+                   "assumed, uncertain", None)]),
     ({"routing": {"age_out_years": True}},
      [("routing.age_out_years", "expected a number, not true/false (YAML reads yes, no, on and "
        "off as true/false)", "True")]),

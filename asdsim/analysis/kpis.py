@@ -33,7 +33,7 @@ from asdsim.analysis.definitions import is_censored
 from asdsim.analysis.record import ReplicationRecord
 from asdsim.analysis.stats import km_curve, km_quantile, km_restricted_mean, mean_ci
 from asdsim.model.capacity import wte_by_day
-from asdsim.model.child import EXIT_REASONS
+from asdsim.model.child import EXIT_REASONS, LIST_EXIT_REASONS
 from asdsim.model.teams import DEFINITE_OUTCOMES
 from asdsim.scenario.schema import Scenario
 
@@ -152,6 +152,7 @@ def _exit_kpis(c: dict[str, np.ndarray]) -> Iterator[tuple[str, str, float]]:
     yield "referrals", "children", float(new.sum())
     for reason in (*EXIT_REASONS, "waiting", "in_assessment"):
         yield f"exit[{reason}]", "children", float((reasons == reason).sum())
+    yield from _list_policy_exits(scenario, reasons)
     yield "held_until_old_enough", "children", float((~np.isnan(c["held_day"])).sum())
     yield "unmet_need", "children", float((~np.isnan(c["unmet_need_day"])).sum())
 
@@ -185,6 +186,18 @@ def _assessment_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     yield "cost_outsourced", "GBP", rec.outsourced_cost_gbp
     yield "cost_per_assessment", "GBP", cost / completed if completed else math.nan
     yield from _funded_cost_kpis(rec, scenario, completed, int((outcomes == "autism").sum()))
+
+
+def _list_policy_exits(scenario: Scenario, reasons: np.ndarray) -> Iterator[tuple[str, str, float]]:
+    """Children who left a list under its policies (for another provider; discharged on
+    validation), only in scenarios where some team's list has such a policy: other scenarios'
+    KPI tables keep their rows."""
+    lists = [team.waiting_list for team in scenario.teams.values()]
+    for reason, present in zip(LIST_EXIT_REASONS, (any(wl.leaving is not None for wl in lists),
+                                                    any(wl.validation is not None for wl in lists)),
+                               strict=True):
+        if present:
+            yield f"exit[{reason}]", "children", float((reasons == reason).sum())
 
 
 def financial_years(scenario: Scenario) -> list[tuple[str, float, float]]:

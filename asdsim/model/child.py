@@ -19,6 +19,11 @@ EXIT_REASONS = (
 )
 """Ways a child leaves the pathway before the horizon."""
 
+LIST_EXIT_REASONS = ("left_to_other_provider", "discharged_on_validation")
+"""Ways a child leaves a list under its team's list policies (:mod:`asdsim.model.listpolicy`):
+for another provider (right to choose), or discharged when the list is validated. Counted in the
+KPI tables only in scenarios where some team has the policy, so other runs' tables are unchanged."""
+
 OPEN_REASONS = ("waiting", "in_assessment")
 """Status of a child still in the pathway at the horizon (not yet started, or part way)."""
 

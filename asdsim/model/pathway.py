@@ -26,6 +26,7 @@ from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import Child
 from asdsim.model.clinic import ClinicTeam
 from asdsim.model.demand import draw_children, referral_days
+from asdsim.model.listpolicy import ListPolicies
 from asdsim.model.outsourcing import Purchases, buy_outsourced
 from asdsim.model.randomness import Draws, Streams
 from asdsim.model.runtime import Clock, collector_paused
@@ -89,6 +90,10 @@ class Pathway:
         self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
 
         self._deadlines = _Deadlines(self.env, self._expire)
+        # prioritisation, leaving for another provider, list validation: only when some team has one
+        self._policies = ListPolicies(self, scenario, streams, len(self.children), self.teams,
+                                      self._end_at) if any(
+            t.waiting_list.has_policies for t in scenario.teams.values()) else None
         self._place_starting_list(backlog, order, n_new)
         self._start_clock(scenario, n_new)
 
@@ -194,6 +199,7 @@ class Pathway:
             team.dispose()
         self.triage.dispose()
         self._deadlines.dispose()
+        self._policies = None
         self.held = {}
         # each event refers to the clock, and the clock's queue to each event still due
         queue = getattr(self.env, "_queue", None)
@@ -349,7 +355,12 @@ class Pathway:
         if when <= now and reason == "aged_out":
             self.release(child, "aged_out", now)
             return
+        policies = self._policies
+        if policies is not None:
+            policies.before_join(child, name)
         case = self.teams[name].join(child)
+        if policies is not None:
+            policies.after_join(case, name)
         # a case started at once (a free caseload slot) can no longer withdraw, age out or
         # transfer: its deadline would pass void, so it is not kept
         if when < self.horizon and case.not_started:
@@ -357,6 +368,14 @@ class Pathway:
                 self._deadlines.add(now + (when - now), case, reason)  # the time a timer would show
             else:
                 self.env.call_in(0.0, lambda _e: self._expire(case, reason))
+
+    def _end_at(self, at: float, case: Case, reason: str) -> None:
+        """End a case not yet started with ``reason`` on day ``at`` (at once if that has passed)."""
+        now = self.env.now
+        if at > now:
+            self._deadlines.add(now + (at - now), case, reason)
+        else:
+            self.env.call_in(0.0, lambda _e: self._expire(case, reason))
 
     def _expire(self, case: Case, reason: str) -> None:
         """A child waiting (or booked, not yet seen) withdraws, ages out or crosses its team's age

@@ -20,6 +20,7 @@ import pandas as pd
 from asdsim.analysis.definitions import HEADLINE
 from asdsim.analysis.results import Results
 from asdsim.reporting import formatting as fmt
+from asdsim.reporting.wait_spread_chart import simulated_spreads
 
 
 def package_version() -> str:
@@ -53,7 +54,9 @@ MODELLED = (
     "information, at a stated weekly capacity.",
     "Routing by age and locality to a team, with unmet need where no team covers a child, holds "
     "until old enough, transfers at an age boundary and ageing out at 18.",
-    "Waiting lists in a stated order, with families withdrawing at a stated yearly rate.",
+    "Waiting lists in a stated order, with families withdrawing at a stated yearly rate and, "
+    "where a design says so, a share of children flagged urgent and booked first, children "
+    "leaving for another provider, and list validation discharging a share of long waiters.",
     "Assessment as a sequence of steps, each needing hours of named staff groups (joint steps "
     "need all in one week), with gaps, missed appointments, rebooking and discharge, and an "
     "outcome decided at one step (further steps where it is uncertain).",
@@ -197,13 +200,22 @@ def validation_text(runs: Mapping[str, Results]) -> str:
         parts.append(f"{name}: {len(table)} published figures ({len(fitted)} used to calibrate an "
                      f"input, {len(held)} held out); {int(held.inside.sum())} of the {len(held)} "
                      "held out fall inside the simulated 95% range of replications.")
+    for name, res in runs.items():
+        for published, spread in simulated_spreads(res):
+            cv = "" if published.cv is None else f" (published {published.cv:.2f})"
+            parts.append(f"{name}: the {spread.n:,} completed waits from "
+                         f"{published.measure.replace('_', ' ')} have a coefficient of variation "
+                         f"of {spread.cv:.2f}{cv} and {spread.share_within(13.0):.0%} within 13 "
+                         f"weeks, set against {published.source} in the wait-spread chart.")
     if not parts:
         return ("Not done: no design states published figures to compare with (the scenario "
-                "format's observed: list), so this report cannot set the model against an area's "
-                "published waits or list sizes. Scenario comments note where a value was chosen to "
-                "match a published figure.")
-    return (" ".join(parts) + " The validation table above lists each figure beside the "
-            "simulation; a figure used to calibrate is not evidence that the model is right.")
+                "format's observed: list, or published_waits:), so this report cannot set the "
+                "model against an area's published waits or list sizes. Scenario comments note "
+                "where a value was chosen to match a published figure.")
+    observed = any(not res.validation.empty for res in runs.values())
+    return " ".join(parts) + (" The validation table above lists each figure beside the "
+                              "simulation; a figure used to calibrate is not evidence that the "
+                              "model is right." if observed else "")
 
 
 def method_sections(runs: Mapping[str, Results]) -> list[Section]:

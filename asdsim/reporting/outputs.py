@@ -28,6 +28,7 @@ from asdsim.reporting.charts import save_charts
 from asdsim.reporting.report import render_report
 from asdsim.reporting.tables import comparison_table, incremental_table, wte_table
 from asdsim.reporting.validation_chart import validation_chart
+from asdsim.reporting.wait_spread_chart import wait_spread_chart, wait_spread_table
 from asdsim.scenario.loading import scenario_to_yaml
 from asdsim.spreadsheet import write_csv
 
@@ -194,6 +195,18 @@ def _validation(runs: dict[str, Results], tmp: Path, charts: dict[str, Path]) ->
         fig.clear()
 
 
+def _wait_spread(results: Results, tmp: Path, charts: dict[str, Path]) -> None:
+    """wait_spread.csv and its chart, for a scenario with ``published_waits`` (nothing otherwise)."""
+    table = wait_spread_table(results)
+    fig = wait_spread_chart(results)
+    if table is None or fig is None:
+        return
+    _csv(table, tmp / "wait_spread.csv")
+    charts["wait_spread"] = tmp / "charts" / "wait_spread.png"
+    fig.savefig(charts["wait_spread"], dpi=110)
+    fig.clear()
+
+
 def _text(path: Path, text: str) -> None:
     write_text_atomic(path, text, fsync=False)  # the folder rename is what makes the whole atomic
 
@@ -228,7 +241,7 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
     ``staff_weekly.csv``, ``wte.csv`` (funded WTE by team and staff group), ``charts/*.png``,
     ``report.html``, ``scenario.resolved.yaml`` (after ``extends:``) and ``provenance.json``
     (with ``command``, the command line that ran); with drawn inputs also ``inputs.csv`` and
-    ``uncertainty.csv``.
+    ``uncertainty.csv``; with ``published_waits`` in the scenario also ``wait_spread.csv``.
 
     Raises
     ------
@@ -250,6 +263,7 @@ def write_run(results: Results, out: Path, force: bool = False, csv: bool = Fals
         _json(tmp / "provenance.json", {**results.provenance, "command": command or []})
         charts = save_charts(runs, tmp / "charts")
         _validation(runs, tmp, charts)
+        _wait_spread(results, tmp, charts)
         _text(tmp / "report.html", render_report(runs, charts, extra_provenance={"command": command or []}))
     return out
 

@@ -60,6 +60,7 @@ CHART_TITLES = {
     "forest": "Paired difference from the baseline, with 95% confidence intervals",
     "cost_vs_standard": "Annual funded cost against the share meeting the 3-month standard",
     "validation": "Published figures against the simulation: median and 95% of replications",
+    "wait_spread": "Spread of completed waits against the published one (quantiles and sd/mean)",
 }
 
 

@@ -9,9 +9,11 @@ that needs a staff group its team lacks, a dated change outside the horizon) are
 
 By section: :mod:`~asdsim.scenario.schema.demand`, :mod:`~asdsim.scenario.schema.triage`,
 :mod:`~asdsim.scenario.schema.teams` (teams, staff groups, steps),
+:mod:`~asdsim.scenario.schema.listpolicy` (prioritisation, leaving and validation of a list),
 :mod:`~asdsim.scenario.schema.changes` (capacity changes, outsourced blocks),
 :mod:`~asdsim.scenario.schema.routing` (routing and the starting state),
 :mod:`~asdsim.scenario.schema.reporting` (reporting dates, observed figures),
+:mod:`~asdsim.scenario.schema.published` (a published distribution of waits),
 :mod:`~asdsim.scenario.schema.uncertain`; the whole :class:`Scenario` with the checks across
 sections in :mod:`~asdsim.scenario.schema.scenario`; dotted field paths in
 :mod:`~asdsim.scenario.schema.paths`; shared limits in :mod:`~asdsim.scenario.schema.common`.
@@ -29,6 +31,7 @@ from asdsim.scenario.schema.common import (
     PositiveAge,
 )
 from asdsim.scenario.schema.demand import AgeBand, Demand, Flag, StepChange
+from asdsim.scenario.schema.listpolicy import Leaving, Prioritisation, UrgentBand, Validation
 from asdsim.scenario.schema.paths import (
     canonical_path,
     json_copy,
@@ -37,6 +40,7 @@ from asdsim.scenario.schema.paths import (
     set_in,
     value_in,
 )
+from asdsim.scenario.schema.published import PublishedQuantile, PublishedWaits
 from asdsim.scenario.schema.reporting import FLOW_MEASURES, ObservedPoint, Reporting
 from asdsim.scenario.schema.routing import BacklogGroup, InitialState, Routing, UncoveredRule
 from asdsim.scenario.schema.scenario import Scenario
@@ -58,8 +62,10 @@ __all__ = [
     "FIRST_DATE", "FLOW_MEASURES", "HIGHEST_UNIFORM", "LAST_DATE", "MAX_AGE_YEARS",
     "MAX_HORIZON_WEEKS", "MAX_REFERRALS_PER_WEEK", "SUM_TOLERANCE", "Age", "AgeBand",
     "BacklogGroup", "CapacityChange", "Caseload", "Demand", "DnaRules", "Flag", "InitialState",
-    "ObservedPoint", "Outcomes", "OutsourcedBlock", "PositiveAge", "Reporting", "Review",
-    "Routing", "Scenario", "StaffGroup", "Step", "StepChange", "Team", "Triage",
-    "TriageOutcomes", "UncertainInput", "UncoveredRule", "WaitingList", "YoungChild",
-    "canonical_path", "json_copy", "number_at", "parse_path", "set_in", "value_in",
+    "Leaving", "ObservedPoint", "Outcomes", "OutsourcedBlock", "PositiveAge", "Prioritisation",
+    "PublishedQuantile", "PublishedWaits",
+    "Reporting", "Review", "Routing", "Scenario", "StaffGroup", "Step", "StepChange", "Team",
+    "Triage", "TriageOutcomes", "UncertainInput", "UncoveredRule", "UrgentBand", "Validation",
+    "WaitingList", "YoungChild", "canonical_path", "json_copy", "number_at", "parse_path", "set_in",
+    "value_in",
 ]

@@ -39,6 +39,7 @@ from asdsim.scenario.schema.paths import (
     set_in,
     value_in,
 )
+from asdsim.scenario.schema.published import PublishedWaits
 from asdsim.scenario.schema.reporting import ObservedPoint, Reporting
 from asdsim.scenario.schema.routing import InitialState, Routing, UncoveredRule
 from asdsim.scenario.schema.teams import Team
@@ -88,6 +89,10 @@ class Scenario(Model):
     """Dates the KPIs report on."""
     observed: tuple[ObservedPoint, ...] = ()
     """Published figures to set the simulation against (a validation table and chart)."""
+    published_waits: tuple[PublishedWaits, ...] = ()
+    """Published distributions of waits (quantiles, or sd/mean), each with its source and the
+    wait it describes, to set the simulated spread of waits against: ``asdsim run`` writes a
+    table and a chart of both (docs/model.md)."""
     assumed: tuple[str, ...] = ()
     """Dotted paths of the numbers in this scenario that are assumptions rather than local data
     (``teams.mdt.staff.psychologist.wte``, ``demand.monthly_factors[7]``); each must name one
@@ -101,11 +106,14 @@ class Scenario(Model):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        # ``uncertain`` is left out while empty, so a scenario without it keeps the content
-        # hash and resolved file it had before the field existed
+        # ``uncertain`` and ``published_waits`` are left out while empty, so a scenario without
+        # them keeps the content hash and resolved file it had before the fields existed
         data = handler(self)
-        if isinstance(data, dict) and not data.get("uncertain", True):
-            del data["uncertain"]
+        if isinstance(data, dict):
+            if not data.get("uncertain", True):
+                del data["uncertain"]
+            if not data.get("published_waits", True):
+                del data["published_waits"]
         return data
 
     @property
@@ -348,6 +356,23 @@ def _assumed_paths(s: Scenario) -> Iterator[FieldProblem]:
             yield ("assumed", i), f"{text!r} is listed twice"
 
 
+def _prioritisation_classes(s: Scenario) -> Iterator[FieldProblem]:
+    """Prioritisation flags children into the first of two or more priority classes."""
+    for name, team in s.teams.items():
+        if team.waiting_list.prioritisation is not None and len(s.priority_classes) < 2:
+            yield ("teams", name, "waiting_list", "prioritisation"), (
+                "prioritisation books urgent children ahead of routine ones, which needs at least "
+                f"two priority_classes (there is {len(s.priority_classes)})")
+
+
+def _validation_dates(s: Scenario) -> Iterator[FieldProblem]:
+    """A list validation date falls within the horizon."""
+    for name, team in s.teams.items():
+        rule = team.waiting_list.validation
+        for i, day in enumerate(rule.dates if rule is not None else ()):
+            yield from _outside(s, day, "teams", name, "waiting_list", "validation", "dates", i)
+
+
 def _uncertain_inputs(s: Scenario) -> Iterator[FieldProblem]:
     yield from s._uncertain_problems()
 
@@ -364,6 +389,8 @@ SCENARIO_CHECKS: tuple[Callable[[Scenario], Iterable[FieldProblem]], ...] = (
     _outsourced_blocks,
     _backlog_groups,
     _reporting_dates,
+    _validation_dates,
+    _prioritisation_classes,
     _assumed_paths,
     _uncertain_inputs,
 )

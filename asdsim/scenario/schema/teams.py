@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import (
     Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
     model_validator,
 )
 
@@ -26,6 +28,7 @@ from asdsim.scenario.distributions import (
     Fixed,
 )
 from asdsim.scenario.schema.common import Age, PositiveAge, _check_sums_to_one
+from asdsim.scenario.schema.listpolicy import Leaving, Prioritisation, Validation
 
 # ----------------------------------------------------------------------------------------- teams
 
@@ -141,6 +144,37 @@ class WaitingList(Model):
     longest_wait: by the date of referral (time already waited anywhere)."""
     withdrawal_per_year: NonNegative = 0.0
     """Hazard of a family leaving the list (going private, moving away), per year waited."""
+    prioritisation: Prioritisation | None = None
+    """Clinical prioritisation: a share flagged urgent and booked first (needs ``priority``)."""
+    leaving: Leaving | None = None
+    """Children leaving the list for another provider (right to choose)."""
+    validation: Validation | None = None
+    """List validation: long waiters contacted, a share discharged."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # the list policies are left out while unset, so a scenario without them keeps the
+        # content hash and resolved file it had before they existed
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("prioritisation", "leaving", "validation"):
+                if data.get(key, 0) is None:
+                    del data[key]
+        return data
+
+    @model_validator(mode="after")
+    def _prioritised(self) -> WaitingList:
+        if self.prioritisation is not None and self.discipline != "priority":
+            raise FieldProblems([(("prioritisation",), (
+                "prioritisation flags children urgent, which only a list in priority order books "
+                f"first: set discipline: priority (it is {self.discipline!r})"))])
+        return self
+
+    @property
+    def has_policies(self) -> bool:
+        """Whether any of prioritisation, leaving or validation is set."""
+        return (self.prioritisation is not None or self.leaving is not None
+                or self.validation is not None)
 
 
 class DnaRules(Model):
