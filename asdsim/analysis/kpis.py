@@ -91,7 +91,7 @@ def replication_kpis(rec: ReplicationRecord, scenario: Scenario) -> Iterator[tup
     for i, (label, _) in enumerate(labels):
         for kpi, values in counts.items():
             yield f"{kpi}[{label}]", "children", float(values[i])
-    yield from _exit_kpis(c)
+    yield from _exit_kpis(c, scenario)
     yield from _assessment_kpis(rec, scenario)
 
     started = cohorts.within_window(c, "assessment_started_day", MONTHS_3, horizon,
@@ -145,7 +145,7 @@ def _backlog_cleared_weeks(c: dict[str, np.ndarray]) -> float:
     return float(np.max(seen_or_left)) / 7.0 if not np.isnan(seen_or_left).any() else math.nan
 
 
-def _exit_kpis(c: dict[str, np.ndarray]) -> Iterator[tuple[str, str, float]]:
+def _exit_kpis(c: dict[str, np.ndarray], scenario: Scenario) -> Iterator[tuple[str, str, float]]:
     """New referrals, and how many children left each way (or are still in the pathway)."""
     reasons = c["exit_reason"]
     new = c["first_referral_day"] >= 0
