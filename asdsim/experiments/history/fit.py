@@ -55,11 +55,13 @@ the cut, 79%). When the loss exceeds its degrees of
 freedom (a misfit beyond the stated variances) the covariance is widened by their ratio.
 
 A factor is **not identified** when no observed point is dated after its period starts (it
-cannot change any point; it is not fitted), when the points barely move with it (``se`` above
-:data:`MAX_SE`, as when the points cover another team's children or two factors can be traded
-against each other), or when the fit runs to the bound of the search (no factor within a
-tenfold change reproduces the points): it is reported as such, with no interval, and not
-written, so its period carries the capacity of the period before.
+cannot change any point; it is not fitted), when the points barely move with it (``se``, from the
+sandwich or from the curvature alone, above :data:`MAX_SE`: a factor no point moves with at all
+has no spread in the sandwich, only in the curvature; as when the points cover another
+team's children or two factors can be traded against each other), or when the fit runs to
+the bound of the search (no factor within a tenfold change reproduces the points): it is
+reported as such, with no interval, and not written, so its period carries the capacity of the
+period before.
 
 A team's weekly hours buy whole appointments, so a factor is identified only to within about
 one appointment a week.
@@ -356,9 +358,10 @@ def _optimise(evaluator: _Evaluator, y: np.ndarray, sampling: np.ndarray, max_ev
 
 
 def _parameter_table(levers: list[Lever], unfit: list[tuple[Lever, str]], theta: np.ndarray,
-                     se: np.ndarray, at_bound: np.ndarray, ident: np.ndarray) -> pd.DataFrame:
-    """One row per lever: the fitted ones (estimate and interval, or why not identified), then
-    the ones not fitted."""
+                     se: np.ndarray, weak: np.ndarray, at_bound: np.ndarray, ident: np.ndarray
+                     ) -> pd.DataFrame:
+    """One row per lever: the fitted ones (estimate and interval from ``se``, or why not
+    identified, with ``weak`` the standard error that made it so), then the ones not fitted."""
     z = stats.norm.ppf(0.5 + LEVEL / 2.0)
     rows = []
     for i, lever in enumerate(levers):
@@ -369,7 +372,7 @@ def _parameter_table(levers: list[Lever], unfit: list[tuple[Lever, str]], theta:
                     "written")
         elif not ident[i]:
             note = ("not identified: the points barely move with it (standard error of the "
-                    f"log-factor {se[i]:.2g}); not written")
+                    f"log-factor {weak[i]:.2g}); not written")
         ok = bool(ident[i])
         rows.append({"parameter": lever.name, "kind": lever.kind, "team": lever.team,
                      "start": lever.start, "estimate": float(np.exp(theta[i])) if ok else 1.0,
@@ -399,9 +402,13 @@ def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever
     if dof > 0 and dispersion > 1.0:  # a misfit beyond the stated variances widens every interval
         cov = cov * dispersion
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    # a factor no point moves with has a zero column in J and so no spread in the sandwich
+    # either; the curvature alone, (J'J)^-1, gives that direction the huge variance it has
+    flat = np.sqrt(np.clip(np.diag(_inverse_information(jac)), 0.0, None))
     at_bound = (theta <= LOG_BOUNDS[0] + 1e-6) | (theta >= LOG_BOUNDS[1] - 1e-6)
-    ident = (se <= MAX_SE) & ~at_bound
-    parameters = _parameter_table(levers, unfit, theta, se, at_bound, ident)
+    ident = (np.maximum(se, flat) <= MAX_SE) & ~at_bound
+    parameters = _parameter_table(levers, unfit, theta, se, np.maximum(se, flat), at_bound,
+                                  ident)
     # the written scenario: unidentified factors are left out (their period carries the one before)
     keep = [lv for lv, ok in zip(levers, ident, strict=True) if ok]
     scenario = apply_factors(base, keep, np.exp(theta[ident]))
@@ -435,14 +442,20 @@ def _sandwich(jac: np.ndarray, base: Scenario, levers: list[Lever], theta: np.nd
     error of the fit's own mean of ``R`` replications. ``S`` holds the correlation between
     points (a list counted each month moves as a whole), which a covariance from the curvature
     alone, ``(J'J)^-1``, would take as independent."""
-    info = jac.T @ jac
-    ridge = 1e-9 * max(float(np.trace(info)), 1e-12)  # unidentified directions get a huge variance
-    lever = np.linalg.inv(info + ridge * np.eye(len(theta))) @ jac.T
+    lever = _inverse_information(jac) @ jac.T
     scenario = apply_factors(base, levers, np.exp(theta))
     runs = [(scenario, seed, r) for r in range(COV_REPLICATIONS)]
     spread = simulate_points(runs, points, backend) * weight
     middle = np.cov(spread, rowvar=False, ddof=1).reshape(len(points), len(points))
     return lever @ middle @ lever.T * (1.0 + 1.0 / replications)
+
+
+def _inverse_information(jac: np.ndarray) -> np.ndarray:
+    """``(J'J)^-1``, with a tiny ridge so that a direction no point moves with gets a huge
+    variance rather than an error."""
+    info = jac.T @ jac
+    ridge = 1e-9 * max(float(np.trace(info)), 1e-12)
+    return np.linalg.inv(info + ridge * np.eye(jac.shape[1]))
 
 
 def _forward_differences(residuals: Any, theta: np.ndarray) -> np.ndarray:
