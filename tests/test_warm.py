@@ -187,3 +187,36 @@ def test_validate_says_how_many_children_the_warm_start_adds(tmp_path, capsys):
     assert main(["validate", str(path)]) == 0
     assert "warm start adds 17 children part-way through assessment (clinic 17)" in (
         capsys.readouterr().out)
+
+
+def test_a_snapshots_longest_wait_for_assessment_is_the_wait_before_the_first_step(tmp_path):
+    (tmp_path / "list.csv").write_text(
+        "referral_date,age_years,stage\n"
+        "2019-10-28,6,awaiting_assessment\n"   # 10 weeks before the start
+        "2019-08-19,7,awaiting_assessment\n"   # 20 weeks
+        "2019-01-07,8,awaiting_triage\n",      # longer, but not yet on the team's list
+        encoding="utf-8")
+    data = _scenario(TWO_STEPS).model_dump(mode="json")
+    data["initial_state"] = {"kind": "csv", "csv": str(tmp_path / "list.csv"), "warm": True}
+    scenario = asdsim.scenario_from_dict(data)
+    [team] = running_service(scenario)
+    assert team.list_weeks == pytest.approx(20.0)
+    hot = generate_backlog(scenario, np.random.default_rng(0))
+    assert len(hot) == 3 + 17 and (hot.steps_done[3:] == 1).all()
+
+
+def test_the_shipped_as_is_design_diagnoses_in_its_first_weeks_not_months_in():
+    # Measured: cold, the first diagnosis came 145 days in (a child started on day 0 reaches the
+    # decision after gaps of 42 + 42 + 28 + 28 days and weekly booking); warm, in the first week.
+    shipped = asdsim.load_scenario("scenarios/as_is_2018.yaml")
+    assert shipped.initial_state.warm
+    cold = shipped.model_copy(update={"initial_state": shipped.initial_state.model_copy(
+        update={"warm": False})})
+    first = {}
+    for name, scenario in (("warm", shipped), ("cold", cold)):
+        data = scenario.model_dump(mode="json")
+        data.update(horizon_weeks=26, reporting={})
+        patients = asdsim.simulate(asdsim.scenario_from_dict(data), replications=1,
+                                   seed=1).patients
+        first[name] = float(patients.diagnosis_day.min())
+    assert first["warm"] < 14 and first["cold"] > 140

@@ -24,7 +24,8 @@ The rule, for each team open at the start date:
   proportion to that time, by largest remainders so the parts add up to the rounded total.
 * **Waits already spent.** Each waited on the list as long as the longest wait of the team's
   starting list waiting for assessment (a first-come list starts its longest waiting; the
-  scenario's generated groups for that team or routed by age; none: no wait on the list), then
+  scenario's generated groups for that team or routed by age, or a snapshot's rows waiting for
+  assessment; none: no wait on the list), then
   the steps' time before step ``k - 1`` and a uniform share of the time between ``k - 1`` and
   ``k``.
 * **Who.** Ages at referral and localities are drawn from the referral mix within the team's
@@ -50,6 +51,7 @@ from asdsim.scenario.load import (
     weekly_hours,
 )
 from asdsim.scenario.schema import AgeBand, Scenario, Team
+from asdsim.scenario.snapshot import scenario_snapshot
 from asdsim.scenario.staffing import in_force
 
 
@@ -160,8 +162,15 @@ def _localities(scenario: Scenario, team: Team) -> dict[str, float] | None:
 
 
 def _list_weeks(scenario: Scenario, name: str) -> float:
-    """The longest wait of the generated groups waiting for this team's assessment."""
-    return max((g.weeks_waited_max for g in scenario.initial_state.backlog
+    """The longest wait, in weeks, of the starting list waiting for this team's assessment: the
+    generated groups for the team or routed by age, or every such row of a CSV snapshot."""
+    state = scenario.initial_state
+    if state.kind == "csv":
+        snapshot = scenario_snapshot(scenario)
+        rows = () if snapshot is None else snapshot.rows
+        return max(((scenario.start_date - r.referral_date).days / 7.0 for r in rows
+                    if r.stage == "awaiting_assessment"), default=0.0)
+    return max((g.weeks_waited_max for g in state.backlog
                 if g.stage == "awaiting_assessment" and g.team in (None, name)), default=0.0)
 
 
