@@ -51,8 +51,9 @@ from one run to the next, across :data:`COV_REPLICATIONS` replications of the fi
 points: a list counted every month moves as a whole, which the curvature alone, ``(J'J)^-1``,
 would take as independent errors (on the known truth of docs/as-happened.md its back-test 80%
 intervals covered 94% of held-out points; the sandwich's, with stock forecasts conditioned on
-the cut, 79%). When the loss exceeds its degrees of
-freedom (a misfit beyond the stated variances) the covariance is widened by their ratio.
+the cut, 79%; both measured with the forecasts' percentiles at the earlier rank). When the
+loss exceeds its degrees of freedom (a misfit beyond the stated variances) the covariance is
+widened by their ratio.
 
 A factor is **not identified** when no observed point is dated after its period starts (it
 cannot change any point; it is not fitted), when the points barely move with it (``se``, from the
