@@ -13,7 +13,14 @@ from scipy import stats
 import asdsim
 from asdsim.cli import main
 from asdsim.errors import AsdsimError
-from asdsim.experiments.backtest import COLUMNS, backtest, condition_on_cut, last_points, split_points
+from asdsim.experiments.backtest import (
+    COLUMNS,
+    backtest,
+    condition_on_cut,
+    last_points,
+    prediction_bounds,
+    split_points,
+)
 from asdsim.experiments.history import Lever, apply_factors, month_end_points, observe
 from asdsim.scenario.schema import ObservedPoint
 
@@ -66,6 +73,23 @@ def test_stock_forecasts_are_conditioned_on_the_last_value_observed_by_hand():
     assert np.array_equal(got[:, 1:], sims[:, 1:])  # another series, and a flow: as simulated
 
 
+def test_prediction_intervals_from_few_runs_cover_a_new_run_as_stated():
+    # A new value exchangeable with n others falls between the i-th and j-th smallest with
+    # probability (j - i) / (n + 1). From 30 runs (the coverage study's pool), percentiles at
+    # rank p (n + 1) give an 80% interval covering 80%; numpy's default interpolation (rank
+    # 1 + p (n - 1)) would cover (27.1 - 3.9) / 31 = 75%, too narrow.
+    rng = np.random.default_rng(np.random.SeedSequence(2026))
+    runs, trials = 30, 40_000
+    samples, new = rng.standard_normal((runs, trials)), rng.standard_normal(trials)
+    low95, low80, high80, high95 = prediction_bounds(samples)
+    inside80 = float(np.mean((low80 <= new) & (new <= high80)))
+    inside95 = float(np.mean((low95 <= new) & (new <= high95)))
+    assert inside80 == pytest.approx(0.80, abs=0.01)     # Monte Carlo sd 0.002
+    assert inside95 == pytest.approx(29 / 31, abs=0.01)  # the extremes: the most 30 runs give
+    default80 = np.percentile(samples, [10.0, 90.0], axis=0)
+    assert float(np.mean((default80[0] <= new) & (new <= default80[1]))) < 0.76
+
+
 def test_scores_are_counted_from_the_table(area):
     points = observe(area, month_end_points(area), seed=4)
     result = backtest(area, points, CUT, periods=[dt.date(2024, 7, 1)], replications=3, draws=4,
@@ -74,9 +98,11 @@ def test_scores_are_counted_from_the_table(area):
     assert len(table) == 12 and result.samples.shape == (8, 12)
     assert (table.low_95 <= table.low_80).all() and (table.low_80 <= table.high_80).all()
     assert (table.high_80 <= table.high_95).all()
-    # by hand from the pooled runs: the mean, the 10th-90th percentiles, the share inside
+    # by hand from the pooled runs: the mean, the 10th-90th percentiles (at rank p (n + 1) of
+    # n = 8 runs: 0.9 and 8.1, so the smallest and the largest run), the share inside
     assert np.allclose(table.forecast_mean, result.samples.mean(axis=0))
-    assert np.allclose(table.low_80, np.percentile(result.samples, 10, axis=0))
+    assert np.allclose(table.low_80, result.samples.min(axis=0))
+    assert np.allclose(table.high_80, result.samples.max(axis=0))
     inside = (table.low_80 <= table.observed) & (table.observed <= table.high_80)
     overall = result.scores.iloc[0]
     assert overall.coverage_80 == inside.mean()

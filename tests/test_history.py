@@ -118,6 +118,24 @@ def test_what_the_data_cannot_identify_is_reported_not_guessed(area, tmp_path):
     assert "capacity clinic from 2024-09-01: no observed point" in out.read_text()
 
 
+def test_a_factor_no_point_moves_with_is_not_identified(area):
+    # Capacity from June changes no count here: the only later point is the referrals received
+    # in June, which capacity cannot move. Its Jacobian column is zero, so the sandwich gives
+    # it no spread at all (an interval of width 0); the curvature alone says it is unknown.
+    points = [p for p in observe(area, month_end_points(area, flows=("referrals_received",)),
+                                 seed=1)
+              if (p.date <= dt.date(2024, 5, 31) and not p.is_flow)
+              or (p.date == dt.date(2024, 6, 30) and p.is_flow)]
+    assert [p.measure for p in points if p.date > dt.date(2024, 6, 1)] == ["referrals_received"]
+    match = history_match(area, points, periods=[dt.date(2024, 6, 1)], replications=2, seed=1,
+                          max_evaluations=3)
+    rows = match.parameters.set_index("parameter")
+    early, late = rows.loc["capacity clinic from 2024-01-01"], rows.loc["capacity clinic from 2024-06-01"]
+    assert early.identified
+    assert not late.identified and "barely move" in late.note and np.isnan(late.ci_low)
+    assert [lv.start for lv in match.levers] == [dt.date(2024, 1, 1)]  # not written
+
+
 def test_the_written_scenario_is_the_fit(area, tmp_path):
     points = observe(area, month_end_points(area), seed=3)[:12]
     match = history_match(area, points, periods=[dt.date(2024, 3, 1)], replications=3, seed=2,

@@ -28,9 +28,15 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from asdsim.scenario.schema import Scenario, Team, TriageOutcomes
-
-DAYS_PER_YEAR = 365.25
+from asdsim.scenario.load import (
+    children_per_week,
+    hours_per_assessment,
+    mean_hours_factor,
+    per_referral,
+    referral_rate,
+    weekly_hours,
+)
+from asdsim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -72,68 +78,10 @@ class Utilisation:
                 f"({used}): children will pile up in {where} unless it is raised")
 
 
-def _rate(scenario: Scenario, day: float) -> float:
-    demand = scenario.demand
-    rate = demand.referrals_per_week * (1.0 + demand.annual_growth) ** (day / DAYS_PER_YEAR)
-    when = scenario.start_date + dt.timedelta(days=day)
-    for change in demand.step_changes:
-        if change.date <= when:
-            rate *= change.factor
-    return rate
-
-
-def _shares(scenario: Scenario) -> tuple[float, float, float]:
-    """Accept, reject and more-information shares, weighted over the sources."""
-    triage = scenario.triage
-    total = sum(scenario.demand.sources.values()) or 1.0
-    accept = reject = more = 0.0
-    for source, share in scenario.demand.sources.items():
-        outcomes: TriageOutcomes = triage.outcomes_by_source.get(source, triage.outcomes)
-        accept += share / total * outcomes.accept
-        reject += share / total * outcomes.reject
-        more += share / total * outcomes.more_information
-    return accept, reject, more
-
-
-def _per_referral(scenario: Scenario) -> tuple[float, float]:
-    """Referrals a child makes, and triage decisions a referral needs."""
-    _, reject, more = _shares(scenario)
-    triage = scenario.triage
-    referrals = 1.0 / max(1.0 - reject * triage.rereferral_probability, 1e-9)
-    decisions = 1.0 / max(1.0 - more * triage.information_return_probability, 1e-9)
-    return referrals, decisions
-
-
 def triage_load(scenario: Scenario, day: float = 0.0) -> float:
     """Triage decisions needed a week, ``day`` days after ``start_date``."""
-    referrals, decisions = _per_referral(scenario)
-    return _rate(scenario, day) * referrals * decisions
-
-
-def _age_share(scenario: Scenario, low: float, high: float) -> float:
-    bands = scenario.demand.age_bands
-    total = sum(b.weight for b in bands) or 1.0
-    share = 0.0
-    for b in bands:
-        width = b.max_years - b.min_years
-        inside = max(0.0, min(high, b.max_years) - max(low, b.min_years))
-        share += b.weight / total * (inside / width if width > 0 else float(low <= b.min_years < high))
-    return share
-
-
-def _covered_share(scenario: Scenario, team: Team) -> float:
-    localities = scenario.demand.localities
-    total = sum(localities.values()) or 1.0
-    covered = (1.0 if team.localities is None
-               else sum(v for k, v in localities.items() if k in team.localities) / total)
-    return covered * _age_share(scenario, team.min_age_years, team.max_age_years)
-
-
-def _hours_factor(scenario: Scenario) -> float:
-    factor = 1.0
-    for flag in scenario.demand.flags.values():
-        factor *= 1.0 + flag.probability * (flag.hours_factor - 1.0)
-    return factor
+    referrals, decisions = per_referral(scenario)
+    return referral_rate(scenario, day) * referrals * decisions
 
 
 def team_hours(scenario: Scenario, name: str) -> dict[str, tuple[float, float]]:
@@ -142,20 +90,12 @@ def team_hours(scenario: Scenario, name: str) -> dict[str, tuple[float, float]]:
     team = scenario.teams[name]
     if team.capacity_mode != "clinic_hours":
         return {}
-    referrals, _ = _per_referral(scenario)
-    accept, _, _ = _shares(scenario)
-    children = _rate(scenario, 0.0) * referrals * accept * _covered_share(scenario, team)
-    factor = _hours_factor(scenario)
+    children = children_per_week(scenario, team)
+    factor = mean_hours_factor(scenario)
     months = sum(team.monthly_capacity_factors) / len(team.monthly_capacity_factors)
-    out = {}
-    for group, staff in team.staff.items():
-        per_child = sum(step.hours.get(group, 0.0)
-                        / (max(1.0 - step.dna_probability, 1e-9) if step.contact else 1.0)
-                        for step in team.steps)
-        available = (staff.wte * staff.hours_per_wte_week * staff.autism_share
-                     * (52.0 - staff.weeks_lost_per_year) / 52.0 * months)
-        out[group] = (children * per_child * factor, available)
-    return out
+    return {group: (children * hours_per_assessment(team, group) * factor,
+                    weekly_hours(staff, staff.wte, months))
+            for group, staff in team.staff.items()}
 
 
 def stated_utilisation(scenario: Scenario) -> list[Utilisation]:

@@ -9,6 +9,7 @@ from typing import Any
 import asdsim
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
 from asdsim.cli.options import FORMATTER, add_simulation_options, count_problem
+from asdsim.cli.validate import warm_start_line
 from asdsim.scenario import scenario_files
 from asdsim.scenario.library import resolve_scenario
 
@@ -48,6 +49,8 @@ def command(args: argparse.Namespace) -> int:
     folder = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
     inputs = scenario_files(args.scenario)
     check_destination(folder, args.force, inputs)  # before the simulation, not after it
+    if (line := warm_start_line(scenario)) is not None:
+        out(f"{scenario.name}: {line}")
     with progress_bar(f"simulating {scenario.name}") as update:
         results = asdsim.simulate(scenario, args.replications, args.seed, args.jobs, update,
                                   inputs="drawn" if args.draw_inputs else "fixed")

@@ -23,7 +23,12 @@ spread only: the draws' spread is already conditioned on the data by the fit). F
 simulated.
 
 The forecast of a point is the mean of the pooled values (draws times replications); its 80%
-and 95% prediction intervals are their 10-90th and 2.5-97.5th percentiles. The scores are the
+and 95% prediction intervals are their 10-90th and 2.5-97.5th percentiles, each taken at the
+rank ``p (n + 1)`` of the ``n`` pooled values (:func:`prediction_bounds`): a new value
+exchangeable with ``n`` others falls between their ``i``-th and ``j``-th smallest with
+probability ``(j - i) / (n + 1)``, so these ranks give the interval its stated coverage, where
+the usual interpolation (rank ``1 + p (n - 1)``) makes an 80% interval from 30 values cover
+75% and from 90 values 78%. The scores are the
 share of held-out points inside each interval (coverage; an honest 80% interval covers about
 80%, and too narrow an interval is the failure to look for) and the mean absolute percentage
 error of the mean over points whose observed value is above 0.
@@ -86,6 +91,14 @@ class Backtest:
         if self.table.measure.nunique() > 1:
             rows += [score(frame, str(m)) for m, frame in self.table.groupby("measure", sort=False)]
         return pd.DataFrame(rows)
+
+
+def prediction_bounds(samples: np.ndarray) -> np.ndarray:
+    """The 95% and 80% prediction intervals of each column of exchangeable ``samples``: rows
+    ``low_95, low_80, high_80, high_95``, the 2.5th, 10th, 90th and 97.5th percentiles at rank
+    ``p (n + 1)`` of the ``n`` values (clipped to the smallest and largest), so that a new value
+    like them falls inside each interval with its stated probability."""
+    return np.percentile(samples, [2.5, 10.0, 90.0, 97.5], axis=0, method="weibull")
 
 
 def split_points(points: Sequence[ObservedPoint], cut: dt.date
@@ -189,7 +202,7 @@ def backtest(base: Scenario | str | Path, points: Sequence[ObservedPoint], cut: 
     sims, at_cut = values[:, :len(test)], values[:, len(test):]
     if condition:
         sims = condition_on_cut(sims, at_cut, draws, test, train, anchors)
-    low95, low80, high80, high95 = np.percentile(sims, [2.5, 10.0, 90.0, 97.5], axis=0)
+    low95, low80, high80, high95 = prediction_bounds(sims)
     observed = np.array([p.value for p in test])
     mean = sims.mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):

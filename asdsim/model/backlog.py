@@ -1,4 +1,5 @@
-"""The starting state: a generated backlog, or the children of today's CSV snapshot.
+"""The starting state: a generated backlog, or the children of today's CSV snapshot, and the
+children of a warm start part-way through assessment.
 
 The snapshot itself is read (once) when the scenario is loaded, by
 :mod:`asdsim.scenario.snapshot`; here its kept rows become the children waiting at the start.
@@ -14,8 +15,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from asdsim.model.demand import draw_children
-from asdsim.scenario.schema import Scenario
+from asdsim.scenario.schema import AgeBand, Scenario
 from asdsim.scenario.snapshot import locality_index, scenario_snapshot
+from asdsim.scenario.warm import running_service
 
 BACKLOG_STAGES = ("awaiting_triage", "awaiting_assessment", "in_assessment")
 """Where a child of the starting state is: the index is ``Backlog.stage``."""
@@ -55,7 +57,8 @@ def _empty() -> Backlog:
 
 
 def generate_backlog(scenario: Scenario, rng: np.random.Generator) -> Backlog:
-    """Children of the scenario's generated backlog groups, or of its CSV snapshot.
+    """Children of the scenario's generated backlog groups, or of its CSV snapshot, and those
+    of its warm start (:mod:`asdsim.scenario.warm`) after them.
 
     Parameters
     ----------
@@ -71,34 +74,85 @@ def generate_backlog(scenario: Scenario, rng: np.random.Generator) -> Backlog:
     """
     state = scenario.initial_state
     if state.kind == "csv":
-        return _from_snapshot(scenario, rng)
-    if state.kind == "empty":
+        listed = _from_snapshot(scenario, rng)
+    elif state.kind == "generated":
+        listed = _drawn(scenario, rng, [
+            _Draw(g.count, g.weeks_waited_min, g.weeks_waited_max, BACKLOG_STAGES.index(g.stage),
+                  g.team, g.steps_done, g.age_bands,
+                  None if g.localities is None else dict(g.localities), bool(g.age_bands))
+            for g in state.backlog])
+    else:
+        listed = _empty()
+    if not state.warm:
+        return listed
+    in_assessment = BACKLOG_STAGES.index("in_assessment")
+    warm = _drawn(scenario, rng, [
+        _Draw(n, *team.weeks_waited(k + 1), in_assessment, team.team, k + 1, team.age_bands,
+              team.localities, False)
+        for team in running_service(scenario) for k, n in enumerate(team.counts) if n])
+    return _joined(listed, warm)
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """A group of children to draw alike."""
+
+    count: int
+    weeks_min: float
+    weeks_max: float
+    stage: int
+    team: str | None
+    steps_done: int
+    age_bands: tuple[AgeBand, ...] | None
+    localities: dict[str, float] | None
+    ages_now: bool
+    """Whether ``age_bands`` are ages at the start (ages at referral are younger by the wait)."""
+
+
+def _drawn(scenario: Scenario, rng: np.random.Generator, draws: list[_Draw]) -> Backlog:
+    """The children of each group in turn, each group's attributes then its waits from ``rng``."""
+    if not draws:
         return _empty()
     parts = []
-    steps_done: list[np.ndarray] = []
-    for group in state.backlog:
-        kids = draw_children(scenario, group.count, rng, group.age_bands,
-                             None if group.localities is None else dict(group.localities))
-        weeks = group.weeks_waited_min + (
-            group.weeks_waited_max - group.weeks_waited_min
-        ) * rng.random(group.count)
-        if group.age_bands:  # the group's ages are ages now: at referral they were younger
+    for d in draws:
+        kids = draw_children(scenario, d.count, rng, d.age_bands, d.localities)
+        weeks = d.weeks_min + (d.weeks_max - d.weeks_min) * rng.random(d.count)
+        if d.ages_now:
             kids = replace(kids, age_years=np.maximum(kids.age_years - 7.0 * weeks / 365.25, 0.0))
-        parts.append((kids, -7.0 * weeks, BACKLOG_STAGES.index(group.stage), group.team))
-        steps_done.append(np.full(group.count, group.steps_done, dtype=np.int64))
+        parts.append((kids, -7.0 * weeks, d))
     team: list[str | None] = []
-    for kids, _, _, name in parts:
-        team.extend([name] * len(kids.age_years))
+    for kids, _, d in parts:
+        team.extend([d.team] * len(kids.age_years))
     return Backlog(
         referral_day=np.concatenate([p[1] for p in parts]),
         age_years=np.concatenate([p[0].age_years for p in parts]),
-        stage=np.concatenate([np.full(len(p[1]), p[2], dtype=np.int64) for p in parts]),
+        stage=np.concatenate([np.full(len(p[1]), p[2].stage, dtype=np.int64) for p in parts]),
         priority=np.concatenate([p[0].priority for p in parts]),
         locality=np.concatenate([p[0].locality for p in parts]),
         source=np.concatenate([p[0].source for p in parts]),
         hours_factor=np.concatenate([p[0].hours_factor for p in parts]),
         team=tuple(team),
-        steps_done=np.concatenate(steps_done),
+        steps_done=np.concatenate([np.full(len(p[1]), p[2].steps_done, dtype=np.int64)
+                                   for p in parts]),
+    )
+
+
+def _joined(first: Backlog, second: Backlog) -> Backlog:
+    """The children of ``first`` then those of ``second``."""
+    if not len(second):
+        return first
+    if not len(first):
+        return second
+
+    def steps(b: Backlog) -> np.ndarray:
+        return np.zeros(len(b), dtype=np.int64) if b.steps_done is None else b.steps_done
+
+    return Backlog(
+        *(np.concatenate([getattr(first, f), getattr(second, f)])
+          for f in ("referral_day", "age_years", "stage", "priority", "locality", "source",
+                    "hours_factor")),
+        team=first.team + second.team,
+        steps_done=np.concatenate([steps(first), steps(second)]),
     )
 
 

@@ -51,15 +51,18 @@ from one run to the next, across :data:`COV_REPLICATIONS` replications of the fi
 points: a list counted every month moves as a whole, which the curvature alone, ``(J'J)^-1``,
 would take as independent errors (on the known truth of docs/as-happened.md its back-test 80%
 intervals covered 94% of held-out points; the sandwich's, with stock forecasts conditioned on
-the cut, 79%). When the loss exceeds its degrees of
-freedom (a misfit beyond the stated variances) the covariance is widened by their ratio.
+the cut, 79%; both measured with the forecasts' percentiles at the earlier rank). When the
+loss exceeds its degrees of freedom (a misfit beyond the stated variances) the covariance is
+widened by their ratio.
 
 A factor is **not identified** when no observed point is dated after its period starts (it
-cannot change any point; it is not fitted), when the points barely move with it (``se`` above
-:data:`MAX_SE`, as when the points cover another team's children or two factors can be traded
-against each other), or when the fit runs to the bound of the search (no factor within a
-tenfold change reproduces the points): it is reported as such, with no interval, and not
-written, so its period carries the capacity of the period before.
+cannot change any point; it is not fitted), when the points barely move with it (``se``, from the
+sandwich or from the curvature alone, above :data:`MAX_SE`: a factor no point moves with at all
+has no spread in the sandwich, only in the curvature; as when the points cover another
+team's children or two factors can be traded against each other), or when the fit runs to
+the bound of the search (no factor within a tenfold change reproduces the points): it is
+reported as such, with no interval, and not written, so its period carries the capacity of the
+period before.
 
 A team's weekly hours buy whole appointments, so a factor is identified only to within about
 one appointment a week.
@@ -290,17 +293,28 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
     if unknown or not fit:
         raise AsdsimError(f"--fit takes capacity and demand, not {', '.join(unknown) or 'nothing'}")
     base = scenario_from_dict({**base.model_dump(mode="json"), "observed": []})
+    levers, unfit, notes = _levers(base, points, fit, periods, teams)
+    if not levers:
+        raise AsdsimError("nothing to fit: " + "; ".join(f"{lv.name}: {why}" for lv, why in unfit))
+    with make_backend(jobs) as backend:
+        return _match(base, points, levers, unfit, notes, replications, seed, max_evaluations,
+                      backend)
+
+
+def _levers(base: Scenario, points: tuple[ObservedPoint, ...], fit: Sequence[Fit],
+            periods: str | Sequence[dt.date], teams: Sequence[str] | None
+            ) -> tuple[list[Lever], list[tuple[Lever, str]], list[str]]:
+    """The levers to fit, those left unfitted with the reason, and notes on teams not fitted."""
     notes: list[str] = []
     levers: list[Lever] = []
     unfit: list[tuple[Lever, str]] = []
-    last = max(p.date for p in points)
     if "capacity" in fit:
         names = capacity_teams(base, teams)
         skipped = [n for n in (teams or base.teams) if n not in names]
         if skipped:
             notes.append(f"not fitted: {', '.join(skipped)} (caseload teams: their capacity is a "
                          "whole number of clinicians)")
-        for day in period_starts(base, periods, last):
+        for day in period_starts(base, periods, max(p.date for p in points)):
             for team in names:
                 lever = Lever("capacity", day, team)
                 if any(p.date > day for p in points):
@@ -315,24 +329,19 @@ def history_match(base: Scenario | str | Path, points: Sequence[ObservedPoint], 
         else:
             unfit.append((lever, "the series has no referrals_received: not identified, and "
                           "not fitted (the base rate is kept)"))
-    if not levers:
-        raise AsdsimError("nothing to fit: " + "; ".join(f"{lv.name}: {why}" for lv, why in unfit))
-    with make_backend(jobs) as backend:
-        return _match(base, points, levers, unfit, notes, replications, seed, max_evaluations,
-                      backend)
+    return levers, unfit, notes
 
 
-def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever],
-           unfit: list[tuple[Lever, str]], notes: list[str], replications: int, seed: int,
-           max_evaluations: int, backend: Backend) -> HistoryMatch:
-    evaluator = _Evaluator(base, levers, points, replications, seed, backend)
-    y = np.array([p.value for p in points])
-    sampling = _sampling_variance(points)
-    theta = np.zeros(len(levers))
+def _optimise(evaluator: _Evaluator, y: np.ndarray, sampling: np.ndarray, max_evaluations: int
+              ) -> tuple[Any, np.ndarray]:
+    """Two rounds of weighted least squares (weights set at the start, then at the first fit);
+    the optimiser's result and the weights of the last round."""
+    replications = evaluator.replications
+    theta = np.zeros(len(evaluator.levers))
     result = None
     for _round in range(2):
         sims = evaluator.values(theta)
-        sd2 = sims.var(axis=0, ddof=1) if replications > 1 else np.zeros(len(points))
+        sd2 = sims.var(axis=0, ddof=1) if replications > 1 else np.zeros(len(y))
         weight = 1.0 / np.sqrt(sampling + sd2 * (1.0 + 1.0 / replications))
 
         def residuals(t: np.ndarray, weight: np.ndarray = weight) -> np.ndarray:
@@ -346,6 +355,46 @@ def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever
                                         gtol=1e-6, max_nfev=max_evaluations)
         theta = result.x
     assert result is not None
+    return result, weight
+
+
+def _parameter_table(levers: list[Lever], unfit: list[tuple[Lever, str]], theta: np.ndarray,
+                     se: np.ndarray, weak: np.ndarray, at_bound: np.ndarray, ident: np.ndarray
+                     ) -> pd.DataFrame:
+    """One row per lever: the fitted ones (estimate and interval from ``se``, or why not
+    identified, with ``weak`` the standard error that made it so), then the ones not fitted."""
+    z = stats.norm.ppf(0.5 + LEVEL / 2.0)
+    rows = []
+    for i, lever in enumerate(levers):
+        note = ""
+        if at_bound[i]:
+            note = ("not identified: the fit runs to the bound of the search (a tenfold change) "
+                    "without matching the points, so this factor cannot reproduce them; not "
+                    "written")
+        elif not ident[i]:
+            note = ("not identified: the points barely move with it (standard error of the "
+                    f"log-factor {weak[i]:.2g}); not written")
+        ok = bool(ident[i])
+        rows.append({"parameter": lever.name, "kind": lever.kind, "team": lever.team,
+                     "start": lever.start, "estimate": float(np.exp(theta[i])) if ok else 1.0,
+                     "ci_low": float(np.exp(theta[i] - z * se[i])) if ok else math.nan,
+                     "ci_high": float(np.exp(theta[i] + z * se[i])) if ok else math.nan,
+                     "se_log": float(se[i]), "identified": ok, "note": note})
+    for lever, why in unfit:
+        rows.append({"parameter": lever.name, "kind": lever.kind, "team": lever.team,
+                     "start": lever.start, "estimate": math.nan, "ci_low": math.nan,
+                     "ci_high": math.nan, "se_log": math.nan, "identified": False, "note": why})
+    return pd.DataFrame(rows)
+
+
+def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever],
+           unfit: list[tuple[Lever, str]], notes: list[str], replications: int, seed: int,
+           max_evaluations: int, backend: Backend) -> HistoryMatch:
+    evaluator = _Evaluator(base, levers, points, replications, seed, backend)
+    sampling = _sampling_variance(points)
+    result, weight = _optimise(evaluator, np.array([p.value for p in points]), sampling,
+                               max_evaluations)
+    theta = result.x
     jac = np.asarray(result.jac, dtype=float)
     loss = float(np.sum(result.fun ** 2))
     dof = len(points) - len(levers)
@@ -354,35 +403,16 @@ def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever
     if dof > 0 and dispersion > 1.0:  # a misfit beyond the stated variances widens every interval
         cov = cov * dispersion
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    # a factor no point moves with has a zero column in J and so no spread in the sandwich
+    # either; the curvature alone, (J'J)^-1, gives that direction the huge variance it has
+    flat = np.sqrt(np.clip(np.diag(_inverse_information(jac)), 0.0, None))
     at_bound = (theta <= LOG_BOUNDS[0] + 1e-6) | (theta >= LOG_BOUNDS[1] - 1e-6)
-    ident = (se <= MAX_SE) & ~at_bound
-    z = stats.norm.ppf(0.5 + LEVEL / 2.0)
-    rows = []
-    for i, lever in enumerate(levers):
-        est = float(np.exp(theta[i]))
-        note = ""
-        if at_bound[i]:
-            note = ("not identified: the fit runs to the bound of the search (a tenfold change) "
-                    "without matching the points, so this factor cannot reproduce them; not "
-                    "written")
-        elif not ident[i]:
-            note = ("not identified: the points barely move with it (standard error of the "
-                    f"log-factor {se[i]:.2g}); not written")
-        rows.append({"parameter": lever.name, "kind": lever.kind, "team": lever.team,
-                     "start": lever.start, "estimate": est if ident[i] else 1.0,
-                     "ci_low": float(np.exp(theta[i] - z * se[i])) if ident[i] else math.nan,
-                     "ci_high": float(np.exp(theta[i] + z * se[i])) if ident[i] else math.nan,
-                     "se_log": float(se[i]), "identified": bool(ident[i]), "note": note})
-    for lever, why in unfit:
-        rows.append({"parameter": lever.name, "kind": lever.kind, "team": lever.team,
-                     "start": lever.start, "estimate": math.nan, "ci_low": math.nan,
-                     "ci_high": math.nan, "se_log": math.nan, "identified": False, "note": why})
-    parameters = pd.DataFrame(rows)
-    # the written scenario: unidentified factors are left at 1 (the base), unfitted levers out
-    fitted = parameters.iloc[:len(levers)]
-    factors = np.where(fitted["identified"], fitted["estimate"], 1.0)
-    keep = [lv for lv, ok in zip(levers, fitted["identified"], strict=True) if ok]
-    scenario = apply_factors(base, keep, factors[fitted["identified"].to_numpy(dtype=bool)])
+    ident = (np.maximum(se, flat) <= MAX_SE) & ~at_bound
+    parameters = _parameter_table(levers, unfit, theta, se, np.maximum(se, flat), at_bound,
+                                  ident)
+    # the written scenario: unidentified factors are left out (their period carries the one before)
+    keep = [lv for lv, ok in zip(levers, ident, strict=True) if ok]
+    scenario = apply_factors(base, keep, np.exp(theta[ident]))
     scenario = scenario_from_dict({**scenario.model_dump(mode="json"),
                                    "observed": [p.model_dump(mode="json") for p in points]})
     records = _records(scenario, replications, seed, backend)
@@ -396,10 +426,9 @@ def _match(base: Scenario, points: tuple[ObservedPoint, ...], levers: list[Lever
                      "(see their notes)")
     if not result.success:
         notes.append(f"the optimiser stopped: {result.message}")
-    cov_ident = cov[np.ix_(ident, ident)]
     return HistoryMatch(base=base, scenario=scenario, points=points, parameters=parameters,
                         levers=keep, log_estimate=theta[ident], fit_table=table, loss=loss,
-                        dispersion=dispersion, covariance=cov_ident,
+                        dispersion=dispersion, covariance=cov[np.ix_(ident, ident)],
                         evaluations=evaluator.evaluations, replications=replications, seed=seed,
                         records=records, notes=notes)
 
@@ -414,14 +443,20 @@ def _sandwich(jac: np.ndarray, base: Scenario, levers: list[Lever], theta: np.nd
     error of the fit's own mean of ``R`` replications. ``S`` holds the correlation between
     points (a list counted each month moves as a whole), which a covariance from the curvature
     alone, ``(J'J)^-1``, would take as independent."""
-    info = jac.T @ jac
-    ridge = 1e-9 * max(float(np.trace(info)), 1e-12)  # unidentified directions get a huge variance
-    lever = np.linalg.inv(info + ridge * np.eye(len(theta))) @ jac.T
+    lever = _inverse_information(jac) @ jac.T
     scenario = apply_factors(base, levers, np.exp(theta))
     runs = [(scenario, seed, r) for r in range(COV_REPLICATIONS)]
     spread = simulate_points(runs, points, backend) * weight
     middle = np.cov(spread, rowvar=False, ddof=1).reshape(len(points), len(points))
     return lever @ middle @ lever.T * (1.0 + 1.0 / replications)
+
+
+def _inverse_information(jac: np.ndarray) -> np.ndarray:
+    """``(J'J)^-1``, with a tiny ridge so that a direction no point moves with gets a huge
+    variance rather than an error."""
+    info = jac.T @ jac
+    ridge = 1e-9 * max(float(np.trace(info)), 1e-12)
+    return np.linalg.inv(info + ridge * np.eye(jac.shape[1]))
 
 
 def _forward_differences(residuals: Any, theta: np.ndarray) -> np.ndarray:

@@ -70,7 +70,7 @@ def yaml_text(match: HistoryMatch, base_file: str | Path, out: str | Path,
         f"simulation, {match.replications} replications, seed {match.seed}; loss "
         f"{match.loss:.1f}).",
         "# Each fitted change is a factor on the WTE in force, with its 95% interval from the "
-        "curvature of the loss",
+        "fit's linearisation",
         "# (docs/as-happened.md). Factors the data could not identify are not written:",
     ]
     unident = match.parameters[~match.parameters["identified"]]
@@ -122,7 +122,8 @@ def write_history_report(match: HistoryMatch, folder: str | Path, *, observed_fi
         + (f", {match.dispersion:.2f} per degree of freedom." if np.isfinite(match.dispersion)
            else "."),
         "Each fitted value is a factor on the base (a team's WTE in force from the date, or the "
-        "referral rate), with a 95% interval from the curvature of the loss (docs/as-happened.md).",
+        "referral rate), with a 95% interval from the fit's linearisation and the run-to-run "
+        "covariance of the points (docs/as-happened.md).",
         *match.notes,
     ]
     sections: list[tuple[str, Any]] = [("Fitted values", match.parameters)]

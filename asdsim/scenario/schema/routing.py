@@ -92,14 +92,22 @@ class InitialState(Model):
     dates: DateRule = "iso"
     """How the snapshot's dates are written (kind: csv): iso (YYYY-MM-DD only); day_first (also
     DD/MM/YYYY, as Excel writes UK dates); or month_first (also MM/DD/YYYY)."""
+    warm: bool = False
+    """Also start with the children a running service has part-way through assessment, added to
+    the list above (any kind): for each team, its starts a week (capacity in force at the start,
+    or demand if lower) times the weeks from its first step to its outcome (Little's law), split
+    over the steps done in proportion to the days between steps (asdsim.scenario.warm). Leave it
+    off where a snapshot already lists its children in assessment."""
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
         # ``dates`` is left out while iso, so a scenario that does not say keeps the content
-        # hash and resolved file it had before the field existed
+        # hash and resolved file it had before the field existed; so is ``warm`` while off
         data = handler(self)
         if isinstance(data, dict) and data.get("dates", "iso") == "iso":
             data.pop("dates", None)
+        if isinstance(data, dict) and not data.get("warm", False):
+            data.pop("warm", None)
         return data
 
     @model_validator(mode="after")
