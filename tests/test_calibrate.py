@@ -15,6 +15,7 @@ from asdsim.experiments.calibrate import DATE_SWITCH, calibrate, fit_referrals
 from asdsim.model.demand import referral_days
 from asdsim.scenario.dates import parse_date
 from asdsim.scenario.schema import Demand
+from asdsim.scenario.warm import warm_start_children
 from asdsim.templates_area import create_area
 
 START = dt.date(2021, 1, 4)
@@ -145,8 +146,9 @@ def test_calibrate_writes_a_commented_scenario_that_runs(tmp_path, capsys):
     assert "referrals_per_week" in capsys.readouterr().out
     text = out.read_text()
     data = yaml.safe_load(text)
+    # the template's warm start is kept: today's list holds only the children waiting
     assert "extends" not in data and data["initial_state"] == {
-        "kind": "csv", "csv": "waiting_list.csv", "dates": "day_first"}
+        "kind": "csv", "csv": "waiting_list.csv", "dates": "day_first", "warm": True}
     line = next(t for t in text.splitlines() if t.strip().startswith("referrals_per_week:"))
     assert "# fitted: Poisson GLM" in line and "95% CI" in line
     assert "95% CIs of the monthly factors" in text and "step changes before start_date" in text
@@ -186,14 +188,16 @@ def test_a_day_first_waiting_list_calibrates_and_its_scenario_loads_and_runs(tmp
     assert main(["calibrate", "--referrals", str(folder / "referrals.csv"), "--waiting-list",
                  str(uk), "--base", str(scenario), "--out", str(out)]) == 0
     assert yaml.safe_load(out.read_text())["initial_state"] == {
-        "kind": "csv", "csv": "waiting_list_uk.csv", "dates": "day_first"}
+        "kind": "csv", "csv": "waiting_list_uk.csv", "dates": "day_first", "warm": True}
     calibrated = asdsim.load_scenario(out)  # read again, in this process, as written
     iso = asdsim.load_scenario(scenario)  # the template reads the same list in ISO dates
     assert calibrated.initial_state.dates == "day_first"
     assert [(r.referral_date, r.age_months, r.stage) for r in calibrated._snapshot.rows] == [
         (r.referral_date, r.age_months, r.stage) for r in iso._snapshot.rows]
     results = asdsim.simulate(calibrated, replications=1, seed=1)
-    assert results.patients.from_backlog.sum() == len(iso._snapshot.rows)
+    # the list's children, and the warm start's part-way through assessment after them
+    assert results.patients.from_backlog.sum() == (len(iso._snapshot.rows)
+                                                   + warm_start_children(calibrated))
     # month first: a list whose first numbers go above 12 is refused, by line and column
     with pytest.raises(asdsim.ScenarioError) as caught:
         calibrate(folder / "referrals.csv", scenario, waiting_list=uk, dayfirst=False)

@@ -24,6 +24,7 @@ import asdsim
 from asdsim.cli import main
 from asdsim.cli.root import build_parser
 from asdsim.model.backlog import generate_backlog
+from asdsim.scenario.warm import warm_start_children
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDE = REPO / "docs" / "your-area.md"
@@ -130,7 +131,11 @@ def test_following_the_guide(shape, tmp_path, monkeypatch, capsys):
     backlog = generate_backlog(calibrated, np.random.default_rng(0))
     names = list(calibrated.demand.localities)
     written = sorted(r["locality"].strip().casefold() for r in listed)
-    assert sorted(names[i] for i in backlog.locality) == written
+    assert sorted(names[i] for i in backlog.locality[:len(listed)]) == written
+    # after the list, the template's warm start: children part-way through assessment
+    assert calibrated.initial_state.warm
+    assert len(backlog) == len(listed) + warm_start_children(calibrated)
+    assert (backlog.steps_done[len(listed):] >= 1).all()
     assert {"eastern", "southern"} == set(written)
     ran = yaml.safe_load((area / "results" / "scenario.resolved.yaml").read_text(encoding="utf-8"))
     assert ran["triage"]["capacity_per_week"] == (float(TRIAGED_A_WEEK) if warned else 15)

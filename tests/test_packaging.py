@@ -79,8 +79,12 @@ def test_a_name_that_is_neither_lists_the_shipped_names(tmp_path, monkeypatch, c
 def test_validate_takes_shipped_names_and_sweep_a_shipped_grid(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "nice_mdt", "as_is_2018"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["nice_mdt: ok (NICE MDT)",
-                                                    "as_is_2018: ok (as is 2018)"]
+    warm = "warm start adds {} children part-way through assessment ({})"
+    assert capsys.readouterr().out.splitlines() == [
+        "nice_mdt: ok (NICE MDT)",
+        "nice_mdt: " + warm.format(15, "preschool_mdt 3, school_age_mdt 12"),
+        "as_is_2018: ok (as is 2018)",
+        "as_is_2018: " + warm.format(121, "preschool 12, school_age 109")]
     assert resolve_scenario("example", "grid") == REPO / "scenarios" / "grids" / "example.yaml"
 
 
@@ -98,7 +102,10 @@ def test_after_a_non_editable_install_shipped_names_work_from_any_folder(tmp_pat
     assert REPO not in elsewhere.parents and REPO not in env.root.parents
     done = _in([env.asdsim, "validate", "nice_mdt"], elsewhere)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "nice_mdt: ok (NICE MDT)"
+    assert done.stdout.strip().splitlines() == [
+        "nice_mdt: ok (NICE MDT)",
+        "nice_mdt: warm start adds 15 children part-way through assessment "
+        "(preschool_mdt 3, school_age_mdt 12)"]
 
     done = _in([env.asdsim, "run", "nice_mdt", "--replications", "2", "--jobs", "1"], elsewhere)
     assert done.returncode == 0, done.stderr

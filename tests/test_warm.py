@@ -220,3 +220,12 @@ def test_the_shipped_as_is_design_diagnoses_in_its_first_weeks_not_months_in():
                                    seed=1).patients
         first[name] = float(patients.diagnosis_day.min())
     assert first["warm"] < 14 and first["cold"] > 140
+
+
+def test_run_says_how_many_children_the_warm_start_adds(tmp_path, capsys):
+    # minimal.yaml: 2.45 children a week sent to its team (3 referrals x 0.8 accepted, each
+    # referred 1 / (1 - 0.1 x 0.2) times) x 2 weeks from history to decision = 4.9 -> 5
+    assert main(["run", "scenarios/minimal.yaml", "--replications", "1",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "minimal: warm start adds 5 children part-way through assessment (clinic 5)" in (
+        capsys.readouterr().out)

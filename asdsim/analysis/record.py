@@ -115,10 +115,17 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
             slots[name] = team.slot_ledger(weeks)
     visits: dict[tuple[str, str], tuple[int, int]] = {}
     for name, team in pathway.teams.items():
+        tally: dict[str, tuple[int, int]] = {}
+        first: dict[str, float] = {}
         for day, step, missed in team.visits:
             if day < horizon:
-                booked, dna = visits.get((name, step), (0, 0))
-                visits[(name, step)] = (booked + 1, dna + int(missed))
+                booked, dna = tally.get(step, (0, 0))
+                tally[step] = (booked + 1, dna + int(missed))
+                first[step] = min(first.get(step, day), day)
+        # steps in the order of their first appointment on the clock: the list is not in clock
+        # order, as a settled package's later appointments are attended early (ClinicTeam._finish)
+        for step in sorted(tally, key=first.__getitem__):
+            visits[(name, step)] = tally[step]
     return ReplicationRecord(
         replication=replication, columns=cols,
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),

@@ -19,7 +19,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run", help="simulate a scenario and write a results folder", formatter_class=FORMATTER,
         description="Simulate one scenario and write its results folder: KPIs with 95% CIs, the\n"
-                    "patient, weekly and staff tables, charts, report.html and provenance.",
+                    "patient, weekly and staff tables, charts, report.html and provenance.\n"
+                    "Says first how many children a warm start (initial_state.warm) adds.",
         epilog="Example:\n  asdsim run scenarios/nice_mdt.yaml --replications 20 --jobs 2 --out results/nice")
     parser.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (nice_mdt)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default results/<file name>)")

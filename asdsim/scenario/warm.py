@@ -7,17 +7,18 @@ day 0 has been through every step up to the outcome.
 
 The rule, for each team open at the start date:
 
-* **How many: Little's law.** Children in assessment = the rate the team starts assessments
-  times the mean time from the first step to the outcome step. The rate is the team's assessment
+* **How many: Little's law.** Children in assessment = the rate the team starts assessments times
+  the mean time from the first step to the outcome step. The rate is the team's assessment
   capacity in force at the start date, or the children it is sent a week if that is lower: a
-  service with a list starts as many as its capacity allows, and one without as many as it is
-  sent. Capacity, clinic-hours mode: for each staff group with hours in the assessment, its hours
-  a week at the WTE in force at the start date (dated changes applied) and the start month's
-  capacity factor, over the group's hours an assessment needs (a contact step booked
-  ``1 / (1 - dna_probability)`` times, times the mean hours factor of the flags); the least of
-  these. Caseload mode: the slots in force over the weeks a case holds one (every step's minimum
-  gap and mean duration). The children sent a week are those accepted whose age at referral and
-  locality the team covers (:func:`asdsim.scenario.load.children_per_week`).
+  running service starts what it is sent, up to its capacity (one working through a list with
+  capacity to spare may start more: the count is then a floor). Capacity, clinic-hours mode: for
+  each staff group with hours in the assessment, its hours a week at the WTE in force at the start
+  date (dated changes applied) and the start month's capacity factor, over the group's hours an
+  assessment needs (a contact step booked ``1 / (1 - dna_probability)`` times, times the mean
+  hours factor of the flags); the least of these. Caseload mode: the slots in force over the weeks
+  a case holds one (every step's minimum gap and mean duration). The children sent a week are
+  those accepted whose age at referral and locality the team covers
+  (:func:`asdsim.scenario.load.children_per_week`).
 * **In which steps: time spent there.** A child with ``k`` steps done (``k`` from 1 to the outcome
   step) is between step ``k - 1`` and step ``k``; the time there is step ``k``'s minimum gap (and,
   in caseload mode, step ``k - 1``'s mean duration). The children are split over ``k`` in

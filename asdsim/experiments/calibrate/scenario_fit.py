@@ -357,8 +357,10 @@ def _starting_list(d: _Draft, waiting_list: str | Path | None, dayfirst: bool,
         inputs["waiting_list"] = Path(waiting_list).name
         rule = date_rule(dayfirst)
         snapshot = read_snapshot(waiting_list, dates=rule, switch=DATE_SWITCH)
-        data["initial_state"] = {"kind": "csv", "csv": str(Path(waiting_list).absolute()),
-                                 "dates": rule}
+        state = {"kind": "csv", "csv": str(Path(waiting_list).absolute()), "dates": rule}
+        if data.get("initial_state", {}).get("warm"):
+            state["warm"] = True  # the base's warm start: a list holds only those waiting
+        data["initial_state"] = state
         d.comments[("initial_state",)] = (f"today's list, read from {Path(waiting_list).name} "
                                           f"(dates YYYY-MM-DD or {_DATE_FORMS[rule]})")
         return _list_table(snapshot, d.scenario.start_date)
