@@ -133,7 +133,17 @@ class ClinicTeam(TeamRunner):
                 searched = (id(needs), step.joint, first_week, last_week)
                 if searched in self._no_hours:
                     return False
-            parts = _parts(remaining, needs, step.joint, first_week, last_week)
+            if len(needs) == 1:
+                # one staff group (most steps): its first week with the hours, as _parts finds
+                # it, without two calls per step
+                g, hours, threshold = needs[0]
+                row = remaining[g]
+                week = first_week
+                while week < last_week and row[week] < threshold:
+                    week += 1
+                parts = [(g, week, hours)] if week < last_week else []
+            else:
+                parts = _parts(remaining, needs, step.joint, first_week, last_week)
             if not parts:
                 if index == start:  # nothing booked yet
                     self._no_hours.add(searched)
@@ -214,8 +224,9 @@ class ClinicTeam(TeamRunner):
 
     def _give_back_all(self, case: Case) -> None:
         """Give back the hours of every step booked and not yet attended."""
-        self._give_back(case.booked, int(self.env.now // 7.0))
-        case.booked = []
+        if case.booked:  # (most cases close with nothing booked)
+            self._give_back(case.booked, int(self.env.now // 7.0))
+            case.booked = []
         case.pending = False
 
     def close(self, case: Case) -> None:
@@ -297,8 +308,10 @@ class ClinicTeam(TeamRunner):
             if at >= horizon:  # beyond the horizon: the run ends first
                 return
             case.booked.pop(0)
-            self.attend_or_dna(case, case.plan[case.step], at)
-            self.decide(case, case.step, at)
+            step = case.plan[case.step]
+            self.attend_or_dna(case, step, at)
+            if step.outcome or case.step == case.decide_at:  # (decide does nothing otherwise)
+                self.decide(case, case.step, at)
             case.step += 1
         self.host.release(case.child, "assessed", at)
 
@@ -326,7 +339,12 @@ def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], 
         return [(g, week, hours)] if week >= 0 else []
     if joint:
         week = _first_common_week(remaining, needs, first, last)
-        return [(g, week, hours) for g, hours, _ in needs] if week >= 0 else []
+        if week < 0:
+            return []
+        parts = []
+        for g, hours, _ in needs:  # (a loop: a comprehension costs a call of its own)
+            parts.append((g, week, hours))
+        return parts
     parts = []
     for g, hours, threshold in needs:
         week = _first_week(remaining[g], threshold, first, last)

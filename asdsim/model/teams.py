@@ -207,8 +207,13 @@ class TeamRunner:
         k = child.appointments
         child.appointments += 1
         host = self.host
-        missed = step.dna_probability > 0 and host.uniform(self.u_dna, child, k, "dna") < (
-            step.dna_probability)
+        missed = False
+        if step.dna_probability > 0:
+            try:  # host.uniform, without its call for the pre-drawn ones
+                u = self.u_dna.item(child.id, k)
+            except IndexError:
+                u = host.uniform(self.u_dna, child, k, "dna")
+            missed = u < step.dna_probability
         if step.contact:
             self.visits.append((day, step.name, missed))
         if missed:
