@@ -8,8 +8,9 @@ is NaN, never a sentinel, and a child whose exit lies beyond the horizon is stil
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 
 import numpy as np
 
@@ -112,17 +113,27 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
             slots[name] = team.slot_ledger(weeks)
     visits: dict[tuple[str, str], tuple[int, int]] = {}
     for name, team in pathway.teams.items():
-        for day, step, missed in team.visits:
-            if day < horizon:
-                booked, dna = visits.get((name, step), (0, 0))
-                visits[(name, step)] = (booked + 1, dna + int(missed))
+        # (step, missed) of each visit before the horizon, counted in C (no Python step per
+        # visit); the keys come in order of first visit, as the KPI rows do
+        before = map(float(horizon).__gt__, map(operator.itemgetter(0), team.visits))
+        counted = Counter(compress(map(operator.itemgetter(1, 2), team.visits), before))
+        for (step, missed), count in counted.items():
+            booked, dna = visits.get((name, step), (0, 0))
+            visits[(name, step)] = (booked + count, dna + count * missed)
     return ReplicationRecord(
         replication=replication, columns=cols,
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),
-        rereferral_gaps=np.array(pathway.rereferral_gaps, dtype=float).reshape(-1, 3),
-        triage_decisions=np.array(pathway.triage_decisions, dtype=float).reshape(-1, 2),
+        rereferral_gaps=_rows(pathway.rereferral_gaps, 3),
+        triage_decisions=_rows(pathway.triage_decisions, 2),
         visits=visits,
-        outsourcing_bought=np.array(pathway.outsourcing_bought, dtype=float).reshape(-1, 2),
-        outsourcing_skipped=np.array(pathway.outsourcing_skipped, dtype=float).reshape(-1, 2),
+        outsourcing_bought=_rows(pathway.outsourcing_bought, 2),
+        outsourcing_skipped=_rows(pathway.outsourcing_skipped, 2),
         staff=staff, slots=slots, outsourced_cost_gbp=pathway.outsourced_cost_gbp,
     )
+
+
+def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
+    """Tuples of ``width`` numbers as a float array of shape (len(rows), width), filled from
+    them in C (``np.array`` of a list of tuples converts each tuple on its own)."""
+    return np.fromiter(chain.from_iterable(rows), dtype=float,
+                       count=len(rows) * width).reshape(-1, width)
