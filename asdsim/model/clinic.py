@@ -245,14 +245,16 @@ class ClinicTeam(TeamRunner):
             return
         case.booked.pop(0)
         now = self.env.now
-        if not self.attend_or_dna(case, case.plan[case.step], now):
+        step = case.plan[case.step]
+        if not self.attend_or_dna(case, step, now):
             if case.state != CLOSED:
                 self._rebook_rest(case, case.earliest_day)
             return
         if case.state != STARTED:
             self.start(case)
         length = len(case.plan)
-        self.decide(case, case.step, now)
+        if step.outcome or case.step == case.decide_at:  # (decide does nothing otherwise)
+            self.decide(case, case.step, now)
         case.step += 1
         if case.step == len(case.plan):
             self.host.release(case.child, "assessed", now)
