@@ -137,7 +137,7 @@ class TeamRunner:
         self.young = team.young_child
         draws = host.draws
         self.u_dna, self.u_rebook = draws.dna, draws.rebook
-        self.u_duration, self.u_outcome = draws.duration, draws.outcome
+        self.u_outcome = draws.outcome
         self.u_session = draws.session
         self.visits: list[tuple[float, str, bool]] = []  # (day, step, missed) of each appointment
 
