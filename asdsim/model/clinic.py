@@ -171,7 +171,7 @@ class ClinicTeam(TeamRunner):
                 day = low + (high - low) * u
             else:
                 day = low
-            bookings.append(Booking(index, parts, day, now + (day - now)))
+            bookings.append((index, parts, day, now + (day - now)))  # a Booking
         self._schedule(case, bookings, deferred, now)
         return True
 
@@ -186,7 +186,7 @@ class ClinicTeam(TeamRunner):
             due = [] if case.booked else bookings[:1]  # the earlier bookings have theirs
         call_in, attend = self.env.call_in, self._attend
         for booking in due:
-            call_in(booking.day - now, partial(attend, case, booking))
+            call_in(booking[2] - now, partial(attend, case, booking))  # at its day
         case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
@@ -216,8 +216,8 @@ class ClinicTeam(TeamRunner):
     def _give_back(self, bookings: list[Booking], current_week: int) -> None:
         """Give back the hours of ``bookings`` in weeks from ``current_week`` on."""
         remaining = self.remaining
-        for booking in bookings:
-            for g, w, h in booking.parts:
+        for _, parts, _, _ in bookings:
+            for g, w, h in parts:
                 if w >= current_week:
                     remaining[g][w] += h
                     self._no_hours.clear()  # hours rose: a search that failed may succeed
@@ -284,8 +284,8 @@ class ClinicTeam(TeamRunner):
         child = case.child
         k = child.appointments
         dna = self.u_dna
-        for offset, booking in enumerate(bookings):
-            step = case.plan[booking.index]
+        for offset, (index, _, _, at) in enumerate(bookings):
+            step = case.plan[index]
             if step.dna_probability > 0:
                 if k + offset >= dna.shape[1]:
                     return False  # past the pre-drawn uniforms: drawn in clock order
@@ -293,7 +293,7 @@ class ClinicTeam(TeamRunner):
                     return False
             if step.outcome:
                 p = self.uncertain_probability
-                if self.young is not None and child.age_at(booking.at) < self.young.under_years:
+                if self.young is not None and child.age_at(at) < self.young.under_years:
                     p = self.young.uncertain_probability
                 if p > 0 and self.u_outcome.item(child.id, 0) < p:
                     return False
@@ -301,12 +301,12 @@ class ClinicTeam(TeamRunner):
 
     def _finish(self, case: Case) -> None:
         """Attend the rest of a started, settled assessment now, each appointment at the clock
-        time its event would have had (``Booking.at``), none at or past the horizon, and release
+        time its event would have had (a Booking's ``at``), none at or past the horizon, and release
         the child on the last: what the clock would have done later, one event at a time."""
         horizon = self.host.horizon
         at = self.env.now
         while case.booked:
-            at = case.booked[0].at
+            at = case.booked[0][3]  # the next booking's clock time
             if at >= horizon:  # beyond the horizon: the run ends first
                 return
             case.booked.pop(0)
