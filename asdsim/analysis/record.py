@@ -15,7 +15,7 @@ from itertools import chain, compress
 import numpy as np
 
 from asdsim.model.caseload import CaseloadTeam
-from asdsim.model.child import MILESTONES
+from asdsim.model.child import MILESTONES, Child
 from asdsim.model.pathway import Pathway
 from asdsim.model.runtime import collector_paused
 
@@ -79,16 +79,17 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
                          count=n * len(wholes)).reshape(n, len(wholes))
     whole = {name: counts[:, j].copy() for j, name in enumerate(wholes)}
     exit_day = cols["exit_day"]
-    reasons = np.array([c.exit_reason or "" for c in kids], dtype=object)
+    reasons = _objects(kids, "exit_reason")
+    reasons[np.equal(reasons, None)] = ""
     started = ~np.isnan(cols["started_day"])
     open_now = np.isnan(exit_day)
     reasons[open_now & started] = "in_assessment"
     reasons[open_now & ~started] = "waiting"
     cols["exit_reason"] = reasons
-    outcome = np.array([c.outcome for c in kids], dtype=object)
+    outcome = _objects(kids, "outcome")
     outcome[np.isnan(cols["diagnosis_day"])] = None
     cols["outcome"] = outcome
-    cols["team"] = np.array([c.team for c in kids], dtype=object)
+    cols["team"] = _objects(kids, "team")
     cols["age_at_referral_years"] = real["age_years"]
     sources = np.array(pathway.sources, dtype=object)
     localities = np.array(pathway.localities, dtype=object)
@@ -137,3 +138,8 @@ def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
     them in C (``np.array`` of a list of tuples converts each tuple on its own)."""
     return np.fromiter(chain.from_iterable(rows), dtype=float,
                        count=len(rows) * width).reshape(-1, width)
+
+
+def _objects(kids: list[Child], name: str) -> np.ndarray:
+    """One field of every child as an object array, read in C."""
+    return np.fromiter(map(operator.attrgetter(name), kids), dtype=object, count=len(kids))

@@ -282,14 +282,15 @@ class ClinicTeam(TeamRunner):
 
     def _judge(self, case: Case, bookings: list[Booking]) -> bool:
         child = case.child
-        k = child.appointments
+        k, child_id = child.appointments, child.id
         dna = self.u_dna
+        drawn = dna.shape[1]
         for offset, (index, _, _, at) in enumerate(bookings):
             step = case.plan[index]
             if step.dna_probability > 0:
-                if k + offset >= dna.shape[1]:
+                if k + offset >= drawn:
                     return False  # past the pre-drawn uniforms: drawn in clock order
-                if dna.item(child.id, k + offset) < step.dna_probability:
+                if dna.item(child_id, k + offset) < step.dna_probability:
                     return False
             if step.outcome:
                 p = self.uncertain_probability
