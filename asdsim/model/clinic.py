@@ -115,6 +115,7 @@ class ClinicTeam(TeamRunner):
         day = earliest
         horizon, weeks = self.horizon_weeks, self.weeks
         u_session, child_id = self.u_session, case.child.id
+        needs_cache = self._needs_cache
         for index in range(start, len(plan)):
             step = plan[index]
             if index > start:
@@ -127,34 +128,39 @@ class ClinicTeam(TeamRunner):
             last_week = (now_week if index == start else first_week) + horizon
             if last_week > weeks:
                 last_week = weeks
-            needs = step.scaled if factor == 1.0 else self._needs(step, factor)
+            needs = step.scaled if factor == 1.0 else (
+                needs_cache.get((id(step), factor)) or self._needs(step, factor))
             if index == start:
                 # needs are kept (by the step or the cache) for the run, so their id is theirs
                 searched = (id(needs), step.joint, first_week, last_week)
                 if searched in self._no_hours:
                     return False
             if len(needs) == 1:
-                # one staff group (most steps): its first week with the hours, as _parts finds
-                # it, without two calls per step
+                # one staff group (most steps): its first week with the hours (as _parts finds
+                # it) and the hours taken, here without two calls per step
                 g, hours, threshold = needs[0]
                 row = remaining[g]
-                week = first_week
-                while week < last_week and row[week] < threshold:
-                    week += 1
-                parts = [(g, week, hours)] if week < last_week else []
+                last = first_week
+                while last < last_week and row[last] < threshold:
+                    last += 1
+                if last < last_week:
+                    row[last] -= hours
+                    parts = [(g, last, hours)]
+                else:
+                    parts = []
             else:
                 parts = _parts(remaining, needs, step.joint, first_week, last_week)
+                last = -1
+                for g, w, hours in parts:
+                    remaining[g][w] -= hours
+                    if w > last:
+                        last = w
             if not parts:
                 if index == start:  # nothing booked yet
                     self._no_hours.add(searched)
                     return False
                 deferred = day
                 break
-            last = -1
-            for g, w, hours in parts:
-                remaining[g][w] -= hours
-                if w > last:
-                    last = w
             # when in its week the step falls: spread over the week's working days (the first
             # five of the model's week), no earlier than its earliest day, by the child's uniform
             low = 7.0 * last
