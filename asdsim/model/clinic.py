@@ -150,11 +150,7 @@ class ClinicTeam(TeamRunner):
                     parts = []
             else:
                 parts = _parts(remaining, needs, step.joint, first_week, last_week)
-                last = -1
-                for g, w, hours in parts:
-                    remaining[g][w] -= hours
-                    if w > last:
-                        last = w
+                last = _take(remaining, parts)
             if not parts:
                 if index == start:  # nothing booked yet
                     self._no_hours.add(searched)
@@ -361,6 +357,17 @@ def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], 
             return []
         parts.append((g, week, hours))
     return parts
+
+
+def _take(remaining: list[list[float]], parts: list[tuple[int, int, float]]) -> int:
+    """Take the hours of ``parts`` (group, week, hours) from ``remaining``; return the latest
+    week taken from (-1 when there are no parts)."""
+    last = -1
+    for g, w, hours in parts:
+        remaining[g][w] -= hours
+        if w > last:
+            last = w
+    return last
 
 
 def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:
