@@ -51,7 +51,9 @@ class _Forgetful(set):
 
 @pytest.fixture
 def searches(monkeypatch) -> list[int]:
-    """Counts the searches of a team's hours (calls of ``clinic._parts``)."""
+    """Counts the searches of a team's hours for steps of more than one staff group (calls of
+    ``clinic._parts``; a step of one group is searched inline): the step these tests block,
+    the joint observation, is one."""
     count = [0]
     parts = clinic._parts
 

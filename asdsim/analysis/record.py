@@ -8,13 +8,14 @@ is NaN, never a sentinel, and a child whose exit lies beyond the horizon is stil
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 
 import numpy as np
 
 from asdsim.model.caseload import CaseloadTeam
-from asdsim.model.child import MILESTONES
+from asdsim.model.child import MILESTONES, Child
 from asdsim.model.pathway import Pathway
 from asdsim.model.runtime import collector_paused
 
@@ -81,16 +82,17 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
                          count=n * len(wholes)).reshape(n, len(wholes))
     whole = {name: counts[:, j].copy() for j, name in enumerate(wholes)}
     exit_day = cols["exit_day"]
-    reasons = np.array([c.exit_reason or "" for c in kids], dtype=object)
+    reasons = _objects(kids, "exit_reason")
+    reasons[np.equal(reasons, None)] = ""
     started = ~np.isnan(cols["started_day"])
     open_now = np.isnan(exit_day)
     reasons[open_now & started] = "in_assessment"
     reasons[open_now & ~started] = "waiting"
     cols["exit_reason"] = reasons
-    outcome = np.array([c.outcome for c in kids], dtype=object)
+    outcome = _objects(kids, "outcome")
     outcome[np.isnan(cols["diagnosis_day"])] = None
     cols["outcome"] = outcome
-    cols["team"] = np.array([c.team for c in kids], dtype=object)
+    cols["team"] = _objects(kids, "team")
     cols["age_at_referral_years"] = real["age_years"]
     sources = np.array(pathway.sources, dtype=object)
     localities = np.array(pathway.localities, dtype=object)
@@ -115,26 +117,41 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
             slots[name] = team.slot_ledger(weeks)
     visits: dict[tuple[str, str], tuple[int, int]] = {}
     for name, team in pathway.teams.items():
+        # (step, missed) of each visit before the horizon, counted in C (no Python step per
+        # visit); then the steps in the order of their first appointment on the clock: the
+        # list is not in clock order, as a settled package's later appointments are attended
+        # early (ClinicTeam._finish). Sorting (step, day) pairs from the latest down leaves
+        # each step's earliest day last, so the dict keeps it.
+        before = list(map(float(horizon).__gt__, map(operator.itemgetter(0), team.visits)))
+        counted = Counter(compress(map(operator.itemgetter(1, 2), team.visits), before))
+        first = dict(sorted(compress(map(operator.itemgetter(1, 0), team.visits), before),
+                            reverse=True))
         tally: dict[str, tuple[int, int]] = {}
-        first: dict[str, float] = {}
-        for day, step, missed in team.visits:
-            if day < horizon:
-                booked, dna = tally.get(step, (0, 0))
-                tally[step] = (booked + 1, dna + int(missed))
-                first[step] = min(first.get(step, day), day)
-        # steps in the order of their first appointment on the clock: the list is not in clock
-        # order, as a settled package's later appointments are attended early (ClinicTeam._finish)
+        for (step, missed), count in counted.items():
+            booked, dna = tally.get(step, (0, 0))
+            tally[step] = (booked + count, dna + count * missed)
         for step in sorted(tally, key=first.__getitem__):
             visits[(name, step)] = tally[step]
     return ReplicationRecord(
         replication=replication, columns=cols,
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),
-        rereferral_gaps=np.array(pathway.rereferral_gaps, dtype=float).reshape(-1, 3),
-        triage_decisions=np.array(pathway.triage_decisions, dtype=float).reshape(-1, 2),
-        starting_list_decisions=np.array(pathway.starting_list_decisions,
-                                         dtype=float).reshape(-1, 2),
+        rereferral_gaps=_rows(pathway.rereferral_gaps, 3),
+        triage_decisions=_rows(pathway.triage_decisions, 2),
+        starting_list_decisions=_rows(pathway.starting_list_decisions, 2),
         visits=visits,
-        outsourcing_bought=np.array(pathway.outsourcing_bought, dtype=float).reshape(-1, 2),
-        outsourcing_skipped=np.array(pathway.outsourcing_skipped, dtype=float).reshape(-1, 2),
+        outsourcing_bought=_rows(pathway.outsourcing_bought, 2),
+        outsourcing_skipped=_rows(pathway.outsourcing_skipped, 2),
         staff=staff, slots=slots, outsourced_cost_gbp=pathway.outsourced_cost_gbp,
     )
+
+
+def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
+    """Tuples of ``width`` numbers as a float array of shape (len(rows), width), filled from
+    them in C (``np.array`` of a list of tuples converts each tuple on its own)."""
+    return np.fromiter(chain.from_iterable(rows), dtype=float,
+                       count=len(rows) * width).reshape(-1, width)
+
+
+def _objects(kids: list[Child], name: str) -> np.ndarray:
+    """One field of every child as an object array, read in C."""
+    return np.fromiter(map(operator.attrgetter(name), kids), dtype=object, count=len(kids))

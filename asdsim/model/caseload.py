@@ -27,6 +27,7 @@ class CaseloadTeam(TeamRunner):
     def __init__(self, host: Host, name: str, team: Team,
                  slot_changes: list[tuple[float, int]], available: np.ndarray):
         super().__init__(host, name, team)
+        self.u_duration = host.draws.duration  # (only this mode draws step durations)
         self.slots = slot_changes[0][1]
         self.busy = 0
         self.cases: list[tuple[float, float]] = []

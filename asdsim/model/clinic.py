@@ -115,6 +115,7 @@ class ClinicTeam(TeamRunner):
         day = earliest
         horizon, weeks = self.horizon_weeks, self.weeks
         u_session, child_id = self.u_session, case.child.id
+        needs_cache = self._needs_cache
         for index in range(start, len(plan)):
             step = plan[index]
             if index > start:
@@ -127,24 +128,35 @@ class ClinicTeam(TeamRunner):
             last_week = (now_week if index == start else first_week) + horizon
             if last_week > weeks:
                 last_week = weeks
-            needs = step.scaled if factor == 1.0 else self._needs(step, factor)
+            needs = step.scaled if factor == 1.0 else (
+                needs_cache.get((id(step), factor)) or self._needs(step, factor))
             if index == start:
                 # needs are kept (by the step or the cache) for the run, so their id is theirs
                 searched = (id(needs), step.joint, first_week, last_week)
                 if searched in self._no_hours:
                     return False
-            parts = _parts(remaining, needs, step.joint, first_week, last_week)
+            if len(needs) == 1:
+                # one staff group (most steps): its first week with the hours (as _parts finds
+                # it) and the hours taken, here without two calls per step
+                g, hours, threshold = needs[0]
+                row = remaining[g]
+                last = first_week
+                while last < last_week and row[last] < threshold:
+                    last += 1
+                if last < last_week:
+                    row[last] -= hours
+                    parts = [(g, last, hours)]
+                else:
+                    parts = []
+            else:
+                parts = _parts(remaining, needs, step.joint, first_week, last_week)
+                last = _take(remaining, parts)
             if not parts:
                 if index == start:  # nothing booked yet
                     self._no_hours.add(searched)
                     return False
                 deferred = day
                 break
-            last = -1
-            for g, w, hours in parts:
-                remaining[g][w] -= hours
-                if w > last:
-                    last = w
             # when in its week the step falls: spread over the week's working days (the first
             # five of the model's week), no earlier than its earliest day, by the child's uniform
             low = 7.0 * last
@@ -161,7 +173,7 @@ class ClinicTeam(TeamRunner):
                 day = low + (high - low) * u
             else:
                 day = low
-            bookings.append(Booking(index, parts, day, now + (day - now)))
+            bookings.append((index, parts, day, now + (day - now)))  # a Booking
         self._schedule(case, bookings, deferred, now)
         return True
 
@@ -176,7 +188,7 @@ class ClinicTeam(TeamRunner):
             due = [] if case.booked else bookings[:1]  # the earlier bookings have theirs
         call_in, attend = self.env.call_in, self._attend
         for booking in due:
-            call_in(booking.day - now, partial(attend, case, booking))
+            call_in(booking[2] - now, partial(attend, case, booking))  # at its day
         case.booked.extend(bookings)
         if deferred == deferred:  # not NaN: later steps wait for a weekly pass
             self._queue(case, deferred)
@@ -206,16 +218,17 @@ class ClinicTeam(TeamRunner):
     def _give_back(self, bookings: list[Booking], current_week: int) -> None:
         """Give back the hours of ``bookings`` in weeks from ``current_week`` on."""
         remaining = self.remaining
-        for booking in bookings:
-            for g, w, h in booking.parts:
+        for _, parts, _, _ in bookings:
+            for g, w, h in parts:
                 if w >= current_week:
                     remaining[g][w] += h
                     self._no_hours.clear()  # hours rose: a search that failed may succeed
 
     def _give_back_all(self, case: Case) -> None:
         """Give back the hours of every step booked and not yet attended."""
-        self._give_back(case.booked, int(self.env.now // 7.0))
-        case.booked = []
+        if case.booked:  # (most cases close with nothing booked)
+            self._give_back(case.booked, int(self.env.now // 7.0))
+            case.booked = []
         case.pending = False
 
     def close(self, case: Case) -> None:
@@ -234,14 +247,16 @@ class ClinicTeam(TeamRunner):
             return
         case.booked.pop(0)
         now = self.env.now
-        if not self.attend_or_dna(case, case.plan[case.step], now):
+        step = case.plan[case.step]
+        if not self.attend_or_dna(case, step, now):
             if case.state != CLOSED:
                 self._rebook_rest(case, case.earliest_day)
             return
         if case.state != STARTED:
             self.start(case)
         length = len(case.plan)
-        self.decide(case, case.step, now)
+        if step.outcome or case.step == case.decide_at:  # (decide does nothing otherwise)
+            self.decide(case, case.step, now)
         case.step += 1
         if case.step == len(case.plan):
             self.host.release(case.child, "assessed", now)
@@ -269,18 +284,19 @@ class ClinicTeam(TeamRunner):
 
     def _judge(self, case: Case, bookings: list[Booking]) -> bool:
         child = case.child
-        k = child.appointments
+        k, child_id = child.appointments, child.id
         dna = self.u_dna
-        for offset, booking in enumerate(bookings):
-            step = case.plan[booking.index]
+        drawn = dna.shape[1]
+        for offset, (index, _, _, at) in enumerate(bookings):
+            step = case.plan[index]
             if step.dna_probability > 0:
-                if k + offset >= dna.shape[1]:
+                if k + offset >= drawn:
                     return False  # past the pre-drawn uniforms: drawn in clock order
-                if dna.item(child.id, k + offset) < step.dna_probability:
+                if dna.item(child_id, k + offset) < step.dna_probability:
                     return False
             if step.outcome:
                 p = self.uncertain_probability
-                if self.young is not None and child.age_at(booking.at) < self.young.under_years:
+                if self.young is not None and child.age_at(at) < self.young.under_years:
                     p = self.young.uncertain_probability
                 if p > 0 and self.u_outcome.item(child.id, 0) < p:
                     return False
@@ -288,17 +304,19 @@ class ClinicTeam(TeamRunner):
 
     def _finish(self, case: Case) -> None:
         """Attend the rest of a started, settled assessment now, each appointment at the clock
-        time its event would have had (``Booking.at``), none at or past the horizon, and release
+        time its event would have had (a Booking's ``at``), none at or past the horizon, and release
         the child on the last: what the clock would have done later, one event at a time."""
         horizon = self.host.horizon
         at = self.env.now
         while case.booked:
-            at = case.booked[0].at
+            at = case.booked[0][3]  # the next booking's clock time
             if at >= horizon:  # beyond the horizon: the run ends first
                 return
             case.booked.pop(0)
-            self.attend_or_dna(case, case.plan[case.step], at)
-            self.decide(case, case.step, at)
+            step = case.plan[case.step]
+            self.attend_or_dna(case, step, at)
+            if step.outcome or case.step == case.decide_at:  # (decide does nothing otherwise)
+                self.decide(case, case.step, at)
             case.step += 1
         self.host.release(case.child, "assessed", at)
 
@@ -326,7 +344,12 @@ def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], 
         return [(g, week, hours)] if week >= 0 else []
     if joint:
         week = _first_common_week(remaining, needs, first, last)
-        return [(g, week, hours) for g, hours, _ in needs] if week >= 0 else []
+        if week < 0:
+            return []
+        parts = []
+        for g, hours, _ in needs:  # (a loop: a comprehension costs a call of its own)
+            parts.append((g, week, hours))
+        return parts
     parts = []
     for g, hours, threshold in needs:
         week = _first_week(remaining[g], threshold, first, last)
@@ -334,6 +357,17 @@ def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], 
             return []
         parts.append((g, week, hours))
     return parts
+
+
+def _take(remaining: list[list[float]], parts: list[tuple[int, int, float]]) -> int:
+    """Take the hours of ``parts`` (group, week, hours) from ``remaining``; return the latest
+    week taken from (-1 when there are no parts)."""
+    last = -1
+    for g, w, hours in parts:
+        remaining[g][w] -= hours
+        if w > last:
+            last = w
+    return last
 
 
 def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:

@@ -243,7 +243,6 @@ class Pathway:
         if age >= self._age_out_years:
             self.release(child, "aged_out", now)
             return
-        locality = self.localities[child.locality]
         # the date matters only where a team opens or closes on one (or no team covers the child)
         today = self.date(now) if self._dated_teams else self.scenario.start_date
         name = None
@@ -254,7 +253,7 @@ class Pathway:
                 name = team_name
                 break
         if name is None:
-            self._uncovered(child, age, locality, now)
+            self._uncovered(child, age, self.localities[child.locality], now)
             return
         review = self._review.get(name)
         if review is not None and age < review[0] and math.isnan(child.review_day):

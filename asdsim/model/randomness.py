@@ -8,15 +8,14 @@ of its name (not its position), so
   numbers), and
 * adding a new activity adds a new stream without shifting any other.
 
-Each child's uniforms for the activities it meets are drawn before the run, in child order, from
-those streams (:class:`Draws`), so the same child meets the same luck in every scenario run with
-the same seed. Nothing here touches NumPy's or Python's global random state.
+Each child's uniforms for an activity are drawn as one table, in child order, from that
+activity's stream (:class:`Draws`), so the same child meets the same luck in every scenario run
+with the same seed. Nothing here touches NumPy's or Python's global random state.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,9 +58,30 @@ class Streams:
         return stream
 
 
-@dataclass(frozen=True)
+_SHAPES: dict[str, tuple[int, ...]] = {
+    "triage": (TRIAGE_ATTEMPTS,),
+    "rereferral": (TRIAGE_ATTEMPTS, 2),
+    "information": (TRIAGE_ATTEMPTS, 2),
+    "withdrawal": (),
+    "review": (),
+    "dna": (BOOKINGS,),
+    "rebook": (DNAS,),
+    "duration": (BOOKINGS,),
+    "outcome": (2,),
+    "session": (BOOKINGS,),
+    "unmet": (),
+}
+"""Per activity, the shape of one child's pre-drawn uniforms."""
+
+
 class Draws:
-    """Each child's uniforms per activity, drawn in child order from the activity's stream."""
+    """Each child's uniforms per activity, drawn in child order from the activity's stream.
+
+    An activity's table (children by draws) is drawn when first read and kept: each activity
+    has a stream of its own, so when its table is drawn changes none of its numbers, and a run
+    that never meets an activity (durations in clinic-hours mode, reviews without a review
+    rule) does not draw it. A draw past a table comes from the same stream, after the table.
+    """
 
     triage: np.ndarray
     rereferral: np.ndarray
@@ -75,19 +95,20 @@ class Draws:
     session: np.ndarray
     unmet: np.ndarray
 
+    def __init__(self, streams: Streams, n: int):
+        self._streams = streams
+        self._n = n
+
     @classmethod
     def make(cls, streams: Streams, n: int) -> Draws:
-        """Draw every child's uniforms for every activity."""
-        return cls(
-            triage=streams["triage"].random((n, TRIAGE_ATTEMPTS)),
-            rereferral=streams["rereferral"].random((n, TRIAGE_ATTEMPTS, 2)),
-            information=streams["information"].random((n, TRIAGE_ATTEMPTS, 2)),
-            withdrawal=streams["withdrawal"].random(n),
-            review=streams["review"].random(n),
-            dna=streams["dna"].random((n, BOOKINGS)),
-            rebook=streams["rebook"].random((n, DNAS)),
-            duration=streams["duration"].random((n, BOOKINGS)),
-            outcome=streams["outcome"].random((n, 2)),
-            session=streams["session"].random((n, BOOKINGS)),
-            unmet=streams["unmet"].random(n),
-        )
+        """Every child's uniforms for every activity (each drawn when first read)."""
+        return cls(streams, n)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # called only for a table not drawn yet: draw it and keep it as an attribute
+        shape = _SHAPES.get(name)
+        if shape is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        table = self._streams[name].random((self._n, *shape))
+        setattr(self, name, table)
+        return table

@@ -137,7 +137,7 @@ class TeamRunner:
         self.young = team.young_child
         draws = host.draws
         self.u_dna, self.u_rebook = draws.dna, draws.rebook
-        self.u_duration, self.u_outcome = draws.duration, draws.outcome
+        self.u_outcome = draws.outcome
         self.u_session = draws.session
         self.visits: list[tuple[float, str, bool]] = []  # (day, step, missed) of each appointment
 
@@ -207,8 +207,13 @@ class TeamRunner:
         k = child.appointments
         child.appointments += 1
         host = self.host
-        missed = step.dna_probability > 0 and host.uniform(self.u_dna, child, k, "dna") < (
-            step.dna_probability)
+        missed = False
+        if step.dna_probability > 0:
+            try:  # host.uniform, without its call for the pre-drawn ones
+                u = self.u_dna.item(child.id, k)
+            except IndexError:
+                u = host.uniform(self.u_dna, child, k, "dna")
+            missed = u < step.dna_probability
         if step.contact:
             self.visits.append((day, step.name, missed))
         if missed:

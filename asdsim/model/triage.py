@@ -73,6 +73,10 @@ class Triage:
         self.rules = rules
         self._outcomes = {i: rules.outcomes_by_source.get(source, rules.outcomes)
                           for i, source in enumerate(sources)}
+        # per source, the uniform below which a decision accepts, and below which it rejects
+        # (summed once here, as decide would sum them for every referral)
+        self._edges = [(o.accept, o.accept + o.reject) for o in self._outcomes.values()]
+        self._u_triage = host.draws.triage
         self._rereferral_delay = rules.rereferral_delay_days.sampler()
         self._information_wait = rules.information_wait_days.sampler()
         self.on_arrival = rules.capacity_per_week is None
@@ -135,17 +139,6 @@ class Triage:
         else:
             self.queue.append((self.env.now, child))
 
-    def _next(self, now: float) -> Child | None:
-        """Take the referral received first of those waiting for triage (new ones, received on
-        their referral day, and those back for triage), or None when none is waiting."""
-        queue = self.queue
-        arrived = self._new_referral_by(now)
-        if queue and (arrived is None or queue[0][0] <= arrived.referral_day):
-            return queue.popleft()[1]
-        if arrived is not None:
-            self._next_new += 1
-        return arrived
-
     def _new_referral_by(self, now: float) -> Child | None:
         """The next new referral not yet taken into triage, if it has been received by now."""
         if self._next_new < len(self._new):
@@ -157,16 +150,26 @@ class Triage:
     def _sessions(self, per_day: float):
         env = self.env
         queue = self.queue
+        new, n_new = self._new, len(self._new)
+        decide = self.decide
         credit = 0.0  # fractional referrals a day add up across days
         while True:
             now = env.now
             credit += per_day
             while credit >= 1.0:
-                child = self._next(now)
-                if child is None:
+                # the referral received first of those waiting: the next new one (received on
+                # its referral day) or the first back for triage
+                i = self._next_new
+                arrived = new[i] if i < n_new and new[i].referral_day <= now else None
+                if queue and (arrived is None or queue[0][0] <= arrived.referral_day):
+                    child = queue.popleft()[1]
+                elif arrived is not None:
+                    self._next_new = i + 1
+                    child = arrived
+                else:
                     break
                 credit -= 1.0
-                self.decide(child)
+                decide(child)
             if not queue and self._new_referral_by(now) is None:
                 credit = min(credit, per_day)  # idle capacity is not banked
             yield env.timeout(1.0)
@@ -176,24 +179,26 @@ class Triage:
         host = self.host
         now = self.env.now
         k = child.triage_count
-        child.triage_count += 1
+        child.triage_count = k + 1
         if child.triage_day != child.triage_day:  # NaN: the first decision on this referral
             self.decisions.append((child.referral_day, now))
             if child.from_backlog and child.referrals == 1:
                 self.starting_list_decisions.append((child.referral_day, now))
         child.triage_day = now
-        outcomes = self._outcomes[child.source]
-        draws = host.draws
-        u = host.uniform(draws.triage, child, k, "triage")
-        if u < outcomes.accept:
+        accept, reject = self._edges[child.source]
+        try:  # host.uniform, without its call for the pre-drawn ones
+            u = self._u_triage.item(child.id, k)
+        except IndexError:
+            u = host.uniform(self._u_triage, child, k, "triage")
+        if u < accept:
             child.accepted_day = now
             host.route(child)
-        elif u < outcomes.accept + outcomes.reject:
-            self._comes_back(child, k, draws.rereferral, "rereferral",
+        elif u < reject:
+            self._comes_back(child, k, host.draws.rereferral, "rereferral",
                              self.rules.rereferral_probability, self._rereferral_delay,
                              self.rereferred, "rejected")
         else:
-            self._comes_back(child, k, draws.information, "information",
+            self._comes_back(child, k, host.draws.information, "information",
                              self.rules.information_return_probability,
                              self._information_wait, self.receive, "information_not_returned")
 
