@@ -118,14 +118,10 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     visits: dict[tuple[str, str], tuple[int, int]] = {}
     for name, team in pathway.teams.items():
         # (step, missed) of each visit before the horizon, counted in C (no Python step per
-        # visit); then the steps in the order of their first appointment on the clock: the
-        # list is not in clock order, as a settled package's later appointments are attended
-        # early (ClinicTeam._finish). Sorting (step, day) pairs from the latest down leaves
-        # each step's earliest day last, so the dict keeps it.
+        # visit); then the steps in the order of their first appointment on the clock
         before = list(map(float(horizon).__gt__, map(operator.itemgetter(0), team.visits)))
         counted = Counter(compress(map(operator.itemgetter(1, 2), team.visits), before))
-        first = dict(sorted(compress(map(operator.itemgetter(1, 0), team.visits), before),
-                            reverse=True))
+        first = _first_days(team.visits, before)
         tally: dict[str, tuple[int, int]] = {}
         for (step, missed), count in counted.items():
             booked, dna = tally.get(step, (0, 0))
@@ -143,6 +139,25 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
         outsourcing_skipped=_rows(pathway.outsourcing_skipped, 2),
         staff=staff, slots=slots, outsourced_cost_gbp=pathway.outsourced_cost_gbp,
     )
+
+
+def _first_days(visits: list[tuple[float, str, bool]], before: list[bool]) -> dict[str, float]:
+    """Each step's earliest visit day among the visits marked ``before`` (the list is not in
+    clock order: a settled package's later appointments are attended early, ClinicTeam._finish),
+    taken in C: steps coded by their index, the minimum per code with ``np.minimum.at``."""
+    if not visits:
+        return {}
+    steps = list(dict.fromkeys(map(operator.itemgetter(1), visits)))
+    code = {step: i for i, step in enumerate(steps)}
+    n = len(visits)
+    days = np.fromiter(map(operator.itemgetter(0), visits), dtype=float, count=n)
+    codes = np.fromiter(map(code.__getitem__, map(operator.itemgetter(1), visits)),
+                        dtype=np.int64, count=n)
+    keep = np.fromiter(before, dtype=bool, count=n)
+    earliest = np.full(len(steps), np.inf)
+    np.minimum.at(earliest, codes[keep], days[keep])
+    return {step: day for step, day in zip(steps, earliest.tolist(), strict=True)
+            if day != np.inf}
 
 
 def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
