@@ -77,14 +77,14 @@ def test_children_from_two_publications_by_hand():
     # are dropped); May's over-13-weeks figure is suppressed
     assert _rows(series) == [
         ("2023-01-31", "referrals_received", 30, None, "0-17", "2023-01-01", "ASD12a", None),
-        ("2023-03-31", "open_referrals", 300, None, "0-17", None, "ASD16a", SUBMITTED),
+        ("2023-03-31", "open_referrals", 300, None, "0-17", None, "ASD16b", SUBMITTED),
         ("2023-03-31", "referrals_received", 34, None, "0-17", "2023-03-01", "ASD12a", None),
-        ("2023-04-30", "open_referrals", 310, None, "0-17", None, "ASD16a", SUBMITTED),
+        ("2023-04-30", "open_referrals", 310, None, "0-17", None, "ASD16b", SUBMITTED),
         ("2023-04-30", "referrals_received", 36, None, "0-17", "2023-04-01", "ASD12a", None),
         ("2023-04-30", "waiting_over_13_weeks", 200, 13, "0-17", None, "ASD16c", SUBMITTED),
-        ("2023-05-31", "open_referrals", 320, None, "0-17", None, "ASD16a", SUBMITTED),
+        ("2023-05-31", "open_referrals", 320, None, "0-17", None, "ASD16b", SUBMITTED),
         ("2023-05-31", "referrals_received", 38, None, "0-17", "2023-05-01", "ASD12a", None),
-        ("2023-06-30", "open_referrals", 330, None, "0-17", None, "ASD16a", SUBMITTED),
+        ("2023-06-30", "open_referrals", 330, None, "0-17", None, "ASD16b", SUBMITTED),
         ("2023-06-30", "referrals_received", 35, None, "0-17", "2023-06-01", "ASD12a", None),
         ("2023-06-30", "waiting_over_13_weeks", 215, 13, "0-17", None, "ASD16c", SUBMITTED),
     ]
@@ -98,13 +98,13 @@ def test_every_age_on_the_older_basis_alone_is_kept_and_marked():
     assert _rows(series) == [
         ("2023-01-31", "open_referrals", 500, None, None, None, "ASD16", RECORDED),
         ("2023-01-31", "referrals_received", 40, None, None, "2023-01-01", "ASD12", None),
-        ("2023-01-31", "waiting_over_13_weeks", 300, 13, None, None, "ASD16b", RECORDED),
+        ("2023-01-31", "waiting_over_13_weeks", 300, 13, None, None, "ASD16a", RECORDED),
         ("2023-02-28", "open_referrals", 510, None, None, None, "ASD16", RECORDED),
         ("2023-02-28", "referrals_received", 44, None, None, "2023-02-01", "ASD12", None),
-        ("2023-02-28", "waiting_over_13_weeks", 305, 13, None, None, "ASD16b", RECORDED),
+        ("2023-02-28", "waiting_over_13_weeks", 305, 13, None, None, "ASD16a", RECORDED),
         ("2023-03-31", "open_referrals", 520, None, None, None, "ASD16", RECORDED),
         ("2023-03-31", "referrals_received", 42, None, None, "2023-03-01", "ASD12", None),
-        ("2023-03-31", "waiting_over_13_weeks", 310, 13, None, None, "ASD16b", RECORDED),
+        ("2023-03-31", "waiting_over_13_weeks", 310, 13, None, None, "ASD16a", RECORDED),
         ("2023-04-30", "referrals_received", 45, None, None, "2023-04-01", "ASD12", None),
     ]
     assert series.bases == (RECORDED,)
@@ -130,7 +130,7 @@ def test_measures_not_mapped_are_listed_with_the_reason():
 def test_the_mapping_table_means_what_the_model_counts():
     # referrals are a flow over the month; open referrals and the 13-week wait a stock at its end
     assert mapping_for("asd12A").measure == "referrals_received" and mapping_for("ASD12a").is_flow
-    assert mapping_for("ASD16a").measure == "open_referrals" and mapping_for("ASD16a").open_referrals
+    assert mapping_for("ASD16b").measure == "open_referrals" and mapping_for("ASD16b").open_referrals
     assert mapping_for("ASD16c").over_weeks == 13 and mapping_for("ASD16c").ages == "0-17"
     assert not mapping_for("ASD12").open_referrals and mapping_for("ASD12").ages == "all"
     assert mapping_for("ASD01") == mapping_for("ASD12")  # the quarterly files' new referrals
@@ -154,7 +154,7 @@ def test_a_sub_icb_by_its_name():
     # its open referrals are on both bases: the newer alone (June's 290) is kept
     assert _rows(series) == [
         ("2023-01-31", "referrals_received", 25, None, "0-17", "2023-01-01", "ASD12a", None),
-        ("2023-06-30", "open_referrals", 290, None, "0-17", None, "ASD16a", SUBMITTED)]
+        ("2023-06-30", "open_referrals", 290, None, "0-17", None, "ASD16b", SUBMITTED)]
 
 
 def test_the_organisations_listed():
@@ -199,7 +199,7 @@ def test_mixed_bases_are_refused_when_asked():
     with pytest.raises(ScenarioError) as caught:
         read_national(BOTH, "RXA", bases="refuse")
     (problem,) = caught.value.problems
-    assert (problem.file, problem.line, problem.field) == (SHOWN_OLD, 6, "MEASURE_ID")
+    assert (problem.file, problem.line, problem.field) == (SHOWN_OLD, 6, "METRIC")
     assert f"{SHOWN_NEW} line 3" in problem.message and "20-37%" in problem.message
     # one basis alone is never refused
     assert read_national(OLD, "RXA", bases="refuse").bases == (RECORDED,)
@@ -209,7 +209,7 @@ def test_mixed_bases_are_refused_when_asked():
 def test_the_older_basis_dropped_is_listed():
     skipped = read_national(BOTH, "RXA").skipped
     older = skipped[skipped["reason"].str.contains("before September 2023")]
-    assert sorted(older["line"]) == [6, 8, 19, 21, 26, 28]  # ASD16a and ASD16c, January to March
+    assert sorted(older["line"]) == [6, 8, 19, 21, 26, 28]  # ASD16b and ASD16c, January to March
     assert set(older["file"]) == {SHOWN_OLD}
 
 
@@ -250,8 +250,8 @@ def test_only_suppressed_figures_leave_nothing_to_compare(tmp_path):
     (_row("ASD12a", "5", start=""), "REPORTING_PERIOD_START", "is empty; expected a date"),
     (_row("ASD12a", "5", start="2023-02-01"), "REPORTING_PERIOD_START", "is after "
                                                                         "REPORTING_PERIOD_END"),
-    (_row("ASD16a", "5", name="New referrals for suspected autism"), "MEASURE_NAME",
-     "does not describe ASD16a"),
+    (_row("ASD16b", "5", name="New referrals for suspected autism"), "MEASURE_NAME",
+     "does not describe ASD16b"),
     (_row("", "5"), "MEASURE_ID", "is empty"),
 ])
 def test_a_bad_row_is_named_by_file_line_and_column(tmp_path, row, column, rule):
@@ -279,7 +279,7 @@ def test_a_missing_column_is_named(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         read_national(path, "RXA")
     (problem,) = caught.value.problems
-    assert problem.line == 1 and "missing column(s): measure_value" in problem.message
+    assert problem.line == 1 and "missing column(s): metric_value or measure_value" in problem.message
 
 
 def test_a_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
@@ -334,7 +334,7 @@ def test_the_command_writes_the_series_and_says_what_it_skipped(tmp_path, capsys
     assert main(["national", str(OLD), str(NEW), "--organisation", "rxa", "--out", str(out)]) == 0
     printed = capsys.readouterr()
     assert printed.out.startswith("Provider RXA (Cheshire and Wirral Partnership NHS Foundation "
-                                  "Trust), ages 0-17: 11 points (ASD12a 5, ASD16a 4, ASD16c 2)")
+                                  "Trust), ages 0-17: 11 points (ASD12a 5, ASD16b 4, ASD16c 2)")
     assert "open referrals counted on the submitted_months basis" in printed.out
     assert "skipped 2 rows: the value is suppressed (*)" in printed.out
     assert "not mapped: ASD13a (2 rows): " in printed.out

@@ -4,9 +4,11 @@ The publication's CSV files have one row per reporting period, breakdown, organi
 measure. The columns read (matched ignoring case and surrounding spaces; any other is dropped
 unread) are ``REPORTING_PERIOD_START``, ``REPORTING_PERIOD_END``, ``BREAKDOWN``,
 ``PRIMARY_LEVEL`` (the organisation's code), ``PRIMARY_LEVEL_DESCRIPTION`` (its name),
-``MEASURE_ID`` and ``MEASURE_VALUE``, and where present ``SECONDARY_LEVEL`` (a breakdown within
-the organisation: age group, gender...), ``MEASURE_NAME`` and ``STATUS``. Dates are
-``YYYY-MM-DD`` or ``DD/MM/YYYY``; a value is a count, or ``*`` where it was suppressed.
+``METRIC`` and ``METRIC_VALUE`` (the names of the publication's files; ``MEASURE_ID`` and
+``MEASURE_VALUE``, the names of other Mental Health Services Data Set files, are read alike), and
+where present ``SECONDARY_LEVEL`` (a breakdown within the organisation: age group, gender...),
+``METRIC_NAME`` or ``MEASURE_NAME``, and ``STATUS``. Dates are ``YYYY-MM-DD`` or ``DD/MM/YYYY``;
+a value is a count, or ``*`` where it was suppressed.
 
 :func:`read_national` keeps the organisation's own rows (no secondary level), maps each measure by
 :mod:`asdsim.experiments.national_measures`, and returns the observed points (the long format of
@@ -35,7 +37,10 @@ from asdsim.errors import AsdsimError, Problem, ScenarioError
 from asdsim.experiments.calibrate import normal_name, read_table
 from asdsim.experiments.national_measures import (
     AGES,
+    ALIASES,
+    COLUMNS,
     RECORDED,
+    REQUIRED,
     SUBMITTED,
     Mapping,
     canonical_id,
@@ -46,13 +51,6 @@ from asdsim.experiments.national_measures import (
 from asdsim.scenario.csvfile import did_you_mean
 from asdsim.scenario.dates import parse_date
 
-COLUMNS = ("reporting_period_start", "reporting_period_end", "status", "breakdown",
-           "primary_level", "primary_level_description", "secondary_level",
-           "secondary_level_description", "measure_id", "measure_name", "measure_value")
-"""The columns read (as matched: lower case)."""
-REQUIRED = ("reporting_period_start", "reporting_period_end", "breakdown", "primary_level",
-            "primary_level_description", "measure_id", "measure_value")
-"""The columns a file must have."""
 OBSERVED_COLUMNS = ["date", "measure", "value", "over_weeks", "locality", "age_group",
                     "period_start", "published_measure", "open_referral_basis", "source"]
 """The columns of the observed series written; :func:`asdsim.experiments.observed.read_observed`
@@ -119,6 +117,14 @@ class _File:
     latest: dt.date | None
     problems: list[Problem]
 
+    def column(self, read_as: str) -> str:
+        """A column as the file's header names it (``METRIC`` for ``measure_id`` in the
+        publication's files), for messages."""
+        for theirs, ours in ALIASES.items():
+            if ours == read_as and theirs in self.has:
+                return theirs.upper()
+        return read_as.upper()
+
 
 @dataclass
 class _Candidate:
@@ -141,7 +147,11 @@ class _Candidate:
 
 
 def _read_file(path: str | Path) -> _File:
-    table = read_table(path, "national statistics file", COLUMNS, [(c,) for c in REQUIRED])
+    table = read_table(path, "national statistics file", COLUMNS, REQUIRED)
+    for theirs, ours in ALIASES.items():  # read the publication's names as the others
+        if theirs in table.columns and ours not in table.columns:
+            for _line, row in table.rows:
+                row[ours] = row.pop(theirs, "")
     parsed: dict[str, dt.date | str] = {}
     rows = []
     latest: dt.date | None = None
@@ -239,13 +249,13 @@ def _read_row(file: _File, line: int, row: dict[str, str], ages: str,
     if not _own(row):
         return f"a breakdown within the organisation ({row['breakdown']}); its total is read"
     if not row["measure_id"]:
-        file.problems.append(Problem(file.shown, line, "MEASURE_ID",
+        file.problems.append(Problem(file.shown, line, file.column("measure_id"),
                                      "is empty; expected the measure's identifier"))
         return None
     mapping = mapping_for(row["measure_id"])
     value = _value(row["measure_value"].strip())
     if isinstance(value, str) and (isinstance(mapping, Mapping) or "whole" not in value):
-        file.problems.append(Problem(file.shown, line, "MEASURE_VALUE", value))
+        file.problems.append(Problem(file.shown, line, file.column("measure_value"), value))
         return None
     if isinstance(mapping, str):
         entry = unmapped.setdefault(canonical_id(row["measure_id"]),
@@ -253,7 +263,7 @@ def _read_row(file: _File, line: int, row: dict[str, str], ages: str,
         entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
         return "not mapped: " + mapping
     if name_contradicts(mapping, row.get("measure_name", "")):
-        file.problems.append(Problem(file.shown, line, "MEASURE_NAME", (
+        file.problems.append(Problem(file.shown, line, file.column("measure_name"), (
             f"does not describe {canonical_id(row['measure_id'])} as read ({mapping.measure}: a "
             f"name with {' and '.join(repr(w) for w in mapping.words)}); the publication may "
             "have renumbered its measures: check docs/national-statistics.md")))
@@ -286,7 +296,7 @@ def _candidates(files: Sequence[_File], chosen: tuple[str, str], ages: str,
             mapping, value = read
             key = (end, start if mapping.is_flow else None, mapping.measure, mapping.ages)
             if key in seen:
-                file.problems.append(Problem(file.shown, line, "MEASURE_ID", (
+                file.problems.append(Problem(file.shown, line, file.column("measure_id"), (
                     f"gives the same figure as line {seen[key]} (period, organisation and "
                     "measure); a file gives each figure once")))
                 continue
@@ -309,7 +319,7 @@ def _one_basis(candidates: list[_Candidate], bases: str,
     if bases == "refuse":
         old = next(filter(older, candidates))
         new = next(filter(newer, candidates))
-        raise ScenarioError([Problem(old.file.shown, old.line, "MEASURE_ID", (
+        raise ScenarioError([Problem(old.file.shown, old.line, old.file.column("measure_id"), (
             f"counts open referrals on the basis before September 2023, and {new.file.shown} "
             f"line {new.line} on the basis since; the two are not comparable (national counts "
             "fell 20-37%): give files of one basis, or --bases newer to keep the newer basis "
@@ -331,7 +341,7 @@ def _settle(candidates: list[_Candidate], bases: str,
         if kept is c:
             continue
         if kept.file.latest == c.file.latest and kept.value != c.value:
-            raise ScenarioError([Problem(c.file.shown, c.line, "MEASURE_VALUE", (
+            raise ScenarioError([Problem(c.file.shown, c.line, c.file.column("measure_value"), (
                 f"differs from {kept.file.shown} line {kept.line}, the same figure in a file "
                 "reaching the same latest period: give one publication's file"))])
         skipped.append((c.file.shown, c.line, c.published, (
@@ -429,7 +439,7 @@ def read_national(paths: str | Path | Sequence[str | Path], organisation: str, *
         raise ScenarioError(problems[:50])
     points = _settle(candidates, bases, skipped)
     if not points:
-        raise ScenarioError([Problem(files[0].shown, None, "MEASURE_ID", (
+        raise ScenarioError([Problem(files[0].shown, None, files[0].column("measure_id"), (
             f"{chosen.code} has no figure the model can compare with for --ages {ages} (every "
             "row is suppressed, of another age, or of a measure not mapped)"))])
     observed = _frame(points)

@@ -2,7 +2,8 @@
 basis of a published file.
 
 The publication (monthly "Autism Waiting Time Statistics", experimental statistics from the Mental
-Health Services Data Set) gives each measure an identifier (``MEASURE_ID``). :data:`MAPPED` holds
+Health Services Data Set) gives each measure an identifier (``METRIC``; ``MEASURE_ID`` in other
+files of the data set). :data:`MAPPED` holds
 the identifiers read into the observed series, each with the observed measure that counts the same
 thing by its construction (:mod:`asdsim.analysis.validation`) and the ages it covers;
 :data:`NOT_MAPPED` says why the model cannot reproduce the others it knows. Any other identifier
@@ -73,11 +74,15 @@ MAPPED: dict[str, Mapping] = {
     "ASD12": Mapping("referrals_received", "all", ("referral",), _NEW),
     "ASD12a": Mapping("referrals_received", "0-17", ("referral",), _NEW + " (aged 0 to 17)"),
     "ASD16": Mapping("open_referrals", "all", ("open",), _OPEN),
-    "ASD16a": Mapping("open_referrals", "0-17", ("open",), _OPEN + " (aged 0 to 17)"),
-    "ASD16b": Mapping("waiting_over_13_weeks", "all", ("open", "13"), _OVER),
+    "ASD16a": Mapping("waiting_over_13_weeks", "all", ("open", "13"), _OVER),
+    "ASD16b": Mapping("open_referrals", "0-17", ("open",), _OPEN + " (aged 0 to 17)"),
     "ASD16c": Mapping("waiting_over_13_weeks", "0-17", ("open", "13"), _OVER + " (aged 0 to 17)"),
 }
-"""Published measures read, by identifier (matched ignoring case)."""
+"""Published measures read, by identifier (matched ignoring case). The ages are the
+publication's own: its methodology names ASD12, ASD13, ASD16 and ASD16a as counting patients of
+all ages, and ASD12a, ASD13a, ASD16b and ASD16c patients aged 0 to 17; within each pair the
+second open-referral measure is read as those open 13 weeks or more (the publication's headline
+pair), which a file's ``METRIC_NAME``, where given, must confirm (:func:`name_contradicts`)."""
 
 NOT_MAPPED: dict[str, str] = {
     "ASD02": "new referrals of the period with a first appointment recorded by the time the data "
@@ -123,3 +128,18 @@ def name_contradicts(mapping: Mapping, measure_name: str) -> bool:
 def file_basis(latest_period_end: dt.date) -> str:
     """The open-referral basis of a file whose latest reporting period ends on the given day."""
     return SUBMITTED if latest_period_end >= NEW_BASIS_FROM else RECORDED
+
+
+# ------------------------------------------------------------------------- the files' layout
+
+COLUMNS = ("reporting_period_start", "reporting_period_end", "status", "breakdown",
+           "primary_level", "primary_level_description", "secondary_level",
+           "secondary_level_description", "metric", "metric_name", "metric_value",
+           "measure_id", "measure_name", "measure_value")
+"""The columns read (as matched: lower case)."""
+REQUIRED = (("reporting_period_start",), ("reporting_period_end",), ("breakdown",),
+            ("primary_level",), ("primary_level_description",), ("metric", "measure_id"),
+            ("metric_value", "measure_value"))
+"""The columns a file must have (one of each group)."""
+ALIASES = {"metric": "measure_id", "metric_name": "measure_name", "metric_value": "measure_value"}
+"""The publication's own column names, and the names they are read under."""
