@@ -9,9 +9,12 @@ from typing import Annotated
 
 from pydantic import (
     Field,
+    model_validator,
 )
 
 from asdsim.scenario.base import (
+    FieldProblems,
+    Model,
     NonNegative,
     Positive,
 )
@@ -31,6 +34,22 @@ LAST_DATE = dt.date(2200, 12, 31)
 
 Age = Annotated[NonNegative, Field(le=MAX_AGE_YEARS)]
 PositiveAge = Annotated[Positive, Field(le=MAX_AGE_YEARS)]
+
+
+class AgeRange(Model):
+    """A band of ages, [min_years, max_years): the base of every section's age bands."""
+
+    min_years: Age
+    """Youngest age in the band, in years (inclusive)."""
+    max_years: PositiveAge
+    """Oldest age in the band, in years (exclusive)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.max_years <= self.min_years:
+            raise FieldProblems([(("max_years",),
+                                  f"{self.max_years:g} must be above min_years ({self.min_years:g})")])
+        return self
 
 
 def _check_sums_to_one(values: dict[str, float], what: str) -> None:

@@ -20,27 +20,16 @@ from asdsim.scenario.base import (
     Positive,
     Probability,
 )
-from asdsim.scenario.schema.common import MAX_REFERRALS_PER_WEEK, Age, PositiveAge, _check_sums_to_one
+from asdsim.scenario.schema.common import MAX_REFERRALS_PER_WEEK, AgeRange, _check_sums_to_one
 
 # ---------------------------------------------------------------------------------------- demand
 
 
-class AgeBand(Model):
+class AgeBand(AgeRange):
     """A band of ages at referral, [min_years, max_years), and its share of referrals."""
 
-    min_years: Age
-    """Youngest age in the band, in years (inclusive)."""
-    max_years: PositiveAge
-    """Oldest age in the band, in years (exclusive)."""
     weight: NonNegative
     """Relative share of referrals in this band; weights are normalised to sum to 1."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AgeBand:
-        if self.max_years <= self.min_years:
-            raise FieldProblems([(("max_years",),
-                                  f"{self.max_years:g} must be above min_years ({self.min_years:g})")])
-        return self
 
 
 class StepChange(Model):

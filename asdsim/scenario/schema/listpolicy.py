@@ -28,27 +28,17 @@ from asdsim.scenario.base import (
     Positive,
     Probability,
 )
-from asdsim.scenario.schema.common import Age, PositiveAge
+from asdsim.scenario.schema.common import AgeRange
 
 Source = Annotated[str, Field(max_length=500)]
 
 
-class UrgentBand(Model):
-    """Share flagged urgent among children of an age band, [min_years, max_years)."""
+class UrgentBand(AgeRange):
+    """Share flagged urgent among children of an age band, [min_years, max_years), by their age
+    at joining the list."""
 
-    min_years: Age
-    """Youngest age in the band, in years (inclusive), at joining the list."""
-    max_years: PositiveAge
-    """Oldest age in the band, in years (exclusive)."""
     share: Probability
     """Share of these children flagged urgent."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> UrgentBand:
-        if self.max_years <= self.min_years:
-            raise FieldProblems([(("max_years",),
-                                  f"{self.max_years:g} must be above min_years ({self.min_years:g})")])
-        return self
 
 
 class Prioritisation(Model):
