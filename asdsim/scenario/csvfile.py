@@ -92,6 +92,16 @@ class _Problems:
         return items
 
 
+def width_problem(cells: list[str], columns: int) -> str | None:
+    """Why a row does not fit a header of ``columns`` columns (None: it fits; empty cells past
+    the last column, as spreadsheets write them, are allowed)."""
+    if len(cells) == columns or (
+            len(cells) > columns and not any(c.strip() for c in cells[columns:])):
+        return None
+    return (f"the row has {len(cells)} cells but the header has {columns} columns (a comma "
+            "inside a cell must be within double quotes)")
+
+
 # public names for every reader of people's CSV files
 decode_text = _decode
 """``decode_text(raw, shown) -> (text, encoding)``: UTF-8 (with or without BOM), UTF-16 with a

@@ -173,12 +173,9 @@ def parse_snapshot(raw: bytes, shown: str, file_name: str = "", *, dates: DateRu
                 if len(rows) >= MAX_SNAPSHOT_ROWS:
                     raise ScenarioError([Problem(shown, start, "", (
                         f"more than {MAX_SNAPSHOT_ROWS:,} children; at most that many are read"))])
-                if len(cells) != len(header) and not (
-                    len(cells) > len(header) and not any(c.strip() for c in cells[len(header):])
-                ):
-                    problems.add(start, "", (
-                        f"the row has {len(cells)} cells but the header has {len(header)} "
-                        "columns (a comma inside a cell must be within double quotes)"))
+                misfit = csvfile.width_problem(cells, len(header))
+                if misfit is not None:
+                    problems.add(start, "", misfit)
                     continue
                 key = hashlib.sha256("\x1f".join(c.strip() for c in cells).encode()).digest()
                 if key in seen:

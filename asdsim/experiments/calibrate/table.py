@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asdsim.errors import Problem, ScenarioError
-from asdsim.scenario.csvfile import RowProblems, csv_field_limit, decode_text, did_you_mean
+from asdsim.scenario.csvfile import (
+    RowProblems,
+    csv_field_limit,
+    decode_text,
+    did_you_mean,
+    width_problem,
+)
 from asdsim.scenario.csvheader import read_header
 from asdsim.scenario.snapshot import MAX_SNAPSHOT_BYTES
 from asdsim.scenario.values import name_key
@@ -82,11 +88,9 @@ def read_table(path: str | Path, what: str, read: Sequence[str],
                 start, line = line, reader.line_num + 1
                 if not any(c.strip() for c in cells):
                     continue
-                if len(cells) != len(header) and not (
-                        len(cells) > len(header) and not any(c.strip() for c in cells[len(header):])):
-                    problems.add(start, "", f"the row has {len(cells)} cells but the header has "
-                                 f"{len(header)} columns (a comma inside a cell must be within "
-                                 "double quotes)")
+                misfit = width_problem(cells, len(header))
+                if misfit is not None:
+                    problems.add(start, "", misfit)
                     continue
                 key = hashlib.sha256("\x1f".join(c.strip() for c in cells).encode()).digest()
                 repeated += key in seen
