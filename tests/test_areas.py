@@ -453,3 +453,16 @@ def test_each_areas_observed_points_are_set_beside_its_simulation(tmp_path, caps
 def test_a_table_named_from_its_own_folder_takes_the_folders_name(two_areas, monkeypatch):
     monkeypatch.chdir(two_areas.parent)  # "areas.csv" given bare: its folder is "."
     assert load_areas(Path("areas.csv")).name == two_areas.parent.name
+
+
+@pytest.mark.parametrize("command", [["areas"], ["plan", "--areas"]])
+def test_a_cluster_that_cannot_be_had_is_a_usage_error_before_any_work(two_areas, tmp_path,
+                                                                        capsys, command):
+    pytest.importorskip("dask.distributed")
+    argv = [*command, str(two_areas), "--out", str(tmp_path / "o"), "--dask", "not-an-address"]
+    if command[0] == "plan":
+        argv += ["--from", "2024-03-04", "--vary", "psychologist", "--team", "clinic"]
+    assert _run(argv) == 2
+    said = capsys.readouterr().err
+    assert f"asdsim {command[0]}: cannot reach the Dask scheduler at not-an-address" in said
+    assert not (tmp_path / "o").exists()

@@ -16,7 +16,7 @@ from asdsim.cli.console import (
     out,
     progress_bar,
 )
-from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options, number
+from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options, backend_or_say, number
 from asdsim.experiments.runner import DEFAULT_SEED
 
 if TYPE_CHECKING:  # the command imports these only when it runs, to start quickly
@@ -102,7 +102,6 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
         store_path,
         write_areas,
     )
-    from asdsim.experiments.backends import BackendError, make_backend
     from asdsim.reporting.outputs import check_destination
 
     problem = _usage(args)
@@ -113,10 +112,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if areas is None:
         return EXIT_INVALID
     check_destination(args.out, args.force, areas.files)
-    try:
-        backend = make_backend(args.jobs, args.dask)
-    except BackendError as exc:
-        err(f"asdsim areas: {exc}")
+    backend = backend_or_say(args, "areas")
+    if backend is None:
         return EXIT_USAGE
     out(f"areas {areas.name}: {len(areas.areas)} areas x {args.replications} replications, seed "
         f"{args.seed}, on {backend.describe()}")
@@ -154,7 +151,6 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
 def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     """``asdsim plan --areas AREAS``: each area's least-cost plan for the targets, or with
     ``--budget`` the split of the budget that starts the most children within 3 months."""
-    from asdsim.experiments.backends import BackendError, make_backend
     from asdsim.reporting.outputs import check_destination
 
     usage = _plan_usage_error(args)
@@ -169,10 +165,8 @@ def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     steps = {name: value for name, value in args.step if name is not None}
     single = [value for name, value in args.step if name is None]
     step: Any = single[-1] if single and not steps else steps or None
-    try:
-        backend = make_backend(args.jobs, args.dask)
-    except BackendError as exc:
-        err(f"asdsim plan: {exc}")
+    backend = backend_or_say(args, "plan")
+    if backend is None:
         return EXIT_USAGE
     with backend, progress_bar("options evaluated" if args.budget is not None else "areas",
                                terminal) as update:

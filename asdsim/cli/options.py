@@ -9,9 +9,14 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from asdsim.cli.console import err
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.scenario.values import ValueProblem, parse_iso_date, parse_number, parse_whole
+
+if TYPE_CHECKING:
+    from asdsim.experiments.backends import Backend
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 """Every parser keeps the line breaks of its description and example."""
@@ -95,6 +100,18 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run on an existing Dask cluster (tcp://host:8786), or 'local' to start "
                              "a local one; needs pip install asdsim[dask]")
+
+
+def backend_or_say(args: argparse.Namespace, command: str) -> Backend | None:
+    """The backend ``--jobs`` and ``--dask`` ask for, or None after saying on standard error why
+    it cannot be had (the caller exits with the usage code)."""
+    from asdsim.experiments.backends import BackendError, make_backend
+
+    try:
+        return make_backend(args.jobs, args.dask)
+    except BackendError as exc:
+        err(f"asdsim {command}: {exc}")
+        return None
 
 
 def count_problem(args: argparse.Namespace) -> str | None:

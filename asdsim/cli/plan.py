@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from asdsim.cli.console import EXIT_INVALID, EXIT_OK, EXIT_USAGE, err, out, progress_bar
-from asdsim.cli.options import COUNT, FORMATTER, SEED, count_problem, iso_date, number, whole
+from asdsim.cli.options import (
+    COUNT,
+    FORMATTER,
+    SEED,
+    backend_or_say,
+    count_problem,
+    iso_date,
+    number,
+    whole,
+)
 from asdsim.experiments.runner import DEFAULT_SEED
 from asdsim.scenario.values import parse_number
 
@@ -164,7 +173,6 @@ def _usage(args: argparse.Namespace) -> str | None:
 
 def command(args: argparse.Namespace, terminal: Any = None) -> int:
     """Run ``asdsim plan`` from parsed arguments; returns the exit code."""
-    from asdsim.experiments.backends import BackendError, make_backend
     from asdsim.experiments.plan import Outsourcing, plan, write_plan
     from asdsim.reporting.outputs import check_destination
     from asdsim.scenario import load_scenario, scenario_files
@@ -191,10 +199,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if args.outsourcing is not None:
         outsourcing = Outsourcing(max_per_month=args.outsourcing, price_gbp=args.outsourcing_price,
                                   months=args.outsourcing_months, bridge=args.outsourcing_bridge)
-    try:
-        backend = make_backend(args.jobs, args.dask)
-    except BackendError as exc:
-        err(f"asdsim plan: {exc}")
+    backend = backend_or_say(args, "plan")
+    if backend is None:
         return EXIT_USAGE
     out(f"plan {scenario.name}: {len(args.target or ('nice_standard',))} target(s), search on "
         f"{args.replications} "

@@ -15,9 +15,8 @@ from asdsim.cli.console import (
     out,
     progress_bar,
 )
-from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options
+from asdsim.cli.options import COUNT, FORMATTER, SEED, add_backend_options, backend_or_say
 from asdsim.errors import ScenarioError
-from asdsim.experiments.backends import BackendError, make_backend
 from asdsim.experiments.grid import load_grid, short_names
 from asdsim.experiments.sweep import HEADLINE_KPI, PointDone, PointStore, SweepError, run_sweep
 from asdsim.files import guard_output
@@ -66,10 +65,8 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
     if args.out.exists() and not args.out.is_dir():
         err(f"asdsim sweep: --out {args.out} exists and is not a folder")
         return EXIT_USAGE
-    try:
-        backend = make_backend(args.jobs, args.dask)
-    except BackendError as exc:
-        err(f"asdsim sweep: {exc}")
+    backend = backend_or_say(args, "sweep")
+    if backend is None:
         return EXIT_USAGE
     spec = grid.spec
     out(f"sweep {grid.name}: {len(grid.points)} points x {spec.replications} replications, "
