@@ -103,24 +103,29 @@ COMMANDS = ["run", "run --force", "compare", "sensitivity", "plan", "sweep", "ca
             "national"]
 
 
-# Modules that bind run_replication at import: each is imported first (so none keeps the stand-in
-# below after a test) and its binding replaced for the test.
-_SIMULATING = ["asdsim.experiments.runner", "asdsim.experiments.sweep",
-               "asdsim.experiments.areas.run", "asdsim.experiments.allocation",
-               "asdsim.experiments.plan.evaluate", "asdsim.experiments.history.fit",
-               "asdsim.experiments.history.truth"]
-
-
 def _no_simulation(monkeypatch) -> None:
-    """Fail the test if any replication is simulated (the output must be refused first)."""
+    """Fail the test if any replication is simulated (the output must be refused first).
+
+    Every module of the packages that simulate is imported first, so none binds the stand-in at
+    import and keeps it after the test; then each module's binding of ``run_replication`` (the
+    runner's, and any module's ``from ... import run_replication``) is replaced for the test."""
     import importlib
+    import pkgutil
+
+    import asdsim.checks
+    import asdsim.experiments
+    from asdsim.experiments import runner
 
     def refuse(*args):
         pytest.fail("simulated before the output was checked")
 
-    modules = [importlib.import_module(name) for name in _SIMULATING]  # all before any patch
+    real = runner.run_replication
+    modules = [importlib.import_module(info.name)
+               for package in (asdsim.experiments, asdsim.checks)
+               for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
     for module in modules:
-        monkeypatch.setattr(module, "run_replication", refuse)
+        if getattr(module, "run_replication", None) is real:
+            monkeypatch.setattr(module, "run_replication", refuse)
 
 
 @pytest.mark.parametrize("relation", sorted(RELATIONS))
