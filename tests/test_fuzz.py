@@ -89,7 +89,6 @@ def _no_simulation(monkeypatch):
                    "asdsim.checks.regress.simulate", "asdsim.experiments.sweep.run_point",
                    "asdsim.experiments.runner.run_replication"):
         monkeypatch.setattr(target, stop)
-    monkeypatch.setattr("asdsim.cli.sweep.make_backend", lambda *_a, **_k: Backend())
     monkeypatch.setattr("asdsim.experiments.backends.make_backend", lambda *_a, **_k: Backend())
 
 
