@@ -9,9 +9,12 @@ scenarios that exercise them, by comparing every table.
 
 from __future__ import annotations
 
+import heapq
+
 import pandas as pd
 import pytest
 import simpy
+from simpy.core import NORMAL
 
 import asdsim
 from asdsim.checks.scenarios import full_pathway_scenario, mmc_scenario
@@ -44,11 +47,18 @@ def _assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)
 
 
-class _SimPyClock(Clock):
-    """The same clock, scheduling with SimPy's timeouts and running SimPy's own loop."""
+class _SimPyClock(simpy.Environment):
+    """The plain way: SimPy's own environment, a timeout (or an event due at an exact time) for
+    every callback, and SimPy's own loop."""
 
     def call_in(self, delay, callback):
-        self.timeout(delay).callbacks.append(callback)
+        self.timeout(delay).callbacks.append(lambda _event: callback())
+
+    def call_at(self, at, callback):
+        event = self.event()
+        event._ok, event._value = True, None
+        event.callbacks.append(lambda _event: callback())
+        heapq.heappush(self._queue, (at, NORMAL, next(self._eid), event))
 
     def run_until(self, until):
         self.run(until=until)
@@ -69,7 +79,7 @@ def test_dropping_the_deadlines_of_started_children_changes_no_number(index, mon
     dropped = _tables(scenario)
 
     def timer_each(self, at, case, reason):  # a timer for every deadline, void or not
-        self.env.call_at(at, lambda _e: self.expire(case, reason))
+        self.env.call_at(at, lambda: self.expire(case, reason))
 
     monkeypatch.setattr(pathway_module._Deadlines, "add", timer_each)
     every = _tables(scenario)
@@ -83,13 +93,13 @@ def test_dropping_the_deadlines_of_started_children_changes_no_number(index, mon
 def test_callbacks_at_one_time_run_in_the_order_they_were_set_as_simpy_runs_them():
     seen: list[str] = []
     clock = Clock()
-    clock.call_in(2.0, lambda _e: seen.append("a"))
+    clock.call_in(2.0, lambda: seen.append("a"))
     clock.timeout(2.0).callbacks.append(lambda _e: seen.append("b"))
-    clock.call_at(2.0, lambda _e: seen.append("c"))
-    clock.call_in(1.0, lambda _e: seen.append("first"))
-    clock.call_in(3.0, lambda _e: seen.append("at the end: not run"))
+    clock.call_at(2.0, lambda: seen.append("c"))
+    clock.call_in(1.0, lambda: seen.append(f"first at {clock.now}"))
+    clock.call_in(3.0, lambda: seen.append("at the end: not run"))
     clock.run_until(3.0)
-    assert seen == ["first", "a", "b", "c"]
+    assert seen == ["first at 1.0", "a", "b", "c"]
     assert clock.now == 3.0
 
 
@@ -114,10 +124,10 @@ def test_processes_run_on_the_clock_as_on_simpy():
 def test_the_clock_refuses_the_past_and_raises_a_failure_nobody_handled():
     clock = Clock()
     with pytest.raises(ValueError, match="negative delay"):
-        clock.call_in(-1.0, lambda _e: None)
+        clock.call_in(-1.0, lambda: None)
     clock.run_until(5.0)
     with pytest.raises(ValueError, match="past"):
-        clock.call_at(4.0, lambda _e: None)
+        clock.call_at(4.0, lambda: None)
     with pytest.raises(ValueError, match="greater than"):
         clock.run_until(5.0)
 

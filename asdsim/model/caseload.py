@@ -37,8 +37,8 @@ class CaseloadTeam(TeamRunner):
         for day, slots in slot_changes[1:]:
             self.env.call_in(day, self._resizer(slots))
 
-    def _resizer(self, slots: int) -> Callable[[object], None]:
-        return lambda _event: self._resize(slots)
+    def _resizer(self, slots: int) -> Callable[[], None]:
+        return lambda: self._resize(slots)
 
     def _resize(self, slots: int) -> None:
         self.slots = slots
@@ -99,7 +99,7 @@ class CaseloadTeam(TeamRunner):
         self.cases.append((now, day))
         env.call_in(day - now, self._release)
 
-    def _release(self, _event: object) -> None:
+    def _release(self) -> None:
         self.busy -= 1
         self._fill()
 

@@ -242,7 +242,7 @@ class ClinicTeam(TeamRunner):
         if not self._book(case, earliest, self.env.now):
             self._queue(case, earliest)
 
-    def _attend(self, case: Case, booking: Booking, _event: object = None) -> None:
+    def _attend(self, case: Case, booking: Booking) -> None:
         if case.state == CLOSED or not case.booked or case.booked[0] is not booking:
             return
         case.booked.pop(0)

@@ -76,7 +76,7 @@ class ListPolicies:
             for name, rule in validating:
                 days = _validation_days(rule, scenario, host.horizon)
                 for day in days:
-                    host.env.call_at(day, lambda _e, t=teams[name], r=rule: self._validate(t, r, rng))
+                    host.env.call_at(day, lambda t=teams[name], r=rule: self._validate(t, r, rng))
 
     def before_join(self, child: Child, name: str) -> None:
         """Clinical prioritisation as the child joins ``name``'s list: flagged urgent with the

@@ -323,7 +323,7 @@ class Pathway:
             del self.held[child.id]
             self.route(child)
 
-    def _team_opens(self, _event: object) -> None:
+    def _team_opens(self) -> None:
         """A team opens: every child held is routed again under the routing in force now."""
         held, self.held = list(self.held.values()), {}
         for child, _ in held:
@@ -366,7 +366,7 @@ class Pathway:
             if when > now:
                 self._deadlines.add(now + (when - now), case, reason)  # the time a timer would show
             else:
-                self.env.call_in(0.0, lambda _e: self._expire(case, reason))
+                self.env.call_in(0.0, lambda: self._expire(case, reason))
 
     def _end_at(self, at: float, case: Case, reason: str) -> None:
         """End a case not yet started with ``reason`` on day ``at`` (at once if that has passed)."""
@@ -374,7 +374,7 @@ class Pathway:
         if at > now:
             self._deadlines.add(now + (at - now), case, reason)
         else:
-            self.env.call_in(0.0, lambda _e: self._expire(case, reason))
+            self.env.call_in(0.0, lambda: self._expire(case, reason))
 
     def _expire(self, case: Case, reason: str) -> None:
         """A child waiting (or booked, not yet seen) withdraws, ages out or crosses its team's age
@@ -417,7 +417,7 @@ class Pathway:
 
     def later(self, delay: float, action: Callable[[Child], None], child: Child) -> None:
         """Do ``action(child)`` after ``delay`` days, unless the child has left by then."""
-        self.env.call_in(max(delay, 0.0), lambda _e: None if child.exited else action(child))
+        self.env.call_in(max(delay, 0.0), lambda: None if child.exited else action(child))
 
     def uniform(self, table: np.ndarray, child: Child, k: int, activity: str) -> float:
         """The child's k-th pre-drawn uniform of an activity (``table``: children by draws);
@@ -475,7 +475,7 @@ class _Deadlines:
         self.env = None  # type: ignore[assignment]
         self.expire = None  # type: ignore[assignment]
 
-    def _due(self, _event: object) -> None:
+    def _due(self) -> None:
         now = self.env.now
         self._armed.discard(now)
         heap = self.heap

@@ -12,12 +12,14 @@ checks this).
 The replication's clock (:class:`Clock`) is a SimPy environment with a cheaper way to call
 something later. Most of the model's events are one callback at one time (a referral arrives,
 an appointment happens, a caseload slot frees): :meth:`Clock.call_in` schedules such a callback
-without the :class:`simpy.Timeout` built around it, and :meth:`Clock.run_until` steps the clock
-without a method call and an exception handler per event. Both keep SimPy's order exactly: an
-entry ``(time, priority, event id, event)`` in the same queue, the id from the same counter,
-processed as :meth:`simpy.Environment.step` processes it; processes (``yield env.timeout(7.0)``)
-run as before. A test runs replications on this clock and on SimPy's own loop and compares
-every table.
+with no event at all (no :class:`simpy.Timeout`, no callback list), and :meth:`Clock.run_until`
+steps the clock without a method call and an exception handler per event. Both keep SimPy's
+order exactly: a callback's entry ``(time, CALL, event id, callback)`` sits in the same queue as
+SimPy's ``(time, priority, event id, event)``, its id from the same counter and ``CALL`` equal to
+SimPy's ``NORMAL``, so entries sort as SimPy's would; events are processed as
+:meth:`simpy.Environment.step` processes them, and processes (``yield env.timeout(7.0)``) run
+as before. The clock's ``now`` is a plain attribute, not SimPy's property. A test runs
+replications on this clock and on SimPy's own loop and compares every table.
 """
 
 from __future__ import annotations
@@ -43,23 +45,25 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Call:
-    """One callback due at one time: what the clock's loop needs of an event."""
-
-    __slots__ = ("_ok", "_value", "callbacks")
-
-    def __init__(self, callback: Callable[[object], None]):
-        self.callbacks: list[Callable[[object], None]] | None = [callback]
-        self._ok = True
-        self._value = None
+CALL: float = float(NORMAL)
+"""The priority of a :meth:`Clock.call_in` entry: equal to SimPy's ``NORMAL`` (so the queue's order
+is SimPy's), but its own object, by which the clock's loop tells a plain callback from an event."""
 
 
 class Clock(simpy.Environment):
-    """A SimPy environment with :meth:`call_in` and :meth:`run_until`."""
+    """A SimPy environment with :meth:`call_in`, :meth:`call_at` and :meth:`run_until`, whose
+    ``now`` is a plain attribute (read tens of thousands of times a replication) kept equal to
+    SimPy's own clock wherever the clock moves."""
 
-    def call_in(self, delay: float, callback: Callable[[object], None]) -> None:
-        """Call ``callback(event)`` after ``delay`` days (as
-        ``env.timeout(delay).callbacks.append(callback)`` would, in the same order).
+    now: float = 0.0  # (an instance attribute, in place of SimPy's property)
+
+    def __init__(self, initial_time: float = 0.0):
+        super().__init__(initial_time)
+        self.now = self._now
+
+    def call_in(self, delay: float, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after ``delay`` days (when
+        ``env.timeout(delay).callbacks.append(...)`` would, in the same order).
 
         Raises
         ------
@@ -68,14 +72,24 @@ class Clock(simpy.Environment):
         """
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), _Call(callback)))
+        heappush(self._queue, (self._now + delay, CALL, next(self._eid), callback))
 
-    def call_at(self, at: float, callback: Callable[[object], None]) -> None:
-        """Call ``callback(event)`` at time ``at`` (not before now), which the clock will show
-        then exactly (``call_in(at - now)`` may round it)."""
+    def call_at(self, at: float, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` at time ``at`` (not before now), which the clock will show then
+        exactly (``call_in(at - now)`` may round it)."""
         if at < self._now:
             raise ValueError(f"time {at} is past")
-        heappush(self._queue, (at, NORMAL, next(self._eid), _Call(callback)))
+        heappush(self._queue, (at, CALL, next(self._eid), callback))
+
+    def step(self) -> None:
+        """Process the next entry of the queue (a callback, or an event as SimPy does)."""
+        if self._queue and self._queue[0][1] is CALL:
+            self._now, _, _, callback = heappop(self._queue)
+            self.now = self._now
+            callback()
+            return
+        super().step()
+        self.now = self._now
 
     def run_until(self, until: float) -> None:
         """Process every event before ``until`` (as ``run(until=until)`` does), and stop with
@@ -94,7 +108,11 @@ class Clock(simpy.Environment):
         self.schedule(stop, URGENT, until - self._now)
         queue = self._queue
         while True:
-            self._now, _, _, event = heappop(queue)  # never empty: ``stop`` is in it
+            now, priority, _, event = heappop(queue)  # never empty: ``stop`` is in it
+            self._now = self.now = now
+            if priority is CALL:
+                event()
+                continue
             if event is stop:
                 stop.callbacks = None
                 return

@@ -128,7 +128,7 @@ class Triage:
             self.receive(child)
             i += 1
 
-    def _arrived(self, i: int, _event: object) -> None:
+    def _arrived(self, i: int) -> None:
         self.receive(self._new[i])
         self._arrive(i + 1)
 
