@@ -103,6 +103,26 @@ def test_callbacks_at_one_time_run_in_the_order_they_were_set_as_simpy_runs_them
     assert clock.now == 3.0
 
 
+def test_simpys_own_run_on_the_clock_calls_callbacks_and_keeps_its_time():
+    seen: list[tuple[str, float]] = []
+    clock = Clock(2.0)
+    assert clock.now == 2.0
+
+    def weekly(env):
+        while True:
+            seen.append(("process", env.now))
+            yield env.timeout(1.0)
+
+    clock.process(weekly(clock))
+    clock.call_in(0.5, lambda: seen.append(("call", clock.now)))
+    clock.call_at(3.0, lambda: seen.append(("at", clock.now)))
+    clock.run(until=4.5)
+    # at 3.0 the callback set first (before the process's timeout was) runs first
+    assert seen == [("process", 2.0), ("call", 2.5), ("at", 3.0), ("process", 3.0),
+                    ("process", 4.0)]
+    assert clock.now == 4.5
+
+
 def test_processes_run_on_the_clock_as_on_simpy():
     def weekly(env, log):
         while True:

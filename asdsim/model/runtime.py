@@ -82,14 +82,15 @@ class Clock(simpy.Environment):
         heappush(self._queue, (at, CALL, next(self._eid), callback))
 
     def step(self) -> None:
-        """Process the next entry of the queue (a callback, or an event as SimPy does)."""
-        if self._queue and self._queue[0][1] is CALL:
-            self._now, _, _, callback = heappop(self._queue)
-            self.now = self._now
-            callback()
-            return
+        """Process the next entry of the queue: a callback, or an event as SimPy does."""
+        queue = self._queue
+        if queue:
+            self.now = queue[0][0]  # before any callback or process runs
+            if queue[0][1] is CALL:
+                self._now, _, _, callback = heappop(queue)
+                callback()
+                return
         super().step()
-        self.now = self._now
 
     def run_until(self, until: float) -> None:
         """Process every event before ``until`` (as ``run(until=until)`` does), and stop with
