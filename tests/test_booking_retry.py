@@ -52,16 +52,16 @@ class _Forgetful(set):
 @pytest.fixture
 def searches(monkeypatch) -> list[int]:
     """Counts the searches of a team's hours for steps of more than one staff group (calls of
-    ``clinic._parts``; a step of one group is searched inline): the step these tests block,
+    ``clinic._book_parts``; a step of one group is searched inline): the step these tests block,
     the joint observation, is one."""
     count = [0]
-    parts = clinic._parts
+    parts = clinic._book_parts
 
     def counted(*args):
         count[0] += 1
         return parts(*args)
 
-    monkeypatch.setattr(clinic, "_parts", counted)
+    monkeypatch.setattr(clinic, "_book_parts", counted)
     return count
 
 

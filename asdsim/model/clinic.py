@@ -136,7 +136,7 @@ class ClinicTeam(TeamRunner):
                 if searched in self._no_hours:
                     return False
             if len(needs) == 1:
-                # one staff group (most steps): its first week with the hours (as _parts finds
+                # one staff group (most steps): its first week with the hours (as _book_parts finds
                 # it) and the hours taken, here without two calls per step
                 g, hours, threshold = needs[0]
                 row = remaining[g]
@@ -149,8 +149,7 @@ class ClinicTeam(TeamRunner):
                 else:
                     parts = []
             else:
-                parts = _parts(remaining, needs, step.joint, first_week, last_week)
-                last = _take(remaining, parts)
+                parts, last = _book_parts(remaining, needs, step.joint, first_week, last_week)
             if not parts:
                 if index == start:  # nothing booked yet
                     self._no_hours.add(searched)
@@ -331,43 +330,35 @@ class ClinicTeam(TeamRunner):
                 for g, group in enumerate(self.groups)}
 
 
-def _parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], ...], joint: bool,
-           first: int, last: int) -> list[tuple[int, int, float]]:
-    """(group, week, hours) of each part of a step booked in weeks ``[first, last)``, each group
-    in its first week with the hours, a joint step's groups in their first common week; empty
-    when some part finds no week (or the step needs no hours)."""
+def _book_parts(remaining: list[list[float]], needs: tuple[tuple[int, float, float], ...],
+                joint: bool, first: int, last: int) -> tuple[list[tuple[int, int, float]], int]:
+    """Book a step in weeks ``[first, last)``: each group in its first week with the hours, a
+    joint step's groups in their first common week. Takes the hours from ``remaining`` and
+    returns the parts (group, week, hours) and the latest week booked; ``([], -1)`` and nothing
+    taken when some part finds no week (or the step needs no hours)."""
     if not needs:
-        return []  # a step that needs no hours books nothing (as the joint rule always did)
-    if len(needs) == 1:  # one group: its first week with the hours
-        g, hours, threshold = needs[0]
-        week = _first_week(remaining[g], threshold, first, last)
-        return [(g, week, hours)] if week >= 0 else []
+        return [], -1  # a step that needs no hours books nothing (as the joint rule always did)
     if joint:
         week = _first_common_week(remaining, needs, first, last)
         if week < 0:
-            return []
+            return [], -1
         parts = []
         for g, hours, _ in needs:  # (a loop: a comprehension costs a call of its own)
             parts.append((g, week, hours))
-        return parts
+            remaining[g][week] -= hours
+        return parts, week
     parts = []
+    latest = -1
     for g, hours, threshold in needs:
         week = _first_week(remaining[g], threshold, first, last)
         if week < 0:
-            return []
+            return [], -1
         parts.append((g, week, hours))
-    return parts
-
-
-def _take(remaining: list[list[float]], parts: list[tuple[int, int, float]]) -> int:
-    """Take the hours of ``parts`` (group, week, hours) from ``remaining``; return the latest
-    week taken from (-1 when there are no parts)."""
-    last = -1
-    for g, w, hours in parts:
-        remaining[g][w] -= hours
-        if w > last:
-            last = w
-    return last
+        if week > latest:
+            latest = week
+    for g, week, hours in parts:  # every part found its week: take them all
+        remaining[g][week] -= hours
+    return parts, latest
 
 
 def _first_week(row: list[float], threshold: float, first: int, last: int) -> int:

@@ -239,7 +239,7 @@ class Pathway:
     def route(self, child: Child) -> None:
         """Send an accepted (or transferred, or held) child to the team for its age and place."""
         now = self.env.now
-        age = child.age_at(now)
+        age = child.age_years + (now - child.first_referral_day) / 365.25  # child.age_at(now)
         if age >= self._age_out_years:
             self.release(child, "aged_out", now)
             return
