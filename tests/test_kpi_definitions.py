@@ -180,3 +180,23 @@ def test_the_weekly_mean_count_integrates_each_interval():
     means = cohorts.mean_within(np.array([1.0, 2.0]), np.array([3.0, np.nan]),
                                 np.array([0.0, 2.0, 4.0]))
     np.testing.assert_allclose(means, [0.5, 1.5])
+
+
+def test_visits_are_counted_before_the_horizon_in_the_order_of_each_steps_first_day():
+    from types import SimpleNamespace
+
+    from asdsim.analysis.record import _visits
+
+    # steps a, b, c, d (codes 0, 2, 4, 6; +1 when missed), recorded out of clock order, horizon 10:
+    #   b on day 4 (missed), a on day 6, b on day 2, a on day 2 (missed), c on day 10 (the
+    #   horizon: not counted), d on day 9 (missed), a on day 3.
+    # Counted: a 3 visits (1 missed), b 2 (1 missed), d 1 (1 missed); c none.
+    # First days: a 2, b 2 (a tie, broken by the order recorded: b before a), d 9.
+    team = SimpleNamespace(visit_steps=["a", "b", "c", "d"],
+                           visit_days=[4.0, 6.0, 2.0, 2.0, 10.0, 9.0, 3.0],
+                           visit_codes=[3, 0, 2, 1, 4, 7, 0])
+    counted = _visits(team, 10.0)
+    assert counted == {"b": (2, 1), "a": (3, 1), "d": (1, 1)}
+    assert list(counted) == ["b", "a", "d"]
+    team.visit_days, team.visit_codes = [10.0, 12.0], [0, 1]
+    assert _visits(team, 10.0) == {}

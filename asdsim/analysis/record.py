@@ -8,9 +8,8 @@ is NaN, never a sentinel, and a child whose exit lies beyond the horizon is stil
 from __future__ import annotations
 
 import operator
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain, compress
+from itertools import chain
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import MILESTONES, Child
 from asdsim.model.pathway import Pathway
 from asdsim.model.runtime import collector_paused
+from asdsim.model.teams import TeamRunner
 
 
 @dataclass
@@ -117,17 +117,8 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
             slots[name] = team.slot_ledger(weeks)
     visits: dict[tuple[str, str], tuple[int, int]] = {}
     for name, team in pathway.teams.items():
-        # (step, missed) of each visit before the horizon, counted in C (no Python step per
-        # visit); then the steps in the order of their first appointment on the clock
-        before = list(map(float(horizon).__gt__, map(operator.itemgetter(0), team.visits)))
-        counted = Counter(compress(map(operator.itemgetter(1, 2), team.visits), before))
-        first = _first_days(team.visits, before)
-        tally: dict[str, tuple[int, int]] = {}
-        for (step, missed), count in counted.items():
-            booked, dna = tally.get(step, (0, 0))
-            tally[step] = (booked + count, dna + count * missed)
-        for step in sorted(tally, key=first.__getitem__):
-            visits[(name, step)] = tally[step]
+        for step, tally in _visits(team, horizon).items():
+            visits[(name, step)] = tally
     return ReplicationRecord(
         replication=replication, columns=cols,
         rereferral_days=np.array(pathway.rereferral_days, dtype=float),
@@ -141,23 +132,24 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     )
 
 
-def _first_days(visits: list[tuple[float, str, bool]], before: list[bool]) -> dict[str, float]:
-    """Each step's earliest visit day among the visits marked ``before`` (the list is not in
-    clock order: a settled package's later appointments are attended early, ClinicTeam._finish),
-    taken in C: steps coded by their index, the minimum per code with ``np.minimum.at``."""
-    if not visits:
+def _visits(team: TeamRunner, horizon: float) -> dict[str, tuple[int, int]]:
+    """(appointments, missed) of each contact step of a team over the horizon, the steps in the
+    order of their first appointment on the clock (the visits are not in clock order: a settled
+    package's later appointments are attended early, ClinicTeam._finish), a tie in the order
+    the team recorded them; counted in C from the team's visit days and codes."""
+    days = np.array(team.visit_days, dtype=float)
+    codes = np.array(team.visit_codes, dtype=np.int64)
+    before = days < horizon
+    days, codes = days[before], codes[before]
+    if not len(codes):
         return {}
-    steps = list(dict.fromkeys(map(operator.itemgetter(1), visits)))
-    code = {step: i for i, step in enumerate(steps)}
-    n = len(visits)
-    days = np.fromiter(map(operator.itemgetter(0), visits), dtype=float, count=n)
-    codes = np.fromiter(map(code.__getitem__, map(operator.itemgetter(1), visits)),
-                        dtype=np.int64, count=n)
-    keep = np.fromiter(before, dtype=bool, count=n)
-    earliest = np.full(len(steps), np.inf)
-    np.minimum.at(earliest, codes[keep], days[keep])
-    return {step: day for step, day in zip(steps, earliest.tolist(), strict=True)
-            if day != np.inf}
+    steps = codes >> 1
+    counts = np.bincount(codes, minlength=2 * len(team.visit_steps)).reshape(-1, 2)
+    seen, first_seen = np.unique(steps, return_index=True)
+    earliest = np.full(len(team.visit_steps), np.inf)
+    np.minimum.at(earliest, steps, days)
+    order = seen[np.lexsort((first_seen, earliest[seen]))]
+    return {team.visit_steps[i]: (int(counts[i].sum()), int(counts[i, 1])) for i in order}
 
 
 def _rows(rows: list[tuple[float, ...]], width: int) -> np.ndarray:

@@ -139,7 +139,13 @@ class TeamRunner:
         self.u_dna, self.u_rebook = draws.dna, draws.rebook
         self.u_outcome = draws.outcome
         self.u_session = draws.session
-        self.visits: list[tuple[float, str, bool]] = []  # (day, step, missed) of each appointment
+        # each appointment of a contact step: its day, and its step and whether it was missed as
+        # one code (2 x the step's place in visit_steps, plus 1 when missed), kept as two plain
+        # lists that record reads in C
+        self.visit_steps = list(dict.fromkeys(s.name for s in self.steps + self.uncertain))
+        self._visit_code = {name: 2 * i for i, name in enumerate(self.visit_steps)}
+        self.visit_days: list[float] = []
+        self.visit_codes: list[int] = []
 
     # -- a child's case with this team ---------------------------------------------------------
 
@@ -217,7 +223,8 @@ class TeamRunner:
                 u = host.uniform(self.u_dna, child, k, "dna")
             missed = u < step.dna_probability
         if step.contact:
-            self.visits.append((day, step.name, missed))
+            self.visit_days.append(day)
+            self.visit_codes.append(self._visit_code[step.name] + missed)
         if missed:
             child.dna_count += 1
             if child.dna_count >= self.discharge_after:
