@@ -103,6 +103,9 @@ def test_invariants_hold(scenario, seed):
     c = rec.columns
     n = len(c["referral_day"])
     assert n == len(pathway.children)
+    # what the record reads from arrays kept at the start is what every child still holds
+    for name, values in pathway.fixed.items():
+        assert values.tolist() == [getattr(child, name) for child in pathway.children], name
     # every child is accounted for, by an exit reason or as still open at the horizon
     reasons = c["exit_reason"]
     assert set(reasons) <= set(EXIT_REASONS) | set(LIST_EXIT_REASONS) | set(OPEN_REASONS)

@@ -66,7 +66,7 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     # one pass over the children per kind of column (attrgetter reads a child's fields in C, and
     # fromiter fills the array from them without a tuple per child to convert)
     days = (*MILESTONES, "started_day")
-    reals = (*days, "age_years", "staff_hours", "hours_factor")
+    reals = (*days, "staff_hours")
     get = operator.attrgetter(*reals)
     table = np.fromiter(chain.from_iterable(map(get, kids)), dtype=float,
                         count=n * len(reals)).reshape(n, len(reals))
@@ -75,8 +75,7 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
         values = real[name]
         values[values > horizon] = np.nan
         cols[name] = values
-    wholes = ("source", "locality", "priority", "referrals", "transfers", "dna_count",
-              "from_backlog", "outsourced")
+    wholes = ("priority", "referrals", "transfers", "dna_count", "outsourced")
     get = operator.attrgetter(*wholes)
     counts = np.fromiter(chain.from_iterable(map(get, kids)), dtype=np.int64,
                          count=n * len(wholes)).reshape(n, len(wholes))
@@ -93,19 +92,20 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
     outcome[np.isnan(cols["diagnosis_day"])] = None
     cols["outcome"] = outcome
     cols["team"] = _objects(kids, "team")
-    cols["age_at_referral_years"] = real["age_years"]
+    fixed = pathway.fixed  # (what no event changes: kept as arrays from the start)
+    cols["age_at_referral_years"] = fixed["age_years"].copy()
     sources = np.array(pathway.sources, dtype=object)
     localities = np.array(pathway.localities, dtype=object)
     classes = np.array(scenario.priority_classes, dtype=object)
-    cols["source"] = sources[whole["source"]]
-    cols["locality"] = localities[whole["locality"]]
+    cols["source"] = sources[fixed["source"]]
+    cols["locality"] = localities[fixed["locality"]]
     cols["priority"] = classes[whole["priority"]]
-    cols["from_backlog"] = whole["from_backlog"].astype(bool)
+    cols["from_backlog"] = fixed["from_backlog"].copy()
     cols["outsourced"] = whole["outsourced"].astype(bool)
     for name in ("referrals", "transfers", "dna_count"):
         cols[name] = whole[name]
     cols["staff_hours"] = real["staff_hours"]
-    cols["hours_factor"] = real["hours_factor"]
+    cols["hours_factor"] = fixed["hours_factor"].copy()
 
     weeks = pathway.weeks
     staff: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}

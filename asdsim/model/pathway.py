@@ -123,6 +123,16 @@ class Pathway:
                 float(backlog.hours_factor[j]), float(backlog.referral_day[j]), True,
             ))
         self.children = children
+        # what no event changes, in child order, as arrays: read by the record from here rather
+        # than child by child
+        self.fixed = {
+            "age_years": np.concatenate([kids.age_years, backlog.age_years[order]]).astype(float),
+            "hours_factor": np.concatenate([kids.hours_factor,
+                                            backlog.hours_factor[order]]).astype(float),
+            "source": np.concatenate([kids.source, backlog.source[order]]).astype(np.int64),
+            "locality": np.concatenate([kids.locality, backlog.locality[order]]).astype(np.int64),
+            "from_backlog": np.arange(n) >= n_new,
+        }
         return n_new, backlog, order
 
     def _make_teams(self, scenario: Scenario) -> dict[str, TeamRunner]:
