@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
+import itertools
 import math
 from collections.abc import Callable, Generator
 from typing import cast
@@ -108,13 +109,11 @@ class Pathway:
         backlog = generate_backlog(scenario, streams["backlog"])
         n_new, n = len(arrivals), len(arrivals) + len(backlog)
         self.draws = Draws.make(streams, n)
-        children = [
-            Child(i, age, source, locality, priority, factor, day, False)
-            for i, (age, source, locality, priority, factor, day) in enumerate(zip(
-                kids.age_years.tolist(), kids.source.tolist(), kids.locality.tolist(),
-                kids.priority.tolist(), kids.hours_factor.tolist(), arrivals.tolist(),
-                strict=True))
-        ]
+        # (map calls Child with each child's fields straight from the lists, no tuple unpacked)
+        children = list(map(Child, range(n_new), kids.age_years.tolist(), kids.source.tolist(),
+                            kids.locality.tolist(), kids.priority.tolist(),
+                            kids.hours_factor.tolist(), arrivals.tolist(),
+                            itertools.repeat(False, n_new)))
         order = np.argsort(backlog.referral_day, kind="stable")
         for j in order:
             children.append(Child(
