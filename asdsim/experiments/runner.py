@@ -105,8 +105,9 @@ def check_run_size(scenario: Scenario, replications: int, seed: int) -> None:
 
 
 SECONDS_PER_CHILD = 15e-6
-"""CPU time a simulated child costs, its replication's arrays included (measured 12 to 18
-microseconds on the standard benchmark scenario, one process): with
+"""CPU time a simulated child costs, its replication's arrays included (measured 10.5
+microseconds on the standard benchmark scenario in one process, 16 in the illustrative England
+through ``asdsim areas``, its tables included; the estimate leans to the higher): with
 :func:`children_per_replication`, the estimate of a run's work that chooses its workers."""
 
 
