@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import asdsim
 from asdsim.analysis.kpis import replication_kpis
 from asdsim.analysis.record import record
+from asdsim.analysis.results import Results
 from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import EXIT_REASONS, LIST_EXIT_REASONS, OPEN_REASONS
 from asdsim.model.clinic import ClinicTeam
@@ -115,6 +116,14 @@ def test_invariants_hold(scenario, seed):
     exits = {k: v for k, _, v in replication_kpis(rec, scenario) if k.startswith("exit[")}
     assert sum(exits.values()) == n
     # milestones never run backwards, so no wait is negative
+    # each child waits on at most one team's list at a time: the teams' lists never hold more
+    # children than wait in all, and a list left by a transfer was joined before it was left
+    results = Results(scenario, {}, [rec])
+    by_team = results.teams_weekly.groupby("week").waiting_for_assessment.sum()
+    assert (by_team.to_numpy() <= results.weekly.waiting_for_assessment.to_numpy()).all()
+    assert (results.teams_weekly.waiting_for_assessment >= 0).all()
+    assert (rec.left_lists[:, 1] <= rec.left_lists[:, 2]).all()
+    assert len(rec.left_lists) == c["transfers"].sum()
     for a, b in itertools.pairwise(ORDERED):
         both = ~np.isnan(c[a]) & ~np.isnan(c[b])
         assert (c[b][both] >= c[a][both] - 1e-9).all(), (a, b)

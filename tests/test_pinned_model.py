@@ -563,6 +563,50 @@ def test_age_out_and_transfer_at_exact_ages(tmp_path):
     assert young.list_join_day == 0.0 and np.isnan(young.exit_day)
 
 
+def test_a_transferred_child_waits_on_each_list_for_its_own_time(tmp_path):
+    # The transfer above, week by week (a list is counted at the end of each week, days 7, 14,
+    # ...): the child aged 11.875 waits on the junior list from day 0 until its transfer on day
+    # 45.66 (week 6), then on the senior list; the child aged 17.875 waits on the senior list
+    # until it ages out the same day. So junior counts 1 child at the end of weeks 0-5 and none
+    # after; senior 1 at the end of every week (one child, then the other).
+    rows = """\
+        referral_date,age_years,stage
+        2020-01-06,17.9,awaiting_assessment
+        2020-01-06,11.9,awaiting_assessment
+    """
+    teams = {"junior": team(max_age_years=12, on_age_boundary="transfer",
+                            staff={"p": {"wte": 0}}),
+             "senior": team(min_age_years=12, staff={"p": {"wte": 0}})}
+    s = scenario(teams=teams, initial_state=snapshot(tmp_path, rows))
+    waiting = run(s).teams_weekly.pivot(index="week", columns="team",
+                                        values="waiting_for_assessment")
+    assert waiting["junior"].tolist() == [1] * 6 + [0] * 4
+    assert waiting["senior"].tolist() == [1] * 10
+
+
+def test_a_child_transferred_to_a_team_not_yet_open_waits_on_no_list_until_it_opens(tmp_path):
+    # Aged 11.875 on the junior list (no hours) from day 0; transferred on day 45.66 (week 6)
+    # to the senior team, which opens on day 63 (Monday 9 March 2020, week 9): held from the
+    # transfer until the opening, then on the senior list. Junior counts it at the end of weeks
+    # 0-5, senior at the end of weeks 9-11, and neither in weeks 6-8, while it is held.
+    rows = """\
+        referral_date,age_years,stage
+        2020-01-06,11.9,awaiting_assessment
+    """
+    teams = {"junior": team(max_age_years=12, on_age_boundary="transfer",
+                            staff={"p": {"wte": 0}}),
+             "senior": team(min_age_years=12, opens_on="2020-03-09", staff={"p": {"wte": 0}})}
+    s = scenario(teams=teams, horizon_weeks=12, routing={"uncovered": "hold"},
+                 initial_state=snapshot(tmp_path, rows))
+    results = run(s)
+    child = results.patients.iloc[0]
+    assert child.transfers == 1 and child.team == "senior" and child.list_join_day == 0.0
+    waiting = results.teams_weekly.pivot(index="week", columns="team",
+                                         values="waiting_for_assessment")
+    assert waiting["junior"].tolist() == [1] * 6 + [0] * 6
+    assert waiting["senior"].tolist() == [0] * 9 + [1] * 3
+
+
 def test_review_then_list(tmp_path):
     # Referred on the start date aged 1.5 and 2.5 (18.5 and 30.5 months used), triaged on day 0;
     # the team reviews under-2s for 30 days before they join the list: the younger joins on day

@@ -6,7 +6,9 @@ Each child passes through stages, each an interval between two milestones of the
 * ``triage``: from the first referral (``first_referral_day``) to acceptance
   (``accepted_day``), as the weekly table's ``awaiting_triage`` counts it;
 * a team's ``waiting list``: from joining it (``list_join_day``) to the assessment starting
-  (``assessment_started_day``);
+  (``assessment_started_day``); the patient table keeps one team a child, its last, so a child
+  transferred from one team's list to another's counts on its last team's list from its first
+  joining (``Results.teams_weekly`` splits its time between the lists);
 * ``mid-assessment`` in a team: from the assessment starting to the outcome (``diagnosis_day``);
 * ``post-diagnosis`` in a team: from the outcome to the end of the last step (``exit_day``), for
   designs with steps after the outcome (feedback).

@@ -49,6 +49,14 @@ class ReplicationRecord:
     """(day, price) of each outsourced assessment bought."""
     outsourcing_skipped: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     """(day, money not spent) of each month a block's stop rule skipped."""
+    left_lists: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    """(child, joined, left) days of each waiting list a child left by a transfer to another
+    team's, shape (m, 3); the teams are in ``left_list_teams``."""
+    left_list_teams: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    """The team of each row of ``left_lists``."""
+    rejoined: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(child, day) a transferred child joined the list it is on now, shape (k, 2): a transferred
+    child not here is on no team's list (held, or gone)."""
 
 
 def record(pathway: Pathway, replication: int) -> ReplicationRecord:
@@ -128,6 +136,9 @@ def _record(pathway: Pathway, replication: int) -> ReplicationRecord:
         visits=visits,
         outsourcing_bought=_rows(pathway.outsourcing_bought, 2),
         outsourcing_skipped=_rows(pathway.outsourcing_skipped, 2),
+        left_lists=_rows([(child, joined, left) for child, _, joined, left in pathway.left_lists], 3),
+        left_list_teams=np.array([team for _, team, _, _ in pathway.left_lists], dtype=object),
+        rejoined=_rows(list(pathway.rejoined.items()), 2),
         staff=staff, slots=slots, outsourced_cost_gbp=pathway.outsourced_cost_gbp,
     )
 

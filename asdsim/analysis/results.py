@@ -82,6 +82,16 @@ def _weekly(rec: ReplicationRecord, weeks: int) -> dict[str, np.ndarray]:
     return out
 
 
+def _joined_current_list(rec: ReplicationRecord) -> np.ndarray:
+    """The day each child joined the list of its team (``team`` column) as it is now: its list
+    join day, or for a transferred child the day it joined its current list (NaN: a child
+    transferred and on no list since)."""
+    c = rec.columns
+    joined = np.where(c["transfers"] > 0, np.nan, c["list_join_day"])
+    joined[rec.rejoined[:, 0].astype(np.int64)] = rec.rejoined[:, 1]
+    return joined
+
+
 @dataclass
 class Results:
     """The outcome of :func:`asdsim.simulate`.
@@ -175,20 +185,24 @@ class Results:
     @cached_property
     def teams_weekly(self) -> pd.DataFrame:
         """One row per team per week per replication: children waiting and in assessment,
-        and caseload slots (caseload teams)."""
+        and caseload slots (caseload teams). A child transferred from one team's list to
+        another's waits on each list for its own time there."""
         weeks = self.scenario.horizon_weeks
         ends = 7.0 * np.arange(1, weeks + 1)
         frames = []
         for rec in self.records:
             c = rec.columns
             seen_or_gone = _fmin(c["started_day"], c["exit_day"])
+            joined = _joined_current_list(rec)
             for team in self.scenario.teams:
                 mine = c["team"] == team
+                left = rec.left_list_teams == team
                 slots, busy = rec.slots.get(team, (np.full(weeks, np.nan),) * 2)
                 frames.append(pd.DataFrame({
                     "replication": rec.replication, "week": np.arange(weeks), "team": team,
                     "waiting_for_assessment": count_within(
-                        np.where(mine, c["list_join_day"], np.nan), seen_or_gone, ends),
+                        np.concatenate([np.where(mine, joined, np.nan), rec.left_lists[left, 1]]),
+                        np.concatenate([seen_or_gone, rec.left_lists[left, 2]]), ends),
                     "in_assessment": count_within(
                         np.where(mine, c["started_day"], np.nan), c["exit_day"], ends),
                     "slots_available": slots, "slots_busy": busy,

@@ -89,6 +89,10 @@ class Pathway:
             for locality in self.localities
         ]
         self.held: dict[int, tuple[Child, object]] = {}  # children held until a team covers them
+        # a transferred child's time on each list: (child, team, joined, left) of each list it
+        # left by a transfer, and the day it joined its current list since its last transfer
+        self.left_lists: list[tuple[int, str, float, float]] = []
+        self.rejoined: dict[int, float] = {}
 
         self._deadlines = _Deadlines(self.env, self._expire)
         # prioritisation, leaving for another provider, list validation: only when some team has one
@@ -344,6 +348,8 @@ class Pathway:
         now = self.env.now
         if child.list_join_day != child.list_join_day:  # NaN: first time on a list
             child.list_join_day = now
+        elif child.transfers:
+            self.rejoined[child.id] = now
         if child.withdraw_day != child.withdraw_day:
             rate = self._withdrawal_rate[name]
             u = self.draws.withdrawal.item(child.id)
@@ -393,6 +399,8 @@ class Pathway:
         child = case.child
         if reason == "transfer":
             self.teams[case.team].close(case)
+            joined = self.rejoined.pop(child.id, child.list_join_day)
+            self.left_lists.append((child.id, case.team, joined, self.env.now))
             child.case = None
             child.transfers += 1
             self.route(child)
