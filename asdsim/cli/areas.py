@@ -89,6 +89,26 @@ def _load(args: argparse.Namespace) -> Any:
         return None
 
 
+def _areas_and_backend(args: argparse.Namespace, problem: str | None,
+                       name: str) -> tuple[AreaSet, Backend] | int:
+    """What ``asdsim areas`` and ``asdsim plan --areas`` (``name``) check before any work: the
+    options (``problem``, if any), the areas table, the output folder against the table's files,
+    and where to run; the table and the backend, or the exit code having said what is wrong."""
+    from asdsim.reporting.outputs import check_destination
+
+    if problem is not None:
+        err(f"asdsim {name}: {problem}")
+        return EXIT_USAGE
+    areas = _load(args)
+    if areas is None:
+        return EXIT_INVALID
+    check_destination(args.out, args.force, areas.files)
+    backend = backend_or_say(args, name)
+    if backend is None:
+        return EXIT_USAGE
+    return areas, backend
+
+
 def command(args: argparse.Namespace, terminal: Any = None) -> int:
     """Run ``asdsim areas`` from parsed arguments; returns the exit code.
 
@@ -102,19 +122,10 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
         store_path,
         write_areas,
     )
-    from asdsim.reporting.outputs import check_destination
-
-    problem = _usage(args)
-    if problem is not None:
-        err(f"asdsim areas: {problem}")
-        return EXIT_USAGE
-    areas = _load(args)
-    if areas is None:
-        return EXIT_INVALID
-    check_destination(args.out, args.force, areas.files)
-    backend = backend_or_say(args, "areas")
-    if backend is None:
-        return EXIT_USAGE
+    ready = _areas_and_backend(args, _usage(args), "areas")
+    if isinstance(ready, int):
+        return ready
+    areas, backend = ready
     out(f"areas {areas.name}: {len(areas.areas)} areas x {args.replications} replications, seed "
         f"{args.seed}, on {backend.describe()}")
     store = resume_store(args.out)
@@ -151,23 +162,14 @@ def command(args: argparse.Namespace, terminal: Any = None) -> int:
 def plan_areas(args: argparse.Namespace, terminal: Any = None) -> int:
     """``asdsim plan --areas AREAS``: each area's least-cost plan for the targets, or with
     ``--budget`` the split of the budget that starts the most children within 3 months."""
-    from asdsim.reporting.outputs import check_destination
-
-    usage = _plan_usage_error(args)
-    if usage is not None:
-        err(f"asdsim plan: {usage}")
-        return EXIT_USAGE
-    areas = _load(args)
-    if areas is None:
-        return EXIT_INVALID
+    ready = _areas_and_backend(args, _plan_usage_error(args), "plan")
+    if isinstance(ready, int):
+        return ready
+    areas, backend = ready
     inputs = areas.files
-    check_destination(args.out, args.force, inputs)
     steps = {name: value for name, value in args.step if name is not None}
     single = [value for name, value in args.step if name is None]
     step: Any = single[-1] if single and not steps else steps or None
-    backend = backend_or_say(args, "plan")
-    if backend is None:
-        return EXIT_USAGE
     with backend, progress_bar("options evaluated" if args.budget is not None else "areas",
                                terminal) as update:
         if args.budget is not None:
