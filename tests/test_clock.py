@@ -19,6 +19,7 @@ from simpy.core import NORMAL
 import asdsim
 from asdsim.checks.scenarios import full_pathway_scenario, mmc_scenario
 from asdsim.model import pathway as pathway_module
+from asdsim.model.deadlines import Deadlines
 from asdsim.model.runtime import Clock
 from tests.conftest import BASE, deep_update
 
@@ -81,7 +82,7 @@ def test_dropping_the_deadlines_of_started_children_changes_no_number(index, mon
     def timer_each(self, at, case, reason):  # a timer for every deadline, void or not
         self.env.call_at(at, lambda: self.expire(case, reason))
 
-    monkeypatch.setattr(pathway_module._Deadlines, "add", timer_each)
+    monkeypatch.setattr(Deadlines, "add", timer_each)
     every = _tables(scenario)
     _assert_same(dropped, every)
     if index == 0:  # withdrawals and transfers did happen

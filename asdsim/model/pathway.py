@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import heapq
 import itertools
 import math
 from collections.abc import Callable, Generator
@@ -26,6 +25,7 @@ from asdsim.model.case import Case
 from asdsim.model.caseload import CaseloadTeam
 from asdsim.model.child import Child
 from asdsim.model.clinic import ClinicTeam
+from asdsim.model.deadlines import Deadlines
 from asdsim.model.demand import draw_children, referral_days
 from asdsim.model.listpolicy import ListPolicies
 from asdsim.model.outsourcing import Purchases, buy_outsourced
@@ -94,7 +94,7 @@ class Pathway:
         self.left_lists: list[tuple[int, str, float, float]] = []
         self.rejoined: dict[int, float] = {}
 
-        self._deadlines = _Deadlines(self.env, self._expire)
+        self._deadlines = Deadlines(self.env, self._expire)
         # prioritisation, leaving for another provider, list validation: only when some team has one
         self._policies = ListPolicies(self, scenario, streams, len(self.children), self.teams,
                                       self._end_at) if any(
@@ -453,51 +453,3 @@ class Pathway:
             return table.item(child.id, k, j)
         except IndexError:
             return float(self.streams[activity].random())
-
-
-class _Deadlines:
-    """When waiting children withdraw, age out or cross their team's age boundary.
-
-    Each deadline is years away for most children, who start long before it; a clock event for
-    each would mostly fire void and crowd the clock's queue. So deadlines wait in their own
-    heap, a deadline whose case has started (or closed) is dropped when it reaches the top, and
-    the clock holds an event only for the earliest deadline of a case still waiting. Each
-    deadline still passes at its own time, as a timer set when the child joined would.
-    """
-
-    def __init__(self, env: Clock, expire: Callable[[Case, str], None]):
-        self.env = env
-        self.expire = expire
-        self.heap: list[tuple[float, int, Case, str]] = []
-        self._armed: set[float] = set()  # times the clock holds an event of this heap at
-        self._seq = 0
-
-    def add(self, at: float, case: Case, reason: str) -> None:
-        """The case's deadline is ``at`` (later than now), when it ends with ``reason``."""
-        self._seq += 1
-        heapq.heappush(self.heap, (at, self._seq, case, reason))
-        self._arm()
-
-    def _arm(self) -> None:
-        heap = self.heap
-        while heap and not heap[0][2].not_started:  # started or closed: it would pass void
-            heapq.heappop(heap)
-        if heap and heap[0][0] not in self._armed:
-            self._armed.add(heap[0][0])
-            self.env.call_at(heap[0][0], self._due)
-
-    def dispose(self) -> None:
-        """Forget the deadlines, the clock and the pathway (see :meth:`Pathway.dispose`)."""
-        self.heap = []
-        self.env = None  # type: ignore[assignment]
-        self.expire = None  # type: ignore[assignment]
-
-    def _due(self) -> None:
-        now = self.env.now
-        self._armed.discard(now)
-        heap = self.heap
-        while heap and heap[0][0] <= now:
-            _, _, case, reason = heapq.heappop(heap)
-            self.expire(case, reason)
-        self._arm()
-
