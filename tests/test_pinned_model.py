@@ -540,6 +540,12 @@ def test_held_until_old_enough_then_listed(tmp_path):
     assert run(s).kpi("held_until_old_enough") == 1
 
 
+def _junior_senior(**senior: Any) -> dict[str, Any]:
+    """Two teams with no hours: 'junior' up to 12, transferring at 12, and 'senior' from 12."""
+    return {"junior": team(max_age_years=12, on_age_boundary="transfer", staff={"p": {"wte": 0}}),
+            "senior": team(min_age_years=12, staff={"p": {"wte": 0}}, **senior)}
+
+
 def test_age_out_and_transfer_at_exact_ages(tmp_path):
     # On a list with no hours, referred on day 0: aged 17.9 (214 months: 214.5 / 12 = 17.875
     # years) -> aged out at 18, (18 - 17.875) x 365.25 = 45.65625 days. Aged 11.9 (142 months:
@@ -550,36 +556,21 @@ def test_age_out_and_transfer_at_exact_ages(tmp_path):
         2020-01-06,17.9,awaiting_assessment
         2020-01-06,11.9,awaiting_assessment
     """
-    teams = {"junior": team(max_age_years=12, on_age_boundary="transfer",
-                            staff={"p": {"wte": 0}}),
-             "senior": team(min_age_years=12, staff={"p": {"wte": 0}})}
-    s = scenario(teams=teams, initial_state=snapshot(tmp_path, rows))
-    p = run(s).patients.sort_values("age_at_referral_years")
+    s = scenario(teams=_junior_senior(), initial_state=snapshot(tmp_path, rows))
+    results = run(s)
+    p = results.patients.sort_values("age_at_referral_years")
     young, old = p.iloc[0], p.iloc[1]
     assert old.age_at_referral_years == pytest.approx(17.875)
     assert old.exit_reason == "aged_out"
     assert old.exit_day == pytest.approx(45.65625, abs=1e-6)
     assert young.team == "senior" and young.transfers == 1
     assert young.list_join_day == 0.0 and np.isnan(young.exit_day)
-
-
-def test_a_transferred_child_waits_on_each_list_for_its_own_time(tmp_path):
-    # The transfer above, week by week (a list is counted at the end of each week, days 7, 14,
-    # ...): the child aged 11.875 waits on the junior list from day 0 until its transfer on day
-    # 45.66 (week 6), then on the senior list; the child aged 17.875 waits on the senior list
-    # until it ages out the same day. So junior counts 1 child at the end of weeks 0-5 and none
-    # after; senior 1 at the end of every week (one child, then the other).
-    rows = """\
-        referral_date,age_years,stage
-        2020-01-06,17.9,awaiting_assessment
-        2020-01-06,11.9,awaiting_assessment
-    """
-    teams = {"junior": team(max_age_years=12, on_age_boundary="transfer",
-                            staff={"p": {"wte": 0}}),
-             "senior": team(min_age_years=12, staff={"p": {"wte": 0}})}
-    s = scenario(teams=teams, initial_state=snapshot(tmp_path, rows))
-    waiting = run(s).teams_weekly.pivot(index="week", columns="team",
-                                        values="waiting_for_assessment")
+    # Week by week (a list is counted at the end of each week, days 7, 14, ...), each list for
+    # its own time: the younger child waits on the junior list until its transfer on day 45.66
+    # (week 6), then on the senior list, where the older one waited until it aged out that same
+    # day. So junior counts 1 at the end of weeks 0-5 and none after; senior 1 every week.
+    waiting = results.teams_weekly.pivot(index="week", columns="team",
+                                         values="waiting_for_assessment")
     assert waiting["junior"].tolist() == [1] * 6 + [0] * 4
     assert waiting["senior"].tolist() == [1] * 10
 
@@ -593,11 +584,8 @@ def test_a_child_transferred_to_a_team_not_yet_open_waits_on_no_list_until_it_op
         referral_date,age_years,stage
         2020-01-06,11.9,awaiting_assessment
     """
-    teams = {"junior": team(max_age_years=12, on_age_boundary="transfer",
-                            staff={"p": {"wte": 0}}),
-             "senior": team(min_age_years=12, opens_on="2020-03-09", staff={"p": {"wte": 0}})}
-    s = scenario(teams=teams, horizon_weeks=12, routing={"uncovered": "hold"},
-                 initial_state=snapshot(tmp_path, rows))
+    s = scenario(teams=_junior_senior(opens_on="2020-03-09"), horizon_weeks=12,
+                 routing={"uncovered": "hold"}, initial_state=snapshot(tmp_path, rows))
     results = run(s)
     child = results.patients.iloc[0]
     assert child.transfers == 1 and child.team == "senior" and child.list_join_day == 0.0
