@@ -45,7 +45,8 @@ class Deadlines:
             self.env.call_at(heap[0][0], self._due)
 
     def dispose(self) -> None:
-        """Forget the deadlines, the clock and the pathway (see :meth:`Pathway.dispose`)."""
+        """Forget the deadlines, the clock and the pathway (see
+        :meth:`asdsim.model.pathway.Pathway.dispose`)."""
         self.heap = []
         self.env = None  # type: ignore[assignment]
         self.expire = None  # type: ignore[assignment]
