@@ -209,6 +209,53 @@ def test_fuzz_scenario_yaml(tmp_path, capsys, text, command):
     _invoke(argv, tmp_path, out, capsys, allowed=(0, 1, 2, 130))
 
 
+AREA_FIELDS = ["demand.referrals_per_week", "initial_state.backlog[0].count", "horizon_weeks",
+               "teams.mdt.staff.psychologist.wte", "observed", "description", "nonsense.field",
+               "teams[0]", ""]
+
+
+@st.composite
+def areas_yaml_text(draw: Callable[..., Any]) -> str:
+    """An areas table as YAML: two valid areas of the small scenario, with hostile values set at
+    any key (the area, the scenario or a field), then mutated as text."""
+    areas: Any = [{"area": "North", "scenario": "small.yaml"},
+                  {"area": "South", "scenario": "small.yaml", "demand.referrals_per_week": 3}]
+    hostile = st.one_of(HOSTILE_TEXT, HOSTILE_NUMBER, st.none(), st.booleans(),
+                        st.lists(HOSTILE_NUMBER, max_size=2))
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(0, 2))
+        if i == 2:
+            areas.append(draw(hostile))
+            continue
+        if isinstance(areas[i], dict):
+            key = draw(st.sampled_from(["area", "scenario", *AREA_FIELDS]))
+            areas[i][key] = draw(hostile)
+    data = {"areas": areas} if draw(st.booleans()) else areas
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    at = draw(st.integers(0, max(len(text) - 1, 0)))
+    mutation = draw(st.sampled_from(["none", "insert", "truncate"]))
+    if mutation == "insert":
+        text = text[:at] + draw(st.sampled_from(["\x00", "\t", ":", "- ", "{", "]", "*a",
+                                                 "\n- x\n"])) + text[at:]
+    elif mutation == "truncate":
+        text = text[:at]
+    return text
+
+
+@settings(FUZZ, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(text=areas_yaml_text())
+def test_fuzz_areas_yaml(tmp_path, capsys, text):
+    folder = tmp_path / "in"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "small.yaml", folder / "small.yaml")
+    (folder / "areas.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    _invoke(["areas", str(folder / "areas.yaml"), "--out", str(out)], tmp_path, out, capsys,
+            allowed=(0, 1, 2, 130))
+
+
 # ------------------------------------------------------------ CSV files, from their columns
 
 COLUMNS = {
@@ -312,7 +359,7 @@ def command_line(draw: Callable[..., Any], root: Path) -> list[str]:
         "init": [out],
         "backtest": [scenario, "--observed", str(root / "observed.csv"), "--cut", draw(DATES),
                      "--out", out],
-        "areas": [str(root / "areas.csv"), "--out", out],
+        "areas": [str(root / draw(st.sampled_from(["areas.csv", "areas.yaml"]))), "--out", out],
         "national": [str(root / "national.csv"), "--organisation",
                      draw(st.sampled_from(["RXA", "Cheshire", "", "nobody"])), "--out",
                      str(root / "out" / "observed.csv")],
@@ -355,6 +402,8 @@ def workplace(tmp_path_factory) -> Path:
     (root / "observed.csv").write_text("date,measure,value\n2019-06-30,awaiting_assessment,40\n"
                                        "2019-09-30,awaiting_assessment,45\n")
     (root / "areas.csv").write_text("area,scenario\nNorth,small.yaml\nSouth,small.yaml\n")
+    (root / "areas.yaml").write_text("areas:\n  - {area: North, scenario: small.yaml}\n"
+                                     "  - {area: South, scenario: small.yaml}\n")
     (root / "national.csv").write_text(
         "REPORTING_PERIOD_START,REPORTING_PERIOD_END,BREAKDOWN,PRIMARY_LEVEL,"
         "PRIMARY_LEVEL_DESCRIPTION,MEASURE_ID,MEASURE_VALUE\n"

@@ -46,8 +46,8 @@ def add_parser(subparsers: Any) -> None:
                     "resume.",
         epilog="Example:\n  asdsim areas england --out results/england --jobs 2")
     parser.add_argument("areas", type=Path, metavar="AREAS",
-                        help="the areas table (CSV), a folder holding areas.csv, or a shipped "
-                             "table's name (england)")
+                        help="the areas table (CSV or YAML), a folder holding areas.csv or "
+                             "areas.yaml, or a shipped table's name (england)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     add_backend_options(parser)
     parser.add_argument("--replications", type=COUNT, default=10, metavar="N",

@@ -54,12 +54,14 @@ def shipped_grids() -> dict[str, Path]:
 
 
 def shipped_areas() -> dict[str, Path]:
-    """The shipped areas tables (``scenarios/NAME/areas.csv``, such as the illustrative
-    ``england``) by folder name, in name order."""
+    """The shipped areas tables (``scenarios/NAME/areas.csv`` or ``areas.yaml``, such as the
+    illustrative ``england``) by folder name, in name order."""
     folder = library_folder()
     if folder is None:
         return {}
-    return {p.parent.name: p.parent for p in sorted(folder.glob("*/areas.csv")) if p.is_file()}
+    tables = [*folder.glob("*/areas.csv"), *folder.glob("*/areas.yaml")]
+    return {p.parent.name: p.parent for p in sorted(tables, key=lambda p: p.parent.name)
+            if p.is_file()}
 
 
 def _as_name(text: str) -> str | None:

@@ -1,15 +1,17 @@
 """The areas table: one row an area, its scenario file and the fields it sets over it.
 
-A CSV file (or a folder holding ``areas.csv``). Two columns are required: ``area`` (a unique
-name) and ``scenario`` (the area's scenario file, relative to the table; many rows may name the
-same base file). Every other column is a dotted scenario field, written as ``asdsim sweep`` writes
-them (``demand.referrals_per_week``, ``initial_state.backlog[0].count``,
-``teams.mdt.staff.psychologist.wte``); a row's cell sets that field over its scenario, through the
-sweep's own field paths (:func:`asdsim.experiments.grid.point_data`), and an empty cell leaves it
-as the file says. A cell is read as YAML reads a value; ``initial_state.csv`` is relative to the
-table. Each row is checked as a scenario is, and every problem names the table, its line, the
-column and what was expected. Areas are totalled over the same dates, so every area must have the
-first area's start date, end date and ``reporting`` dates.
+A CSV file, or a YAML file (``.yaml``/``.yml``) listing one mapping an area, optionally under
+``areas:``; or a folder holding ``areas.csv`` or ``areas.yaml``. Two columns (keys) are required:
+``area`` (a unique name) and ``scenario`` (the area's scenario file, relative to the table; many
+rows may name the same base file). Every other column is a dotted scenario field, written as
+``asdsim sweep`` writes them (``demand.referrals_per_week``, ``initial_state.backlog[0].count``,
+``teams.mdt.staff.psychologist.wte``); a row's value sets that field over its scenario, through
+the sweep's own field paths (:func:`asdsim.experiments.grid.point_data`), and an empty cell (a key
+left out, in YAML) leaves it as the file says. A CSV cell is read as YAML reads a value;
+``initial_state.csv`` is relative to the table. Each row is checked as a scenario is, and every
+problem names the table, its line, the column and what was expected. Areas are totalled over the
+same dates, so every area must have the first area's start date, end date and ``reporting``
+dates.
 """
 
 from __future__ import annotations
@@ -28,11 +30,18 @@ from asdsim.errors import Problem, ScenarioError
 from asdsim.experiments.grid import Point, _resolve, point_data
 from asdsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from asdsim.scenario.paths import FieldPath, format_field, parse_field
-from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, unreadable
+from asdsim.scenario.yamlfile import MAX_FILE_BYTES, display_path, read_yaml, unreadable
 
 TABLE_NAME = "areas.csv"
-"""The areas table's file name when a folder is given."""
+"""The areas table's file name when a folder is given (or :data:`YAML_TABLE_NAME`)."""
+YAML_TABLE_NAME = "areas.yaml"
+"""The areas table's file name, as YAML, when a folder is given."""
 REQUIRED_COLUMNS = ("area", "scenario")
+
+Row = tuple[int, dict[str, Any] | None, dict[str, str]]
+"""A row of the table: its line, its values by column (the area and scenario as written, every
+other column as the value it sets; a column left empty is absent; None for a row that could not
+be read, its problem already given) and how each value is written, for messages."""
 
 
 class AreasError(ScenarioError):
@@ -95,8 +104,10 @@ class AreaSet:
 
     @property
     def name(self) -> str:
-        """The table's name: its folder's name for ``areas.csv``, else the file's stem."""
-        return self.path.resolve().parent.name if self.path.name == TABLE_NAME else self.path.stem
+        """The table's name: its folder's name for ``areas.csv`` or ``areas.yaml``, else the
+        file's stem."""
+        named = self.path.name in (TABLE_NAME, YAML_TABLE_NAME)
+        return self.path.resolve().parent.name if named else self.path.stem
 
     @property
     def first(self) -> Scenario:
@@ -149,9 +160,27 @@ def _same_dates(area: Area, first: Area, file: str) -> list[Problem]:
 
 
 def table_path(path: str | Path) -> Path:
-    """The areas table a path names: the file itself, or ``areas.csv`` in a folder."""
+    """The areas table a path names: the file itself, or ``areas.csv`` (else ``areas.yaml``) in a
+    folder.
+
+    Raises
+    ------
+    AreasError
+        When the folder holds both, so which one is meant cannot be told.
+    """
     path = Path(path)
-    return path / TABLE_NAME if path.is_dir() else path
+    if not path.is_dir():
+        return path
+    csv_table, yaml_table = path / TABLE_NAME, path / YAML_TABLE_NAME
+    if csv_table.exists() and yaml_table.exists():
+        raise AreasError([Problem(display_path(path), None, "",
+                                  f"holds both {TABLE_NAME} and {YAML_TABLE_NAME}: keep one, or "
+                                  "name the table's file")])
+    return yaml_table if yaml_table.exists() else csv_table
+
+
+def _is_yaml(path: Path) -> bool:
+    return path.suffix.lower() in (".yaml", ".yml")
 
 
 def load_areas(path: str | Path) -> AreaSet:
@@ -175,24 +204,30 @@ def load_areas(path: str | Path) -> AreaSet:
     """
     path = table_path(path)
     file = display_path(path)
-    header, table_rows = _open_table(path, file)
-    keys = _field_columns(file, header)
     problems: list[Problem] = []
+    if _is_yaml(path):
+        header, column_lines, table_rows = _open_yaml(path, file)
+        empty_line = 1
+    else:
+        header, cells = _open_table(path, file)
+        column_lines, table_rows = {}, _csv_rows(file, header, cells, problems)
+        empty_line = 2
+    keys = _field_columns(file, header, column_lines)
     loaded: dict[Path, Scenario | None] = {}
     areas: list[Area] = []
     seen: dict[str, int] = {}
     rows = 0
-    for line, cells in table_rows:
+    for line, values, shown in table_rows:
         rows += 1
-        found = _fixed_columns(file, line, header, cells, seen, problems)
-        if found is None:
+        row = None if values is None else _fixed_columns(file, line, values, seen, problems)
+        if row is None:
             continue
-        row, values = found
-        area = _area(path, file, line, row, values, keys, loaded, problems)
+        area = _area(path, file, line, row, (values, shown), keys, loaded, problems)
         if area is not None:
             areas.append(area)
     if not rows and not problems:
-        problems.append(Problem(file, 2, "", "the table has no areas: expected one row an area"))
+        problems.append(Problem(file, empty_line, "",
+                                "the table has no areas: expected one row an area"))
     for area in areas[1:]:
         problems.extend(_same_dates(area, areas[0], file))
     if problems:
@@ -217,23 +252,26 @@ def _open_table(path: Path, file: str) -> tuple[list[str], Iterator[tuple[int, l
     return [h.strip() for h in header], _rows(reader, file)
 
 
-def _field_columns(file: str, header: list[str]) -> dict[str, FieldPath]:
-    """The scenario field each column other than area and scenario sets, by column name."""
+def _field_columns(file: str, header: list[str],
+                   lines: dict[str, int | None]) -> dict[str, FieldPath]:
+    """The scenario field each column other than area and scenario sets, by column name
+    (``lines``: where a column is first given, when not the header's line 1)."""
     problems = [Problem(file, 1, name, "this column is required")
                 for name in REQUIRED_COLUMNS if name not in header]
     keys: dict[str, FieldPath] = {}
     for name in header:
         if name in REQUIRED_COLUMNS:
             continue
+        line = lines.get(name, 1)
         if not name:
-            problems.append(Problem(file, 1, "", "a column has no name"))
+            problems.append(Problem(file, line, "", "a column has no name"))
         elif header.count(name) > 1 or name in keys:
-            problems.append(Problem(file, 1, name, "each column must appear once"))
+            problems.append(Problem(file, line, name, "each column must appear once"))
         else:
             try:
                 keys[name] = parse_field(name)
             except ValueError as exc:
-                problems.append(Problem(file, 1, name, f"not a scenario field: {exc}"))
+                problems.append(Problem(file, line, name, f"not a scenario field: {exc}"))
     if problems:
         raise AreasError(problems)
     return keys
@@ -253,17 +291,67 @@ def _rows(reader: Any, file: str) -> Iterator[tuple[int, list[str]]]:
             yield line, cells
 
 
-def _fixed_columns(file: str, line: int, header: list[str], cells: list[str],
-                   seen: dict[str, int], problems: list[Problem]
-                   ) -> tuple[AreaRow, dict[str, str]] | None:
-    """A row's area and scenario, and its cells by column; None after adding its problems."""
-    if len(cells) != len(header):
-        problems.append(Problem(file, line, "", f"expected {len(header)} cells as the header "
-                                                f"has, got {len(cells)}"))
-        return None
-    values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+def _csv_rows(file: str, header: list[str], cells: Iterator[tuple[int, list[str]]],
+              problems: list[Problem]) -> Iterator[Row]:
+    """The CSV table's rows: each cell but the area and scenario read as YAML reads a value
+    (:func:`_cell`), an empty one left out; a row with more or fewer cells than the header is
+    a problem."""
+    for line, row in cells:
+        if len(row) != len(header):
+            problems.append(Problem(file, line, "", f"expected {len(header)} cells as the header "
+                                                    f"has, got {len(row)}"))
+            yield line, None, {}
+            continue
+        text = {h: c.strip() for h, c in zip(header, row, strict=True)}
+        values: dict[str, Any] = {name: text[name] for name in REQUIRED_COLUMNS}
+        values.update({h: _cell(t) for h, t in text.items() if t and h not in REQUIRED_COLUMNS})
+        yield line, values, {h: repr(t) for h, t in text.items()}
+
+
+def _open_yaml(path: Path, file: str) -> tuple[list[str], dict[str, int | None], Iterator[Row]]:
+    """A YAML table's columns (every key of any area, in the order first given), the line each
+    is first given on, and its rows (each value as YAML reads it; a key left out is empty)."""
+    parsed = read_yaml(path, what="areas table", error=AreasError)
+    data, where = parsed.data, ()
+    if isinstance(data, dict) and list(data) == ["areas"]:
+        data, where = data["areas"], ("areas",)
+    if not isinstance(data, list) or not data:
+        what = "has no areas" if data in ([], None) else "is not a list of areas"
+        raise AreasError([Problem(file, parsed.line(where) or 1, "", (
+            f"the table {what}: expected a list (or one under areas:) of one mapping an area, "
+            "with area:, scenario: and the fields it sets"))])
+    header = list(REQUIRED_COLUMNS)
+    lines: dict[str, int | None] = {}
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(data):
+        line = parsed.line((*where, i)) or 1
+        if not isinstance(item, dict):
+            problems.append(Problem(file, line, "", "expected a mapping of area:, scenario: and "
+                                                    "the fields the area sets"))
+            continue
+        for key in item:
+            if key not in header:
+                header.append(key)
+                lines[key] = parsed.line((*where, i, key))
+        problems.extend(
+            Problem(file, parsed.line((*where, i, key)), key,
+                    "expected text: YAML reads this as a number or date; write it in quotes",
+                    repr(item[key]))
+            for key in REQUIRED_COLUMNS if item.get(key) is not None and not isinstance(item[key], str))
+        values = {key: "" if value is None and key in REQUIRED_COLUMNS else value
+                  for key, value in item.items()}
+        rows.append((line, values, {key: repr(value) for key, value in item.items()}))
+    if problems:
+        raise AreasError(problems)
+    return header, lines, iter(rows)
+
+
+def _fixed_columns(file: str, line: int, values: dict[str, Any], seen: dict[str, int],
+                   problems: list[Problem]) -> AreaRow | None:
+    """A row's area and scenario; None after adding its problems."""
     try:
-        row = AreaRow(area=values["area"], scenario=values["scenario"])
+        row = AreaRow(area=values.get("area", ""), scenario=values.get("scenario", ""))
     except ValidationError as exc:
         problems.extend(_row_problems(file, line, exc))
         return None
@@ -272,13 +360,15 @@ def _fixed_columns(file: str, line: int, header: list[str], cells: list[str],
                                                     f"is also on line {seen[row.area]}"))
         return None
     seen[row.area] = line
-    return row, values
+    return row
 
 
-def _area(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str],
-          keys: dict[str, FieldPath], loaded: dict[Path, Scenario | None],
-          problems: list[Problem]) -> Area | None:
-    """One row's area, or None after adding its problems."""
+def _area(path: Path, file: str, line: int, row: AreaRow,
+          cells: tuple[dict[str, Any], dict[str, str]], keys: dict[str, FieldPath],
+          loaded: dict[Path, Scenario | None], problems: list[Problem]) -> Area | None:
+    """One row's area (``cells``: its values and how each is written), or None after adding its
+    problems."""
+    values, shown = cells
     scenario_path = (path.parent / row.scenario).resolve()
     base = _base_scenario(path, file, line, row, scenario_path, loaded, problems)
     if base is None:
@@ -293,7 +383,7 @@ def _area(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str]
     try:
         scenario = scenario_from_dict(data, name=file)
     except ScenarioError as exc:
-        problems.extend(_scenario_problems(file, line, exc, overrides, values))
+        problems.extend(_scenario_problems(file, line, exc, overrides, shown))
         return None
     return Area(row.area, line, scenario_path, overrides, scenario, scenario_hash(scenario))
 
@@ -323,15 +413,15 @@ def _base_scenario(path: Path, file: str, line: int, row: AreaRow, scenario_path
     return base
 
 
-def _overrides(path: Path, file: str, line: int, row: AreaRow, values: dict[str, str],
+def _overrides(path: Path, file: str, line: int, row: AreaRow, values: dict[str, Any],
                keys: dict[str, FieldPath], data: dict[str, Any],
                problems: list[Problem]) -> dict[str, Any] | None:
     """The values the row's non-empty cells set; None when a column is not a field of its file."""
     overrides: dict[str, Any] = {}
     for column, key in keys.items():
-        if not values[column]:
+        if column not in values:
             continue
-        value = _cell(values[column])
+        value = values[column]
         if column == "initial_state.csv" and isinstance(value, str):
             value = str((path.parent / value).resolve())  # relative to the table, as documented
         why = _resolve(data, key)
@@ -339,19 +429,20 @@ def _overrides(path: Path, file: str, line: int, row: AreaRow, values: dict[str,
             problems.append(Problem(file, line, column, f"not a field of {row.scenario}: {why}"))
             continue
         overrides[column] = value
-    if len(overrides) < sum(1 for c in keys if values[c]):
+    if len(overrides) < sum(1 for c in keys if c in values):
         return None
     return overrides
 
 
 def _scenario_problems(file: str, line: int, exc: ScenarioError, overrides: dict[str, Any],
-                       values: dict[str, str]) -> list[Problem]:
-    """A row's scenario problems, each named by the column that set the field where one did."""
+                       written: dict[str, str]) -> list[Problem]:
+    """A row's scenario problems, each named by the column that set the field where one did
+    (``written``: how each of the row's values is written)."""
     problems = []
     for p in exc.problems:
         column = next((c for c in overrides if _within(p.field, c) or _within(c, p.field)),
                       None) if p.field else None
         shown = p.value if p.value is not None else (
-            repr(values[column]) if column is not None else None)
+            written[column] if column is not None else None)
         problems.append(Problem(file, line, column or p.field, p.message, shown))
     return problems
