@@ -73,6 +73,32 @@ def test_each_stage_counted_by_hand():
         assert (f.at_start, f.at_end, f.arrivals_per_week, f.served_per_week) == (0, 0, 0.1, 0.1)
 
 
+def test_a_child_transferred_between_lists_stays_on_each_for_its_own_time():
+    # Two children, whole run (days 0-70). Child 0 joins J's list on day 5, is transferred on
+    # day 25 to S's list (joins it the same day) and starts there on day 40. Child 1 joins J's
+    # list on day 10, is transferred on day 30 and held: on no list from then to the end.
+    patients = pd.DataFrame([
+        (0, 0, "S", 1, 0, 0, 5, 40, NAN, NAN, "in_assessment"),
+        (0, 1, "J", 1, 0, 0, 10, NAN, NAN, NAN, "waiting"),
+    ], columns=["replication", "patient_id", "team", "transfers", *COLUMNS[2:]])
+    stays = pd.DataFrame([(0, 0, "J", 5.0, 25.0), (0, 0, "S", 25.0, NAN), (0, 1, "J", 10.0, 30.0)],
+                         columns=["replication", "patient_id", "team", "joined_day", "left_day"])
+    flows = by_stage(stage_flows(patients, HORIZON, from_day=0, stays=stays))
+    j, s = flows[("waiting list", "J")], flows[("waiting list", "S")]
+    # J: both children arrive (days 5 and 10) and both leave by a transfer, not served; empty
+    # at the end. S: child 0 arrives on day 25 and is served on day 40.
+    assert (j.at_start, j.at_end, j.arrivals_per_week, j.served_per_week,
+            j.other_exits_per_week) == (0, 0, pytest.approx(0.2), 0, pytest.approx(0.2))
+    assert (s.at_start, s.at_end, s.arrivals_per_week, s.served_per_week,
+            s.other_exits_per_week) == (0, 0, pytest.approx(0.1), pytest.approx(0.1), 0)
+    # without the stays each child counts on its last team's list from its first joining
+    plain = by_stage(stage_flows(patients, HORIZON, from_day=0))
+    assert plain[("waiting list", "J")].at_end == 1
+    assert plain[("waiting list", "S")].arrivals_per_week == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="no column patient_id"):
+        stage_flows(patients.drop(columns="patient_id"), HORIZON, stays=stays)
+
+
 def test_the_bottleneck_is_the_stage_that_grows_most():
     assert find_bottleneck(table(), HORIZON, from_day=0) is None  # one more child is chance
     assert "do not pile up" in bottleneck_sentence(None)

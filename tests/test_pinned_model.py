@@ -573,6 +573,10 @@ def test_age_out_and_transfer_at_exact_ages(tmp_path):
                                          values="waiting_for_assessment")
     assert waiting["junior"].tolist() == [1] * 6 + [0] * 4
     assert waiting["senior"].tolist() == [1] * 10
+    stays = results.list_stays
+    assert stays[["patient_id", "team", "joined_day"]].values.tolist() == [
+        [young.patient_id, "junior", 0.0], [young.patient_id, "senior", pytest.approx(45.65625)]]
+    assert stays.left_day.iloc[0] == pytest.approx(45.65625) and np.isnan(stays.left_day.iloc[1])
 
 
 def test_a_child_transferred_to_a_team_not_yet_open_waits_on_no_list_until_it_opens(tmp_path):
@@ -593,6 +597,10 @@ def test_a_child_transferred_to_a_team_not_yet_open_waits_on_no_list_until_it_op
                                          values="waiting_for_assessment")
     assert waiting["junior"].tolist() == [1] * 6 + [0] * 6
     assert waiting["senior"].tolist() == [0] * 9 + [1] * 3
+    stays = results.list_stays
+    assert stays.team.tolist() == ["junior", "senior"]
+    assert stays.joined_day.tolist() == [0.0, 63.0]
+    assert stays.left_day.iloc[0] == pytest.approx(45.65625) and np.isnan(stays.left_day.iloc[1])
 
 
 def test_review_then_list(tmp_path):

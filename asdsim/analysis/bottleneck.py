@@ -6,9 +6,9 @@ Each child passes through stages, each an interval between two milestones of the
 * ``triage``: from the first referral (``first_referral_day``) to acceptance
   (``accepted_day``), as the weekly table's ``awaiting_triage`` counts it;
 * a team's ``waiting list``: from joining it (``list_join_day``) to the assessment starting
-  (``assessment_started_day``); the patient table keeps one team a child, its last, so a child
-  transferred from one team's list to another's counts on its last team's list from its first
-  joining (``Results.teams_weekly`` splits its time between the lists);
+  (``assessment_started_day``); a child transferred from one team's list to another's stays on
+  each for its own time, from ``Results.list_stays`` (without that table, the patient table's
+  one team a child, its last, counts the whole wait from the first joining);
 * ``mid-assessment`` in a team: from the assessment starting to the outcome (``diagnosis_day``);
 * ``post-diagnosis`` in a team: from the outcome to the end of the last step (``exit_day``), for
   designs with steps after the outcome (feedback).
@@ -98,7 +98,8 @@ class StageFlow:
 
 
 def _stages(patients: pd.DataFrame) -> list[tuple[str, str | None, pd.Series, str, pd.Series]]:
-    """(stage, team, rows, entering column, leaving column) of every stage."""
+    """(stage, team, rows, entering column, leaving column) of every stage (a waiting list's rows
+    are every child whose last team it is)."""
     nan = pd.Series(np.nan, index=patients.index)
     served_triage = patients["accepted_day"].where(
         patients["accepted_day"].notna(),
@@ -120,8 +121,30 @@ def default_from_day(horizon_days: float) -> float:
     return 7.0 * ((horizon_days // 7.0) // 2)
 
 
-def stage_flows(patients: pd.DataFrame, horizon_days: float,
-                from_day: float | None = None) -> list[StageFlow]:
+def _intervals(patients: pd.DataFrame, stage: str, team: str | None, rows: pd.Series,
+               enter_column: str, served_column: pd.Series,
+               stays: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(entered, served, left any way) days of every stay in a stage; a waiting list's from
+    ``stays`` for a child transferred between lists (see :func:`stage_flows`)."""
+    exit_day = patients["exit_day"].to_numpy(dtype=float)
+    served = served_column.to_numpy(dtype=float)
+    if stays is None or stage != "waiting list":
+        return (np.where(rows, patients[enter_column].to_numpy(dtype=float), np.nan), served,
+                exit_day)
+    once = rows.to_numpy() & (patients["transfers"].to_numpy() == 0)
+    mine = stays[stays["team"] == team]
+    at = pd.MultiIndex.from_frame(patients[["replication", "patient_id"]]).get_indexer(
+        pd.MultiIndex.from_frame(mine[["replication", "patient_id"]]))
+    moved_on = mine["left_day"].notna().to_numpy()  # left by a transfer: not served there
+    return (np.concatenate([np.where(once, patients[enter_column].to_numpy(dtype=float), np.nan),
+                            mine["joined_day"].to_numpy(dtype=float)]),
+            np.concatenate([served, np.where(moved_on, np.nan, served[at])]),
+            np.concatenate([exit_day, np.where(moved_on, mine["left_day"].to_numpy(dtype=float),
+                                               exit_day[at])]))
+
+
+def stage_flows(patients: pd.DataFrame, horizon_days: float, from_day: float | None = None,
+                stays: pd.DataFrame | None = None) -> list[StageFlow]:
     """Every stage's queue at the start and end of a window of a run, and its flows a week.
 
     Parameters
@@ -133,13 +156,18 @@ def stage_flows(patients: pd.DataFrame, horizon_days: float,
         The run's length in days: the window ends there.
     from_day
         The window's first day (default :func:`default_from_day`, the half-way point).
+    stays
+        ``Results.list_stays``: each list stay of a child transferred between teams' lists, so
+        each list counts such a child for its own time (leaving it by the transfer); without it,
+        the child counts on its last team's list from its first joining.
 
     Returns
     -------
     list of StageFlow
         Triage, then each team's waiting list, mid-assessment and post-diagnosis stages.
     """
-    missing = [c for c in COLUMNS if c not in patients.columns]
+    needed = COLUMNS if stays is None else (*COLUMNS, "patient_id", "transfers")
+    missing = [c for c in needed if c not in patients.columns]
     if missing:
         raise ValueError(f"the patient table has no column {', '.join(missing)}")
     reps = max(patients["replication"].nunique(), 1)
@@ -148,11 +176,10 @@ def stage_flows(patients: pd.DataFrame, horizon_days: float,
         raise ValueError(f"the window must start within the run (0 to {horizon_days:g} days), "
                          f"not on day {start:g}")
     weeks = (horizon_days - start) / 7.0
-    exit_day = patients["exit_day"].to_numpy(dtype=float)
     flows = []
     for stage, team, rows, enter_column, served_column in _stages(patients):
-        enter = np.where(rows, patients[enter_column].to_numpy(dtype=float), np.nan)
-        served = served_column.to_numpy(dtype=float)
+        enter, served, exit_day = _intervals(patients, stage, team, rows, enter_column,
+                                             served_column, stays)
         leave = np.fmin(served, exit_day)  # NaN only when neither happened
         leave = np.where(leave < enter, enter, leave)  # a milestone before entering: no stay
         began = ~np.isnan(enter)
@@ -169,26 +196,28 @@ def stage_flows(patients: pd.DataFrame, horizon_days: float,
     return flows
 
 
-def growing_stages(patients: pd.DataFrame, horizon_days: float,
-                   from_day: float | None = None) -> list[StageFlow]:
+def growing_stages(patients: pd.DataFrame, horizon_days: float, from_day: float | None = None,
+                   stays: pd.DataFrame | None = None) -> list[StageFlow]:
     """The stages whose queues grow beyond chance over the window (:attr:`StageFlow.growing`),
-    the one that grows most first."""
-    growing = [f for f in stage_flows(patients, horizon_days, from_day) if f.growing]
+    the one that grows most first (``stays``: see :func:`stage_flows`)."""
+    growing = [f for f in stage_flows(patients, horizon_days, from_day, stays) if f.growing]
     return sorted(growing, key=lambda f: -f.growth)
 
 
-def find_bottleneck(patients: pd.DataFrame, horizon_days: float,
-                    from_day: float | None = None) -> StageFlow | None:
+def find_bottleneck(patients: pd.DataFrame, horizon_days: float, from_day: float | None = None,
+                    stays: pd.DataFrame | None = None) -> StageFlow | None:
     """The stage whose queue grows most over the window (by default the second half of the
-    run), or None when no queue grows beyond chance."""
-    growing = growing_stages(patients, horizon_days, from_day)
+    run), or None when no queue grows beyond chance (``stays``: see :func:`stage_flows`)."""
+    growing = growing_stages(patients, horizon_days, from_day, stays)
     return growing[0] if growing else None
 
 
 def describe_bottleneck(patients: pd.DataFrame, horizon_days: float,
-                        from_day: float | None = None) -> tuple[StageFlow | None, str]:
-    """The bottleneck (or None) and the sentence naming it and any other growing queue."""
-    growing = growing_stages(patients, horizon_days, from_day)
+                        from_day: float | None = None,
+                        stays: pd.DataFrame | None = None) -> tuple[StageFlow | None, str]:
+    """The bottleneck (or None) and the sentence naming it and any other growing queue
+    (``stays``: see :func:`stage_flows`)."""
+    growing = growing_stages(patients, horizon_days, from_day, stays)
     if not growing:
         return None, bottleneck_sentence(None)
     return growing[0], bottleneck_sentence(growing[0], growing[1:])

@@ -82,14 +82,15 @@ def _weekly(rec: ReplicationRecord, weeks: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _joined_current_list(rec: ReplicationRecord) -> np.ndarray:
-    """The day each child joined the list of its team (``team`` column) as it is now: its list
-    join day, or for a transferred child the day it joined its current list (NaN: a child
-    transferred and on no list since)."""
-    c = rec.columns
-    joined = np.where(c["transfers"] > 0, np.nan, c["list_join_day"])
-    joined[rec.rejoined[:, 0].astype(np.int64)] = rec.rejoined[:, 1]
-    return joined
+def _list_stays(rec: ReplicationRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every stay on a team's list of each child transferred at least once, as (child, team,
+    joined, left) arrays: each list it left by a transfer, and the list it joined since, if
+    any, with ``left`` NaN (it leaves that one as the patient table says: started, or gone)."""
+    now = rec.rejoined[:, 0].astype(np.int64)
+    return (np.concatenate([rec.left_lists[:, 0].astype(np.int64), now]),
+            np.concatenate([rec.left_list_teams, rec.columns["team"][now]]),
+            np.concatenate([rec.left_lists[:, 1], rec.rejoined[:, 1]]),
+            np.concatenate([rec.left_lists[:, 2], np.full(len(now), np.nan)]))
 
 
 @dataclass
@@ -193,20 +194,39 @@ class Results:
         for rec in self.records:
             c = rec.columns
             seen_or_gone = _fmin(c["started_day"], c["exit_day"])
-            joined = _joined_current_list(rec)
+            child, stay_team, joined, left = _list_stays(rec)
+            stay_end = np.where(np.isnan(left), seen_or_gone[child], left)
             for team in self.scenario.teams:
                 mine = c["team"] == team
-                left = rec.left_list_teams == team
+                stays = stay_team == team
+                waiting = np.where(mine & (c["transfers"] == 0), c["list_join_day"], np.nan)
                 slots, busy = rec.slots.get(team, (np.full(weeks, np.nan),) * 2)
                 frames.append(pd.DataFrame({
                     "replication": rec.replication, "week": np.arange(weeks), "team": team,
                     "waiting_for_assessment": count_within(
-                        np.concatenate([np.where(mine, joined, np.nan), rec.left_lists[left, 1]]),
-                        np.concatenate([seen_or_gone, rec.left_lists[left, 2]]), ends),
+                        np.concatenate([waiting, joined[stays]]),
+                        np.concatenate([seen_or_gone, stay_end[stays]]), ends),
                     "in_assessment": count_within(
                         np.where(mine, c["started_day"], np.nan), c["exit_day"], ends),
                     "slots_available": slots, "slots_busy": busy,
                 }))
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def list_stays(self) -> pd.DataFrame:
+        """One row per stay on a team's waiting list of each child transferred from one team's
+        list to another's: ``replication, patient_id, team, joined_day, left_day``, with
+        ``left_day`` empty for the list the child is on now (it leaves that one by starting its
+        assessment or leaving the pathway, as :attr:`patients` says). Children never
+        transferred wait on one list, their ``team``'s, from their ``list_join_day``."""
+        frames = []
+        for rec in self.records:
+            child, team, joined, left = _list_stays(rec)
+            order = np.lexsort((joined, child))
+            frames.append(pd.DataFrame({
+                "replication": rec.replication, "patient_id": child[order],
+                "team": team[order].astype(str), "joined_day": joined[order],
+                "left_day": left[order]}))
         return pd.concat(frames, ignore_index=True)
 
     @cached_property

@@ -319,7 +319,9 @@ def summarise_design(name: str, kpis: pd.DataFrame, scenario: Scenario,
         parts.append(open_sentence)
     bottleneck = None
     if results is not None:
-        bottleneck, pile_up = describe_bottleneck(results.patients, 7.0 * results.scenario.horizon_weeks)
+        bottleneck, pile_up = describe_bottleneck(results.patients,
+                                                  7.0 * results.scenario.horizon_weeks,
+                                                  stays=results.list_stays)
         parts.append((pile_up,))
     annual, posts, outsourcing = (_stated(name, table, kpi) for kpi in (
         COST_PER_YEAR, "funded_cost_per_year", OUTSOURCING_PER_YEAR))
