@@ -83,8 +83,9 @@ def test_each_problem_names_the_line_of_its_area_or_key(tmp_path):
             scenario: {MINIMAL}
     """)
     problems = _problems(path)
-    assert problems == [f"{path}:9: area: got 2024: expected text: YAML reads this as a number "
-                        "or date; write it in quotes"]
+    assert problems == [f"{path}:9: area: got 2024: expected text, and YAML reads this as "
+                        "another kind of value (a number, date, true/false or list): write it in "
+                        "quotes"]
     path = _yaml(tmp_path, path.read_text().replace("area: 2024", "area: b"))
     problems = _problems(path)
     assert problems[0].startswith(f"{path}:2: demand.referrals_per_week: got -2: expected a "

@@ -336,7 +336,8 @@ def _open_yaml(path: Path, file: str) -> tuple[list[str], dict[str, int | None],
                 lines[key] = parsed.line((*where, i, key))
         problems.extend(
             Problem(file, parsed.line((*where, i, key)), key,
-                    "expected text: YAML reads this as a number or date; write it in quotes",
+                    "expected text, and YAML reads this as another kind of value (a number, "
+                    "date, true/false or list): write it in quotes",
                     repr(item[key]))
             for key in REQUIRED_COLUMNS if item.get(key) is not None and not isinstance(item[key], str))
         values = {key: "" if value is None and key in REQUIRED_COLUMNS else value
