@@ -145,6 +145,25 @@ def test_each_areas_least_cost_plan_is_plan_on_that_area(tmp_path):
     assert table.set_index("area").loc["ample", "added_cost_gbp"] == 0
 
 
+def test_plan_areas_reads_a_yaml_table_as_its_csv(tmp_path, capsys):
+    csv_table = _areas(tmp_path, [["a", *SHORT], ["b", *SHORT]])
+    items = "".join(f"  - {{area: {name}, scenario: {MINIMAL}, "
+                    + ", ".join(f"{key}: {value}" for key, value in zip(HEADER[2:], SHORT, strict=True))
+                    + "}\n" for name in ("a", "b"))
+    yaml_table = tmp_path / "areas.yaml"
+    yaml_table.write_text("areas:\n" + items, encoding="utf-8")
+    split = {}
+    for table in (csv_table, yaml_table):
+        out = tmp_path / table.suffix.strip(".")
+        assert main(["plan", "--areas", str(table), "--budget", "30000", "--from", "2024-01-01",
+                     "--vary", VARY, "--replications", "2",
+                     "--target", "assessment_started_within_3_months >= 0.9",
+                     "--out", str(out)]) == 0
+        split[table.suffix] = (out / "split.csv").read_text()
+    assert split[".yaml"] == split[".csv"]
+    assert "a," in split[".csv"]
+
+
 def test_plan_areas_on_the_command_line(tmp_path, capsys):
     path = _areas(tmp_path, [["a", *SHORT], ["b", *SHORT]])
     out = tmp_path / "split"
